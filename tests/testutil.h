@@ -1,0 +1,36 @@
+/* Shared helpers for the cmocka test programs.
+ *
+ * Randomized tests take their seed from mm_test_seed(): MMKIT_SEED=<n> in the
+ * environment replays a run; otherwise a fresh seed is drawn. The seed is
+ * printed up front and again if the test fails, so any failure can be replayed.
+ * MMKIT_TEST_SCALE (default 1.0) scales iteration counts; sanitizer builds
+ * set a smaller default through mm_test_iters().
+ */
+#ifndef MMKIT_TESTUTIL_H
+#define MMKIT_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+/* The seed for this run (stable within one process). */
+uint64_t mm_test_seed(void);
+
+/* n scaled by MMKIT_TEST_SCALE, and by 1/8 under sanitizers; at least 1. */
+uint64_t mm_test_iters(uint64_t n);
+
+/* True when built with ASan/UBSan/TSan (slow builds). */
+int mm_test_sanitized(void);
+
+/* Print "replay with MMKIT_SEED=..." and fail the current test. */
+#define mm_test_fail_seed(...)                                                  \
+	do {                                                                    \
+		print_error(__VA_ARGS__);                                       \
+		print_error("\nreplay with MMKIT_SEED=%llu\n",                  \
+			    (unsigned long long)mm_test_seed());                \
+		fail();                                                         \
+	} while (0)
+
+#endif
