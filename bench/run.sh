@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# make bench: run every kernel-allocator benchmark (bench/bench_*.c) in one go.
+# Each program prints its own side-by-side table (ns/op and ratios).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+status=0
+for b in build/bench/bench_*; do
+  [ -x "$b" ] || continue
+  echo "== $(basename "$b")"
+  if [ -f "bench/$(basename "$b").sh" ]; then
+    bash "bench/$(basename "$b").sh" "$b" || status=1
+  else
+    "$b" || status=1
+  fi
+  echo
+done
+exit $status
