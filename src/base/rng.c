@@ -1,5 +1,14 @@
 /* Seeded PRNG: xoshiro256** (Blackman & Vigna 2018) seeded through splitmix64.
- * Placeholder for the full file: seed only. */
+ *
+ * Costs: mm_rng_next is a handful of shifts and xors; mm_rng_below uses
+ * Lemire's multiply-shift with rejection (expected < 2 draws, unbiased);
+ * mm_rng_zipf is rejection-inversion (Hörmann & Derflinger, "Rejection-
+ * inversion to generate variates from monotone discrete distributions", ACM
+ * TOMACS 1996): O(1) expected draws and a few exp/log calls, no table, so it
+ * serves n up to 2^64.
+ */
+#include <math.h>
+
 #include "mmkit/rng.h"
 
 static uint64_t splitmix64(uint64_t *x)
@@ -31,4 +40,87 @@ uint64_t mm_rng_below(struct mm_rng *r, uint64_t n)
 		}
 	}
 	return (uint64_t)(m >> 64);
+}
+
+uint64_t mm_rng_range(struct mm_rng *r, uint64_t lo, uint64_t hi)
+{
+	uint64_t span = hi - lo;
+	if (span == UINT64_MAX)
+		return mm_rng_next(r);
+	return lo + mm_rng_below(r, span + 1);
+}
+
+double mm_rng_double(struct mm_rng *r)
+{
+	/* the top 53 bits fill a double's mantissa exactly */
+	return (double)(mm_rng_next(r) >> 11) * 0x1.0p-53;
+}
+
+/* ---- Zipf by rejection-inversion ----------------------------------------
+ *
+ * Target: P(k) proportional to h(k) = k^-s for k = 1..n. H is an antiderivative
+ * of h, H(x) = (x^(1-s) - 1) / (1 - s) (log x when s = 1), written through
+ * expm1/log1p so it stays accurate near s = 1. Draw u uniformly between
+ * H(n + 1/2) and H(3/2) - h(1), invert x = H^-1(u), round to k; accept when
+ * u lands under the part of the hat that belongs to k. The hat is so tight
+ * that the acceptance rate is above 90% for every s and n.
+ */
+
+/* log1p(x) / x, continuous at 0 */
+static double log1p_over_x(double x)
+{
+	if (fabs(x) > 1e-8)
+		return log1p(x) / x;
+	return 1.0 - x * (0.5 - x * (1.0 / 3.0 - 0.25 * x));
+}
+
+/* expm1(x) / x, continuous at 0 */
+static double expm1_over_x(double x)
+{
+	if (fabs(x) > 1e-8)
+		return expm1(x) / x;
+	return 1.0 + x * 0.5 * (1.0 + x * (1.0 / 3.0) * (1.0 + 0.25 * x));
+}
+
+static double zipf_h(double x, double s)
+{
+	return exp(-s * log(x));
+}
+
+static double zipf_H(double x, double s)
+{
+	double lx = log(x);
+	return expm1_over_x((1.0 - s) * lx) * lx;
+}
+
+static double zipf_H_inv(double u, double s)
+{
+	double t = u * (1.0 - s);
+	if (t < -1.0)
+		t = -1.0; /* rounding guard: H^-1 is defined for t >= -1 */
+	return exp(log1p_over_x(t) * u);
+}
+
+uint64_t mm_rng_zipf(struct mm_rng *r, uint64_t n, double s)
+{
+	if (n <= 1)
+		return 0;
+	double hx1 = zipf_H(1.5, s) - 1.0;
+	double hn = zipf_H((double)n + 0.5, s);
+	/* squeeze: x within this distance of k is always accepted */
+	double squeeze = 2.0 - zipf_H_inv(zipf_H(2.5, s) - zipf_h(2.0, s), s);
+	for (;;) {
+		double u = hn + mm_rng_double(r) * (hx1 - hn);
+		double x = zipf_H_inv(u, s);
+		double kd = floor(x + 0.5);
+		uint64_t k;
+		if (kd < 1.0)
+			k = 1;
+		else if (kd >= (double)n)
+			k = n;
+		else
+			k = (uint64_t)kd;
+		if ((double)k - x <= squeeze || u >= zipf_H((double)k + 0.5, s) - zipf_h((double)k, s))
+			return k - 1;
+	}
 }
