@@ -1,0 +1,106 @@
+/* mmkit/page.h — the page descriptor (Linux's struct page, trimmed).
+ *
+ * Every PFN a buddy allocator manages has one `struct mm_page` in the
+ * allocator's descriptor array (Linux's mem_map). The allocator owns the
+ * descriptor while the page is free; once a block is allocated its owner
+ * (the simulator, the slab, a test) may use the owner fields of the block's
+ * pages as Linux code does: flags above MM_PG_OWNER_SHIFT, refcount,
+ * mapcount, mapping/index, the lru list head and the private word.
+ *
+ * Fields marked "allocator" are read-only for owners. The allocator resets
+ * the owner fields of the head page on allocation (refcount 1, mapcount 0,
+ * everything else zero / self-linked) and of every page of the block on free.
+ *
+ * Size: 56 bytes on 64-bit hosts (Linux's is 64).
+ */
+#ifndef MMKIT_PAGE_H
+#define MMKIT_PAGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mmkit/list.h"
+
+/* ---- allocator flags (read-only for owners) ---- */
+#define MM_PG_BUDDY     (1u << 0) /* head of a free block on a buddy free list */
+#define MM_PG_RESERVED  (1u << 1) /* reserved hole: never handed out */
+#define MM_PG_PCP       (1u << 2) /* free order-0 page on a per-thread cache list */
+#define MM_PG_HEAD      (1u << 3) /* head page of an allocated block */
+#define MM_PG_TAIL      (1u << 4) /* non-head page of an allocated block */
+#define MM_PG_ALLOCATOR_MASK 0xffu
+
+/* ---- owner flags: Linux's names, free for the owner of an allocated block ---- */
+#define MM_PG_OWNER_SHIFT 8
+#define MM_PG_LOCKED      (1u << 8)
+#define MM_PG_REFERENCED  (1u << 9)
+#define MM_PG_UPTODATE    (1u << 10)
+#define MM_PG_DIRTY       (1u << 11)
+#define MM_PG_LRU         (1u << 12)
+#define MM_PG_ACTIVE      (1u << 13)
+#define MM_PG_SLAB        (1u << 14)
+#define MM_PG_WRITEBACK   (1u << 15)
+#define MM_PG_SWAPBACKED  (1u << 16)
+#define MM_PG_SWAPCACHE   (1u << 17)
+#define MM_PG_UNEVICTABLE (1u << 18)
+#define MM_PG_MLOCKED     (1u << 19)
+#define MM_PG_ANON        (1u << 20)
+#define MM_PG_PAGETABLE   (1u << 21)
+/* bits 22..31 are free for the owner's own use */
+
+struct mm_page {
+	uint32_t flags;       /* MM_PG_*: allocator bits 0..7, owner bits 8..31 */
+	uint8_t order;        /* allocator: order of the free block (PG_BUDDY) or of
+			       * the allocated block (PG_HEAD); 0 otherwise */
+	uint8_t zone;         /* allocator: zone index (enum mm_zone_type), fixed */
+	uint8_t migratetype;  /* allocator: migrate type asked for (PG_HEAD) */
+	uint8_t _unused;
+	int32_t refcount;     /* owner: 1 after allocation (Linux's _refcount) */
+	int32_t mapcount;     /* owner: page-table mappings (Linux's _mapcount + 1) */
+	struct mm_list lru;   /* allocator's free-list link while free; the owner's
+			       * list head once allocated (LRU, slab lists ...) */
+	void *mapping;        /* owner: address_space / anon_vma / slab cache */
+	uint64_t index;       /* owner: offset in the mapping (in pages) */
+	uintptr_t private;    /* owner: buffer heads, swap entry, slab data ... */
+};
+
+static inline bool mm_page_test_flag(const struct mm_page *p, uint32_t f)
+{
+	return (p->flags & f) != 0;
+}
+
+static inline void mm_page_set_flag(struct mm_page *p, uint32_t f)
+{
+	p->flags |= f;
+}
+
+static inline void mm_page_clear_flag(struct mm_page *p, uint32_t f)
+{
+	p->flags &= ~f;
+}
+
+/* True for a page inside an allocated block (head or tail). */
+static inline bool mm_page_allocated(const struct mm_page *p)
+{
+	return (p->flags & (MM_PG_HEAD | MM_PG_TAIL)) != 0;
+}
+
+/* Reference count helpers. They use atomic builtins so an owner may share
+ * pages across threads; the allocator itself never reads the count except to
+ * set it to 1 on allocation. mm_page_put_testzero returns true when the last
+ * reference went away (the caller then frees the block). */
+static inline void mm_page_get(struct mm_page *p)
+{
+	__atomic_add_fetch(&p->refcount, 1, __ATOMIC_RELAXED);
+}
+
+static inline bool mm_page_put_testzero(struct mm_page *p)
+{
+	return __atomic_sub_fetch(&p->refcount, 1, __ATOMIC_ACQ_REL) == 0;
+}
+
+static inline int mm_page_count(const struct mm_page *p)
+{
+	return __atomic_load_n(&p->refcount, __ATOMIC_RELAXED);
+}
+
+#endif /* MMKIT_PAGE_H */
