@@ -1,0 +1,159 @@
+/* idmap.c — uint64 id -> uint32 value map for the policies and the replay
+ * engine.
+ *
+ * Open addressing with linear probing and backward-shift deletion (Knuth,
+ * TAOCP vol. 3, 6.4, Algorithm R): a delete moves later entries of the same
+ * cluster back, so there are no tombstones and lookups stay short. The table
+ * is a power of two at most half full; keys are hashed by a xor-shift and a
+ * Fibonacci multiply (Knuth 6.4), taking the top bits. Expected O(1) for
+ * get/put/del; growth doubles the table (amortized O(1)).
+ *
+ * Also here: il_check(), the walker for the slot-indexed lists.
+ */
+#include <string.h>
+
+#include "policy_internal.h"
+
+void *pol_calloc(size_t n, size_t size)
+{
+	if (size && n > SIZE_MAX / size)
+		return NULL;
+	return calloc(n ? n : 1, size ? size : 1);
+}
+
+static int idmap_alloc(struct idmap *m, unsigned bits)
+{
+	uint64_t n = 1ULL << bits;
+	struct idmap_ent *t = malloc(n * sizeof(*t));
+	if (!t)
+		return -MM_ENOMEM;
+	for (uint64_t i = 0; i < n; i++)
+		t[i].val = POL_NONE;
+	m->t = t;
+	m->mask = n - 1;
+	m->shift = 64 - bits;
+	return 0;
+}
+
+int idmap_init(struct idmap *m, uint64_t expected)
+{
+	unsigned bits = 4;
+	while (bits < 40 && (1ULL << bits) < 2 * expected)
+		bits++;
+	m->n = 0;
+	return idmap_alloc(m, bits);
+}
+
+void idmap_fini(struct idmap *m)
+{
+	free(m->t);
+	m->t = NULL;
+	m->n = 0;
+}
+
+static void idmap_place(struct idmap *m, uint64_t key, uint32_t val)
+{
+	uint64_t i = idmap_hash(m, key);
+	while (m->t[i].val != POL_NONE)
+		i = (i + 1) & m->mask;
+	m->t[i].key = key;
+	m->t[i].val = val;
+}
+
+static MM_NOINLINE int idmap_grow(struct idmap *m)
+{
+	struct idmap old = *m;
+	unsigned bits = 64 - m->shift + 1;
+	if (bits > 40 || idmap_alloc(m, bits))
+		return (*m = old), -MM_ENOMEM;
+	for (uint64_t i = 0; i <= old.mask; i++)
+		if (old.t[i].val != POL_NONE)
+			idmap_place(m, old.t[i].key, old.t[i].val);
+	free(old.t);
+	return 0;
+}
+
+int idmap_put(struct idmap *m, uint64_t key, uint32_t val)
+{
+	if (mm_unlikely(2 * (m->n + 1) > m->mask + 1)) {
+		int err = idmap_grow(m);
+		if (err)
+			return err;
+	}
+	idmap_place(m, key, val);
+	m->n++;
+	return 0;
+}
+
+uint32_t *idmap_ref(struct idmap *m, uint64_t key)
+{
+	uint64_t i = idmap_hash(m, key);
+	for (;;) {
+		struct idmap_ent *e = &m->t[i];
+		if (e->val == POL_NONE)
+			return NULL;
+		if (e->key == key)
+			return &e->val;
+		i = (i + 1) & m->mask;
+	}
+}
+
+uint32_t idmap_del(struct idmap *m, uint64_t key)
+{
+	uint64_t i = idmap_hash(m, key);
+	while (m->t[i].val != POL_NONE && m->t[i].key != key)
+		i = (i + 1) & m->mask;
+	if (m->t[i].val == POL_NONE)
+		return POL_NONE;
+	uint32_t val = m->t[i].val;
+	/* backward shift: pull later cluster members into the hole when their
+	 * home position does not lie cyclically in (hole, j] */
+	uint64_t hole = i, j = i;
+	for (;;) {
+		j = (j + 1) & m->mask;
+		if (m->t[j].val == POL_NONE)
+			break;
+		uint64_t home = idmap_hash(m, m->t[j].key);
+		bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+		if (!stays) {
+			m->t[hole] = m->t[j];
+			hole = j;
+		}
+	}
+	m->t[hole].val = POL_NONE;
+	m->n--;
+	return val;
+}
+
+int idmap_check(const struct idmap *m)
+{
+	uint64_t live = 0;
+	if (!m->t || 2 * m->n > m->mask + 1)
+		return -MM_ECORRUPT;
+	for (uint64_t i = 0; i <= m->mask; i++) {
+		if (m->t[i].val == POL_NONE)
+			continue;
+		live++;
+		/* every entry is reachable from its home without crossing a hole */
+		for (uint64_t k = idmap_hash(m, m->t[i].key); k != i; k = (k + 1) & m->mask)
+			if (m->t[k].val == POL_NONE)
+				return -MM_ECORRUPT;
+	}
+	return live == m->n ? 0 : -MM_ECORRUPT;
+}
+
+long il_check(const struct ilink *l, uint32_t h, uint32_t cap, uint8_t *seen, long limit)
+{
+	long n = 0;
+	uint32_t prev = h;
+	for (uint32_t x = l[h].next; x != h; prev = x, x = l[x].next) {
+		if (x >= cap || l[x].prev != prev || ++n > limit)
+			return -1;
+		if (seen) {
+			if (seen[x])
+				return -1;
+			seen[x] = 1;
+		}
+	}
+	return l[h].prev == prev ? n : -1;
+}

@@ -1,0 +1,297 @@
+/* policy_internal.h — what the policy files share: the id map, slot-indexed
+ * lists and heaps, the internal ops table and the instance layout.
+ *
+ * Every resident item occupies one slot in [0, capacity). The generic layer
+ * (policy.c) owns the id -> slot map, the slot allocator and the built-in
+ * software MMU bits; each policy keeps its own per-slot arrays and sees only
+ * slot numbers. Lists and heaps link slots by 32-bit index, not by pointer:
+ * half the memory and no allocation per item.
+ */
+#ifndef MMKIT_POLICY_INTERNAL_H
+#define MMKIT_POLICY_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "mmkit/compiler.h"
+#include "mmkit/error.h"
+#include "mmkit/policy.h"
+#include "mmkit/rng.h"
+
+#define POL_NONE UINT32_MAX /* "no slot" */
+
+/* ---- id -> uint32 map (idmap.c) ----------------------------------------
+ *
+ * Open addressing, linear probing, backward-shift deletion (no tombstones),
+ * load factor at most 1/2, power-of-two table. Grows on demand unless created
+ * with a fixed maximum. O(1) expected per operation. An empty entry has
+ * val == POL_NONE, so every uint64_t id is a valid key.
+ */
+struct idmap_ent {
+	uint64_t key;
+	uint32_t val;
+};
+
+struct idmap {
+	struct idmap_ent *t; /* 2^bits entries */
+	uint64_t mask;       /* 2^bits - 1 */
+	uint64_t n;          /* live entries, n <= (mask + 1) / 2 */
+	unsigned shift;      /* 64 - bits, for the multiplicative hash */
+};
+
+int idmap_init(struct idmap *m, uint64_t expected);
+void idmap_fini(struct idmap *m);
+int idmap_check(const struct idmap *m);
+
+MM_INLINE uint64_t idmap_hash(const struct idmap *m, uint64_t key)
+{
+	key ^= key >> 31;
+	key *= 0x9e3779b97f4a7c15ULL;
+	return key >> m->shift;
+}
+
+/* The value for key, or POL_NONE. */
+MM_INLINE uint32_t idmap_get(const struct idmap *m, uint64_t key)
+{
+	uint64_t i = idmap_hash(m, key);
+	for (;;) {
+		const struct idmap_ent *e = &m->t[i];
+		if (e->val == POL_NONE)
+			return POL_NONE;
+		if (e->key == key)
+			return e->val;
+		i = (i + 1) & m->mask;
+	}
+}
+
+/* Insert key -> val (val != POL_NONE); the key must be absent. 0 or -MM_ENOMEM
+ * (map unchanged). */
+int idmap_put(struct idmap *m, uint64_t key, uint32_t val);
+/* Pointer to key's value (to update it in place), or NULL. */
+uint32_t *idmap_ref(struct idmap *m, uint64_t key);
+/* Remove key; returns its value or POL_NONE if absent. */
+uint32_t idmap_del(struct idmap *m, uint64_t key);
+
+/* ---- slot-indexed circular doubly linked lists -------------------------
+ *
+ * An array of links covers the slots [0, cap) followed by list heads
+ * (sentinels) at cap, cap + 1, ... An empty list's head points to itself.
+ */
+struct ilink {
+	uint32_t next, prev;
+};
+
+MM_INLINE void il_init(struct ilink *l, uint32_t h)
+{
+	l[h].next = l[h].prev = h;
+}
+
+MM_INLINE bool il_empty(const struct ilink *l, uint32_t h)
+{
+	return l[h].next == h;
+}
+
+MM_INLINE void il_insert(struct ilink *l, uint32_t n, uint32_t prev, uint32_t next)
+{
+	l[n].prev = prev;
+	l[n].next = next;
+	l[prev].next = n;
+	l[next].prev = n;
+}
+
+MM_INLINE void il_add_head(struct ilink *l, uint32_t n, uint32_t h)
+{
+	il_insert(l, n, h, l[h].next);
+}
+
+MM_INLINE void il_add_tail(struct ilink *l, uint32_t n, uint32_t h)
+{
+	il_insert(l, n, l[h].prev, h);
+}
+
+/* Insert n just before `pos` (pos may be a head or an element). */
+MM_INLINE void il_add_before(struct ilink *l, uint32_t n, uint32_t pos)
+{
+	il_insert(l, n, l[pos].prev, pos);
+}
+
+MM_INLINE void il_del(struct ilink *l, uint32_t n)
+{
+	l[l[n].prev].next = l[n].next;
+	l[l[n].next].prev = l[n].prev;
+	l[n].next = l[n].prev = POL_NONE;
+}
+
+MM_INLINE void il_move_tail(struct ilink *l, uint32_t n, uint32_t h)
+{
+	il_del(l, n);
+	il_add_tail(l, n, h);
+}
+
+MM_INLINE void il_move_head(struct ilink *l, uint32_t n, uint32_t h)
+{
+	il_del(l, n);
+	il_add_head(l, n, h);
+}
+
+/* Walk the list at h: links agree, at most `limit` elements, every element
+ * below `cap` and flagged in `seen` (which it sets; NULL to skip). Returns the
+ * element count, or -1 if broken. */
+long il_check(const struct ilink *l, uint32_t h, uint32_t cap, uint8_t *seen, long limit);
+
+/* ---- indexed binary min-heap over slots (heap.c) -----------------------
+ *
+ * Keys are pairs (k1, k2) compared lexicographically; each slot is in the heap
+ * at most once and pos[] finds it, so update and remove are O(log n).
+ */
+struct iheap {
+	uint32_t *h;   /* heap array of slots, n entries */
+	uint32_t *pos; /* slot -> index in h, or POL_NONE */
+	uint64_t *k1, *k2; /* slot -> key */
+	uint32_t n, cap;
+};
+
+int iheap_init(struct iheap *hp, uint32_t cap);
+void iheap_fini(struct iheap *hp);
+void iheap_push(struct iheap *hp, uint32_t s, uint64_t k1, uint64_t k2);
+void iheap_update(struct iheap *hp, uint32_t s, uint64_t k1, uint64_t k2);
+void iheap_remove(struct iheap *hp, uint32_t s);
+uint32_t iheap_pop(struct iheap *hp); /* POL_NONE if empty */
+/* Rebuild the heap order after keys changed in bulk: O(n). */
+void iheap_heapify(struct iheap *hp);
+int iheap_check(const struct iheap *hp);
+
+MM_INLINE uint32_t iheap_top(const struct iheap *hp)
+{
+	return hp->n ? hp->h[0] : POL_NONE;
+}
+
+MM_INLINE bool iheap_contains(const struct iheap *hp, uint32_t s)
+{
+	return hp->pos[s] != POL_NONE;
+}
+
+/* ---- the internal ops table --------------------------------------------- */
+
+/* Parsed "key=value" options of a spec; each policy consumes the ones it
+ * knows with pol_opt_*(); any left over make creation fail with -MM_EINVAL. */
+#define POL_MAX_OPTS 8
+struct pol_opts {
+	int n;
+	struct {
+		char key[24];
+		char val[24];
+		bool used;
+	} o[POL_MAX_OPTS];
+};
+
+/* Read option `key` as an unsigned number in [lo, hi]; *out keeps `def` when
+ * absent. 0 or -MM_EINVAL. */
+int pol_opt_u64(struct pol_opts *o, const char *key, uint64_t def, uint64_t lo,
+		uint64_t hi, uint64_t *out);
+/* Read option `key` as one of `choices` (NULL-terminated); *out is its index,
+ * `def` when absent. 0 or -MM_EINVAL. */
+int pol_opt_enum(struct pol_opts *o, const char *key, const char *const *choices,
+		 int def, int *out);
+
+struct mm_policy;
+
+struct pol_ops {
+	struct mm_policy_info info;
+	/* Allocate private state for p->cap slots; 0 or negative mm_err. */
+	int (*init)(struct mm_policy *p, struct pol_opts *o);
+	void (*fini)(struct mm_policy *p);
+	/* Slot s now holds a new resident item. */
+	void (*insert)(struct mm_policy *p, uint32_t s, const struct mm_access_info *info);
+	/* A hit on slot s (NULL: the policy ignores hits). */
+	void (*access)(struct mm_policy *p, uint32_t s, const struct mm_access_info *info);
+	/* Choose a victim among >= 1 residents, unlink it, return its slot. */
+	uint32_t (*evict)(struct mm_policy *p);
+	/* Unlink slot s (it is leaving). */
+	void (*remove)(struct mm_policy *p, uint32_t s);
+	/* Clock interrupt (NULL: nothing to do). */
+	void (*tick)(struct mm_policy *p);
+	/* The dirty bit of slot s was cleared by the host (NULL: ignore). */
+	void (*cleaned)(struct mm_policy *p, uint32_t s);
+	/* Check the private state against the generic one; 0 or -MM_ECORRUPT. */
+	int (*check)(const struct mm_policy *p);
+};
+
+/* Built-in software MMU bits and slot state, per slot. */
+#define PF_USED  0x01 /* slot holds a resident item */
+#define PF_YOUNG 0x02 /* referenced (accessed) bit */
+#define PF_DIRTY 0x04 /* dirty (modified) bit */
+#define PF_EXEC  0x08 /* the item was loaded by an instruction fetch */
+
+struct mm_policy {
+	const struct pol_ops *ops;
+	uint32_t cap;       /* slots, fixed at creation */
+	uint32_t nr;        /* resident items */
+	struct idmap map;   /* id -> slot of every resident item */
+	uint64_t *ids;      /* slot -> id */
+	uint8_t *flags;     /* slot -> PF_* */
+	uint32_t *freel;    /* stack of free slots, nfree entries */
+	uint32_t nfree;
+	bool soft;          /* built-in MMU (no external host) */
+	struct mm_policy_host host;
+	uint64_t now;       /* latest time seen in insert/access/tick */
+	struct mm_rng rng;  /* seeded from the config */
+	struct mm_policy_stats st;
+	void *priv;         /* the policy's own state */
+	char spec[96];      /* canonical name plus options as given */
+};
+
+/* ---- reading the hardware bits (the only way realistic policies learn of use) */
+
+MM_INLINE bool pol_test_clear_young(struct mm_policy *p, uint32_t s)
+{
+	if (mm_likely(p->soft)) {
+		bool r = p->flags[s] & PF_YOUNG;
+		p->flags[s] &= (uint8_t)~PF_YOUNG;
+		return r;
+	}
+	return p->host.ops->test_and_clear_referenced(p->host.ctx, p->ids[s]);
+}
+
+MM_INLINE bool pol_test_young(struct mm_policy *p, uint32_t s)
+{
+	if (mm_likely(p->soft))
+		return p->flags[s] & PF_YOUNG;
+	if (p->host.ops->test_referenced)
+		return p->host.ops->test_referenced(p->host.ctx, p->ids[s]);
+	return p->host.ops->test_and_clear_referenced(p->host.ctx, p->ids[s]);
+}
+
+MM_INLINE bool pol_test_dirty(struct mm_policy *p, uint32_t s)
+{
+	if (mm_likely(p->soft))
+		return p->flags[s] & PF_DIRTY;
+	return p->host.ops->test_dirty ? p->host.ops->test_dirty(p->host.ctx, p->ids[s]) : false;
+}
+
+/* Start a write-back of slot s; true if one was started (counted in
+ * st.cleaned). The built-in MMU completes it at once (clears the dirty bit). */
+MM_INLINE bool pol_start_writeback(struct mm_policy *p, uint32_t s)
+{
+	if (p->soft) {
+		p->flags[s] &= (uint8_t)~PF_DIRTY;
+		p->st.cleaned++;
+		return true;
+	}
+	if (p->host.ops->start_writeback && p->host.ops->start_writeback(p->host.ctx, p->ids[s])) {
+		p->st.cleaned++;
+		return true;
+	}
+	return false;
+}
+
+/* Zeroed array of n elements of `size` bytes; NULL on overflow or ENOMEM. */
+void *pol_calloc(size_t n, size_t size);
+
+/* Every policy's ops table. */
+extern const struct pol_ops pol_fifo_ops, pol_second_chance_ops, pol_clock_ops,
+	pol_lru_ops, pol_lfu_ops, pol_opt_ops, pol_random_ops, pol_nru_ops,
+	pol_aging_ops, pol_wsclock_ops, pol_linux_ops;
+
+#endif /* MMKIT_POLICY_INTERNAL_H */
