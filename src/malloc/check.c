@@ -1,0 +1,164 @@
+/* check.c — mmalloc_check(): the whole-heap invariant walker.
+ *
+ * For every arena (under its lock) it walks every segment chunk by chunk
+ * from its first chunk to the top chunk or the closing fencepost, checking
+ * alignment, sizes, boundary tags and that no two free chunks touch; then
+ * it walks every bin and fast bin, checking links, bin membership (exact
+ * size for small bins, range and order for large bins), the binmap, and
+ * that the number of free chunks found in the bins equals the number found
+ * in the walk. Cost: linear in the number of chunks; meant for tests.
+ */
+#include "mmkit/error.h"
+#include "malloc_internal.h"
+
+struct ck {
+	int errors;
+	size_t free_walk;      /* free chunks met while walking segments */
+	size_t fast_walk;      /* chunks in fast bins */
+};
+
+static void complain(struct ck *c, const struct mm_arena *av, const char *what, const void *where)
+{
+	char buf[256];
+	size_t pos = 0;
+	mm_fmt_str(buf, sizeof(buf), &pos, "mmalloc_check: arena ");
+	mm_fmt_u(buf, sizeof(buf), &pos, (uint64_t)av->index);
+	mm_fmt_str(buf, sizeof(buf), &pos, ": ");
+	mm_fmt_str(buf, sizeof(buf), &pos, what);
+	mm_fmt_str(buf, sizeof(buf), &pos, " at ");
+	mm_fmt_hex(buf, sizeof(buf), &pos, (uintptr_t)where);
+	mm_fmt_str(buf, sizeof(buf), &pos, "\n");
+	mm_os_write_err(buf, pos);
+	c->errors++;
+}
+
+static void walk_segment(struct ck *c, struct mm_arena *av, struct mm_heap *h)
+{
+	size_t aflag = av->is_main ? 0 : NON_MAIN_ARENA;
+	char *end = (char *)h + h->size;
+	struct mchunk *p = h->first;
+	int prev_free = 0;
+	size_t prev_size = 0;
+	if (!prev_inuse(p))
+		complain(c, av, "first chunk without P bit", p);
+	for (;;) {
+		if ((char *)p + CHUNK_HDR_SZ > end) {
+			complain(c, av, "walk ran off the segment", p);
+			return;
+		}
+		size_t sz = chunksize(p);
+		if (!aligned_ok(chunk2mem(p)))
+			complain(c, av, "misaligned chunk", p);
+		if ((p->size & NON_MAIN_ARENA) != aflag)
+			complain(c, av, "wrong arena flag", p);
+		if (p->size & IS_MMAPPED)
+			complain(c, av, "mmap flag inside a segment", p);
+		if (!!prev_inuse(p) == prev_free)
+			complain(c, av, "P bit disagrees with previous chunk", p);
+		if (prev_free && p->prev_size != prev_size)
+			complain(c, av, "prev_size disagrees with previous free chunk", p);
+		if (p == av->top) {
+			if ((char *)p + sz != end)
+				complain(c, av, "top does not end its segment", p);
+			if (sz < MINSIZE)
+				complain(c, av, "top smaller than MINSIZE", p);
+			if (prev_free)
+				complain(c, av, "free chunk before top", p);
+			return;
+		}
+		if (sz == FENCEPOST_SZ) {
+			struct mchunk *f2 = chunk_at(p, FENCEPOST_SZ);
+			if (chunksize(f2) != FENCEPOST_SZ || !prev_inuse(f2) ||
+			    (char *)f2 + FENCEPOST_SZ != end)
+				complain(c, av, "bad fencepost", p);
+			return;
+		}
+		if (sz < MINSIZE || (sz & MALLOC_ALIGN_MASK) || (char *)p + sz > end) {
+			complain(c, av, "bad chunk size", p);
+			return;
+		}
+		int is_free = !prev_inuse(chunk_at(p, sz));
+		if (is_free) {
+			if (prev_free)
+				complain(c, av, "two adjacent free chunks", p);
+			c->free_walk++;
+		}
+		prev_free = is_free;
+		prev_size = sz;
+		p = chunk_at(p, sz);
+	}
+}
+
+static void check_bins(struct ck *c, struct mm_arena *av)
+{
+	size_t in_bins = 0;
+	for (unsigned i = 1; i < NBINS; i++) {
+		struct mlink *b = bin_at(av, i);
+		size_t prev = 0;
+		size_t n = 0;
+		for (struct mlink *l = b->fd; l != b; l = l->fd) {
+			struct mchunk *p = link2chunk(l);
+			size_t sz = chunksize(p);
+			if (l->fd->bk != l || l->bk->fd != l) {
+				complain(c, av, "broken bin links", p);
+				return;
+			}
+			if (prev_inuse(chunk_at(p, sz)))
+				complain(c, av, "chunk in a bin is marked in use", p);
+			if (chunk_at(p, sz)->prev_size != sz)
+				complain(c, av, "free chunk's boundary tag is wrong", p);
+			if (p == av->top)
+				complain(c, av, "top chunk in a bin", p);
+			if (i >= 2 && bin_index(sz) != i)
+				complain(c, av, "chunk in the wrong bin", p);
+			if (i >= NSMALLBINS && sz < prev)
+				complain(c, av, "large bin out of order", p);
+			prev = sz;
+			if (++n > (size_t)1 << 32) {
+				complain(c, av, "bin loops", b);
+				return;
+			}
+		}
+		if (n && i >= 2 && !(av->binmap[i >> 6] & ((uint64_t)1 << (i & 63))))
+			complain(c, av, "non-empty bin not in binmap", b);
+		in_bins += n;
+	}
+	if (in_bins != c->free_walk)
+		complain(c, av, "free chunks in bins differ from free chunks in the heap", av);
+	for (unsigned i = 0; i < NFASTBINS; i++) {
+		for (struct mchunk *p = av->fastbins[i]; p; p = (struct mchunk *)(void *)p->link.fd) {
+			if (chunksize(p) != (size_t)(i + 2) * MALLOC_ALIGN)
+				complain(c, av, "fast chunk of the wrong size", p);
+			if (!inuse(p))
+				complain(c, av, "fast chunk not marked in use", p);
+			if (++c->fast_walk > (size_t)1 << 32)
+				return;
+		}
+	}
+}
+
+int mmalloc_check(void)
+{
+	mm_ensure_init();
+	struct ck c = { 0, 0, 0 };
+	for (struct mm_arena *a = &mm_main_arena; a;
+	     a = __atomic_load_n(&a->next, __ATOMIC_ACQUIRE)) {
+		mm_lock(a);
+		c.free_walk = 0;
+		size_t mem = 0;
+		for (struct mm_heap *h = a->heap; h; h = h->prev) {
+			if (h->ar != a)
+				complain(&c, a, "segment owned by another arena", h);
+			if (h != a->heap && a->top && (char *)a->top >= (char *)h &&
+			    (char *)a->top < (char *)h + h->size)
+				complain(&c, a, "top outside the newest segment", a->top);
+			walk_segment(&c, a, h);
+			mem += h->size;
+		}
+		if (mem != a->system_mem)
+			complain(&c, a, "system_mem differs from the segments' sizes", a);
+		check_bins(&c, a);
+		mm_unlock(a);
+	}
+	return c.errors ? -MM_ECORRUPT : 0;
+}

@@ -1,0 +1,126 @@
+/* chunk.h — the boundary-tag chunk, the unit every arena hands out.
+ *
+ *     chunk -> +-----------------------------------------------+
+ *              | prev_size: size of the previous chunk if free  |
+ *              +-----------------------------------------------+
+ *              | size of this chunk             |  A | M | P    |
+ *       mem -> +-----------------------------------------------+
+ *              | user data (in use)  /  fd, bk links (free)     |
+ *              | ...                                            |
+ * next chunk-> | prev_size = this size when this chunk is free  |
+ *              | size of next chunk              |  A | M | P=0 |
+ *
+ * Sizes are multiples of 16 (MALLOC_ALIGN), at least MINSIZE (32). The low
+ * three bits of `size` are flags: P = the previous chunk is in use (so
+ * prev_size holds its user data, not a size), M = the chunk came from mmap,
+ * A = the chunk belongs to a non-main arena (find it through its heap).
+ * An in-use chunk overlaps the next chunk's prev_size with its data, so the
+ * overhead of an in-use chunk is 8 bytes (SIZE_SZ).
+ *
+ * Invariants (checked by mmalloc_check): two free chunks are never adjacent
+ * (fast-bin and thread-cache chunks count as in use); a free chunk's size is
+ * repeated in the next chunk's prev_size and that chunk has P clear; the top
+ * chunk always has P set.
+ */
+#ifndef MMALLOC_CHUNK_H
+#define MMALLOC_CHUNK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SIZE_SZ          ((size_t)sizeof(size_t))
+#define MALLOC_ALIGN     ((size_t)16)
+#define MALLOC_ALIGN_MASK (MALLOC_ALIGN - 1)
+#define CHUNK_HDR_SZ     (2 * SIZE_SZ)
+#define MINSIZE          ((size_t)32)
+
+#define PREV_INUSE     ((size_t)1)
+#define IS_MMAPPED     ((size_t)2)
+#define NON_MAIN_ARENA ((size_t)4)
+#define SIZE_BITS      (PREV_INUSE | IS_MMAPPED | NON_MAIN_ARENA)
+
+/* A segment ends with a fencepost: two fake in-use chunk headers of size
+ * FENCEPOST_SZ that no free chunk may merge with. */
+#define FENCEPOST_SZ   ((size_t)16)
+#define FENCEPOST_AREA (2 * FENCEPOST_SZ)
+
+/* Doubly linked list node of a free chunk (bins are heads of these). */
+struct mlink {
+	struct mlink *fd;
+	struct mlink *bk;
+};
+
+struct mchunk {
+	size_t prev_size;
+	size_t size;
+	struct mlink link;            /* free chunks only */
+};
+
+static inline size_t chunksize(const struct mchunk *p)
+{
+	return p->size & ~SIZE_BITS;
+}
+static inline int prev_inuse(const struct mchunk *p) { return p->size & PREV_INUSE; }
+static inline int chunk_is_mmapped(const struct mchunk *p) { return (p->size & IS_MMAPPED) != 0; }
+static inline int chunk_non_main(const struct mchunk *p) { return (p->size & NON_MAIN_ARENA) != 0; }
+
+static inline void *chunk2mem(const struct mchunk *p)
+{
+	return (void *)((uintptr_t)p + CHUNK_HDR_SZ);
+}
+static inline struct mchunk *mem2chunk(const void *m)
+{
+	return (struct mchunk *)((uintptr_t)m - CHUNK_HDR_SZ);
+}
+static inline struct mchunk *chunk_at(const void *p, size_t off)
+{
+	return (struct mchunk *)((uintptr_t)p + off);
+}
+static inline struct mchunk *next_chunk(const struct mchunk *p)
+{
+	return chunk_at(p, chunksize(p));
+}
+static inline struct mchunk *prev_chunk(const struct mchunk *p)
+{
+	return (struct mchunk *)((uintptr_t)p - p->prev_size);
+}
+static inline struct mchunk *link2chunk(const struct mlink *l)
+{
+	return (struct mchunk *)((uintptr_t)l - offsetof(struct mchunk, link));
+}
+/* Is the chunk p in use? (its successor's P bit) */
+static inline int inuse(const struct mchunk *p)
+{
+	return prev_inuse(next_chunk(p));
+}
+static inline void set_inuse_at(struct mchunk *p, size_t off)
+{
+	chunk_at(p, off)->size |= PREV_INUSE;
+}
+static inline void clear_inuse_at(struct mchunk *p, size_t off)
+{
+	chunk_at(p, off)->size &= ~PREV_INUSE;
+}
+/* Write the boundary tag of a free chunk: size in its header (keeping the
+ * flags given) and in the next chunk's prev_size. */
+static inline void set_free_tag(struct mchunk *p, size_t sz, size_t flags)
+{
+	p->size = sz | flags;
+	chunk_at(p, sz)->prev_size = sz;
+}
+
+/* Bytes requested -> chunk size, or 0 if the request is too large. */
+static inline size_t request2size(size_t n)
+{
+	if (n > (size_t)PTRDIFF_MAX - 4 * MINSIZE - 2 * 4096)
+		return 0;
+	size_t sz = (n + SIZE_SZ + MALLOC_ALIGN_MASK) & ~MALLOC_ALIGN_MASK;
+	return sz < MINSIZE ? MINSIZE : sz;
+}
+
+static inline int aligned_ok(const void *p)
+{
+	return ((uintptr_t)p & MALLOC_ALIGN_MASK) == 0;
+}
+
+#endif

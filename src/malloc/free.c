@@ -1,0 +1,136 @@
+/* free.c — releasing chunks inside an arena (_int_free), unmapping mmap-ed
+ * chunks, and trimming the main heap.
+ *
+ * Algorithm (glibc's _int_free): a chunk of fast-bin size is pushed on its
+ * fast bin and stays marked in use (no coalescing: cheap, and the same size
+ * is likely wanted again soon). Any other chunk is merged at once with free
+ * neighbours through the boundary tags; merged with top if it touches it,
+ * otherwise put in the unsorted bin. Freeing 64 KiB or more consolidates the
+ * fast bins and trims: the main arena gives back the top above
+ * M_TRIM_THRESHOLD with a negative sbrk, other arenas shrink their heap.
+ * mmap-ed chunks are unmapped at once; freeing one larger than the current
+ * mmap threshold raises the threshold to its size (up to 32 MiB) and the
+ * trim threshold to twice that, unless the user fixed them (glibc's dynamic
+ * threshold: programs that keep reallocating big buffers stop paying a
+ * mmap/munmap pair each time).
+ * Cost: O(1) apart from consolidation and trimming.
+ * Reference: glibc malloc/malloc.c (_int_free, systrim, munmap_chunk).
+ */
+#include "malloc_internal.h"
+
+void mm_check_free_ptr(const struct mchunk *p, const void *mem)
+{
+	size_t size = chunksize(p);
+	if (mm_unlikely(!aligned_ok(mem) || (uintptr_t)p > (uintptr_t)0 - size))
+		mm_fatal("free(): invalid pointer", mem);
+	if (mm_unlikely(size < MINSIZE || (size & MALLOC_ALIGN_MASK)))
+		mm_fatal("free(): invalid size", mem);
+}
+
+void mm_munmap_chunk(struct mchunk *p)
+{
+	size_t ps = mm_mp.pagesize;
+	char *base = (char *)p - p->prev_size;
+	size_t total = p->prev_size + chunksize(p);
+	if (mm_unlikely((((uintptr_t)base | total) & (ps - 1)) != 0))
+		mm_fatal("munmap_chunk(): invalid pointer", chunk2mem(p));
+	__atomic_sub_fetch(&mm_mp.n_mmaps, 1, __ATOMIC_RELAXED);
+	__atomic_sub_fetch(&mm_mp.mmapped_mem, total, __ATOMIC_RELAXED);
+	mm_os_unmap(base, total);
+}
+
+/* Main arena: give back the top chunk above `pad` with a negative sbrk.
+ * Caller holds the lock. Returns 1 if memory was released. */
+int mm_systrim_locked(struct mm_arena *av, size_t pad)
+{
+	size_t ps = mm_mp.pagesize;
+	struct mm_heap *seg = av->heap;
+	if (!av->top || !seg || seg->kind != SEG_BRK)
+		return 0;
+	size_t top_size = chunksize(av->top);
+	char *end = (char *)av->top + top_size;
+	if (end != (char *)seg + seg->size)
+		return 0;
+	if (top_size <= MINSIZE + 1 + pad)
+		return 0;
+	size_t extra = MM_ALIGN_DOWN(top_size - MINSIZE - 1 - pad, ps);
+	if (extra == 0)
+		return 0;
+	/* only if nobody else moved the break since */
+	if ((char *)mm_os_brk_now() != end)
+		return 0;
+	mm_os_sbrk(-(intptr_t)extra);
+	char *now = mm_os_brk_now();
+	if (!now || now >= end)
+		return 0;
+	size_t released = (size_t)(end - now);
+	mm_os_note_trimmed(released);
+	seg->size -= released;
+	av->system_mem -= released;
+	av->top->size = (top_size - released) | PREV_INUSE;
+	return 1;
+}
+
+void mm_int_free_locked(struct mm_arena *av, struct mchunk *p)
+{
+	size_t aflag = av->is_main ? 0 : NON_MAIN_ARENA;
+	size_t size = chunksize(p);
+
+	if (size <= MP_GET(max_fast) && size <= MAX_FAST_SIZE) {
+		struct mchunk *next = chunk_at(p, size);
+		if (mm_unlikely(chunksize(next) < FENCEPOST_SZ || chunksize(next) >= av->system_mem))
+			mm_fatal("free(): invalid next size (fast)", chunk2mem(p));
+		unsigned fi = fastbin_index(size);
+		struct mchunk *old = av->fastbins[fi];
+		if (mm_unlikely(old == p))
+			mm_fatal("double free or corruption (fasttop)", chunk2mem(p));
+		p->link.fd = (struct mlink *)(void *)old;
+		av->fastbins[fi] = p;
+		av->have_fastchunks = true;
+		return;
+	}
+
+	struct mchunk *next = chunk_at(p, size);
+	if (mm_unlikely(p == av->top))
+		mm_fatal("double free or corruption (top)", chunk2mem(p));
+	if (mm_unlikely(!prev_inuse(next)))
+		mm_fatal("double free or corruption (!prev)", chunk2mem(p));
+	size_t nsize = chunksize(next);
+	if (mm_unlikely(nsize < FENCEPOST_SZ || nsize >= av->system_mem))
+		mm_fatal("free(): invalid next size (normal)", chunk2mem(p));
+
+	if (!prev_inuse(p)) {
+		size_t psize = p->prev_size;
+		struct mchunk *prev = prev_chunk(p);
+		if (mm_unlikely(chunksize(prev) != psize))
+			mm_fatal("corrupted size vs. prev_size while consolidating", chunk2mem(p));
+		mm_unlink_chunk(av, prev);
+		p = prev;
+		size += psize;
+	}
+	if (next != av->top) {
+		if (!inuse(next)) {
+			mm_unlink_chunk(av, next);
+			size += nsize;
+		} else {
+			next->size &= ~PREV_INUSE;
+		}
+		list_push_front(bin_at(av, UNSORTED), &p->link);
+		set_free_tag(p, size, PREV_INUSE | aflag);
+	} else {
+		size += nsize;
+		p->size = size | PREV_INUSE | aflag;
+		av->top = p;
+	}
+
+	if (size >= FASTBIN_CONSOLIDATION_THRESHOLD) {
+		if (av->have_fastchunks)
+			mm_consolidate(av);
+		if (av->is_main) {
+			if (chunksize(av->top) >= MP_GET(trim_threshold))
+				mm_systrim_locked(av, MP_GET(top_pad));
+		} else {
+			mm_heap_trim_locked(av, MP_GET(top_pad));
+		}
+	}
+}

@@ -1,0 +1,181 @@
+/* init.c — the process-wide state of libmmalloc, its initialisation and
+ * the tunables (mallopt and glibc's MALLOC_*_ environment variables).
+ *
+ * Initialisation runs on the first slow-path call and must not recurse:
+ * it reads the environment by scanning `environ` (no getenv that could
+ * allocate), sets up the main arena before calling anything in libc, and
+ * only then registers the thread-exit key and the fork handlers (which do
+ * not allocate in glibc; if they did, the nested call would find the main
+ * arena ready and be served from it).
+ */
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+
+#include "malloc_internal.h"
+#include "tcache.h"
+
+struct mm_params mm_mp = {
+	.mmap_threshold = DEFAULT_MMAP_THRESHOLD,
+	.trim_threshold = DEFAULT_TRIM_THRESHOLD,
+	.top_pad = DEFAULT_TOP_PAD,
+	.max_fast = DEFAULT_MXFAST,
+	.n_mmaps_max = DEFAULT_MMAP_MAX,
+	.arena_test = 8,
+	.pagesize = 4096,
+};
+
+struct mm_arena mm_main_arena = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.is_main = true,
+};
+
+int mm_ready;                      /* 0 none, 1 in progress, 2 done */
+static MM_TLS int init_owner;      /* this thread is running init */
+
+extern char **environ;
+
+const char *mm_getenv(const char *name)
+{
+	size_t len = strlen(name);
+	char **env = environ;
+	if (!env)
+		return NULL;
+	for (; *env; env++)
+		if (strncmp(*env, name, len) == 0 && (*env)[len] == '=')
+			return *env + len + 1;
+	return NULL;
+}
+
+/* Decimal (or 0x hex) number; 0 if none. Sets *ok when parsed. */
+static long long parse_num(const char *s, int *ok)
+{
+	int neg = 0, base = 10;
+	long long v = 0;
+	*ok = 0;
+	if (*s == '-') {
+		neg = 1;
+		s++;
+	}
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	for (; *s; s++) {
+		int d;
+		if (*s >= '0' && *s <= '9')
+			d = *s - '0';
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = *s - 'a' + 10;
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			d = *s - 'A' + 10;
+		else
+			return 0;
+		v = v * base + d;
+		*ok = 1;
+	}
+	return neg ? -v : v;
+}
+
+static void env_param(const char *name, int param)
+{
+	const char *v = mm_getenv(name);
+	int ok;
+	if (!v)
+		return;
+	long long n = parse_num(v, &ok);
+	if (ok)
+		mmalloc_mallopt(param, (int)n);
+}
+
+static void read_env(void)
+{
+	env_param("MALLOC_MMAP_THRESHOLD_", M_MMAP_THRESHOLD);
+	env_param("MALLOC_TRIM_THRESHOLD_", M_TRIM_THRESHOLD);
+	env_param("MALLOC_TOP_PAD_", M_TOP_PAD);
+	env_param("MALLOC_MMAP_MAX_", M_MMAP_MAX);
+	env_param("MALLOC_ARENA_MAX", M_ARENA_MAX);
+	env_param("MALLOC_ARENA_TEST", M_ARENA_TEST);
+	env_param("MALLOC_PERTURB_", M_PERTURB);
+	const char *s = mm_getenv("MMALLOC_STATS");
+	if (s && *s && *s != '0')
+		mm_stats_requested = 1;
+}
+
+void mm_init_slow(void)
+{
+	static int spin;
+	if (__atomic_load_n(&mm_ready, __ATOMIC_ACQUIRE) == 2 || init_owner)
+		return;   /* done, or a nested call from inside init itself */
+	while (__atomic_exchange_n(&spin, 1, __ATOMIC_ACQUIRE))
+		sched_yield();
+	if (__atomic_load_n(&mm_ready, __ATOMIC_ACQUIRE) == 2) {
+		__atomic_store_n(&spin, 0, __ATOMIC_RELEASE);
+		return;
+	}
+	init_owner = 1;
+	mm_ready = 1;
+	mm_mp.pagesize = mm_os_pagesize();
+	mm_arena_init(&mm_main_arena, 1);
+	read_env();
+	mm_tcache_init_global();
+	pthread_atfork(mm_fork_prepare, mm_fork_parent, mm_fork_child);
+	mm_debug_init();
+	__atomic_store_n(&mm_ready, 2, __ATOMIC_RELEASE);
+	init_owner = 0;
+	__atomic_store_n(&spin, 0, __ATOMIC_RELEASE);
+}
+
+/* ---- mallopt ---- */
+
+int mmalloc_mallopt(int param, int value)
+{
+	mm_ensure_init();
+	switch (param) {
+	case M_MXFAST:
+		if (value < 0 || (size_t)value > MAX_FAST_SIZE)
+			return 0;
+		for (struct mm_arena *a = &mm_main_arena; a; a = a->next) {
+			mm_lock(a);
+			if (a->have_fastchunks)
+				mm_consolidate(a);
+			mm_unlock(a);
+		}
+		MP_SET(max_fast, value == 0 ? (size_t)0
+			       : ((size_t)value + SIZE_SZ) & ~MALLOC_ALIGN_MASK);
+		return 1;
+	case M_TRIM_THRESHOLD:
+		MP_SET(trim_threshold, (size_t)(long)value);
+		MP_SET(no_dyn_threshold, 1);
+		return 1;
+	case M_TOP_PAD:
+		MP_SET(top_pad, (size_t)(long)value);
+		MP_SET(no_dyn_threshold, 1);
+		return 1;
+	case M_MMAP_THRESHOLD:
+		if ((unsigned long)(long)value > HEAP_MAX_SIZE / 2)
+			return 0;
+		MP_SET(mmap_threshold, (size_t)value);
+		MP_SET(no_dyn_threshold, 1);
+		return 1;
+	case M_MMAP_MAX:
+		MP_SET(n_mmaps_max, value);
+		MP_SET(no_dyn_threshold, 1);
+		return 1;
+	case M_CHECK_ACTION:
+		return 1;
+	case M_PERTURB:
+		MP_SET(perturb, value & 0xff);
+		return 1;
+	case M_ARENA_TEST:
+		if (value > 0)
+			MP_SET(arena_test, value);
+		return 1;
+	case M_ARENA_MAX:
+		if (value > 0)
+			MP_SET(arena_max, value);
+		return 1;
+	default:
+		return 0;
+	}
+}

@@ -1,0 +1,181 @@
+/* os.c — libmmalloc's operating-system layer: mmap, munmap, mremap,
+ * mprotect, madvise and sbrk, with counters and fault injection.
+ *
+ * Nothing else in src/malloc talks to the kernel about memory. Each call is
+ * one system call (cost: a kernel entry, plus page faults later when the
+ * memory is first touched). Fault injection fails the Nth call of a kind so
+ * tests can drive every out-of-memory path (STYLE.md 16).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "mmkit/mmalloc.h"
+#include "os.h"
+
+static struct mmalloc_os_counters counters; /* updated with relaxed atomics */
+
+static unsigned fault_kinds;  /* MMALLOC_FAULT_* armed */
+static long fault_skip;       /* calls still allowed to succeed */
+static long fault_left;       /* failures still to inject (<0 forever) */
+
+#define COUNT(f) __atomic_add_fetch(&counters.f, 1, __ATOMIC_RELAXED)
+
+void mmalloc_fault_inject(unsigned kinds, long nth, long count)
+{
+	__atomic_store_n(&fault_kinds, 0, __ATOMIC_RELAXED);
+	if (nth <= 0)
+		return;
+	__atomic_store_n(&fault_skip, nth - 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&fault_left, count, __ATOMIC_RELAXED);
+	__atomic_store_n(&fault_kinds, kinds, __ATOMIC_RELEASE);
+}
+
+/* True if this call of kind `k` must fail. */
+static int fault(unsigned k)
+{
+	if (!(__atomic_load_n(&fault_kinds, __ATOMIC_ACQUIRE) & k))
+		return 0;
+	if (__atomic_sub_fetch(&fault_skip, 1, __ATOMIC_RELAXED) >= 0)
+		return 0;
+	long left = __atomic_load_n(&fault_left, __ATOMIC_RELAXED);
+	if (left == 0)
+		return 0;
+	if (left > 0)
+		__atomic_sub_fetch(&fault_left, 1, __ATOMIC_RELAXED);
+	COUNT(failures);
+	errno = ENOMEM;
+	return 1;
+}
+
+void mmalloc_os_counters(struct mmalloc_os_counters *out)
+{
+	out->brk_calls = __atomic_load_n(&counters.brk_calls, __ATOMIC_RELAXED);
+	out->mmap_calls = __atomic_load_n(&counters.mmap_calls, __ATOMIC_RELAXED);
+	out->munmap_calls = __atomic_load_n(&counters.munmap_calls, __ATOMIC_RELAXED);
+	out->mremap_calls = __atomic_load_n(&counters.mremap_calls, __ATOMIC_RELAXED);
+	out->mprotect_calls = __atomic_load_n(&counters.mprotect_calls, __ATOMIC_RELAXED);
+	out->madvise_calls = __atomic_load_n(&counters.madvise_calls, __ATOMIC_RELAXED);
+	out->bytes_trimmed = __atomic_load_n(&counters.bytes_trimmed, __ATOMIC_RELAXED);
+	out->failures = __atomic_load_n(&counters.failures, __ATOMIC_RELAXED);
+}
+
+void mm_os_note_trimmed(size_t bytes)
+{
+	__atomic_add_fetch(&counters.bytes_trimmed, bytes, __ATOMIC_RELAXED);
+}
+
+void *mm_os_map(size_t len)
+{
+	if (fault(MMALLOC_FAULT_MMAP))
+		return NULL;
+	COUNT(mmap_calls);
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		COUNT(failures);
+		return NULL;
+	}
+	return p;
+}
+
+void *mm_os_reserve(size_t len)
+{
+	if (fault(MMALLOC_FAULT_MMAP))
+		return NULL;
+	COUNT(mmap_calls);
+	void *p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED) {
+		COUNT(failures);
+		return NULL;
+	}
+	return p;
+}
+
+int mm_os_commit(void *p, size_t len)
+{
+	if (fault(MMALLOC_FAULT_MMAP))
+		return -1;
+	COUNT(mprotect_calls);
+	if (mprotect(p, len, PROT_READ | PROT_WRITE) != 0) {
+		COUNT(failures);
+		return -1;
+	}
+	return 0;
+}
+
+int mm_os_unmap(void *p, size_t len)
+{
+	COUNT(munmap_calls);
+	return munmap(p, len);
+}
+
+void *mm_os_remap(void *p, size_t old_len, size_t new_len)
+{
+	if (fault(MMALLOC_FAULT_MMAP))
+		return NULL;
+	COUNT(mremap_calls);
+	void *q = mremap(p, old_len, new_len, MREMAP_MAYMOVE);
+	if (q == MAP_FAILED) {
+		COUNT(failures);
+		return NULL;
+	}
+	return q;
+}
+
+void *mm_os_sbrk(intptr_t inc)
+{
+	if (inc > 0 && fault(MMALLOC_FAULT_BRK))
+		return NULL;
+	COUNT(brk_calls);
+	void *p = sbrk(inc);
+	if (p == (void *)-1) {
+		COUNT(failures);
+		return NULL;
+	}
+	return p;
+}
+
+void *mm_os_brk_now(void)
+{
+	void *p = sbrk(0);
+	return p == (void *)-1 ? NULL : p;
+}
+
+int mm_os_dontneed(void *p, size_t len)
+{
+	COUNT(madvise_calls);
+	return madvise(p, len, MADV_DONTNEED);
+}
+
+size_t mm_os_pagesize(void)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	return ps > 0 ? (size_t)ps : 4096;
+}
+
+int mm_os_ncpus(void)
+{
+	cpu_set_t set;	/* on the stack: get_nprocs() may read files */
+	if (sched_getaffinity(0, sizeof(set), &set) != 0)
+		return 1;
+	int n = CPU_COUNT(&set);
+	return n > 0 ? n : 1;
+}
+
+void mm_os_write_err(const char *s, size_t len)
+{
+	int saved = errno;
+	while (len > 0) {
+		ssize_t w = write(2, s, len);
+		if (w <= 0) {
+			if (w < 0 && errno == EINTR)
+				continue;
+			break;
+		}
+		s += w;
+		len -= (size_t)w;
+	}
+	errno = saved;
+}

@@ -1,0 +1,36 @@
+/* os.h — the only door from libmmalloc to the operating system.
+ *
+ * Contract: every function returns NULL / -1 on failure and leaves nothing
+ * half-done; none of them allocates, takes an allocator lock or calls back
+ * into the allocator, so they are safe during initialisation and in a
+ * fork child. Counters and fault injection (tests) live here too.
+ */
+#ifndef MMALLOC_OS_H
+#define MMALLOC_OS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Fresh zeroed read-write anonymous memory, or NULL. */
+void *mm_os_map(size_t len);
+/* Address space only (PROT_NONE, not counted as committed), or NULL. */
+void *mm_os_reserve(size_t len);
+/* Make [p, p+len) of a reservation read-write; 0 or -1. */
+int mm_os_commit(void *p, size_t len);
+int mm_os_unmap(void *p, size_t len);
+/* Resize a mapping, possibly moving it; NULL on failure (old one intact). */
+void *mm_os_remap(void *p, size_t old_len, size_t new_len);
+/* Move the program break by inc bytes; the old break, or NULL. */
+void *mm_os_sbrk(intptr_t inc);
+/* The current program break. */
+void *mm_os_brk_now(void);
+/* Tell the kernel the pages are free (they read back as zeros). */
+int mm_os_dontneed(void *p, size_t len);
+size_t mm_os_pagesize(void);
+int mm_os_ncpus(void);
+/* Write a message to fd 2 without stdio. */
+void mm_os_write_err(const char *s, size_t len);
+/* Bytes given back to the system, for the counters (trim paths). */
+void mm_os_note_trimmed(size_t bytes);
+
+#endif

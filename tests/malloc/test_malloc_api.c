@@ -1,0 +1,222 @@
+/* Conformance of the core entry points (mmalloc_*), called directly:
+ * alignment, malloc(0), errno on overflow, realloc/calloc edge cases,
+ * the memalign family, usable sizes, mallopt and the heap checker. */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mmkit/mmalloc.h"
+#include "testutil.h"
+
+static void check_heap(void)
+{
+	assert_int_equal(mmalloc_check(), 0);
+}
+
+static void test_alignment_and_zero(void **state)
+{
+	(void)state;
+	void *a = mmalloc_malloc(0), *b = mmalloc_malloc(0);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_ptr_not_equal(a, b);
+	for (size_t n = 0; n < 5000; n += 7) {
+		void *p = mmalloc_malloc(n);
+		assert_non_null(p);
+		assert_int_equal((uintptr_t)p % 16, 0);
+		assert_true(mmalloc_usable_size(p) >= n);
+		memset(p, 0xab, n);
+		mmalloc_free(p);
+	}
+	mmalloc_free(a);
+	mmalloc_free(b);
+	mmalloc_free(NULL);
+	assert_int_equal(mmalloc_usable_size(NULL), 0);
+	check_heap();
+}
+
+static void test_overflow_errno(void **state)
+{
+	(void)state;
+	errno = 0;
+	assert_null(mmalloc_calloc(SIZE_MAX / 2, 3));
+	assert_int_equal(errno, ENOMEM);
+	errno = 0;
+	assert_null(mmalloc_malloc(SIZE_MAX - 10));
+	assert_int_equal(errno, ENOMEM);
+	errno = 0;
+	assert_null(mmalloc_malloc(PTRDIFF_MAX));
+	assert_int_equal(errno, ENOMEM);
+	void *p = mmalloc_malloc(10);
+	errno = 0;
+	assert_null(mmalloc_reallocarray(p, SIZE_MAX / 4, 8));
+	assert_int_equal(errno, ENOMEM);
+	errno = 0;
+	assert_null(mmalloc_realloc(p, SIZE_MAX - 100));
+	assert_int_equal(errno, ENOMEM);
+	mmalloc_free(p);   /* p untouched by the failed calls */
+	check_heap();
+}
+
+static void test_calloc_zeroes(void **state)
+{
+	(void)state;
+	/* dirty some memory, free it, calloc must still give zeros */
+	for (int round = 0; round < 3; round++) {
+		void *d[64];
+		for (int i = 0; i < 64; i++) {
+			d[i] = mmalloc_malloc((size_t)i * 40 + 1);
+			memset(d[i], 0x5a, (size_t)i * 40 + 1);
+		}
+		for (int i = 0; i < 64; i++)
+			mmalloc_free(d[i]);
+		for (int i = 0; i < 64; i++) {
+			size_t n = (size_t)i * 40 + 1;
+			unsigned char *c = mmalloc_calloc(n, 1);
+			assert_non_null(c);
+			for (size_t k = 0; k < n; k++)
+				assert_int_equal(c[k], 0);
+			d[i] = c;
+		}
+		for (int i = 0; i < 64; i++)
+			mmalloc_free(d[i]);
+	}
+	unsigned char *big = mmalloc_calloc(1 << 20, 1);
+	assert_non_null(big);
+	assert_int_equal(big[12345], 0);
+	mmalloc_free(big);
+	check_heap();
+}
+
+static void test_realloc_semantics(void **state)
+{
+	(void)state;
+	char *p = mmalloc_realloc(NULL, 100);
+	assert_non_null(p);
+	for (int i = 0; i < 100; i++)
+		p[i] = (char)i;
+	/* grow through every regime: in place, moved, into mmap, mremap */
+	size_t sizes[] = { 200, 1000, 5000, 70000, 300000, 3000000, 50, 20 };
+	size_t prev = 100;
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		p = mmalloc_realloc(p, sizes[k]);
+		assert_non_null(p);
+		size_t keep = prev < sizes[k] ? prev : sizes[k];
+		for (size_t i = 0; i < keep && i < 100; i++)
+			assert_int_equal(p[i], (char)i);
+		for (size_t i = 100; i < sizes[k]; i++)
+			p[i] = 1;
+		assert_true(mmalloc_usable_size(p) >= sizes[k]);
+		prev = sizes[k];
+		check_heap();
+	}
+	/* realloc(p, 0) frees and returns NULL, as glibc */
+	assert_null(mmalloc_realloc(p, 0));
+	check_heap();
+}
+
+static void test_memalign_family(void **state)
+{
+	(void)state;
+	size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+	for (size_t a = 1; a <= (1u << 20); a <<= 1) {
+		for (size_t n = 0; n < 300000; n = n * 3 + 17) {
+			void *p = mmalloc_memalign(a, n);
+			assert_non_null(p);
+			assert_int_equal((uintptr_t)p % (a < 16 ? 16 : a), 0);
+			memset(p, 1, n);
+			assert_true(mmalloc_usable_size(p) >= n);
+			mmalloc_free(p);
+		}
+	}
+	check_heap();
+	/* not a power of two: memalign rounds up, aligned_alloc refuses */
+	void *p = mmalloc_memalign(48, 10);
+	assert_non_null(p);
+	assert_int_equal((uintptr_t)p % 64, 0);
+	mmalloc_free(p);
+	errno = 0;
+	assert_null(mmalloc_aligned_alloc(48, 10));
+	assert_int_equal(errno, EINVAL);
+	errno = 0;
+	assert_null(mmalloc_memalign(SIZE_MAX / 2 + 2, 10));
+	assert_int_equal(errno, EINVAL);
+
+	void *out = (void *)0x1;
+	assert_int_equal(mmalloc_posix_memalign(&out, 3, 10), EINVAL);
+	assert_int_equal(mmalloc_posix_memalign(&out, 4, 10), EINVAL);
+	assert_int_equal(mmalloc_posix_memalign(&out, 24, 10), EINVAL);
+	assert_ptr_equal(out, (void *)0x1);
+	assert_int_equal(mmalloc_posix_memalign(&out, 64, 10), 0);
+	assert_int_equal((uintptr_t)out % 64, 0);
+	mmalloc_free(out);
+	assert_int_equal(mmalloc_posix_memalign(&out, 8, SIZE_MAX - 100), ENOMEM);
+
+	p = mmalloc_valloc(100);
+	assert_int_equal((uintptr_t)p % ps, 0);
+	mmalloc_free(p);
+	p = mmalloc_pvalloc(100);
+	assert_int_equal((uintptr_t)p % ps, 0);
+	assert_true(mmalloc_usable_size(p) >= ps);
+	mmalloc_free(p);
+	check_heap();
+}
+
+static void test_mallopt(void **state)
+{
+	(void)state;
+	assert_int_equal(mmalloc_mallopt(12345, 1), 0);
+	assert_int_equal(mmalloc_mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024), 0);
+	assert_int_equal(mmalloc_mallopt(M_MMAP_THRESHOLD, 256 * 1024), 1);
+	struct mallinfo2 before = mmalloc_mallinfo2();
+	void *p = mmalloc_malloc(200 * 1024);           /* below: from the heap */
+	struct mallinfo2 mid = mmalloc_mallinfo2();
+	assert_int_equal(mid.hblks, before.hblks);
+	void *q = mmalloc_malloc(300 * 1024);           /* above: mmap */
+	struct mallinfo2 after = mmalloc_mallinfo2();
+	assert_int_equal(after.hblks, before.hblks + 1);
+	assert_true(after.hblkhd >= before.hblkhd + 300 * 1024);
+	mmalloc_free(q);
+	mmalloc_free(p);
+	assert_int_equal(mmalloc_mallopt(M_MMAP_THRESHOLD, 128 * 1024), 1);
+	assert_int_equal(mmalloc_mallopt(M_TRIM_THRESHOLD, 128 * 1024), 1);
+	assert_int_equal(mmalloc_mallopt(M_TOP_PAD, 0), 1);
+	assert_int_equal(mmalloc_mallopt(M_MMAP_MAX, 65536), 1);
+	assert_int_equal(mmalloc_mallopt(M_ARENA_MAX, 4), 1);
+	assert_int_equal(mmalloc_mallopt(M_MXFAST, 64), 1);
+	assert_int_equal(mmalloc_mallopt(M_MXFAST, 1000), 0);
+	assert_int_equal(mmalloc_mallopt(M_MXFAST, 128), 1);
+	check_heap();
+}
+
+static void test_usable_and_trim(void **state)
+{
+	(void)state;
+	void *blocks[256];
+	for (int i = 0; i < 256; i++)
+		blocks[i] = mmalloc_malloc(4000);
+	for (int i = 0; i < 256; i++)
+		mmalloc_free(blocks[i]);
+	mmalloc_thread_flush();
+	check_heap();
+	mmalloc_trim(0);
+	check_heap();
+	struct mallinfo2 mi = mmalloc_mallinfo2();
+	assert_true(mi.arena >= mi.uordblks);
+	assert_true(mi.fordblks <= mi.arena);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_alignment_and_zero),
+		cmocka_unit_test(test_overflow_errno),
+		cmocka_unit_test(test_calloc_zeroes),
+		cmocka_unit_test(test_realloc_semantics),
+		cmocka_unit_test(test_memalign_family),
+		cmocka_unit_test(test_mallopt),
+		cmocka_unit_test(test_usable_and_trim),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
