@@ -157,3 +157,13 @@ const struct pol_ops pol_aging_ops = {
 	.tick = aging_tick,
 	.check = aging_check,
 };
+
+int pol_aging_counter(const struct mm_policy *p, uint64_t id)
+{
+	if (p->ops != &pol_aging_ops)
+		return -MM_EINVAL;
+	uint32_t s = idmap_get(&p->map, id);
+	if (s == POL_NONE)
+		return -MM_ENOENT;
+	return ((const struct aging *)p->priv)->counter[s];
+}

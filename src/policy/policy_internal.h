@@ -289,6 +289,9 @@ MM_INLINE bool pol_start_writeback(struct mm_policy *p, uint32_t s)
 /* Zeroed array of n elements of `size` bytes; NULL on overflow or ENOMEM. */
 void *pol_calloc(size_t n, size_t size);
 
+/* aging's counter of a resident id (tests), or a negative mm_err. */
+int pol_aging_counter(const struct mm_policy *p, uint64_t id);
+
 /* Every policy's ops table. */
 extern const struct pol_ops pol_fifo_ops, pol_second_chance_ops, pol_clock_ops,
 	pol_lru_ops, pol_lfu_ops, pol_opt_ops, pol_random_ops, pol_nru_ops,

@@ -15,8 +15,8 @@
  * If the hand goes all the way round: when a write was scheduled, keep going
  * (one more revolution at most; a cleaned page is then taken); when none was
  * (every page is in the working set), claim the clean page with the oldest
- * last use seen in the sweep (ties: the first met), and if no page is clean,
- * the page under the hand (a dirty eviction).
+ * last use seen in the sweep (after step 1 updated it; ties: the first met),
+ * and if no page is clean, the page under the hand (a dirty eviction).
  * "now" is the instance's virtual time: the latest time given to insert,
  * access or tick (trace replay: the request index). A loaded page starts with
  * last use := its insert time and R as the faulting access left it (set).
@@ -113,10 +113,12 @@ static uint32_t wsc_evict(struct mm_policy *p)
 		}
 		uint32_t s = w->hand;
 		p->st.scanned++;
+		bool dirty;
 		if (pol_test_clear_young(p, s)) {
-			w->last_use[s] = now;
+			w->last_use[s] = now; /* in the working set */
+			dirty = pol_test_dirty(p, s);
 		} else {
-			bool dirty = pol_test_dirty(p, s);
+			dirty = pol_test_dirty(p, s);
 			if (now - w->last_use[s] > w->tau) {
 				if (!dirty) {
 					wsc_unlink(w, s);
@@ -124,11 +126,12 @@ static uint32_t wsc_evict(struct mm_policy *p)
 				}
 				if (pol_start_writeback(p, s))
 					writes++;
-			} else if (!dirty && (oldest_clean == POL_NONE ||
-					      w->last_use[s] < w->last_use[oldest_clean])) {
-				oldest_clean = s;
+				dirty = true; /* not clean until the hand comes back */
 			}
 		}
+		if (!dirty && (oldest_clean == POL_NONE ||
+			       w->last_use[s] < w->last_use[oldest_clean]))
+			oldest_clean = s;
 		w->hand = w->l[s].next;
 	}
 	/* every page is in the working set: claim the oldest clean one, else the
