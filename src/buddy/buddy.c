@@ -1,0 +1,477 @@
+/* buddy.c — creating a buddy allocator and its allocation entry points.
+ *
+ * mm_alloc_pages walks the zonelist from the highest zone the gfp mask
+ * allows down to DMA (Linux's get_page_from_freelist): for each populated
+ * zone it checks the min watermark (+ lowmem_reserve) and takes a block,
+ * order-0 pages from the calling thread's cache (no lock, no atomic RMW),
+ * larger ones from the zone's free lists under the zone lock.
+ * Cost: O(1) on the cache path; O(max_order) + one mutex otherwise.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "mmkit/error.h"
+#include "buddy_internal.h"
+
+/* ---- creation ---------------------------------------------------------------------- */
+
+void mm_buddy_config_init(struct mm_buddy_config *cfg, uint64_t start_pfn, uint64_t nr_pages)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->start_pfn = start_pfn;
+	cfg->nr_pages = nr_pages;
+	cfg->max_order = MM_MAX_ORDER_DEFAULT;
+}
+
+static int validate_config(const struct mm_buddy_config *cfg, unsigned int max_order)
+{
+	if (cfg->nr_pages == 0 || max_order < 1 || max_order > MM_MAX_ORDER_LIMIT)
+		return -MM_EINVAL;
+	if (cfg->start_pfn + cfg->nr_pages < cfg->start_pfn ||
+	    cfg->start_pfn + cfg->nr_pages > (UINT64_MAX >> MM_PAGE_SHIFT))
+		return -MM_EINVAL;
+	if (cfg->nr_reserved && !cfg->reserved)
+		return -MM_EINVAL;
+	for (size_t i = 0; i < cfg->nr_reserved; i++) {
+		const struct mm_pfn_range *r = &cfg->reserved[i];
+		if (r->start < cfg->start_pfn || r->start + r->nr < r->start ||
+		    r->start + r->nr > cfg->start_pfn + cfg->nr_pages)
+			return -MM_EINVAL;
+	}
+	if (cfg->mem_base) {
+		uintptr_t a = (uintptr_t)cfg->mem_base;
+		uint64_t blk = 1ULL << (max_order - 1);
+		if (a & (MM_PAGE_SIZE - 1))
+			return -MM_EINVAL;
+		if ((((uint64_t)a >> MM_PAGE_SHIFT) - cfg->start_pfn) & (blk - 1))
+			return -MM_EINVAL;
+	}
+	if (cfg->pcp_high && cfg->pcp_batch && cfg->pcp_high < cfg->pcp_batch)
+		return -MM_EINVAL;
+	return 0;
+}
+
+/* Put every non-reserved page of [s, e) (one zone) on the free lists as the
+ * largest aligned blocks (Linux's memblock_free_all -> __free_pages_core). */
+static void free_range_init(struct mm_zone *z, uint64_t s, uint64_t e)
+{
+	struct mm_buddy *b = z->b;
+	while (s < e) {
+		unsigned int order = b->max_order - 1;
+		while (order && ((s & ((1ULL << order) - 1)) || s + (1ULL << order) > e))
+			order--;
+		__mm_free_one_page(z, s, order, pageblock_mt(b, s));
+		s += 1ULL << order;
+	}
+}
+
+int mm_buddy_create(const struct mm_buddy_config *cfg, struct mm_buddy **out)
+{
+	unsigned int max_order = cfg->max_order ? cfg->max_order : MM_MAX_ORDER_DEFAULT;
+	int err = validate_config(cfg, max_order);
+	if (err)
+		return err;
+
+	struct mm_buddy *b = calloc(1, sizeof(*b));
+	if (!b)
+		return -MM_ENOMEM;
+	b->start_pfn = cfg->start_pfn;
+	b->end_pfn = cfg->start_pfn + cfg->nr_pages;
+	b->mem_base = cfg->mem_base;
+	b->max_order = max_order;
+	b->pageblock_order = MM_MIN(MM_PAGEBLOCK_ORDER, max_order - 1);
+	b->zones_on = cfg->zones;
+	b->pcp_on = !cfg->no_pcp;
+	b->enforce_wmark = !cfg->ignore_watermarks;
+	b->node_id = cfg->node_id;
+	mm_list_init(&b->pcp_sets);
+
+	b->memmap = calloc(cfg->nr_pages, sizeof(struct mm_page));
+	b->pb_first = b->start_pfn >> b->pageblock_order;
+	uint64_t nr_pb = ((b->end_pfn - 1) >> b->pageblock_order) - b->pb_first + 1;
+	b->pb_mt = malloc(nr_pb);
+	if (!b->memmap || !b->pb_mt) {
+		free(b->memmap);
+		free((void *)(uintptr_t)b->pb_mt);
+		free(b);
+		return -MM_ENOMEM;
+	}
+	/* Linux's memmap_init: every pageblock starts movable. */
+	for (uint64_t i = 0; i < nr_pb; i++)
+		atomic_init(&b->pb_mt[i], MM_MIGRATE_MOVABLE);
+
+	static const unsigned int default_ratio[MM_NR_ZONES] = { 256, 256, 32 };
+	bool any_ratio = false;
+	for (int i = 0; i < MM_NR_ZONES; i++)
+		any_ratio |= cfg->lowmem_reserve_ratio[i] != 0;
+	for (int i = 0; i < MM_NR_ZONES; i++)
+		b->lowmem_ratio[i] = any_ratio ? cfg->lowmem_reserve_ratio[i] : default_ratio[i];
+
+	/* zones: spans, descriptors, reserved pages */
+	__mm_zones_init(b);
+	for (uint64_t pfn = b->start_pfn; pfn < b->end_pfn; pfn++) {
+		struct mm_page *p = pfn_page(b, pfn);
+		mm_list_init(&p->lru);
+	}
+	for (int zi = 0; zi < MM_NR_ZONES; zi++) {
+		struct mm_zone *z = &b->zones[zi];
+		for (uint64_t pfn = z->start_pfn; pfn < z->end_pfn; pfn++)
+			pfn_page(b, pfn)->zone = (uint8_t)zi;
+	}
+	for (size_t i = 0; i < cfg->nr_reserved; i++) {
+		const struct mm_pfn_range *r = &cfg->reserved[i];
+		for (uint64_t pfn = r->start; pfn < r->start + r->nr; pfn++) {
+			struct mm_page *p = pfn_page(b, pfn);
+			if (!(p->flags & MM_PG_RESERVED)) {
+				p->flags = MM_PG_RESERVED;
+				b->zones[p->zone].reserved++;
+			}
+		}
+	}
+	for (int zi = 0; zi < MM_NR_ZONES; zi++) {
+		struct mm_zone *z = &b->zones[zi];
+		z->managed = z->present - z->reserved;
+		uint64_t s = z->start_pfn;
+		while (s < z->end_pfn) {
+			while (s < z->end_pfn && (pfn_page(b, s)->flags & MM_PG_RESERVED))
+				s++;
+			uint64_t e = s;
+			while (e < z->end_pfn && !(pfn_page(b, e)->flags & MM_PG_RESERVED))
+				e++;
+			free_range_init(z, s, e);
+			s = e;
+		}
+	}
+	/* gfp -> highest zone */
+	for (unsigned int g = 0; g < 4; g++) {
+		enum mm_zone_type h = MM_ZONE_NORMAL;
+		if (b->zones_on) {
+			if (g & MM_GFP_DMA)
+				h = MM_ZONE_DMA;
+			else if (g & MM_GFP_DMA32)
+				h = MM_ZONE_DMA32;
+		}
+		b->gfp_zone[g] = h;
+	}
+	mm_buddy_setup_watermarks(b, cfg->min_free_kbytes, cfg->watermark_scale_factor);
+	/* per-thread cache sizes: Linux's zone_batchsize(), high = 6 * batch */
+	for (int zi = 0; zi < MM_NR_ZONES; zi++) {
+		struct mm_zone *z = &b->zones[zi];
+		uint64_t batch = MM_MIN(z->managed >> 10, (1ULL << 20) / MM_PAGE_SIZE);
+		batch /= 4;
+		if (batch < 1)
+			batch = 1;
+		uint64_t x = batch + batch / 2, p2 = 1;
+		while (p2 * 2 <= x)
+			p2 *= 2;
+		batch = p2 - 1;
+		if (batch < 1)
+			batch = 1;
+		if (cfg->pcp_batch)
+			batch = cfg->pcp_batch;
+		z->pcp_batch = (unsigned int)batch;
+		z->pcp_high = cfg->pcp_high ? cfg->pcp_high : 6 * z->pcp_batch;
+		if (z->pcp_high < z->pcp_batch)
+			z->pcp_high = z->pcp_batch;
+	}
+	if (b->pcp_on)
+		__mm_pcp_global_init();
+	b->id = __mm_buddy_next_id();
+	*out = b;
+	return 0;
+}
+
+int mm_buddy_create_mmap(const struct mm_buddy_config *cfg, struct mm_buddy **out)
+{
+	unsigned int max_order = cfg->max_order ? cfg->max_order : MM_MAX_ORDER_DEFAULT;
+	if (cfg->nr_pages == 0 || max_order < 1 || max_order > MM_MAX_ORDER_LIMIT ||
+	    cfg->nr_pages > (SIZE_MAX >> (MM_PAGE_SHIFT + 1)))
+		return -MM_EINVAL;
+	size_t blk = MM_PAGE_SIZE << (max_order - 1);
+	size_t len = cfg->nr_pages << MM_PAGE_SHIFT;
+	/* start_pfn's page must sit at an address congruent to start_pfn
+	 * modulo the largest block: map with slack and pick the spot. */
+	size_t span = len + blk;
+	char *p = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -MM_ENOMEM;
+	uint64_t want = (cfg->start_pfn << MM_PAGE_SHIFT) & (blk - 1);
+	uintptr_t base = MM_ALIGN_DOWN((uintptr_t)p, blk) + want;
+	if (base < (uintptr_t)p)
+		base += blk;
+	struct mm_buddy_config c = *cfg;
+	c.mem_base = (void *)base;
+	int err = mm_buddy_create(&c, out);
+	if (err) {
+		munmap(p, span);
+		return err;
+	}
+	(*out)->map_addr = p;
+	(*out)->map_len = span;
+	return 0;
+}
+
+void mm_buddy_destroy(struct mm_buddy *b)
+{
+	if (!b)
+		return;
+	if (b->pcp_on)
+		__mm_pcp_destroy_all(b);
+	for (int zi = 0; zi < MM_NR_ZONES; zi++)
+		pthread_mutex_destroy(&b->zones[zi].lock);
+	if (b->map_addr)
+		munmap(b->map_addr, b->map_len);
+	free(b->memmap);
+	free((void *)(uintptr_t)b->pb_mt);
+	free(b);
+}
+
+/* ---- allocation ---------------------------------------------------------------------- */
+
+/* Order 0 from the thread's cache of zone z; NULL if the cache is locked
+ * out or the zone has nothing. */
+static struct mm_page *rmqueue_pcp(struct mm_buddy *b, struct pcp_set *set, struct mm_zone *z,
+				   int mt)
+{
+	if (mm_unlikely(!pcp_enter(set)))
+		return NULL;
+	struct mm_pcp *pcp = &set->pcp[z->idx];
+	struct mm_list *list = &pcp->lists[mt];
+	struct mm_page *page = NULL;
+	if (mm_unlikely(mm_list_empty(list)))
+		__mm_pcp_refill(z, pcp, mt);
+	if (mm_likely(!mm_list_empty(list))) {
+		page = mm_list_first_entry(list, struct mm_page, lru);
+		mm_list_del(&page->lru);
+		pcp->count--;
+		page->flags = 0;
+	}
+	pcp_exit(set);
+	(void)b;
+	return page;
+}
+
+static struct mm_page *rmqueue_buddy(struct mm_zone *z, unsigned int order, int mt,
+				     enum mm_zone_type h, int wclass, bool check)
+{
+	struct mm_page *page = NULL;
+	zone_lock(z);
+	if (!check || __mm_watermark_ok(z, order, atomic_load_explicit(&z->wmark[MM_WMARK_MIN],
+								      memory_order_relaxed),
+					h, wclass, zone_free(z)))
+		page = __mm_rmqueue(z, order, mt);
+	zone_unlock(z);
+	return page;
+}
+
+struct mm_page *mm_alloc_pages(struct mm_buddy *b, mm_gfp_t gfp, unsigned int order)
+{
+	if (mm_unlikely(order >= b->max_order))
+		return NULL;
+	enum mm_zone_type h = b->gfp_zone[gfp & (MM_GFP_DMA | MM_GFP_DMA32)];
+	int mt = gfp_migratetype(gfp);
+	int wclass = gfp_wclass(gfp);
+	struct pcp_set *set = NULL;
+	struct mm_page *page = NULL;
+
+	if (order == 0 && mm_likely(b->pcp_on))
+		set = pcp_set_get(b);
+	for (int zi = (int)h; zi >= 0; zi--) {
+		struct mm_zone *z = &b->zones[zi];
+		if (mm_unlikely(!z->managed))
+			continue;
+		if (set) {
+			/* order-0 watermark check: one relaxed load */
+			if (b->enforce_wmark &&
+			    zone_free(z) <= atomic_load_explicit(&z->wmark_fast[h][wclass],
+								 memory_order_relaxed))
+				continue;
+			page = rmqueue_pcp(b, set, z, mt);
+			if (mm_likely(page))
+				break;
+			page = rmqueue_buddy(z, order, mt, h, wclass, b->enforce_wmark);
+		} else {
+			page = rmqueue_buddy(z, order, mt, h, wclass, b->enforce_wmark);
+		}
+		if (page)
+			break;
+	}
+	if (mm_unlikely(!page))
+		return NULL;
+	__mm_prep_new_page(b, page, order, mt);
+	if ((gfp & MM_GFP_ZERO) && b->mem_base)
+		memset(mm_page_address(b, page), 0, MM_PAGE_SIZE << order);
+	return page;
+}
+
+/* ---- free ------------------------------------------------------------------------------- */
+
+static void bad_free(const struct mm_buddy *b, const struct mm_page *page, unsigned int order,
+		     const char *why)
+{
+	mm_panic(__FILE__, __LINE__, "mm_free_pages: %s (pfn %llu, order %u, flags %#x, order at alloc %u)",
+		 why, (unsigned long long)page_pfn(b, page), order, page->flags, page->order);
+}
+
+void mm_free_pages(struct mm_buddy *b, struct mm_page *page, unsigned int order)
+{
+	if (!page)
+		return;
+	if (mm_unlikely(page < b->memmap || page >= b->memmap + (b->end_pfn - b->start_pfn)))
+		mm_panic(__FILE__, __LINE__, "mm_free_pages: page %p is not managed by this allocator",
+			 (void *)page);
+	if (mm_unlikely(page->flags & (MM_PG_BUDDY | MM_PG_PCP)))
+		bad_free(b, page, order, "double free");
+	if (mm_unlikely(!(page->flags & MM_PG_HEAD)))
+		bad_free(b, page, order, "not the head of an allocated block");
+	if (mm_unlikely(page->order != order))
+		bad_free(b, page, order, "order differs from the allocation");
+
+	uint64_t pfn = page_pfn(b, page);
+	struct mm_zone *z = &b->zones[page->zone];
+	int mt = pageblock_mt(b, pfn);
+	if (order == 0 && mm_likely(b->pcp_on)) {
+		struct pcp_set *set = pcp_set_get(b);
+		if (mm_likely(set && pcp_enter(set))) {
+			struct mm_pcp *pcp = &set->pcp[z->idx];
+			page->flags = MM_PG_PCP;
+			mm_list_add(&page->lru, &pcp->lists[mt]);
+			if (mm_unlikely(++pcp->count >= pcp->high))
+				__mm_pcp_free_bulk(b, z, pcp, pcp->batch);
+			pcp_exit(set);
+			return;
+		}
+	}
+	page->flags = 0;
+	zone_lock(z);
+	mt = pageblock_mt(b, pfn);
+	__mm_free_one_page(z, pfn, order, mt);
+	zone_unlock(z);
+}
+
+void mm_put_page(struct mm_buddy *b, struct mm_page *page)
+{
+	if (mm_page_put_testzero(page))
+		mm_free_pages(b, page, page->order);
+}
+
+void *mm_get_free_pages(struct mm_buddy *b, mm_gfp_t gfp, unsigned int order)
+{
+	if (!b->mem_base)
+		return NULL;
+	struct mm_page *page = mm_alloc_pages(b, gfp, order);
+	return page ? mm_page_address(b, page) : NULL;
+}
+
+void mm_free_pages_addr(struct mm_buddy *b, void *addr, unsigned int order)
+{
+	if (!addr)
+		return;
+	struct mm_page *page = mm_virt_to_page(b, addr);
+	if (!page || ((uintptr_t)addr & (MM_PAGE_SIZE - 1)))
+		mm_panic(__FILE__, __LINE__, "mm_free_pages_addr: %p is not a page of this allocator",
+			 addr);
+	mm_free_pages(b, page, order);
+}
+
+/* ---- descriptors and addresses ----------------------------------------------------------- */
+
+uint64_t mm_page_to_pfn(const struct mm_buddy *b, const struct mm_page *page)
+{
+	return page_pfn(b, page);
+}
+
+struct mm_page *mm_pfn_to_page(const struct mm_buddy *b, uint64_t pfn)
+{
+	return pfn_valid(b, pfn) ? pfn_page(b, pfn) : NULL;
+}
+
+void *mm_page_address(const struct mm_buddy *b, const struct mm_page *page)
+{
+	if (!b->mem_base)
+		return NULL;
+	return b->mem_base + ((size_t)(page - b->memmap) << MM_PAGE_SHIFT);
+}
+
+struct mm_page *mm_virt_to_page(const struct mm_buddy *b, const void *addr)
+{
+	if (!b->mem_base)
+		return NULL;
+	const char *a = addr;
+	if (a < b->mem_base)
+		return NULL;
+	uint64_t idx = (uint64_t)(a - b->mem_base) >> MM_PAGE_SHIFT;
+	if (idx >= b->end_pfn - b->start_pfn)
+		return NULL;
+	return &b->memmap[idx];
+}
+
+/* ---- queries -------------------------------------------------------------------------------- */
+
+uint64_t mm_buddy_start_pfn(const struct mm_buddy *b)
+{
+	return b->start_pfn;
+}
+
+uint64_t mm_buddy_nr_pages(const struct mm_buddy *b)
+{
+	return b->end_pfn - b->start_pfn;
+}
+
+unsigned int mm_buddy_max_order(const struct mm_buddy *b)
+{
+	return b->max_order;
+}
+
+unsigned int mm_buddy_pageblock_order(const struct mm_buddy *b)
+{
+	return b->pageblock_order;
+}
+
+uint64_t mm_buddy_free_pages(const struct mm_buddy *b)
+{
+	uint64_t n = 0;
+	for (int zi = 0; zi < MM_NR_ZONES; zi++)
+		n += zone_free(&b->zones[zi]);
+	return n;
+}
+
+uint64_t mm_buddy_reserved_pages(const struct mm_buddy *b)
+{
+	uint64_t n = 0;
+	for (int zi = 0; zi < MM_NR_ZONES; zi++)
+		n += b->zones[zi].reserved;
+	return n;
+}
+
+int mm_buddy_pageblock_migratetype(const struct mm_buddy *b, uint64_t pfn)
+{
+	if (!pfn_valid(b, pfn))
+		return -MM_EINVAL;
+	return pageblock_mt(b, pfn);
+}
+
+/* ---- page source ------------------------------------------------------------------------------ */
+
+static void *ps_alloc(void *ctx, unsigned int order, mm_gfp_t gfp)
+{
+	return mm_get_free_pages(ctx, gfp, order);
+}
+
+static void ps_free(void *ctx, void *addr, unsigned int order)
+{
+	mm_free_pages_addr(ctx, addr, order);
+}
+
+static const struct mm_page_source_ops buddy_ps_ops = {
+	.name = "buddy",
+	.alloc_pages = ps_alloc,
+	.free_pages = ps_free,
+};
+
+struct mm_page_source mm_buddy_page_source(struct mm_buddy *b)
+{
+	struct mm_page_source ps = { &buddy_ps_ops, b };
+	return ps;
+}

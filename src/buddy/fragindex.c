@@ -1,0 +1,40 @@
+/* fragindex.c — Linux's unusable free space index and fragmentation index
+ * (mm/vmstat.c: fill_contig_page_info, unusable_free_index,
+ * __fragmentation_index), over a free-block histogram. */
+#include "mmkit/fragindex.h"
+
+void mm_fill_contig_info(const uint64_t *nr_free, unsigned int nr_orders,
+			 unsigned int suitable_order, struct mm_contig_info *info)
+{
+	info->free_pages = 0;
+	info->free_blocks_total = 0;
+	info->free_blocks_suitable = 0;
+	for (unsigned int o = 0; o < nr_orders; o++) {
+		uint64_t blocks = nr_free[o];
+		info->free_blocks_total += blocks;
+		info->free_pages += blocks << o;
+		if (o >= suitable_order)
+			info->free_blocks_suitable += blocks << (o - suitable_order);
+	}
+}
+
+int mm_unusable_free_index(unsigned int order, const struct mm_contig_info *info)
+{
+	/* no free memory: all of it is "unusable" */
+	if (info->free_pages == 0)
+		return 1000;
+	return (int)((info->free_pages - (info->free_blocks_suitable << order)) * 1000ULL /
+		     info->free_pages);
+}
+
+int mm_fragmentation_index(unsigned int order, const struct mm_contig_info *info)
+{
+	uint64_t requested = 1ULL << order;
+	if (!info->free_blocks_total)
+		return 0;
+	/* only meaningful when the request would fail */
+	if (info->free_blocks_suitable)
+		return -1000;
+	return 1000 - (int)((1000 + info->free_pages * 1000ULL / requested) /
+			    info->free_blocks_total);
+}
