@@ -233,10 +233,16 @@ static const char *sys_args(const char *s, const char *p, const char *end,
 			return *bad = 0, NULL;
 		}
 		sc->args[sc->nargs++] = v;
-		if (!strict && p < end && *p == '(') { /* "0x4034bb0(/path)": skip the note */
-			const char *q = memchr(p, ')', (size_t)(end - p));
-			if (!q)
-				return *bad = 1, NULL;
+		if (!strict && p < end && *p == '(') {
+			/* "0x4034bb0(/a (1).so)": skip the note, up to the ')' that
+			 * is followed by ',' or ')' */
+			const char *q = p, *after;
+			do {
+				q = memchr(q + 1, ')', (size_t)(end - q - 1));
+				if (!q)
+					return *bad = 1, NULL;
+				after = tr_skip_space(q + 1, end);
+			} while (after < end && *after != ',' && *after != ')');
 			p = q + 1;
 		}
 		p = tr_skip_space(p, end);
@@ -396,21 +402,22 @@ static int lk_parse(void *vst, struct tr_line *ln, struct mm_trace_rec *rec, str
 	p = tr_skip_space(p, end);
 	if (end - p >= 2 && p[0] == '0' && (p[1] | 0x20) == 'x')
 		p += 2;
+	const char *num = p;
 	int r = tr_hex(&p, end, &rec->addr);
 	if (mm_unlikely(r != TR_NUM_OK)) {
 		if (r == TR_NUM_OVF)
-			return tr_fail(e, (size_t)(p - s), "address does not fit in 64 bits");
+			return tr_fail(e, (size_t)(num - s), "address does not fit in 64 bits");
 		return tr_fail(e, (size_t)(p - s), "expected hex address after '%c', found %s", op,
 			       tr_show(p, end, b));
 	}
 	if (mm_unlikely(p >= end || *p != ','))
 		return tr_fail(e, (size_t)(p - s), "expected ',' after the address, found %s",
 			       tr_show(p, end, b));
-	p++;
+	num = ++p;
 	r = tr_dec(&p, end, &rec->size);
 	if (mm_unlikely(r != TR_NUM_OK)) {
 		if (r == TR_NUM_OVF)
-			return tr_fail(e, (size_t)(p - s), "size does not fit in 64 bits");
+			return tr_fail(e, (size_t)(num - s), "size does not fit in 64 bits");
 		return tr_fail(e, (size_t)(p - s), "expected decimal size after ',', found %s",
 			       tr_show(p, end, b));
 	}
