@@ -9,6 +9,7 @@
 #include "mmkit/cachesim.h"
 #include "mmkit/error.h"
 #include "mmkit/policy.h"
+#include "policy_internal.h"
 
 static inline struct mm_policy *tp_new(const char *spec, size_t cap, uint64_t seed)
 {
