@@ -305,7 +305,7 @@ static void *tcache_refill(struct mm_kmem_cache *c, struct mm_tcache *tc, mm_gfp
 		return full->obj[--full->rounds];
 	}
 	/* Refill from the slab layer. */
-	bool fresh = false;
+	bool fresh = false, allocated = false;
 	if (!mag_real(c, tc->loaded)) {
 		if (mag_real(c, tc->prev)) {
 			tcache_swap(tc);
@@ -316,24 +316,30 @@ static void *tcache_refill(struct mm_kmem_cache *c, struct mm_tcache *tc, mm_gfp
 				m = c->depot_empty;
 				c->depot_empty = m->next;
 				c->nr_depot_empty--;
+				fresh = true;
 			}
 			pthread_mutex_unlock(&c->depot_lock);
-			if (!m)
+			if (!m) {
 				m = mag_alloc(c);
+				allocated = true;
+			}
 			if (!m) {
 				void *obj;
 				return slab_alloc_bulk(c, &obj, 1, gfp) ? obj : NULL;
 			}
 			tc->loaded = m;
-			fresh = true;
 		}
 	}
 	struct mm_magazine *m = tc->loaded;
 	unsigned got = slab_alloc_bulk(c, m->obj, c->batch, gfp);
 	if (!got) {
+		/* Put the magazine back where it came from: nothing changed. */
 		if (fresh) {
 			tc->loaded = &k->nomag;
 			mag_put_empty(c, m);
+		} else if (allocated) {
+			tc->loaded = &k->nomag;
+			mag_free(c, m);
 		}
 		return NULL;
 	}
