@@ -41,7 +41,7 @@ MM_INLINE int addr_mark(char c)
 
 static int addr_parse(void *vst, struct tr_line *ln, struct mm_trace_rec *rec, struct tr_perr *e)
 {
-	const char *s = ln->p, *end = s + ln->len, *p = s + ln->pos;
+	const char *s = ln->p, *end = s + ln->len, *p = s + ln->pos + (ln->pos > 0);
 	char b[16];
 	int mark = 0, m, after_comma = ln->pos > 0;
 	char markc = 0;
@@ -78,7 +78,7 @@ static int addr_parse(void *vst, struct tr_line *ln, struct mm_trace_rec *rec, s
 		p = tr_skip_space(p + 1, end);
 	}
 	if (p < end && *p == ',') {
-		ln->pos = (size_t)(p + 1 - s);
+		ln->pos = (size_t)(p - s); /* at the ',': another entry must follow */
 	} else if (p < end && *p != '#') {
 		return tr_fail(e, (size_t)(p - s), "unexpected %s after the address",
 			       tr_show(p, end, b));
