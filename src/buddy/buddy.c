@@ -245,7 +245,7 @@ static struct mm_page *rmqueue_pcp(struct mm_buddy *b, struct pcp_set *set, stru
 		page = mm_list_first_entry(list, struct mm_page, lru);
 		mm_list_del(&page->lru);
 		pcp->count--;
-		page->flags = 0;
+		mark_allocated(page, 0, mt);
 	}
 	pcp_exit(set);
 	(void)b;
@@ -261,6 +261,8 @@ static struct mm_page *rmqueue_buddy(struct mm_zone *z, unsigned int order, int 
 								      memory_order_relaxed),
 					h, wclass, zone_free(z)))
 		page = __mm_rmqueue(z, order, mt);
+	if (page)
+		mark_allocated(page, order, mt);
 	zone_unlock(z);
 	return page;
 }
@@ -331,7 +333,7 @@ void mm_free_pages(struct mm_buddy *b, struct mm_page *page, unsigned int order)
 	uint64_t pfn = page_pfn(b, page);
 	struct mm_zone *z = &b->zones[page->zone];
 	int mt = pageblock_mt(b, pfn);
-	if (order == 0 && mm_likely(b->pcp_on)) {
+	if (order == 0 && mm_likely(b->pcp_on && mt < MM_MIGRATE_PCPTYPES)) {
 		struct pcp_set *set = pcp_set_get(b);
 		if (mm_likely(set && pcp_enter(set))) {
 			struct mm_pcp *pcp = &set->pcp[z->idx];
@@ -343,8 +345,8 @@ void mm_free_pages(struct mm_buddy *b, struct mm_page *page, unsigned int order)
 			return;
 		}
 	}
-	page->flags = 0;
 	zone_lock(z);
+	page->flags = 0;
 	mt = pageblock_mt(b, pfn);
 	__mm_free_one_page(z, pfn, order, mt);
 	zone_unlock(z);

@@ -194,7 +194,15 @@ struct mm_page *__mm_rmqueue(struct mm_zone *z, unsigned int order, int mt);
 void __mm_free_one_page(struct mm_zone *z, uint64_t pfn, unsigned int order, int mt);
 bool __mm_watermark_ok(const struct mm_zone *z, unsigned int order, uint64_t mark,
 		       enum mm_zone_type classzone, int wclass, uint64_t free);
-/* Prepare an allocated block (flags, refcount, tails). */
+/* Mark a block allocated: flags, order, type. Inside the critical section. */
+static inline void mark_allocated(struct mm_page *page, unsigned int order, int mt)
+{
+	page->flags = MM_PG_HEAD;
+	page->order = (uint8_t)order;
+	page->migratetype = (uint8_t)mt;
+}
+/* Reset the owner fields of an allocated block (refcount 1), after it left
+ * the critical section. */
 void __mm_prep_new_page(struct mm_buddy *b, struct mm_page *page, unsigned int order, int mt);
 
 /* ---- zones (zone.c) ------------------------------------------------------------ */

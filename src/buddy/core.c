@@ -280,9 +280,11 @@ struct mm_page *__mm_rmqueue(struct mm_zone *z, unsigned int order, int mt)
 void __mm_prep_new_page(struct mm_buddy *b, struct mm_page *page, unsigned int order, int mt)
 {
 	(void)b;
-	page->flags = MM_PG_HEAD;
-	page->order = (uint8_t)order;
-	page->migratetype = (uint8_t)mt;
+	(void)mt;
+	/* flags, order and migratetype were set inside the critical section
+	 * (zone lock or per-thread cache), where mm_buddy_check can see them;
+	 * the owner fields are private to the caller now. Tail pages carry no
+	 * allocator flags already (interior of the free block). */
 	page->refcount = 1;
 	page->mapcount = 0;
 	mm_list_init(&page->lru);
@@ -292,8 +294,7 @@ void __mm_prep_new_page(struct mm_buddy *b, struct mm_page *page, unsigned int o
 	uint64_t nr = 1ULL << order;
 	for (uint64_t i = 1; i < nr; i++) {
 		struct mm_page *t = &page[i];
-		t->flags = 0;
-		t->order = 0;
+		MM_ASSERT(!(t->flags & MM_PG_ALLOCATOR_MASK));
 		t->refcount = 0;
 		t->mapcount = 0;
 		mm_list_init(&t->lru);

@@ -1,0 +1,194 @@
+/* Randomized buddy test against a reference model.
+ *
+ * A small zoned instance (crossing the DMA/DMA32 boundary, unaligned, with
+ * reserved holes) runs a long random mix of allocations (orders 0..max,
+ * every gfp combination) and frees, with mm_buddy_check() after every
+ * operation. The model is the set of allocated blocks: a new block must not
+ * overlap any allocated block or reserved page, must be aligned, must lie in
+ * a zone the gfp mask allows; the page counts must add up. A failed request
+ * must leave the allocator unchanged. Seed printed for replay.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "mmkit/buddy.h"
+#include "mmkit/rng.h"
+
+#define START 3900
+#define NR 600
+#define MAX_ORDER 7
+
+struct blk {
+	struct mm_page *page;
+	uint64_t pfn;
+	unsigned int order;
+};
+
+static const struct mm_pfn_range holes[] = { { 3950, 3 }, { 4096, 1 }, { 4300, 17 } };
+
+static bool reserved_pfn(uint64_t pfn)
+{
+	for (size_t i = 0; i < MM_ARRAY_SIZE(holes); i++)
+		if (pfn >= holes[i].start && pfn < holes[i].start + holes[i].nr)
+			return true;
+	return false;
+}
+
+static void run(bool pcp, bool wmarks, uint64_t iters, struct mm_rng *rng)
+{
+	struct mm_buddy_config cfg;
+	struct mm_buddy *b;
+	mm_buddy_config_init(&cfg, START, NR);
+	cfg.max_order = MAX_ORDER;
+	cfg.zones = true;
+	cfg.no_pcp = !pcp;
+	cfg.ignore_watermarks = !wmarks;
+	cfg.pcp_batch = 4;
+	cfg.pcp_high = 12;
+	cfg.reserved = holes;
+	cfg.nr_reserved = MM_ARRAY_SIZE(holes);
+	assert_int_equal(mm_buddy_create(&cfg, &b), 0);
+	char initial[2048];
+	mm_buddy_show_buddyinfo(b, initial, sizeof(initial));
+
+	uint8_t owner[NR] = { 0 };   /* 1 = allocated in the model */
+	struct blk *live = calloc(NR, sizeof(*live));
+	size_t nlive = 0, live_pages = 0;
+	uint64_t nreserved = 0;
+	for (uint64_t p = START; p < START + NR; p++)
+		nreserved += reserved_pfn(p);
+
+	for (uint64_t it = 0; it < iters; it++) {
+		bool do_alloc = nlive == 0 || mm_rng_below(rng, 100) < 55;
+		if (do_alloc) {
+			unsigned int order = (unsigned int)mm_rng_below(rng, 100) < 60 ? 0
+					     : (unsigned int)mm_rng_below(rng, MAX_ORDER + 1);
+			mm_gfp_t gfp = 0;
+			switch (mm_rng_below(rng, 4)) {
+			case 1: gfp |= MM_GFP_DMA; break;
+			case 2: gfp |= MM_GFP_DMA32; break;
+			default: break;
+			}
+			switch (mm_rng_below(rng, 3)) {
+			case 1: gfp |= MM_GFP_MOVABLE; break;
+			case 2: gfp |= MM_GFP_RECLAIMABLE; break;
+			default: break;
+			}
+			if (mm_rng_below(rng, 8) == 0)
+				gfp |= mm_rng_below(rng, 2) ? MM_GFP_HIGH : MM_GFP_ATOMIC;
+			char before[2048] = "", after[2048];
+			bool compare = mm_rng_below(rng, 4) == 0;
+			if (compare)
+				mm_buddy_show_pagetypeinfo(b, before, sizeof(before));
+			uint64_t free_before = mm_buddy_free_pages(b);
+			struct mm_page *p = mm_alloc_pages(b, gfp, order);
+			if (!p) {
+				if (order < MAX_ORDER && !wmarks && !pcp && !(gfp & MM_GFP_DMA) &&
+				    free_before == NR - nreserved - live_pages && order == 0)
+					mm_test_fail_seed("order-0 failure with %llu pages free",
+							  (unsigned long long)free_before);
+				if (mm_buddy_free_pages(b) != free_before)
+					mm_test_fail_seed("failed allocation changed the free count");
+				if (compare) {
+					mm_buddy_show_pagetypeinfo(b, after, sizeof(after));
+					if (strcmp(before, after))
+						mm_test_fail_seed("failed allocation changed the free lists");
+				}
+			} else {
+				uint64_t pfn = mm_page_to_pfn(b, p);
+				uint64_t n = 1ULL << order;
+				if (order >= MAX_ORDER)
+					mm_test_fail_seed("order %u >= max_order succeeded", order);
+				if (pfn & (n - 1))
+					mm_test_fail_seed("pfn %llu not aligned to order %u",
+							  (unsigned long long)pfn, order);
+				if (pfn < START || pfn + n > START + NR)
+					mm_test_fail_seed("block outside the range");
+				if ((gfp & MM_GFP_DMA) && pfn + n > MM_ZONE_DMA_END_PFN)
+					mm_test_fail_seed("GFP_DMA block above 16 MiB");
+				if (p->refcount != 1 || !(p->flags & MM_PG_HEAD) || p->order != order)
+					mm_test_fail_seed("bad head page state");
+				for (uint64_t q = pfn; q < pfn + n; q++) {
+					if (owner[q - START] || reserved_pfn(q))
+						mm_test_fail_seed("pfn %llu handed out twice or reserved",
+								  (unsigned long long)q);
+					owner[q - START] = 1;
+				}
+				live[nlive++] = (struct blk){ p, pfn, order };
+				live_pages += n;
+			}
+		} else {
+			size_t i = mm_rng_below(rng, nlive);
+			struct blk bl = live[i];
+			live[i] = live[--nlive];
+			for (uint64_t q = bl.pfn; q < bl.pfn + (1ULL << bl.order); q++)
+				owner[q - START] = 0;
+			live_pages -= 1ULL << bl.order;
+			if (mm_rng_below(rng, 2)) {
+				mm_free_pages(b, bl.page, bl.order);
+			} else {
+				mm_page_get(bl.page);
+				mm_put_page(b, bl.page);
+				mm_put_page(b, bl.page);
+			}
+		}
+		if (pcp && mm_rng_below(rng, 500) == 0)
+			mm_buddy_drain_all(b);
+		if (mm_buddy_check(b) != 0)
+			mm_test_fail_seed("mm_buddy_check failed at op %llu", (unsigned long long)it);
+		/* the free count never exceeds what the model leaves */
+		if (mm_buddy_free_pages(b) > NR - nreserved - live_pages)
+			mm_test_fail_seed("free count %llu above model %llu",
+					  (unsigned long long)mm_buddy_free_pages(b),
+					  (unsigned long long)(NR - nreserved - live_pages));
+		if (!pcp && mm_buddy_free_pages(b) != NR - nreserved - live_pages)
+			mm_test_fail_seed("free count disagrees with the model");
+	}
+	while (nlive) {
+		struct blk bl = live[--nlive];
+		mm_free_pages(b, bl.page, bl.order);
+	}
+	mm_buddy_drain_local(b);
+	assert_int_equal(mm_buddy_check(b), 0);
+	assert_int_equal(mm_buddy_free_pages(b), NR - nreserved);
+	char final[2048];
+	mm_buddy_show_buddyinfo(b, final, sizeof(final));
+	assert_string_equal(initial, final);
+	free(live);
+	mm_buddy_destroy(b);
+}
+
+static void test_random_no_pcp(void **state)
+{
+	(void)state;
+	struct mm_rng rng;
+	mm_rng_seed(&rng, mm_test_seed());
+	run(false, false, mm_test_iters(500000), &rng);
+}
+
+static void test_random_pcp_watermarks(void **state)
+{
+	(void)state;
+	struct mm_rng rng;
+	mm_rng_seed(&rng, mm_test_seed() + 1);
+	run(true, true, mm_test_iters(500000), &rng);
+}
+
+static void test_random_pcp(void **state)
+{
+	(void)state;
+	struct mm_rng rng;
+	mm_rng_seed(&rng, mm_test_seed() + 2);
+	run(true, false, mm_test_iters(400000), &rng);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_random_no_pcp),
+		cmocka_unit_test(test_random_pcp_watermarks),
+		cmocka_unit_test(test_random_pcp),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
