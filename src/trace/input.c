@@ -222,11 +222,13 @@ static ssize_t gzip_read(struct tr_input *in, unsigned char *dst, size_t n)
 		} else if (r == Z_DATA_ERROR || r == Z_NEED_DICT || r == Z_STREAM_ERROR) {
 			snprintf(in->err, sizeof(in->err), "corrupt gzip data: %s",
 				 in->z.msg ? in->z.msg : "invalid stream");
-			return -MM_EIO;
+			in->fail = -MM_EIO;
 		} else if (r == Z_MEM_ERROR) {
 			snprintf(in->err, sizeof(in->err), "out of memory in the gzip decoder");
-			return -MM_ENOMEM;
+			in->fail = -MM_ENOMEM;
 		}
+		if (in->fail && !got)
+			return in->fail;
 		if (got)
 			return (ssize_t)got;
 		if (!in->gz_member_end && in->cin_pos == in->cin_len && in->raw_eof) {
@@ -272,6 +274,8 @@ static ssize_t zstd_read(struct tr_input *in, unsigned char *dst, size_t n)
 ssize_t tr_input_read(struct tr_input *in, void *dst, size_t n)
 {
 	ssize_t r;
+	if (in->fail)
+		return in->fail;
 	switch (in->comp) {
 	case TR_COMP_GZIP:
 		r = gzip_read(in, dst, n);
@@ -285,5 +289,7 @@ ssize_t tr_input_read(struct tr_input *in, void *dst, size_t n)
 	}
 	if (r > 0)
 		in->out_bytes += (uint64_t)r;
+	else if (r < 0)
+		in->fail = (int)r;
 	return r;
 }

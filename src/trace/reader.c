@@ -34,6 +34,7 @@ struct mm_trace {
 	char *buf;                   /* decompressed text; buf[start, end) unread */
 	size_t cap, start, end;
 	int in_eof;                  /* the input has nothing more */
+	int in_fail;                 /* the input failed (mm_err < 0; why in in.err) */
 	uint64_t lineno;             /* lines taken from the buffer so far */
 	struct tr_line ln;           /* the line being parsed */
 	int have_line;               /* ln still has records (pos < len) */
@@ -208,9 +209,12 @@ static int input_failed(struct mm_trace *t, int r)
 
 /* Read more input into the buffer, growing it if a line fills it. Returns
  * > 0, 0 at the end of input, 1 with t->cap unchanged when the line is at
- * max_line (the caller checks), or a negative error. */
+ * max_line (the caller checks), or a negative error, which sticks (the lines
+ * already in the buffer are still read before it is reported). */
 static int fill(struct mm_trace *t)
 {
+	if (t->in_fail)
+		return t->in_fail;
 	if (t->start && (t->start == t->end || t->end == t->cap)) {
 		memmove(t->buf, t->buf + t->start, t->end - t->start);
 		t->end -= t->start;
@@ -224,15 +228,16 @@ static int fill(struct mm_trace *t)
 			return 1;
 		char *nb = realloc(t->buf, ncap);
 		if (!nb) {
-			set_msg(t, "%s: out of memory for a %zu-byte line buffer", t->name, ncap);
-			return stop_with(t, -MM_ENOMEM);
+			snprintf(t->in.err, sizeof(t->in.err),
+				 "out of memory for a %zu-byte line buffer", ncap);
+			return t->in_fail = -MM_ENOMEM;
 		}
 		t->buf = nb;
 		t->cap = ncap;
 	}
 	ssize_t r = tr_input_read(&t->in, t->buf + t->end, t->cap - t->end);
 	if (r < 0)
-		return input_failed(t, (int)r);
+		return t->in_fail = (int)r;
 	if (r == 0)
 		t->in_eof = 1;
 	t->end += (size_t)r;
@@ -253,7 +258,7 @@ static int discard_line(struct mm_trace *t)
 			return 0;
 		int r = fill(t);
 		if (r < 0)
-			return r;
+			return input_failed(t, r);
 	}
 }
 
@@ -283,7 +288,7 @@ static int next_line(struct mm_trace *t)
 		} else if (!t->in_eof) {
 			int r = fill(t);
 			if (r < 0)
-				return r;
+				return input_failed(t, r);
 			continue;
 		} else if (avail) {
 			len = avail; /* last line without a newline */
@@ -347,15 +352,20 @@ static struct mm_trace *open_common(struct mm_trace *t, const struct mm_trace_op
 		goto fail;
 	}
 	/* fill the sample for detection and for the format's setup */
-	while (!t->in_eof && t->end < TR_SNIFF_BYTES && t->end < t->cap) {
-		if (fill(t) < 0) {
-			snprintf(err, errlen, "%s", t->msg);
-			goto fail;
-		}
+	while (!t->in_eof && t->end < TR_SNIFF_BYTES && t->end < t->cap)
+		if (fill(t) < 0)
+			break; /* reported when reading reaches it */
+	if (t->in_fail == -MM_ENOMEM) {
+		snprintf(err, errlen, "%s: %s", t->name, t->in.err);
+		goto fail;
 	}
 	size_t n = t->end;
 	if (t->o.fmt == MM_TRACE_FMT_AUTO) {
 		t->ops = detect(&t->o, t->buf, n, t->in_eof);
+		if (!t->ops && t->in_fail) {
+			snprintf(err, errlen, "%s:1: %s", t->name, t->in.err);
+			goto fail;
+		}
 		if (!t->ops) {
 			snprintf(err, errlen,
 				 "%s: cannot detect the trace format (not lackey, txt, addr or csv "

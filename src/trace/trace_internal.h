@@ -47,6 +47,7 @@ struct tr_input {
 	ZSTD_DStream *zs;            /* zstd state (comp == TR_COMP_ZSTD) */
 	size_t zs_hint;              /* last ZSTD_decompressStream result: 0 = frame done */
 	uint64_t out_bytes;          /* decompressed bytes delivered */
+	int fail;                    /* sticky error, reported after the bytes before it */
 	char err[TR_MSG_MAX];        /* why the last read failed (no file name) */
 };
 
