@@ -105,7 +105,7 @@ void *mm_sysmalloc_mmap(size_t nb, size_t align)
 /* ---- Growing an arena ---- */
 
 /* Close the old top of a segment that cannot grow: a fencepost at its end,
- * the rest freed into the bins. */
+ * the rest freed into the bins. av->top already points elsewhere. */
 static void retire_top(struct mm_arena *av, struct mchunk *top)
 {
 	size_t aflag = arena_flag(av);
@@ -144,12 +144,13 @@ static void main_new_segment(struct mm_arena *av, char *mem, size_t len, int kin
 	seg->mprotect_size = len;
 	seg->first = (struct mchunk *)(mem + HEAP_HDR_SZ);
 	seg->kind = kind;
-	if (av->top && av->heap)
-		retire_top(av, av->top);
+	struct mchunk *old_top = av->heap ? av->top : NULL;
 	av->heap = seg;
 	av->top = seg->first;
 	av->top->size = (len - HEAP_HDR_SZ) | PREV_INUSE;
 	note_system_mem(av, len);
+	if (old_top)
+		retire_top(av, old_top);
 }
 
 static int grow_main(struct mm_arena *av, size_t nb)
@@ -212,11 +213,12 @@ static int grow_heap_arena(struct mm_arena *av, size_t nb)
 		return -1;
 	nh->ar = av;
 	nh->prev = h;
-	retire_top(av, av->top);
+	struct mchunk *old_top = av->top;
 	av->heap = nh;
 	av->top = nh->first;
 	av->top->size = (nh->size - HEAP_HDR_SZ) | PREV_INUSE | NON_MAIN_ARENA;
 	note_system_mem(av, nh->size);
+	retire_top(av, old_top);
 	return 0;
 }
 

@@ -317,6 +317,7 @@ void mm_stats_at_exit(void)
 
 __attribute__((destructor)) static void stats_destructor(void)
 {
-	if (mm_stats_requested && __atomic_load_n(&mm_ready, __ATOMIC_ACQUIRE) == 2)
+	mm_ensure_init();   /* a program may never have allocated */
+	if (mm_stats_requested)
 		mm_stats_at_exit();
 }

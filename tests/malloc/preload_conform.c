@@ -1,0 +1,283 @@
+/* Conformance of the real interposed library: this program runs with
+ * LD_PRELOAD=libmmalloc.so (set by CTest) and checks that malloc & co. are
+ * ours, then exercises the glibc surface through the standard names:
+ * errno rules, alignment, malloc_stats and malloc_info formats, mallopt and
+ * the MALLOC_*_ environment variables, MMALLOC_STATS at exit, fork. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+static char self[4096];
+
+/* Run this program again with extra environment and a mode argument;
+ * returns its stderr (and stdout) in buf and its exit status. */
+static int rerun(const char *mode, const char *env1, char *buf, size_t cap)
+{
+	int fd[2];
+	assert_int_equal(pipe(fd), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(fd[1], 2);
+		dup2(fd[1], 1);
+		close(fd[0]);
+		static char envbuf[256];
+		if (env1) {
+			snprintf(envbuf, sizeof(envbuf), "%s", env1);
+			putenv(envbuf);
+		}
+		execl(self, self, mode, (char *)NULL);
+		_exit(127);
+	}
+	close(fd[1]);
+	size_t len = 0;
+	ssize_t r;
+	while (len + 1 < cap && (r = read(fd[0], buf + len, cap - 1 - len)) > 0)
+		len += (size_t)r;
+	buf[len] = '\0';
+	close(fd[0]);
+	int st;
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void test_is_ours(void **state)
+{
+	(void)state;
+	Dl_info info;
+	void *m = dlsym(RTLD_DEFAULT, "malloc");
+	assert_non_null(m);
+	assert_true(dladdr(m, &info) != 0);
+	assert_non_null(strstr(info.dli_fname, "libmmalloc"));
+	int (*check)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "mmalloc_check");
+	assert_non_null(check);
+	void *p = malloc(100);
+	assert_int_equal(check(), 0);
+	free(p);
+	/* glibc's own internal allocations come to us too */
+	char *s = strdup("hello");
+	FILE *f = fopen("/proc/self/maps", "r");
+	assert_non_null(f);
+	char line[512];
+	assert_non_null(fgets(line, sizeof(line), f));
+	fclose(f);
+	free(s);
+	assert_int_equal(check(), 0);
+}
+
+static void test_surface(void **state)
+{
+	(void)state;
+	void *a = malloc(0), *b = malloc(0);
+	assert_non_null(a);
+	assert_ptr_not_equal(a, b);
+	free(a);
+	free(b);
+	volatile size_t huge = SIZE_MAX / 4;   /* hide the overflow from gcc */
+	errno = 0;
+	assert_null(calloc(huge, 8));
+	assert_int_equal(errno, ENOMEM);
+	errno = 0;
+	void *r = malloc(10);
+	void *r2 = reallocarray(r, huge, 8);
+	assert_null(r2);
+	assert_int_equal(errno, ENOMEM);
+	free(r2 ? r2 : r);
+	void *out = (void *)1;
+	assert_int_equal(posix_memalign(&out, 12, 10), EINVAL);
+	assert_ptr_equal(out, (void *)1);
+	assert_int_equal(posix_memalign(&out, 4096, 10), 0);
+	assert_int_equal((uintptr_t)out % 4096, 0);
+	free(out);
+	char *al = aligned_alloc(256, 1000);
+	assert_int_equal((uintptr_t)al % 256, 0);
+	free(al);
+	char *m = memalign(128, 77);
+	assert_int_equal((uintptr_t)m % 128, 0);
+	free(m);
+	char *v = valloc(10);
+	assert_int_equal((uintptr_t)v % 4096, 0);
+	free(v);
+	char *pv = pvalloc(5000);
+	assert_true(malloc_usable_size(pv) >= 8192);
+	free(pv);
+	char *p = malloc(100);
+	assert_true(malloc_usable_size(p) >= 100);
+	memset(p, 1, malloc_usable_size(p));
+	p = realloc(p, 100000);
+	assert_int_equal(p[50], 1);
+	assert_null(realloc(p, 0));           /* frees, as glibc */
+	assert_int_equal(mallopt(M_TRIM_THRESHOLD, 256 * 1024), 1);
+	assert_int_equal(mallopt(-100, 1), 0);
+	struct mallinfo2 mi = mallinfo2();
+	assert_true(mi.arena > 0);
+	int t = malloc_trim(0);
+	assert_in_range(t, 0, 1);
+	/* 16-byte alignment for every size */
+	for (size_t n = 1; n < 3000; n += 13) {
+		void *x = malloc(n);
+		assert_int_equal((uintptr_t)x % 16, 0);
+		free(x);
+	}
+}
+
+static void test_malloc_stats_format(void **state)
+{
+	(void)state;
+	char buf[8192];
+	assert_int_equal(rerun("stats", NULL, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "Arena 0:\nsystem bytes     = "));
+	assert_non_null(strstr(buf, "\nin use bytes     = "));
+	assert_non_null(strstr(buf, "Total (incl. mmap):\n"));
+	assert_non_null(strstr(buf, "max mmap regions = "));
+	assert_non_null(strstr(buf, "max mmap bytes   = "));
+}
+
+static void test_malloc_info_format(void **state)
+{
+	(void)state;
+	char *buf;
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+	void *keep[20];
+	for (int i = 0; i < 20; i++)
+		keep[i] = malloc((size_t)i * 300 + 2000);
+	for (int i = 0; i < 20; i += 2)
+		free(keep[i]);
+	assert_int_equal(malloc_info(0, f), 0);
+	fclose(f);
+	assert_true(strncmp(buf, "<malloc version=\"1\">\n<heap nr=\"0\">\n<sizes>\n", 41) == 0);
+	assert_non_null(strstr(buf, "<total type=\"fast\" count=\""));
+	assert_non_null(strstr(buf, "<total type=\"mmap\" count=\""));
+	assert_non_null(strstr(buf, "<system type=\"current\" size=\""));
+	assert_non_null(strstr(buf, "<aspace type=\"mprotect\" size=\""));
+	assert_non_null(strstr(buf, "</malloc>\n"));
+	free(buf);
+	for (int i = 1; i < 20; i += 2)
+		free(keep[i]);
+	errno = 0;
+	assert_int_equal(malloc_info(1, stdout), -1);
+	assert_int_equal(errno, EINVAL);
+}
+
+static void test_env_thresholds(void **state)
+{
+	(void)state;
+	char buf[4096];
+	/* default: 200 KiB is above the 128 KiB threshold -> mmap */
+	assert_int_equal(rerun("mmapcount", NULL, buf, sizeof(buf)), 1);
+	/* raised by the environment: served from the heap */
+	assert_int_equal(rerun("mmapcount", "MALLOC_MMAP_THRESHOLD_=1048576", buf, sizeof(buf)), 0);
+	/* mmap forbidden */
+	assert_int_equal(rerun("mmapcount", "MALLOC_MMAP_MAX_=0", buf, sizeof(buf)), 0);
+	/* arena max 1: a second thread shares the main arena */
+	assert_int_equal(rerun("arenas", "MALLOC_ARENA_MAX=1", buf, sizeof(buf)), 1);
+	assert_int_equal(rerun("arenas", NULL, buf, sizeof(buf)), 2);
+}
+
+static void test_stats_at_exit(void **state)
+{
+	(void)state;
+	char buf[8192];
+	assert_int_equal(rerun("nothing", "MMALLOC_STATS=1", buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "==mmalloc== statistics at exit"));
+	assert_non_null(strstr(buf, "brk calls"));
+	assert_non_null(strstr(buf, "mmap calls"));
+	assert_non_null(strstr(buf, "bytes trimmed"));
+	assert_non_null(strstr(buf, "bytes in fast bins"));
+	assert_non_null(strstr(buf, "internal fragmentation"));
+	assert_non_null(strstr(buf, "external fragmentation"));
+}
+
+static void *thread_alloc(void *arg)
+{
+	(void)arg;
+	char *volatile p = malloc(100);   /* volatile: gcc may drop malloc+free */
+	p[0] = 1;
+	free(p);
+	return NULL;
+}
+
+static void test_fork_child_mallocs(void **state)
+{
+	(void)state;
+	pthread_t t;
+	pthread_create(&t, NULL, thread_alloc, NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		char *x = malloc(12345);
+		memset(x, 1, 12345);
+		free(x);
+		_exit(0);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	pthread_join(t, NULL);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* child modes */
+static int child(const char *mode)
+{
+	if (strcmp(mode, "stats") == 0) {
+		void *p = malloc(1000), *q = malloc(300000);
+		malloc_stats();
+		free(p);
+		free(q);
+		return 0;
+	}
+	if (strcmp(mode, "mmapcount") == 0) {
+		struct mallinfo2 a = mallinfo2();
+		char *volatile p = malloc(200 * 1024);  /* volatile: keep the call */
+		p[0] = 1;
+		struct mallinfo2 b = mallinfo2();
+		free(p);
+		return (int)(b.hblks - a.hblks);
+	}
+	if (strcmp(mode, "arenas") == 0) {
+		thread_alloc(NULL);
+		pthread_t t;
+		pthread_create(&t, NULL, thread_alloc, NULL);
+		pthread_join(t, NULL);
+		char *buf;
+		size_t len;
+		FILE *f = open_memstream(&buf, &len);
+		malloc_info(0, f);
+		fclose(f);
+		int n = 0;
+		for (char *s = buf; (s = strstr(s, "<heap nr=")); s++)
+			n++;
+		free(buf);
+		return n;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0)
+		self[n] = '\0';
+	if (argc > 1)
+		return child(argv[1]);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_is_ours),
+		cmocka_unit_test(test_surface),
+		cmocka_unit_test(test_malloc_stats_format),
+		cmocka_unit_test(test_malloc_info_format),
+		cmocka_unit_test(test_env_thresholds),
+		cmocka_unit_test(test_stats_at_exit),
+		cmocka_unit_test(test_fork_child_mallocs),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
