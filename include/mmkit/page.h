@@ -4,12 +4,12 @@
  * allocator's descriptor array (Linux's mem_map). The allocator owns the
  * descriptor while the page is free; once a block is allocated its owner
  * (the simulator, the slab, a test) may use the owner fields of the block's
- * pages as Linux code does: flags above MM_PG_OWNER_SHIFT, refcount,
- * mapcount, mapping/index, the lru list head and the private word.
+ * pages as Linux code does: flags, refcount, mapcount, mapping/index, the
+ * lru list head and the private word.
  *
  * Fields marked "allocator" are read-only for owners. The allocator resets
- * the owner fields of the head page on allocation (refcount 1, mapcount 0,
- * everything else zero / self-linked) and of every page of the block on free.
+ * the owner fields of every page of a block when it allocates it (head:
+ * refcount 1; everything else zero, lists self-linked).
  *
  * Size: 56 bytes on 64-bit hosts (Linux's is 64).
  */
@@ -21,39 +21,41 @@
 
 #include "mmkit/list.h"
 
-/* ---- allocator flags (read-only for owners) ---- */
-#define MM_PG_BUDDY     (1u << 0) /* head of a free block on a buddy free list */
-#define MM_PG_RESERVED  (1u << 1) /* reserved hole: never handed out */
-#define MM_PG_PCP       (1u << 2) /* free order-0 page on a per-thread cache list */
-#define MM_PG_HEAD      (1u << 3) /* head page of an allocated block */
-#define MM_PG_TAIL      (1u << 4) /* non-head page of an allocated block */
-#define MM_PG_ALLOCATOR_MASK 0xffu
+/* ---- allocator state (page->state; read-only for owners) ----
+ * Exactly one of these, or 0 for a page inside a block (tail of an allocated
+ * block or interior of a free one). Accessed with relaxed atomics: a thread
+ * holding a zone lock may look at a neighbour's state while the thread
+ * owning that page's per-thread cache changes it. */
+#define MM_PAGE_BUDDY    0x1 /* head of a free block on a buddy free list */
+#define MM_PAGE_RESERVED 0x2 /* reserved hole: never handed out */
+#define MM_PAGE_PCP      0x4 /* free order-0 page on a per-thread cache list */
+#define MM_PAGE_HEAD     0x8 /* head page of an allocated block */
 
-/* ---- owner flags: Linux's names, free for the owner of an allocated block ---- */
-#define MM_PG_OWNER_SHIFT 8
-#define MM_PG_LOCKED      (1u << 8)
-#define MM_PG_REFERENCED  (1u << 9)
-#define MM_PG_UPTODATE    (1u << 10)
-#define MM_PG_DIRTY       (1u << 11)
-#define MM_PG_LRU         (1u << 12)
-#define MM_PG_ACTIVE      (1u << 13)
-#define MM_PG_SLAB        (1u << 14)
-#define MM_PG_WRITEBACK   (1u << 15)
-#define MM_PG_SWAPBACKED  (1u << 16)
-#define MM_PG_SWAPCACHE   (1u << 17)
-#define MM_PG_UNEVICTABLE (1u << 18)
-#define MM_PG_MLOCKED     (1u << 19)
-#define MM_PG_ANON        (1u << 20)
-#define MM_PG_PAGETABLE   (1u << 21)
-/* bits 22..31 are free for the owner's own use */
+/* ---- page flags (page->flags): Linux's names, for the owner ----
+ * The allocator clears them on allocation and never reads them. */
+#define MM_PG_LOCKED      (1u << 0)
+#define MM_PG_REFERENCED  (1u << 1)
+#define MM_PG_UPTODATE    (1u << 2)
+#define MM_PG_DIRTY       (1u << 3)
+#define MM_PG_LRU         (1u << 4)
+#define MM_PG_ACTIVE      (1u << 5)
+#define MM_PG_SLAB        (1u << 6)
+#define MM_PG_WRITEBACK   (1u << 7)
+#define MM_PG_SWAPBACKED  (1u << 8)
+#define MM_PG_SWAPCACHE   (1u << 9)
+#define MM_PG_UNEVICTABLE (1u << 10)
+#define MM_PG_MLOCKED     (1u << 11)
+#define MM_PG_ANON        (1u << 12)
+#define MM_PG_PAGETABLE   (1u << 13)
+#define MM_PG_OWNER_FIRST_FREE_BIT 14 /* bits 14..31: the owner's own */
 
 struct mm_page {
-	uint32_t flags;       /* MM_PG_*: allocator bits 0..7, owner bits 8..31 */
-	uint8_t order;        /* allocator: order of the free block (PG_BUDDY) or of
-			       * the allocated block (PG_HEAD); 0 otherwise */
+	uint32_t flags;       /* owner: MM_PG_* (0 after allocation) */
+	uint8_t state;        /* allocator: MM_PAGE_* (see above) */
+	uint8_t order;        /* allocator: order of the free block (BUDDY) or of
+			       * the allocated block (HEAD) */
 	uint8_t zone;         /* allocator: zone index (enum mm_zone_type), fixed */
-	uint8_t migratetype;  /* allocator: migrate type asked for (PG_HEAD) */
-	uint8_t _unused;
+	uint8_t migratetype;  /* allocator: migrate type asked for (HEAD) */
 	int32_t refcount;     /* owner: 1 after allocation (Linux's _refcount) */
 	int32_t mapcount;     /* owner: page-table mappings (Linux's _mapcount + 1) */
 	struct mm_list lru;   /* allocator's free-list link while free; the owner's
@@ -62,6 +64,17 @@ struct mm_page {
 	uint64_t index;       /* owner: offset in the mapping (in pages) */
 	uintptr_t private;    /* owner: buffer heads, swap entry, slab data ... */
 };
+
+static inline unsigned int mm_page_state(const struct mm_page *p)
+{
+	return __atomic_load_n(&p->state, __ATOMIC_RELAXED);
+}
+
+/* True for the head page of an allocated block. */
+static inline bool mm_page_is_head(const struct mm_page *p)
+{
+	return mm_page_state(p) == MM_PAGE_HEAD;
+}
 
 static inline bool mm_page_test_flag(const struct mm_page *p, uint32_t f)
 {
@@ -76,12 +89,6 @@ static inline void mm_page_set_flag(struct mm_page *p, uint32_t f)
 static inline void mm_page_clear_flag(struct mm_page *p, uint32_t f)
 {
 	p->flags &= ~f;
-}
-
-/* True for a page inside an allocated block (head or tail). */
-static inline bool mm_page_allocated(const struct mm_page *p)
-{
-	return (p->flags & (MM_PG_HEAD | MM_PG_TAIL)) != 0;
 }
 
 /* Reference count helpers. They use atomic builtins so an owner may share

@@ -123,8 +123,8 @@ int mm_buddy_create(const struct mm_buddy_config *cfg, struct mm_buddy **out)
 		const struct mm_pfn_range *r = &cfg->reserved[i];
 		for (uint64_t pfn = r->start; pfn < r->start + r->nr; pfn++) {
 			struct mm_page *p = pfn_page(b, pfn);
-			if (!(p->flags & MM_PG_RESERVED)) {
-				p->flags = MM_PG_RESERVED;
+			if (pg_state(p) != MM_PAGE_RESERVED) {
+				set_pg_state(p, MM_PAGE_RESERVED);
 				b->zones[p->zone].reserved++;
 			}
 		}
@@ -134,10 +134,10 @@ int mm_buddy_create(const struct mm_buddy_config *cfg, struct mm_buddy **out)
 		z->managed = z->present - z->reserved;
 		uint64_t s = z->start_pfn;
 		while (s < z->end_pfn) {
-			while (s < z->end_pfn && (pfn_page(b, s)->flags & MM_PG_RESERVED))
+			while (s < z->end_pfn && pg_state(pfn_page(b, s)) == MM_PAGE_RESERVED)
 				s++;
 			uint64_t e = s;
-			while (e < z->end_pfn && !(pfn_page(b, e)->flags & MM_PG_RESERVED))
+			while (e < z->end_pfn && pg_state(pfn_page(b, e)) != MM_PAGE_RESERVED)
 				e++;
 			free_range_init(z, s, e);
 			s = e;
@@ -312,8 +312,8 @@ struct mm_page *mm_alloc_pages(struct mm_buddy *b, mm_gfp_t gfp, unsigned int or
 static void bad_free(const struct mm_buddy *b, const struct mm_page *page, unsigned int order,
 		     const char *why)
 {
-	mm_panic(__FILE__, __LINE__, "mm_free_pages: %s (pfn %llu, order %u, flags %#x, order at alloc %u)",
-		 why, (unsigned long long)page_pfn(b, page), order, page->flags, page->order);
+	mm_panic(__FILE__, __LINE__, "mm_free_pages: %s (pfn %llu, order %u, state %#x, order at alloc %u)",
+		 why, (unsigned long long)page_pfn(b, page), order, pg_state(page), page->order);
 }
 
 void mm_free_pages(struct mm_buddy *b, struct mm_page *page, unsigned int order)
@@ -323,9 +323,10 @@ void mm_free_pages(struct mm_buddy *b, struct mm_page *page, unsigned int order)
 	if (mm_unlikely(page < b->memmap || page >= b->memmap + (b->end_pfn - b->start_pfn)))
 		mm_panic(__FILE__, __LINE__, "mm_free_pages: page %p is not managed by this allocator",
 			 (void *)page);
-	if (mm_unlikely(page->flags & (MM_PG_BUDDY | MM_PG_PCP)))
+	unsigned int st = pg_state(page);
+	if (mm_unlikely(st == MM_PAGE_BUDDY || st == MM_PAGE_PCP))
 		bad_free(b, page, order, "double free");
-	if (mm_unlikely(!(page->flags & MM_PG_HEAD)))
+	if (mm_unlikely(st != MM_PAGE_HEAD))
 		bad_free(b, page, order, "not the head of an allocated block");
 	if (mm_unlikely(page->order != order))
 		bad_free(b, page, order, "order differs from the allocation");
@@ -337,7 +338,7 @@ void mm_free_pages(struct mm_buddy *b, struct mm_page *page, unsigned int order)
 		struct pcp_set *set = pcp_set_get(b);
 		if (mm_likely(set && pcp_enter(set))) {
 			struct mm_pcp *pcp = &set->pcp[z->idx];
-			page->flags = MM_PG_PCP;
+			set_pg_state(page, MM_PAGE_PCP);
 			mm_list_add(&page->lru, &pcp->lists[mt]);
 			if (mm_unlikely(++pcp->count >= pcp->high))
 				__mm_pcp_free_bulk(b, z, pcp, pcp->batch);
@@ -346,7 +347,7 @@ void mm_free_pages(struct mm_buddy *b, struct mm_page *page, unsigned int order)
 		}
 	}
 	zone_lock(z);
-	page->flags = 0;
+	set_pg_state(page, 0);
 	mt = pageblock_mt(b, pfn);
 	__mm_free_one_page(z, pfn, order, mt);
 	zone_unlock(z);

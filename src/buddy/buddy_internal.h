@@ -194,12 +194,37 @@ struct mm_page *__mm_rmqueue(struct mm_zone *z, unsigned int order, int mt);
 void __mm_free_one_page(struct mm_zone *z, uint64_t pfn, unsigned int order, int mt);
 bool __mm_watermark_ok(const struct mm_zone *z, unsigned int order, uint64_t mark,
 		       enum mm_zone_type classzone, int wclass, uint64_t free);
-/* Mark a block allocated: flags, order, type. Inside the critical section. */
+/* page->state, order and migratetype of pages that another thread may look
+ * at (the zone-lock holder inspects neighbours while a cache owner changes
+ * its pages): relaxed atomics, plain moves on x86. */
+static inline unsigned int pg_state(const struct mm_page *p)
+{
+	return __atomic_load_n(&p->state, __ATOMIC_RELAXED);
+}
+
+static inline void set_pg_state(struct mm_page *p, unsigned int st)
+{
+	__atomic_store_n(&p->state, (uint8_t)st, __ATOMIC_RELAXED);
+}
+
+static inline unsigned int pg_order(const struct mm_page *p)
+{
+	return __atomic_load_n(&p->order, __ATOMIC_RELAXED);
+}
+
+static inline void set_pg_order(struct mm_page *p, unsigned int order)
+{
+	__atomic_store_n(&p->order, (uint8_t)order, __ATOMIC_RELAXED);
+}
+
+/* Mark a block allocated: state, order, type, owner flags cleared. Inside
+ * the critical section (zone lock or per-thread cache). */
 static inline void mark_allocated(struct mm_page *page, unsigned int order, int mt)
 {
-	page->flags = MM_PG_HEAD;
-	page->order = (uint8_t)order;
-	page->migratetype = (uint8_t)mt;
+	page->flags = 0;
+	set_pg_order(page, order);
+	__atomic_store_n(&page->migratetype, (uint8_t)mt, __ATOMIC_RELAXED);
+	set_pg_state(page, MM_PAGE_HEAD);
 }
 /* Reset the owner fields of an allocated block (refcount 1), after it left
  * the critical section. */

@@ -41,9 +41,9 @@ static int check_free_lists(struct mm_zone *z, uint64_t *blocks)
 					return corrupt("zone %s order %u: foreign descriptor", z->name, o);
 				uint64_t pfn = page_pfn(b, p);
 				uint64_t nr = 1ULL << o;
-				if (p->flags != MM_PG_BUDDY || p->order != o)
-					return corrupt("pfn %llu on order-%u list: flags %#x order %u",
-						       (unsigned long long)pfn, o, p->flags, p->order);
+				if (pg_state(p) != MM_PAGE_BUDDY || p->order != o)
+					return corrupt("pfn %llu on order-%u list: state %#x order %u",
+						       (unsigned long long)pfn, o, pg_state(p), p->order);
 				if (pfn & (nr - 1))
 					return corrupt("pfn %llu: block of order %u not aligned",
 						       (unsigned long long)pfn, o);
@@ -60,7 +60,7 @@ static int check_free_lists(struct mm_zone *z, uint64_t *blocks)
 					uint64_t bp = buddy_of(pfn, o);
 					if (bp >= z->start_pfn && bp < z->end_pfn) {
 						const struct mm_page *bb = pfn_page(b, bp);
-						if ((bb->flags & MM_PG_BUDDY) && bb->order == o)
+						if (pg_state(bb) == MM_PAGE_BUDDY && bb->order == o)
 							return corrupt("pfn %llu and its buddy %llu both free at order %u",
 								       (unsigned long long)pfn,
 								       (unsigned long long)bp, o);
@@ -98,10 +98,10 @@ static int check_pcp(struct mm_buddy *b, uint64_t *pcp_pages)
 					return corrupt("per-thread cache: broken list");
 				struct mm_page *p;
 				mm_list_for_each_entry(p, &pcp->lists[mt], lru) {
-					if (p->flags != MM_PG_PCP || p->zone != zi)
-						return corrupt("per-thread cache of zone %d: pfn %llu flags %#x zone %u",
+					if (pg_state(p) != MM_PAGE_PCP || p->zone != zi)
+						return corrupt("per-thread cache of zone %d: pfn %llu state %#x zone %u",
 							       zi, (unsigned long long)page_pfn(b, p),
-							       p->flags, p->zone);
+							       pg_state(p), p->zone);
 					n++;
 				}
 			}
@@ -129,27 +129,27 @@ static int check_coverage(struct mm_buddy *b, uint64_t *buddy_heads, uint64_t *p
 		if (p->zone >= MM_NR_ZONES || pfn < b->zones[p->zone].start_pfn ||
 		    pfn >= b->zones[p->zone].end_pfn)
 			return corrupt("pfn %llu: zone field %u wrong", (unsigned long long)pfn, p->zone);
-		uint32_t af = p->flags & MM_PG_ALLOCATOR_MASK;
+		unsigned int af = pg_state(p);
 		uint64_t nr = 1;
-		if (af == MM_PG_RESERVED) {
+		if (af == MM_PAGE_RESERVED) {
 			reserved[p->zone]++;
-		} else if (af == MM_PG_PCP) {
+		} else if (af == MM_PAGE_PCP) {
 			(*pcp_pages)++;
-		} else if (af == MM_PG_BUDDY || af == MM_PG_HEAD) {
+		} else if (af == MM_PAGE_BUDDY || af == MM_PAGE_HEAD) {
 			nr = 1ULL << p->order;
 			if (p->order >= b->max_order || pfn + nr > b->end_pfn)
 				return corrupt("pfn %llu: order %u too large", (unsigned long long)pfn,
 					       p->order);
 			for (uint64_t i = 1; i < nr; i++)
-				if (p[i].flags & MM_PG_ALLOCATOR_MASK)
-					return corrupt("pfn %llu inside the block at %llu has flags %#x",
+				if (pg_state(&p[i]))
+					return corrupt("pfn %llu inside the block at %llu has state %#x",
 						       (unsigned long long)(pfn + i),
-						       (unsigned long long)pfn, p[i].flags);
-			if (af == MM_PG_BUDDY)
+						       (unsigned long long)pfn, pg_state(&p[i]));
+			if (af == MM_PAGE_BUDDY)
 				(*buddy_heads)++;
 		} else {
-			return corrupt("pfn %llu is neither free, cached, reserved nor allocated (flags %#x)",
-				       (unsigned long long)pfn, p->flags);
+			return corrupt("pfn %llu is neither free, cached, reserved nor allocated (state %#x)",
+				       (unsigned long long)pfn, af);
 		}
 		pfn += nr;
 	}

@@ -44,8 +44,8 @@ static inline void add_to_free_list(struct mm_zone *z, struct mm_page *page,
 				    unsigned int order, int mt, bool tail)
 {
 	struct mm_free_area *area = &z->area[order];
-	page->flags = MM_PG_BUDDY;
-	page->order = (uint8_t)order;
+	set_pg_order(page, order);
+	set_pg_state(page, MM_PAGE_BUDDY);
 	if (tail)
 		mm_list_add_tail(&page->lru, &area->free_list[mt]);
 	else
@@ -60,7 +60,7 @@ static inline void del_from_free_list(struct mm_zone *z, struct mm_page *page,
 {
 	struct mm_free_area *area = &z->area[order];
 	mm_list_del(&page->lru);
-	page->flags = 0;
+	set_pg_state(page, 0);
 	area->nr_free--;
 	area->nr_free_mt[mt]--;
 	zone_free_add(z, -((int64_t)1 << order));
@@ -81,7 +81,7 @@ static inline bool page_is_buddy(const struct mm_zone *z, uint64_t pfn, unsigned
 	if (pfn < z->start_pfn || pfn >= z->end_pfn)
 		return false;
 	const struct mm_page *p = pfn_page(z->b, pfn);
-	return (p->flags & MM_PG_BUDDY) && p->order == order;
+	return pg_state(p) == MM_PAGE_BUDDY && pg_order(p) == order;
 }
 
 /* Set the type of every pageblock in [pfn, pfn + 2^order). */
@@ -166,13 +166,17 @@ static bool pageblock_census(const struct mm_zone *z, uint64_t pfn, uint64_t *st
 	*free_pages = *movable = 0;
 	for (uint64_t p = s; p < s + nr;) {
 		const struct mm_page *pg = pfn_page(b, p);
-		if (pg->flags & MM_PG_BUDDY) {
-			*free_pages += 1ULL << pg->order;
-			p += 1ULL << pg->order;
-		} else if (pg->flags & MM_PG_HEAD) {
-			if (pg->migratetype == MM_MIGRATE_MOVABLE)
-				*movable += 1ULL << pg->order;
-			p += 1ULL << pg->order;
+		unsigned int st = pg_state(pg);
+		if (st == MM_PAGE_BUDDY) {
+			*free_pages += 1ULL << pg_order(pg);
+			p += 1ULL << pg_order(pg);
+		} else if (st == MM_PAGE_HEAD) {
+			/* a cache owner may be marking this page right now: the
+			 * order and type may be stale, never torn */
+			unsigned int o = pg_order(pg);
+			if (__atomic_load_n(&pg->migratetype, __ATOMIC_RELAXED) == MM_MIGRATE_MOVABLE)
+				*movable += 1ULL << o;
+			p += 1ULL << o;
 		} else {
 			p++;
 		}
@@ -188,9 +192,9 @@ static void move_freepages_block(struct mm_zone *z, uint64_t start, int old_mt, 
 	uint64_t nr = 1ULL << b->pageblock_order;
 	for (uint64_t p = start; p < start + nr;) {
 		struct mm_page *pg = pfn_page(b, p);
-		if (pg->flags & MM_PG_BUDDY) {
-			move_to_free_list(z, pg, pg->order, old_mt, new_mt);
-			p += 1ULL << pg->order;
+		if (pg_state(pg) == MM_PAGE_BUDDY) {
+			move_to_free_list(z, pg, pg_order(pg), old_mt, new_mt);
+			p += 1ULL << pg_order(pg);
 		} else {
 			p++;
 		}
@@ -281,10 +285,10 @@ void __mm_prep_new_page(struct mm_buddy *b, struct mm_page *page, unsigned int o
 {
 	(void)b;
 	(void)mt;
-	/* flags, order and migratetype were set inside the critical section
+	/* state, order and migratetype were set inside the critical section
 	 * (zone lock or per-thread cache), where mm_buddy_check can see them;
-	 * the owner fields are private to the caller now. Tail pages carry no
-	 * allocator flags already (interior of the free block). */
+	 * the owner fields are private to the caller now. Tail pages have
+	 * state 0 already (interior of the free block). */
 	page->refcount = 1;
 	page->mapcount = 0;
 	mm_list_init(&page->lru);
@@ -294,7 +298,8 @@ void __mm_prep_new_page(struct mm_buddy *b, struct mm_page *page, unsigned int o
 	uint64_t nr = 1ULL << order;
 	for (uint64_t i = 1; i < nr; i++) {
 		struct mm_page *t = &page[i];
-		MM_ASSERT(!(t->flags & MM_PG_ALLOCATOR_MASK));
+		MM_ASSERT(pg_state(t) == 0);
+		t->flags = 0;
 		t->refcount = 0;
 		t->mapcount = 0;
 		mm_list_init(&t->lru);
@@ -336,7 +341,7 @@ void __mm_free_one_page(struct mm_zone *z, uint64_t pfn, unsigned int order, int
 		}
 		struct mm_page *bp = pfn_page(b, bpfn);
 		del_from_free_list(z, bp, order, bmt);
-		bp->order = 0;
+		set_pg_order(bp, 0);
 		pfn &= bpfn;
 		order++;
 	}

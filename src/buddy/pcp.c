@@ -75,7 +75,7 @@ int __mm_pcp_refill(struct mm_zone *z, struct mm_pcp *pcp, int mt)
 		struct mm_page *page = __mm_rmqueue(z, 0, mt);
 		if (!page)
 			break;
-		page->flags = MM_PG_PCP;
+		set_pg_state(page, MM_PAGE_PCP);
 		mm_list_add_tail(&page->lru, &pcp->lists[mt]);
 	}
 	pcp->count += n;
@@ -98,7 +98,7 @@ int __mm_pcp_free_bulk(struct mm_buddy *b, struct mm_zone *z, struct mm_pcp *pcp
 		/* the oldest (coldest) page first */
 		struct mm_page *page = mm_list_last_entry(list, struct mm_page, lru);
 		mm_list_del(&page->lru);
-		page->flags = 0;
+		set_pg_state(page, 0);
 		uint64_t pfn = page_pfn(b, page);
 		__mm_free_one_page(z, pfn, 0, pageblock_mt(b, pfn));
 		n++;

@@ -107,7 +107,7 @@ static void run(bool pcp, bool wmarks, uint64_t iters, struct mm_rng *rng)
 					mm_test_fail_seed("block outside the range");
 				if ((gfp & MM_GFP_DMA) && pfn + n > MM_ZONE_DMA_END_PFN)
 					mm_test_fail_seed("GFP_DMA block above 16 MiB");
-				if (p->refcount != 1 || !(p->flags & MM_PG_HEAD) || p->order != order)
+				if (p->refcount != 1 || !mm_page_is_head(p) || p->order != order)
 					mm_test_fail_seed("bad head page state");
 				for (uint64_t q = pfn; q < pfn + n; q++) {
 					if (owner[q - START] || reserved_pfn(q))

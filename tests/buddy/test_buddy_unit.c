@@ -60,7 +60,7 @@ static void test_split_merge_textbook(void **state)
 	assert_non_null(p);
 	assert_int_equal(mm_page_to_pfn(b, p), 0);        /* lower half kept */
 	ASSERT_ORDERS(b, MM_ZONE_NORMAL, "0 0 1 0");      /* upper half [4,8) free */
-	assert_true(mm_pfn_to_page(b, 4)->flags & MM_PG_BUDDY);
+	assert_true(mm_page_state(mm_pfn_to_page(b, 4)) == MM_PAGE_BUDDY);
 	assert_int_equal(mm_pfn_to_page(b, 4)->order, 2);
 	assert_int_equal(p->refcount, 1);
 	assert_int_equal(mm_buddy_check(b), 0);
@@ -87,7 +87,7 @@ static void test_unaligned_and_holes(void **state)
 	ASSERT_ORDERS(b, MM_ZONE_NORMAL, "1 1 2 0 1");
 	assert_int_equal(mm_buddy_reserved_pages(b), 2);
 	assert_int_equal(mm_buddy_free_pages(b), 27);
-	assert_true(mm_pfn_to_page(b, 10)->flags & MM_PG_RESERVED);
+	assert_true(mm_page_state(mm_pfn_to_page(b, 10)) == MM_PAGE_RESERVED);
 	assert_null(mm_pfn_to_page(b, 2));
 	assert_null(mm_pfn_to_page(b, 32));
 	/* take every page one by one: never a reserved one, never twice */
