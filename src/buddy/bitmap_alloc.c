@@ -132,9 +132,13 @@ int mm_bitmap_alloc_pages(struct mm_bitmap_alloc *ba, unsigned int order, uint64
 	}
 	size_t from = ba->first_fit ? 0 : ba->cursor;
 	size_t i = mm_bitmap_find_next_zero_area(ba->used, ba->nbits, from, len, len);
-	if (i >= ba->nbits && from > 0) /* next-fit wraps around once */
-		i = mm_bitmap_find_next_zero_area(ba->used, MM_MIN(ba->nbits, from + len - 1), 0,
-						  len, len);
+	if (i >= ba->nbits && from > 0) {
+		/* next-fit wraps around once: runs that start before `from` */
+		size_t limit = MM_MIN(ba->nbits, from + len - 1);
+		i = mm_bitmap_find_next_zero_area(ba->used, limit, 0, len, len);
+		if (i >= limit)
+			i = ba->nbits;
+	}
 	if (i >= ba->nbits || i + len > ba->nbits) {
 		pthread_mutex_unlock(&ba->lock);
 		return -MM_ENOMEM;
