@@ -17,6 +17,7 @@ struct run {
 	char *spec;
 	size_t size;
 	uint64_t interval;   /* requests between ticks */
+	uint64_t to_tick;    /* requests until the next tick is due */
 	uint64_t hits, misses, evictions, dirty;
 	bool future;         /* needs next_use */
 };
@@ -78,6 +79,7 @@ int mm_cachesim_add(struct mm_cachesim *cs, const char *spec, size_t size)
 	}
 	r->size = size;
 	r->interval = cs->cfg.tick_interval ? cs->cfg.tick_interval : size;
+	r->to_tick = r->interval + 1; /* the first tick comes before request `interval` */
 	r->future = r->p->ops == &pol_opt_ops;
 	cs->nruns++;
 	return 0;
@@ -96,28 +98,33 @@ static void run_chunk(struct run *r, uint64_t t0, const struct mm_cache_request 
 {
 	struct mm_policy *p = r->p;
 	struct mm_access_info info = { .next_use = MM_POLICY_NEVER };
+	uint64_t hits = 0, misses = 0;
 	for (size_t i = 0; i < n; i++) {
 		uint64_t t = t0 + i;
-		if (mm_unlikely(t % r->interval == 0) && t > 0)
+		if (mm_unlikely(--r->to_tick == 0)) {
+			r->to_tick = r->interval;
 			mm_policy_tick(p, t);
+		}
 		info.time = t;
 		info.kind = reqs[i].kind;
 		if (next_use)
 			info.next_use = next_use[i];
-		if (mm_policy_access(p, reqs[i].id, &info) == 0) {
-			r->hits++;
+		if (pol_access(p, reqs[i].id, &info) == 0) {
+			hits++;
 			continue;
 		}
-		r->misses++;
+		misses++;
 		if (p->nr == p->cap) {
 			struct mm_victim v;
 			mm_policy_evict(p, &v);
 			r->evictions++;
 			r->dirty += v.dirty;
 		}
-		int err = mm_policy_insert(p, reqs[i].id, &info);
+		int err = pol_insert_absent(p, reqs[i].id, &info);
 		MM_BUG_ON(err);
 	}
+	r->hits += hits;
+	r->misses += misses;
 }
 
 int mm_cachesim_feed(struct mm_cachesim *cs, const struct mm_cache_request *reqs,

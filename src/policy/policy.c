@@ -211,12 +211,8 @@ MM_INLINE uint8_t soft_bits(uint8_t kind)
 	return kind == MM_ACCESS_WRITE ? PF_YOUNG | PF_DIRTY : PF_YOUNG;
 }
 
-int mm_policy_insert(struct mm_policy *p, uint64_t id, const struct mm_access_info *info)
+int pol_insert_absent(struct mm_policy *p, uint64_t id, const struct mm_access_info *info)
 {
-	if (mm_unlikely(p->nr == p->cap))
-		return -MM_ENOSPC;
-	if (idmap_get(&p->map, id) != POL_NONE)
-		return -MM_EEXIST;
 	uint32_t s = p->freel[--p->nfree];
 	if (idmap_put(&p->map, id, s)) { /* cannot grow: sized at creation */
 		p->nfree++;
@@ -235,19 +231,18 @@ int mm_policy_insert(struct mm_policy *p, uint64_t id, const struct mm_access_in
 	return 0;
 }
 
+int mm_policy_insert(struct mm_policy *p, uint64_t id, const struct mm_access_info *info)
+{
+	if (mm_unlikely(p->nr == p->cap))
+		return -MM_ENOSPC;
+	if (idmap_get(&p->map, id) != POL_NONE)
+		return -MM_EEXIST;
+	return pol_insert_absent(p, id, info);
+}
+
 int mm_policy_access(struct mm_policy *p, uint64_t id, const struct mm_access_info *info)
 {
-	uint32_t s = idmap_get(&p->map, id);
-	if (s == POL_NONE)
-		return -MM_ENOENT;
-	if (p->soft)
-		p->flags[s] |= soft_bits(info->kind);
-	if (info->time > p->now)
-		p->now = info->time;
-	p->st.accesses++;
-	if (p->ops->access)
-		p->ops->access(p, s, info);
-	return 0;
+	return pol_access(p, id, info);
 }
 
 static void release_slot(struct mm_policy *p, uint32_t s)

@@ -286,6 +286,27 @@ MM_INLINE bool pol_start_writeback(struct mm_policy *p, uint32_t s)
 	return false;
 }
 
+/* ---- the hot path, shared by mm_policy_access() and the replay engine ---- */
+
+MM_INLINE int pol_access(struct mm_policy *p, uint64_t id, const struct mm_access_info *info)
+{
+	uint32_t s = idmap_get(&p->map, id);
+	if (s == POL_NONE)
+		return -MM_ENOENT;
+	if (p->soft)
+		p->flags[s] |= info->kind == MM_ACCESS_WRITE ? PF_YOUNG | PF_DIRTY : PF_YOUNG;
+	if (info->time > p->now)
+		p->now = info->time;
+	p->st.accesses++;
+	if (p->ops->access)
+		p->ops->access(p, s, info);
+	return 0;
+}
+
+/* mm_policy_insert() for an id the caller knows is absent and with room:
+ * one hash probe fewer. 0 or -MM_ENOMEM. */
+int pol_insert_absent(struct mm_policy *p, uint64_t id, const struct mm_access_info *info);
+
 /* Zeroed array of n elements of `size` bytes; NULL on overflow or ENOMEM. */
 void *pol_calloc(size_t n, size_t size);
 

@@ -20,16 +20,23 @@
  * "now" is the instance's virtual time: the latest time given to insert,
  * access or tick (trace replay: the request index). A loaded page starts with
  * last use := its insert time and R as the faulting access left it (set).
- * Options: tau=N (default: the capacity, in virtual-time units).
- * Only R and M are read (hardware-realistic).
+ * Options: tau=N in virtual-time units (default 1000 — a fixed window, see
+ * the cost). Only R and M are read (hardware-realistic).
  *
- * Cost: insert/remove O(1); evict O(1) amortized when most pages are outside
- * the working set, up to two revolutions (O(n)) when all are inside.
+ * Cost: insert/remove O(1). An eviction must step over every page used within
+ * the last tau units (they are in the working set), so it costs about the
+ * size of the working set W(tau), at most two revolutions (2n steps). In
+ * trace replay W(tau) is roughly tau x miss ratio pages: measured on a Zipf(1)
+ * trace with 100,000 frames, ~0.15 x tau steps per eviction, and ~15,000 with
+ * tau = the capacity, which is why the default is a fixed window and not a
+ * multiple of the capacity.
  * Reference: R. W. Carr, J. L. Hennessy, "WSCLOCK — a simple and effective
  * algorithm for virtual memory management", SOSP 1981; Tanenbaum & Bos,
  * Modern Operating Systems, 4th ed., 3.4.9.
  */
 #include "policy_internal.h"
+
+#define WSCLOCK_DEFAULT_TAU 1000
 
 struct wsc {
 	struct ilink *l;    /* the circle, no sentinel */
@@ -41,7 +48,7 @@ struct wsc {
 static int wsc_init(struct mm_policy *p, struct pol_opts *o)
 {
 	uint64_t tau;
-	if (pol_opt_u64(o, "tau", p->cap, 0, UINT64_MAX / 2, &tau))
+	if (pol_opt_u64(o, "tau", WSCLOCK_DEFAULT_TAU, 0, UINT64_MAX / 2, &tau))
 		return -MM_EINVAL;
 	struct wsc *w = pol_calloc(1, sizeof(*w));
 	if (!w)
@@ -162,7 +169,7 @@ static int wsc_check(const struct mm_policy *p)
 
 const struct pol_ops pol_wsclock_ops = {
 	.info = { "wsclock", "", "working-set clock: evict old (> tau) clean pages, clean old dirty ones",
-		  "tau=capacity(N)", false },
+		  "tau=1000(N)", false },
 	.init = wsc_init,
 	.fini = wsc_fini,
 	.insert = wsc_insert,
