@@ -319,7 +319,7 @@ static void test_csv_columns(void **state)
 
 	/* no id column anywhere: open fails and says what to do */
 	tt_reads(&run, "1;2\n3;4\n", "format=csv");
-	assert_int_equal(run.rc, -1000);
+	assert_int_equal(run.rc, TT_OPEN_FAILED);
 	assert_string_equal(run.err,
 			    "t: csv: which column holds the object id? give obj-id-col=N (from 1) "
 			    "or a header naming it (obj_id, id, key, addr, ...)");
@@ -409,12 +409,12 @@ static void test_detect(void **state)
 		struct tt_run run;
 		tt_reads(&run, cases[i].in, NULL);
 		if (cases[i].fmt < 0) {
-			if (run.rc != -1000)
+			if (run.rc != TT_OPEN_FAILED)
 				fail_msg("case %zu detected as %s", i, mm_trace_fmt_name(run.fmt));
 			assert_string_equal(run.err,
 					    "t: cannot detect the trace format (not lackey, txt, addr "
 					    "or csv by the rules of docs/traces.md); name the format");
-		} else if (run.rc == -1000 || (int)run.fmt != cases[i].fmt) {
+		} else if (run.rc == TT_OPEN_FAILED || (int)run.fmt != cases[i].fmt) {
 			fail_msg("case %zu: want %s, got %s (%s)", i,
 				 mm_trace_fmt_name(cases[i].fmt), mm_trace_fmt_name(run.fmt), run.err);
 		} else {

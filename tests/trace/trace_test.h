@@ -10,10 +10,12 @@
 #include "mmkit/trace.h"
 #include "testutil.h"
 
+#define TT_OPEN_FAILED (-100000)     /* tt_run.rc when the open failed */
+
 struct tt_run {
 	struct mm_trace_rec *r;      /* records read */
 	size_t n, cap;
-	int rc;                      /* last mm_trace_next result; -1000 if open failed */
+	int rc;                      /* last mm_trace_next result; TT_OPEN_FAILED if open failed */
 	enum mm_trace_fmt fmt;       /* detected or chosen format */
 	uint64_t skipped;
 	char err[600];               /* open error or mm_trace_error(), "" if none */
@@ -38,7 +40,7 @@ static inline void tt_read_opts(struct tt_run *run, const void *data, size_t len
 	memset(run, 0, sizeof(*run));
 	struct mm_trace *t = mm_trace_open_mem(data, len, "t", o, err, sizeof(err));
 	if (!t) {
-		run->rc = -1000;
+		run->rc = TT_OPEN_FAILED;
 		snprintf(run->err, sizeof(run->err), "%s", err);
 		return;
 	}
