@@ -29,6 +29,9 @@ typedef unsigned int mm_gfp_t;
 #define MM_GFP_ZERO        0x40u  /* zero the pages (real memory only) */
 #define MM_GFP_NOWARN      0x80u  /* no failure message */
 #define MM_GFP_ATOMIC      0x100u /* cannot sleep/reclaim; implies HIGH */
+#define MM_GFP_NOWAIT      0x200u /* do not sleep or reclaim, no reserve access:
+				     Linux's GFP_NOWAIT (no __GFP_DIRECT_RECLAIM);
+				     mempool's first, opportunistic try */
 
 /* The usual combinations, with Linux's names. */
 #define MM_GFP_KERNEL      0u
