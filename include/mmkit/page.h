@@ -7,9 +7,12 @@
  * pages as Linux code does: flags, refcount, mapcount, mapping/index, the
  * lru list head and the private word.
  *
- * Fields marked "allocator" are read-only for owners. The allocator resets
- * the owner fields of every page of a block when it allocates it (head:
- * refcount 1; everything else zero, lists self-linked).
+ * Fields marked "allocator" are read-only for owners. On allocation the
+ * allocator resets the owner fields of the block's head page (refcount 1,
+ * flags/mapcount/mapping/index/private 0, lru self-linked). Tail pages are
+ * not touched (that would cost 2^order descriptor writes per allocation):
+ * an owner that uses tail descriptors initialises them itself, and, as in
+ * Linux, should leave them clean when it frees the block.
  *
  * Size: 56 bytes on 64-bit hosts (Linux's is 64).
  */

@@ -267,7 +267,27 @@ static struct mm_page *rmqueue_buddy(struct mm_zone *z, unsigned int order, int 
 	return page;
 }
 
-struct mm_page *mm_alloc_pages(struct mm_buddy *b, mm_gfp_t gfp, unsigned int order)
+/* Owner fields of a freshly allocated head page. Tail pages are not touched
+ * (see page.h): an order-10 block would cost 1024 descriptor writes. */
+static inline void prep_head(struct mm_page *page)
+{
+	page->refcount = 1;
+	page->mapcount = 0;
+	page->mapping = NULL;
+	page->index = 0;
+	page->private = 0;
+}
+
+static inline void zero_block(struct mm_buddy *b, struct mm_page *page, mm_gfp_t gfp,
+			      unsigned int order)
+{
+	if (mm_unlikely(gfp & MM_GFP_ZERO) && b->mem_base)
+		memset(mm_page_address(b, page), 0, MM_PAGE_SIZE << order);
+}
+
+/* The general path: every zone of the zonelist, caches and free lists. */
+static MM_NOINLINE struct mm_page *alloc_pages_slow(struct mm_buddy *b, mm_gfp_t gfp,
+						   unsigned int order)
 {
 	if (mm_unlikely(order >= b->max_order))
 		return NULL;
@@ -277,11 +297,11 @@ struct mm_page *mm_alloc_pages(struct mm_buddy *b, mm_gfp_t gfp, unsigned int or
 	struct pcp_set *set = NULL;
 	struct mm_page *page = NULL;
 
-	if (order == 0 && mm_likely(b->pcp_on))
+	if (order == 0 && b->pcp_on)
 		set = pcp_set_get(b);
 	for (int zi = (int)h; zi >= 0; zi--) {
 		struct mm_zone *z = &b->zones[zi];
-		if (mm_unlikely(!z->managed))
+		if (!z->managed)
 			continue;
 		if (set) {
 			/* order-0 watermark check: one relaxed load */
@@ -290,57 +310,90 @@ struct mm_page *mm_alloc_pages(struct mm_buddy *b, mm_gfp_t gfp, unsigned int or
 								 memory_order_relaxed))
 				continue;
 			page = rmqueue_pcp(b, set, z, mt);
-			if (mm_likely(page))
+			if (page)
 				break;
-			page = rmqueue_buddy(z, order, mt, h, wclass, b->enforce_wmark);
-		} else {
-			page = rmqueue_buddy(z, order, mt, h, wclass, b->enforce_wmark);
 		}
+		page = rmqueue_buddy(z, order, mt, h, wclass, b->enforce_wmark);
 		if (page)
 			break;
 	}
-	if (mm_unlikely(!page))
+	if (!page)
 		return NULL;
-	__mm_prep_new_page(b, page, order, mt);
-	if ((gfp & MM_GFP_ZERO) && b->mem_base)
-		memset(mm_page_address(b, page), 0, MM_PAGE_SIZE << order);
+	mm_list_init(&page->lru);
+	prep_head(page);
+	zero_block(b, page, gfp, order);
 	return page;
+}
+
+struct mm_page *mm_alloc_pages(struct mm_buddy *b, mm_gfp_t gfp, unsigned int order)
+{
+	/* Fast path: order 0 from the preferred zone's per-thread cache. */
+	if (mm_likely(order == 0 && b->pcp_on)) {
+		const struct pcp_slot *slot = &mm_pcp_slots[b->id % PCP_SLOTS];
+		enum mm_zone_type h = b->gfp_zone[gfp & (MM_GFP_DMA | MM_GFP_DMA32)];
+		struct mm_zone *z = &b->zones[h];
+		if (mm_likely(slot->id == b->id && z->managed) &&
+		    (!b->enforce_wmark ||
+		     zone_free(z) > atomic_load_explicit(&z->wmark_fast[h][gfp_wclass(gfp)],
+							 memory_order_relaxed))) {
+			struct pcp_set *set = slot->set;
+			int mt = gfp_migratetype(gfp);
+			struct mm_list *list = &set->pcp[h].lists[mt];
+			if (mm_likely(pcp_enter(set))) {
+				if (mm_likely(!mm_list_empty(list))) {
+					struct mm_page *page = mm_list_first_entry(list, struct mm_page, lru);
+					mm_list_del(&page->lru); /* leaves lru self-linked */
+					set->pcp[h].count--;
+					mark_allocated(page, 0, mt);
+					pcp_exit(set);
+					prep_head(page);
+					zero_block(b, page, gfp, 0);
+					return page;
+				}
+				pcp_exit(set);
+			}
+		}
+	}
+	return alloc_pages_slow(b, gfp, order);
 }
 
 /* ---- free ------------------------------------------------------------------------------- */
 
-static void bad_free(const struct mm_buddy *b, const struct mm_page *page, unsigned int order,
+MM_NORETURN static void bad_free(const struct mm_buddy *b, const struct mm_page *page, unsigned int order,
 		     const char *why)
 {
 	mm_panic(__FILE__, __LINE__, "mm_free_pages: %s (pfn %llu, order %u, state %#x, order at alloc %u)",
 		 why, (unsigned long long)page_pfn(b, page), order, pg_state(page), page->order);
 }
 
-void mm_free_pages(struct mm_buddy *b, struct mm_page *page, unsigned int order)
+static MM_NOINLINE MM_NORETURN void bad_free_diagnose(const struct mm_buddy *b,
+							 const struct mm_page *page,
+							 unsigned int order)
 {
-	if (!page)
-		return;
-	if (mm_unlikely(page < b->memmap || page >= b->memmap + (b->end_pfn - b->start_pfn)))
+	if (page < b->memmap || page >= b->memmap + (b->end_pfn - b->start_pfn))
 		mm_panic(__FILE__, __LINE__, "mm_free_pages: page %p is not managed by this allocator",
-			 (void *)page);
+			 (const void *)page);
 	unsigned int st = pg_state(page);
-	if (mm_unlikely(st == MM_PAGE_BUDDY || st == MM_PAGE_PCP))
+	if (st == MM_PAGE_BUDDY || st == MM_PAGE_PCP)
 		bad_free(b, page, order, "double free");
-	if (mm_unlikely(st != MM_PAGE_HEAD))
+	if (st != MM_PAGE_HEAD)
 		bad_free(b, page, order, "not the head of an allocated block");
-	if (mm_unlikely(page->order != order))
-		bad_free(b, page, order, "order differs from the allocation");
+	bad_free(b, page, order, "order differs from the allocation");
+}
 
+static MM_NOINLINE void free_pages_slow(struct mm_buddy *b, struct mm_page *page,
+					unsigned int order)
+{
 	uint64_t pfn = page_pfn(b, page);
 	struct mm_zone *z = &b->zones[page->zone];
 	int mt = pageblock_mt(b, pfn);
-	if (order == 0 && mm_likely(b->pcp_on && mt < MM_MIGRATE_PCPTYPES)) {
+	if (order == 0 && b->pcp_on && mt < MM_MIGRATE_PCPTYPES) {
 		struct pcp_set *set = pcp_set_get(b);
-		if (mm_likely(set && pcp_enter(set))) {
+		if (set && pcp_enter(set)) {
 			struct mm_pcp *pcp = &set->pcp[z->idx];
 			set_pg_state(page, MM_PAGE_PCP);
 			mm_list_add(&page->lru, &pcp->lists[mt]);
-			if (mm_unlikely(++pcp->count >= pcp->high))
+			if (++pcp->count >= pcp->high)
 				__mm_pcp_free_bulk(b, z, pcp, pcp->batch);
 			pcp_exit(set);
 			return;
@@ -348,9 +401,38 @@ void mm_free_pages(struct mm_buddy *b, struct mm_page *page, unsigned int order)
 	}
 	zone_lock(z);
 	set_pg_state(page, 0);
-	mt = pageblock_mt(b, pfn);
-	__mm_free_one_page(z, pfn, order, mt);
+	__mm_free_one_page(z, pfn, order, pageblock_mt(b, pfn));
 	zone_unlock(z);
+}
+
+void mm_free_pages(struct mm_buddy *b, struct mm_page *page, unsigned int order)
+{
+	if (mm_unlikely(!page))
+		return;
+	/* cheap checks, kept in release builds */
+	if (mm_unlikely(page < b->memmap || page >= b->memmap + (b->end_pfn - b->start_pfn) ||
+			pg_state(page) != MM_PAGE_HEAD || page->order != order))
+		bad_free_diagnose(b, page, order);
+
+	/* Fast path: order 0 onto this thread's cache. */
+	if (mm_likely(order == 0 && b->pcp_on)) {
+		const struct pcp_slot *slot = &mm_pcp_slots[b->id % PCP_SLOTS];
+		uint64_t pfn = page_pfn(b, page);
+		int mt = pageblock_mt(b, pfn);
+		if (mm_likely(slot->id == b->id && mt < MM_MIGRATE_PCPTYPES)) {
+			struct pcp_set *set = slot->set;
+			struct mm_pcp *pcp = &set->pcp[page->zone];
+			if (mm_likely(pcp_enter(set))) {
+				set_pg_state(page, MM_PAGE_PCP);
+				mm_list_add(&page->lru, &pcp->lists[mt]);
+				if (mm_unlikely(++pcp->count >= pcp->high))
+					__mm_pcp_free_bulk(b, &b->zones[page->zone], pcp, pcp->batch);
+				pcp_exit(set);
+				return;
+			}
+		}
+	}
+	free_pages_slow(b, page, order);
 }
 
 void mm_put_page(struct mm_buddy *b, struct mm_page *page)

@@ -226,9 +226,6 @@ static inline void mark_allocated(struct mm_page *page, unsigned int order, int 
 	__atomic_store_n(&page->migratetype, (uint8_t)mt, __ATOMIC_RELAXED);
 	set_pg_state(page, MM_PAGE_HEAD);
 }
-/* Reset the owner fields of an allocated block (refcount 1), after it left
- * the critical section. */
-void __mm_prep_new_page(struct mm_buddy *b, struct mm_page *page, unsigned int order, int mt);
 
 /* ---- zones (zone.c) ------------------------------------------------------------ */
 

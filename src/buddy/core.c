@@ -281,34 +281,6 @@ struct mm_page *__mm_rmqueue(struct mm_zone *z, unsigned int order, int mt)
 	return page;
 }
 
-void __mm_prep_new_page(struct mm_buddy *b, struct mm_page *page, unsigned int order, int mt)
-{
-	(void)b;
-	(void)mt;
-	/* state, order and migratetype were set inside the critical section
-	 * (zone lock or per-thread cache), where mm_buddy_check can see them;
-	 * the owner fields are private to the caller now. Tail pages have
-	 * state 0 already (interior of the free block). */
-	page->refcount = 1;
-	page->mapcount = 0;
-	mm_list_init(&page->lru);
-	page->mapping = NULL;
-	page->index = 0;
-	page->private = 0;
-	uint64_t nr = 1ULL << order;
-	for (uint64_t i = 1; i < nr; i++) {
-		struct mm_page *t = &page[i];
-		MM_ASSERT(pg_state(t) == 0);
-		t->flags = 0;
-		t->refcount = 0;
-		t->mapcount = 0;
-		mm_list_init(&t->lru);
-		t->mapping = NULL;
-		t->index = 0;
-		t->private = 0;
-	}
-}
-
 /* ---- free ---------------------------------------------------------------------- */
 
 /* Linux's buddy_merge_likely(): if the block we could not merge has a free
