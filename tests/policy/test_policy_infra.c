@@ -168,7 +168,7 @@ static void test_check_catches_corruption(void **state)
 	l[s].prev = save;
 	assert_int_equal(mm_policy_check(p), 0);
 	mm_policy_destroy(p);
-	p = tp_new("lfu", 4, 0);
+	p = tp_new("lfu:tie=fifo", 4, 0); /* the heap variant */
 	tp_ins(p, 1, 0);
 	tp_ins(p, 2, 1);
 	tp_acc(p, 2, 2);
