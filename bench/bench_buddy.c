@@ -10,7 +10,7 @@
  *     frees a random live block and allocates a new one (same sequence for
  *     every allocator).
  * Fragmentation: the same random workload (orders 0..6, P(order k) halving,
- * occupancy held near 60%) on both allocators, then Linux's unusable free
+ * occupancy held near 90%) on both allocators, then Linux's unusable free
  * space index and fragmentation index per order.
  */
 #include <stdio.h>
@@ -161,7 +161,7 @@ static double bitmap_mix(struct mm_bitmap_alloc *ba, const struct mix *m, uint64
 /* ---- fragmentation workload ------------------------------------------------------- */
 
 #define FRAG_OPS 2000000
-#define FRAG_MAX 40000
+#define FRAG_MAX 200000
 
 struct fblk {
 	uint64_t pfn;
@@ -180,7 +180,9 @@ static void frag_workload(struct mm_buddy *b, struct mm_bitmap_alloc *ba, uint64
 	uint64_t used = 0;
 	mm_rng_seed(&r, seed);
 	for (int i = 0; i < FRAG_OPS; i++) {
-		bool alloc = n == 0 || (used < NPAGES * 6 / 10 && n < FRAG_MAX && mm_rng_below(&r, 2));
+		/* below the target occupancy: allocate (mostly); above: free */
+		bool alloc = n == 0 || (n < FRAG_MAX && mm_rng_below(&r, 100) <
+					(used < NPAGES * 9 / 10 ? 90u : 10u));
 		if (alloc) {
 			unsigned int o = 0;
 			while (o < 6 && mm_rng_below(&r, 2))
@@ -260,7 +262,7 @@ int main(void)
 	frag_workload(fb, NULL, 7, &fails_b);
 	frag_workload(NULL, fnf, 7, &fails_nf);
 	frag_workload(NULL, fff, 7, &fails_ff);
-	printf("fragmentation after %d random ops (orders 0..6, ~60%% full); failed allocs: "
+	printf("fragmentation after %d random ops (orders 0..6, ~90%% full); failed allocs: "
 	       "buddy %llu, next-fit %llu, first-fit %llu\n",
 	       FRAG_OPS, (unsigned long long)fails_b, (unsigned long long)fails_nf,
 	       (unsigned long long)fails_ff);

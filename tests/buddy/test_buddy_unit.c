@@ -161,6 +161,38 @@ static void test_zones_and_fallback(void **state)
 	mm_buddy_destroy(b);
 }
 
+/* Across the 4 GiB line: Normal first, DMA32 below it, no DMA zone. */
+static void test_normal_zone_above_4g(void **state)
+{
+	(void)state;
+	uint64_t line = MM_ZONE_DMA32_END_PFN;
+	struct mm_buddy *b = mk(line - 64, 192, 11, true, true, NULL, 0);
+	assert_null(mm_buddy_zone(b, MM_ZONE_DMA));
+	assert_int_equal(mm_zone_present_pages(mm_buddy_zone(b, MM_ZONE_DMA32)), 64);
+	assert_int_equal(mm_zone_present_pages(mm_buddy_zone(b, MM_ZONE_NORMAL)), 128);
+	struct mm_page *p = mm_alloc_pages(b, 0, 3);
+	assert_true(mm_page_to_pfn(b, p) >= line);
+	struct mm_page *q = mm_alloc_pages(b, MM_GFP_DMA32, 3);
+	assert_true(mm_page_to_pfn(b, q) + 8 <= line);
+	assert_null(mm_alloc_pages(b, MM_GFP_DMA, 0));   /* no DMA zone here */
+	/* an order-7 block cannot span the zone line: Normal holds exactly one */
+	struct mm_page *big = mm_alloc_pages(b, 0, 7);
+	assert_null(big);                                  /* Normal has p in it */
+	mm_free_pages(b, p, 3);
+	big = mm_alloc_pages(b, 0, 7);
+	assert_non_null(big);
+	assert_int_equal(mm_page_to_pfn(b, big), line);
+	mm_free_pages(b, big, 7);
+	mm_free_pages(b, q, 3);
+	assert_int_equal(mm_buddy_check(b), 0);
+	char buf[1024];
+	mm_buddy_show_buddyinfo(b, buf, sizeof(buf));
+	assert_string_equal(buf,
+		"Node 0, zone    DMA32      0      0      0      0      0      0      1      0      0      0      0 \n"
+		"Node 0, zone   Normal      0      0      0      0      0      0      0      1      0      0      0 \n");
+	mm_buddy_destroy(b);
+}
+
 /* Watermarks and lowmem_reserve with enforcement on, no per-thread cache.
  * [4000, 6000): DMA 96 pages, DMA32 1904 pages, 2000 managed.
  *   min_free_kbytes = int_sqrt(16 * 8000) = 357; pages_min = 89
@@ -634,6 +666,7 @@ int main(void)
 		cmocka_unit_test(test_split_merge_textbook),
 		cmocka_unit_test(test_unaligned_and_holes),
 		cmocka_unit_test(test_zones_and_fallback),
+		cmocka_unit_test(test_normal_zone_above_4g),
 		cmocka_unit_test(test_watermarks_enforced),
 		cmocka_unit_test(test_watermark_values),
 		cmocka_unit_test(test_migratetype_stealing),
