@@ -111,8 +111,9 @@ static size_t gen_tokens(struct mm_rng *r, uint8_t *out, size_t cap)
 		size_t l = t[0] ? strlen(t) : 1;
 		if (mm_rng_below(r, 8) == 0) { /* a random number instead */
 			char num[32];
-			l = (size_t)snprintf(num, sizeof(num), "%llx",
-					     (unsigned long long)(mm_rng_next(r) >> mm_rng_below(r, 64)));
+			uint64_t v = mm_rng_next(r);
+			v >>= mm_rng_below(r, 64);
+			l = (size_t)snprintf(num, sizeof(num), "%llx", (unsigned long long)v);
 			if (n + l > cap)
 				break;
 			memcpy(out + n, num, l);

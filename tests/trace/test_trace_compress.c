@@ -48,7 +48,8 @@ static char *make_lackey(size_t n, size_t *len)
 	char *s = malloc(n * 64 + 256), *p = s;
 	p += sprintf(p, "==9== Lackey, an example Valgrind tool\n");
 	for (size_t i = 0; i < n; i++) {
-		uint64_t a = mm_rng_next(&rng) >> (mm_rng_below(&rng, 40));
+		uint64_t a = mm_rng_next(&rng);
+		a >>= mm_rng_below(&rng, 40); /* two statements: a fixed order of draws */
 		unsigned sz = 1u << mm_rng_below(&rng, 4);
 		switch (mm_rng_below(&rng, 5)) {
 		case 0: p += sprintf(p, "I  %08llx,%u\n", (unsigned long long)a, sz); break;
@@ -247,12 +248,31 @@ static void test_corrupt(void **state)
 	tt_free(&run);
 	gz[gn - 6] ^= 0x55;
 
-	/* garbage in the middle of the deflate data */
+	/* a bad compression method in the gzip header: nothing decodes */
+	gz[2] = 7;
+	tt_read(&run, (const char *)gz, gn, "format=lackey");
+	assert_int_equal(run.rc, -MM_EIO);
+	assert_int_equal(run.n, 0);
+	assert_string_equal(run.err, "t:1: corrupt gzip data: unknown compression method");
+	tt_free(&run);
+	gz[2] = 8;
+
+	/* garbage in the middle of the deflate data (this data: the decoder
+	 * notices before it has produced a bad line) */
 	memset(gz + gn / 2, 0xff, 64);
 	tt_read(&run, (const char *)gz, gn, "format=lackey");
 	assert_int_equal(run.rc, -MM_EIO);
 	assert_true(strstr(run.err, ": corrupt gzip data: ") != NULL);
 	tt_free(&run);
+
+	/* zstd: a reserved bit set in the frame header */
+	zs[4] |= 0x08;
+	tt_read(&run, (const char *)zs, zn, "format=lackey");
+	assert_int_equal(run.rc, -MM_EIO);
+	assert_int_equal(run.n, 0);
+	assert_true(strncmp(run.err, "t:1: corrupt zstd data: ", 24) == 0);
+	tt_free(&run);
+	zs[4] &= (unsigned char)~0x08;
 
 	/* zstd: a damaged block */
 	memset(zs + zn / 2, 0xff, 64);

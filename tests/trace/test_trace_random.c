@@ -64,7 +64,10 @@ static uint64_t value(struct gen *g)
 	case 0: return rnd(g, 3) ? 0 : UINT64_MAX;
 	case 1: return rnd(g, 1000);
 	case 2: return (uint64_t)1 << rnd(g, 64);
-	default: return mm_rng_next(g->rng) >> rnd(g, 64);
+	default: {
+		uint64_t v = mm_rng_next(g->rng);
+		return v >> rnd(g, 64); /* draws in a fixed order, for replay */
+	}
 	}
 }
 
@@ -310,7 +313,10 @@ static void gen_csv(struct gen *g, int n, char *params, size_t plen)
 			filler(g);
 			continue;
 		}
-		uint64_t v[4] = { value(g), value(g), value(g), rnd(g, MM_ARRAY_SIZE(ops)) };
+		uint64_t v[4];
+		for (int k = 0; k < 3; k++) /* one draw per statement: a fixed order */
+			v[k] = value(g);
+		v[3] = rnd(g, MM_ARRAY_SIZE(ops));
 		uint32_t flags = MM_TREC_ID | (col[1] >= 0 ? MM_TREC_TIME : 0) |
 				 (col[2] >= 0 ? MM_TREC_SIZE : 0);
 		struct mm_trace_rec *e = expect(g, col[3] >= 0 ? opk[v[3]] : MM_TRACE_READ, v[0],
