@@ -26,8 +26,12 @@
  * on the access; the policy reads and clears them as it would read PTEs. Inside
  * mmsim the machine passes a host whose callbacks read the real PTE bits.
  * Contract for an external host: referenced bits are cleared only through the
- * policy (test_and_clear_referenced), and if the host cleans a page behind the
- * policy's back (a flusher writes it back), it calls mm_policy_mark_clean().
+ * policy (test_and_clear_referenced); if the host cleans a page behind the
+ * policy's back (a flusher writes it back), or finishes a write-back the
+ * policy started (start_writeback), it calls mm_policy_mark_clean(). Frames
+ * that must not be evicted for a while (pinned, locked, under I/O) are taken
+ * out with mm_policy_remove() and inserted again when they become evictable:
+ * a victim returned by mm_policy_evict() has left the instance.
  *
  * No process-wide state: any number of instances may coexist; one instance
  * must not be used from two threads at once.

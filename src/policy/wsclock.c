@@ -10,7 +10,10 @@
  *      moves past it.
  *   3. R = 0, age > tau, dirty: schedule a write-back (start_writeback; the
  *      built-in MMU completes it at once and counts it in stats.cleaned) and
- *      advance: the page will be clean when the hand comes back.
+ *      advance: the page will be clean when the hand comes back. A write
+ *      started by an external host is pending until the host reports it done
+ *      with mm_policy_mark_clean() (allowed from inside start_writeback) or the
+ *      page is seen clean; a pending page is never written twice.
  *   4. otherwise (age <= tau): advance.
  * If the hand goes all the way round: when a write was scheduled, keep going
  * (one more revolution at most; a cleaned page is then taken); when none was
@@ -41,6 +44,8 @@
 struct wsc {
 	struct ilink *l;    /* the circle, no sentinel */
 	uint64_t *last_use; /* slot -> virtual time of last observed use */
+	uint8_t *pending;   /* slot -> write-back started, completion not yet
+			     * reported (external host only; mm_policy_mark_clean) */
 	uint32_t hand;      /* POL_NONE when empty */
 	uint64_t tau;
 };
@@ -55,9 +60,11 @@ static int wsc_init(struct mm_policy *p, struct pol_opts *o)
 		return -MM_ENOMEM;
 	w->l = pol_calloc(p->cap, sizeof(*w->l));
 	w->last_use = pol_calloc(p->cap, sizeof(*w->last_use));
-	if (!w->l || !w->last_use) {
+	w->pending = pol_calloc(p->cap, 1);
+	if (!w->l || !w->last_use || !w->pending) {
 		free(w->l);
 		free(w->last_use);
+		free(w->pending);
 		free(w);
 		return -MM_ENOMEM;
 	}
@@ -72,6 +79,7 @@ static void wsc_fini(struct mm_policy *p)
 	struct wsc *w = p->priv;
 	free(w->l);
 	free(w->last_use);
+	free(w->pending);
 	free(w);
 }
 
@@ -79,6 +87,7 @@ static void wsc_insert(struct mm_policy *p, uint32_t s, const struct mm_access_i
 {
 	struct wsc *w = p->priv;
 	w->last_use[s] = info->time;
+	w->pending[s] = 0;
 	if (w->hand == POL_NONE) {
 		w->l[s].next = w->l[s].prev = s;
 		w->hand = s;
@@ -126,13 +135,24 @@ static uint32_t wsc_evict(struct mm_policy *p)
 			dirty = pol_test_dirty(p, s);
 		} else {
 			dirty = pol_test_dirty(p, s);
+			if (!dirty)
+				w->pending[s] = 0; /* any write-back has completed */
 			if (now - w->last_use[s] > w->tau) {
 				if (!dirty) {
 					wsc_unlink(w, s);
 					return s;
 				}
-				if (pol_start_writeback(p, s))
-					writes++;
+				if (w->pending[s]) {
+					writes++; /* still in flight: do not write twice */
+				} else {
+					/* pending before the call: a host that completes at once
+					 * may report it (mark_clean) from inside the call */
+					w->pending[s] = !p->soft;
+					if (pol_start_writeback(p, s))
+						writes++;
+					else
+						w->pending[s] = 0;
+				}
 				dirty = true; /* not clean until the hand comes back */
 			}
 		}
@@ -149,6 +169,13 @@ static uint32_t wsc_evict(struct mm_policy *p)
 	else
 		il_del(w->l, s);
 	return s;
+}
+
+/* the host reports a write-back completed */
+static void wsc_cleaned(struct mm_policy *p, uint32_t s)
+{
+	struct wsc *w = p->priv;
+	w->pending[s] = 0;
 }
 
 static int wsc_check(const struct mm_policy *p)
@@ -175,5 +202,6 @@ const struct pol_ops pol_wsclock_ops = {
 	.insert = wsc_insert,
 	.evict = wsc_evict,
 	.remove = wsc_remove,
+	.cleaned = wsc_cleaned,
 	.check = wsc_check,
 };

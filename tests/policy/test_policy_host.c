@@ -10,6 +10,7 @@
 struct fake_mmu {
 	bool young[U], dirty[U];
 	uint64_t tcr, writebacks;
+	struct mm_policy *p; /* to report completed writes */
 };
 
 static bool f_test_clear(void *ctx, uint64_t id)
@@ -34,8 +35,10 @@ static bool f_dirty(void *ctx, uint64_t id)
 static bool f_writeback(void *ctx, uint64_t id)
 {
 	struct fake_mmu *m = ctx;
-	m->dirty[id] = false; /* completes at once, like the built-in MMU */
+	m->dirty[id] = false; /* completes at once, like the built-in MMU, */
 	m->writebacks++;
+	if (m->p)             /* and says so from inside the call */
+		assert_int_equal(mm_policy_mark_clean(m->p, id), 0);
 	return true;
 }
 
@@ -57,6 +60,7 @@ static void compare(const char *spec, uint64_t seed)
 	struct mm_policy_config hc = { .capacity = cap, .seed = 5, .host = &host };
 	struct mm_policy *h = NULL, *s = tp_new(spec, cap, 5);
 	assert_int_equal(mm_policy_create(spec, &hc, &h), 0);
+	mmu->p = h;
 	uint64_t t = 0;
 	for (uint64_t op = 0; op < mm_test_iters(4000); op++) {
 		uint64_t r = mm_rng_below(&rng, 100);
@@ -153,11 +157,66 @@ static void test_host_validation(void **state)
 	test_free(mmu);
 }
 
+/* a host whose write-backs stay in flight until it says so */
+static uint64_t async_started[8];
+
+static bool f_writeback_async(void *ctx, uint64_t id)
+{
+	(void)ctx;
+	async_started[id]++;
+	return true;
+}
+
+static void test_wsclock_async_writeback(void **state)
+{
+	(void)state;
+	struct fake_mmu *mmu = test_calloc(1, sizeof(*mmu));
+	struct mm_policy_host_ops ops = fake_ops;
+	ops.start_writeback = f_writeback_async;
+	struct mm_policy_host host = { .ops = &ops, .ctx = mmu };
+	struct mm_policy_config cfg = { .capacity = 3, .host = &host };
+	struct mm_policy *p = NULL;
+	memset(async_started, 0, sizeof(async_started));
+	assert_int_equal(mm_policy_create("wsclock:tau=2", &cfg, &p), 0);
+	struct mm_access_info in = { .kind = MM_ACCESS_WRITE };
+	for (uint64_t id = 1; id <= 3; id++) {
+		in.time = id;
+		mmu->young[id] = mmu->dirty[id] = true;
+		assert_int_equal(mm_policy_insert(p, id, &in), 0);
+	}
+	mm_policy_tick(p, 10);
+	/* revolution 1: all R set -> last use 10; nothing old, nothing clean:
+	 * the page under the hand (1), dirty */
+	struct mm_victim v;
+	assert_int_equal(mm_policy_evict(p, &v), 0);
+	assert_int_equal(v.id, 1);
+	assert_true(v.dirty);
+	mm_policy_tick(p, 20);
+	/* 2 and 3 are old and dirty: writes start (once each), still in flight
+	 * after the second revolution: fall back to the page under the hand */
+	assert_int_equal(mm_policy_evict(p, &v), 0);
+	assert_int_equal(async_started[2], 1);
+	assert_int_equal(async_started[3], 1);
+	assert_true(v.dirty);
+	uint64_t other = v.id == 2 ? 3 : 2;
+	/* the host finishes the remaining write */
+	mmu->dirty[other] = false;
+	assert_int_equal(mm_policy_mark_clean(p, other), 0);
+	assert_int_equal(mm_policy_evict(p, &v), 0);
+	assert_int_equal(v.id, other);
+	assert_false(v.dirty);
+	assert_int_equal(async_started[other], 1);
+	assert_int_equal(mm_policy_check(p), 0);
+	mm_policy_destroy(p);
+	test_free(mmu);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_host_equals_soft),
 		cmocka_unit_test(test_host_validation),
+		cmocka_unit_test(test_wsclock_async_writeback),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
