@@ -366,7 +366,7 @@ static void run_case(const struct pcase *c, struct mm_rng *rng, uint64_t seed)
 	m->ratio = c->ratio;
 	m->cap = cap;
 	struct mm_policy *p = tp_new(c->spec, (size_t)cap, seed);
-	uint64_t ops = mm_test_iters(3000);
+	uint64_t ops = mm_test_iters(4000);
 	uint64_t t = 0;
 	for (uint64_t op = 0; op < ops; op++) {
 		uint64_t r = mm_rng_below(rng, 100);
@@ -444,7 +444,7 @@ static void test_against_models(void **state)
 	struct mm_rng rng;
 	mm_rng_seed(&rng, mm_test_seed());
 	for (size_t i = 0; i < MM_ARRAY_SIZE(cases); i++)
-		for (int round = 0; round < 12; round++)
+		for (int round = 0; round < 30; round++)
 			run_case(&cases[i], &rng, mm_test_seed() + (uint64_t)round);
 }
 
