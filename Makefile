@@ -5,12 +5,13 @@
 #   make demo       the main job on the bundled default
 #   make bench      allocator benchmarks, side by side with the peers
 #   make tsan       the multi-threaded stress tests under ThreadSanitizer
+#   make fuzz       libFuzzer on the trace readers, FUZZ_SECONDS (60) per target
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE   ?= cmake
 CTEST   ?= ctest
 DEPS     = scripts/install-deps.sh
 
-.PHONY: all build deps test test-release test-asan demo bench bench-malloc tsan clean
+.PHONY: all build deps test test-release test-asan demo bench bench-malloc tsan clean fuzz
 
 all: build
 
@@ -48,6 +49,10 @@ bench: build
 bench-malloc: build
 	@bash $(DEPS) bench
 	bash bench/malloc/run.sh
+
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash fuzz/run.sh
 
 clean:
 	rm -rf build build-asan build-tsan
