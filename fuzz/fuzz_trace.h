@@ -28,7 +28,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define FUZZ_MAX_KEEP 4096           /* records compared between the two reads */
+#define FUZZ_MAX_KEEP 512            /* records compared between the two reads */
 #define FUZZ_OPEN_FAILED (-100000)   /* fuzz_read.rc when the open failed */
 
 #define fuzz_check(c)                                                                   \
@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 struct fuzz_read {
 	int rc;
 	uint64_t n, skipped;
-	struct mm_trace_rec *keep;   /* the first FUZZ_MAX_KEEP records */
+	struct mm_trace_rec keep[FUZZ_MAX_KEEP]; /* the first records */
 };
 
 static inline void fuzz_check_rec(const struct mm_trace_rec *r, uint64_t idx, uint64_t *line)
@@ -69,9 +69,8 @@ static inline void fuzz_read_once(const uint8_t *data, size_t size, const struct
 	char err[600];
 	struct mm_trace_rec r;
 	uint64_t line = 0;
-	memset(out, 0, sizeof(*out));
-	out->keep = malloc(FUZZ_MAX_KEEP * sizeof(*out->keep));
-	fuzz_check(out->keep != NULL);
+	out->rc = 0;
+	out->n = out->skipped = 0;
 	struct mm_trace *t = mm_trace_open_mem(data, size, "fuzz", o, err, sizeof(err));
 	if (!t) {
 		out->rc = FUZZ_OPEN_FAILED;
@@ -110,7 +109,7 @@ static inline int fuzz_same(const struct mm_trace_rec *a, const struct mm_trace_
 
 static inline void fuzz_trace_run(const uint8_t *data, size_t size, struct mm_trace_opts *o)
 {
-	struct fuzz_read stop, skip;
+	static struct fuzz_read stop, skip; /* big: kept off the stack */
 	o->flags &= ~MM_TRACE_SKIP_BAD;
 	fuzz_read_once(data, size, o, &stop);
 	o->flags |= MM_TRACE_SKIP_BAD;
@@ -130,8 +129,6 @@ static inline void fuzz_trace_run(const uint8_t *data, size_t size, struct mm_tr
 		if (skip.rc == 0 && skip.skipped == 0)
 			fuzz_check(stop.rc == 0);
 	}
-	free(stop.keep);
-	free(skip.keep);
 }
 
 /* Take one byte of the input for option choices (0 when empty). */

@@ -28,18 +28,12 @@
 
 /* ---- Raw bytes ---------------------------------------------------------- */
 
-/* Read raw bytes into dst. Returns the count, 0 at the end, -MM_EIO on error. */
+/* Read raw bytes from the descriptor into dst (memory input is all in cin
+ * from the start). Returns the count, 0 at the end, -MM_EIO on error. */
 static ssize_t raw_read(struct tr_input *in, unsigned char *dst, size_t n)
 {
-	if (in->fd < 0) {
-		size_t left = in->mem_len - in->mem_pos;
-		if (n > left)
-			n = left;
-		if (n)
-			memcpy(dst, in->mem + in->mem_pos, n);
-		in->mem_pos += n;
-		return (ssize_t)n;
-	}
+	if (in->fd < 0)
+		return 0;
 	for (;;) {
 		ssize_t r = read(in->fd, dst, n);
 		if (r >= 0)
@@ -92,10 +86,17 @@ static int is_zstd(const unsigned char *p, size_t n)
 
 static int input_start(struct tr_input *in)
 {
-	in->cin = malloc(TR_CIN_SIZE);
-	if (!in->cin) {
-		snprintf(in->err, sizeof(in->err), "out of memory");
-		return -MM_ENOMEM;
+	if (in->fd < 0) { /* memory: the whole input is pending already, no copy */
+		in->cin = (unsigned char *)(uintptr_t)in->mem;
+		in->cin_len = in->mem_len;
+		in->raw_eof = 1;
+	} else {
+		in->cin = malloc(TR_CIN_SIZE);
+		in->own_cin = 1;
+		if (!in->cin) {
+			snprintf(in->err, sizeof(in->err), "out of memory");
+			return -MM_ENOMEM;
+		}
 	}
 	int r = cin_want(in, 4);
 	if (r < 0)
@@ -156,8 +157,10 @@ void tr_input_close(struct tr_input *in)
 	if (in->zs)
 		ZSTD_freeDStream(in->zs);
 	in->zs = NULL;
-	free(in->cin);
+	if (in->own_cin)
+		free(in->cin);
 	in->cin = NULL;
+	in->own_cin = 0;
 	if (in->own_fd && in->fd >= 0)
 		close(in->fd);
 	in->fd = -1;

@@ -334,8 +334,8 @@ static const struct tr_fmt_ops *detect(const struct mm_trace_opts *o, const char
 	return NULL;
 }
 
-static struct mm_trace *open_common(struct mm_trace *t, const struct mm_trace_opts *o, char *err,
-				    size_t errlen)
+static struct mm_trace *open_common(struct mm_trace *t, const struct mm_trace_opts *o,
+				    size_t size_hint, char *err, size_t errlen)
 {
 	if (o)
 		t->o = *o;
@@ -344,6 +344,8 @@ static struct mm_trace *open_common(struct mm_trace *t, const struct mm_trace_op
 	if (t->o.max_line == 0)
 		t->o.max_line = TR_MAX_LINE_DEF;
 	t->cap = TR_BUF_INIT;
+	if (size_hint && size_hint < t->cap / 4) /* a small input: grow if needed */
+		t->cap = MM_MAX(size_hint + 2, 256);
 	if (t->cap > t->o.max_line + 2)
 		t->cap = t->o.max_line + 2;
 	t->buf = malloc(t->cap);
@@ -352,9 +354,13 @@ static struct mm_trace *open_common(struct mm_trace *t, const struct mm_trace_op
 		goto fail;
 	}
 	/* fill the sample for detection and for the format's setup */
-	while (!t->in_eof && t->end < TR_SNIFF_BYTES && t->end < t->cap)
+	while (!t->in_eof && t->end < TR_SNIFF_BYTES) {
+		size_t before = t->end;
 		if (fill(t) < 0)
 			break; /* reported when reading reaches it */
+		if (t->end == before && !t->in_eof)
+			break; /* the buffer is at max_line */
+	}
 	if (t->in_fail == -MM_ENOMEM) {
 		snprintf(err, errlen, "%s: %s", t->name, t->in.err);
 		goto fail;
@@ -422,7 +428,7 @@ struct mm_trace *mm_trace_open_fd(int fd, const char *name, const struct mm_trac
 		mm_trace_close(t);
 		return NULL;
 	}
-	return open_common(t, o, err, errlen);
+	return open_common(t, o, 0, err, errlen);
 }
 
 struct mm_trace *mm_trace_open_mem(const void *data, size_t len, const char *name,
@@ -436,7 +442,8 @@ struct mm_trace *mm_trace_open_mem(const void *data, size_t len, const char *nam
 		mm_trace_close(t);
 		return NULL;
 	}
-	return open_common(t, o, err, errlen);
+	/* plain text fits as it is; compressed text grows the buffer as needed */
+	return open_common(t, o, len, err, errlen);
 }
 
 struct mm_trace *mm_trace_open(const char *path, const struct mm_trace_opts *o, char *err,
@@ -460,7 +467,7 @@ struct mm_trace *mm_trace_open(const char *path, const struct mm_trace_opts *o, 
 		mm_trace_close(t);
 		return NULL;
 	}
-	return open_common(t, o, err, errlen);
+	return open_common(t, o, 0, err, errlen);
 }
 
 void mm_trace_close(struct mm_trace *t)

@@ -36,9 +36,11 @@ struct tr_input {
 	int fd;                      /* source descriptor, or -1 for memory */
 	int own_fd;                  /* close fd at the end */
 	const unsigned char *mem;    /* memory source */
-	size_t mem_len, mem_pos;
+	size_t mem_len;
 	enum tr_comp comp;
-	unsigned char *cin;          /* raw bytes read but not yet consumed */
+	unsigned char *cin;          /* raw bytes read but not yet consumed (memory
+				      * input: the input itself, never written) */
+	int own_cin;                 /* cin was allocated here */
 	size_t cin_pos, cin_len;     /* cin[cin_pos, cin_len) is pending */
 	int raw_eof;                 /* the source has no more raw bytes */
 	z_stream z;                  /* gzip state (comp == TR_COMP_GZIP) */
