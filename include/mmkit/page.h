@@ -51,6 +51,9 @@
 #define MM_PG_ANON        (1u << 12)
 #define MM_PG_PAGETABLE   (1u << 13)
 #define MM_PG_OWNER_FIRST_FREE_BIT 14 /* bits 14..31: the owner's own */
+/* page->flags holds no allocator bits (they live in page->state), so
+ * `flags &= MM_PG_ALLOCATOR_MASK` clears every owner flag. */
+#define MM_PG_ALLOCATOR_MASK 0u
 
 struct mm_page {
 	uint32_t flags;       /* owner: MM_PG_* (0 after allocation) */

@@ -92,7 +92,7 @@ struct pcp_slot {
 	struct pcp_set *set;
 };
 extern __thread struct pcp_slot mm_pcp_slots[PCP_SLOTS]
-	__attribute__((tls_model("initial-exec")));
+	__attribute__((tls_model("initial-exec"), visibility("hidden")));
 
 struct mm_buddy {
 	uint64_t id;                   /* unique per process, never reused */
@@ -246,7 +246,8 @@ static inline struct pcp_set *pcp_set_get(struct mm_buddy *b)
 	return __mm_pcp_set_slow(b);
 }
 
-extern int mm_pcp_membarrier_ok; /* set once before any cache exists */
+/* set once before any cache exists */
+extern int mm_pcp_membarrier_ok __attribute__((visibility("hidden")));
 
 /* Enter the cache: false if a drainer owns it (use the zone directly).
  * Asymmetric Dekker with the drainer: the owner pays a compiler barrier,

@@ -36,7 +36,8 @@
 
 #include "buddy_internal.h"
 
-__thread struct pcp_slot mm_pcp_slots[PCP_SLOTS] __attribute__((tls_model("initial-exec")));
+__thread struct pcp_slot mm_pcp_slots[PCP_SLOTS]
+	__attribute__((tls_model("initial-exec"), visibility("hidden")));
 int mm_pcp_membarrier_ok;
 
 /* A thread's list of cache sets (pthread key value). */
