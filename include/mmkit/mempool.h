@@ -102,6 +102,7 @@ struct mm_mempool_stats {
 	uint64_t reserve_allocs;  /* allocations served from the reserve */
 	uint64_t reserve_refills; /* frees that went into the reserve */
 	uint64_t waits;           /* times an allocation went to sleep */
+	uint64_t timeouts;        /* ... and woke by timeout, not by a free */
 	uint64_t failed_allocs;   /* NULL returns (non-sleeping gfp) */
 };
 

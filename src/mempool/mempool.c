@@ -198,6 +198,8 @@ static MM_NOINLINE void *mempool_alloc_slow(struct mm_mempool *pool, mm_gfp_t gf
 				rc = pthread_cond_timedwait(&pool->wait, &pool->lock, &deadline);
 			while (rc == 0 && atomic_load(&pool->curr_nr) == 0);
 			pool->waiting--;
+			if (rc == ETIMEDOUT)
+				pool->timeouts++;
 			pthread_mutex_unlock(&pool->lock);
 			MM_BUG_ON(rc != 0 && rc != ETIMEDOUT);
 		}
@@ -355,6 +357,7 @@ void mm_mempool_stats(struct mm_mempool *pool, struct mm_mempool_stats *st)
 	st->reserve_allocs = pool->reserve_allocs;
 	st->reserve_refills = pool->reserve_refills;
 	st->waits = pool->waits;
+	st->timeouts = pool->timeouts;
 	st->failed_allocs = pool->failed_allocs;
 	pthread_mutex_unlock(&pool->lock);
 }
@@ -393,7 +396,8 @@ int mm_mempool_check(struct mm_mempool *pool)
 			rc = -MM_ECORRUPT;
 	if (rc == 0 && has_duplicates(pool->elements, curr))
 		rc = -MM_ECORRUPT;
-	if (atomic_load(&pool->alloc_fn_fails) > atomic_load(&pool->alloc_fn_calls))
+	if (atomic_load(&pool->alloc_fn_fails) > atomic_load(&pool->alloc_fn_calls) ||
+	    pool->timeouts > pool->waits)
 		rc = -MM_ECORRUPT;
 	if (pool->wait_timeout_ms == 0 || !pool->alloc || !pool->free)
 		rc = -MM_ECORRUPT;

@@ -37,7 +37,7 @@ struct mm_mempool {
 	/* counters of calls made without the lock */
 	_Atomic uint64_t alloc_fn_calls, alloc_fn_fails, free_fn_calls;
 	/* counters kept under the lock */
-	uint64_t reserve_allocs, reserve_refills, waits, failed_allocs;
+	uint64_t reserve_allocs, reserve_refills, waits, timeouts, failed_allocs;
 	/* pool_data of the ready-made pools points here */
 	union {
 		struct {

@@ -343,7 +343,7 @@ static void test_sleeper_retries_after_timeout(void **state)
 	struct sleeper s = { pool, NULL };
 	pthread_t t;
 	assert_int_equal(pthread_create(&t, NULL, sleeper_main, &s), 0);
-	while (stats_of(pool).waits < 3) /* it keeps retrying ... */
+	while (stats_of(pool).timeouts < 3) /* it keeps retrying ... */
 		usleep(100);
 	assert_null(s.got);
 	atomic_store(&c->fail_all, 0); /* ... memory comes back, nobody frees */
