@@ -125,11 +125,11 @@ static int aging_check(const struct mm_policy *p)
 	if (!seen)
 		return 0; /* cannot check without memory; not corruption */
 	int err = 0;
-	if (il_check(a->load, p->cap, p->cap, NULL, p->cap) != (long)p->nr)
+	if (pol_il_check(a->load, p->cap, p->cap, NULL, p->cap) != (long)p->nr)
 		err = -MM_ECORRUPT;
 	long total = 0;
 	for (uint32_t b = 0; b < AGING_BUCKETS && !err; b++) {
-		long n = il_check(a->bk, p->cap + b, p->cap, seen, p->cap);
+		long n = pol_il_check(a->bk, p->cap + b, p->cap, seen, p->cap);
 		bool bit = a->nonempty[b / 64] >> (b % 64) & 1;
 		if (n < 0 || bit != (n > 0)) {
 			err = -MM_ECORRUPT;
@@ -162,7 +162,7 @@ int pol_aging_counter(const struct mm_policy *p, uint64_t id)
 {
 	if (p->ops != &pol_aging_ops)
 		return -MM_EINVAL;
-	uint32_t s = idmap_get(&p->map, id);
+	uint32_t s = pol_idmap_get(&p->map, id);
 	if (s == POL_NONE)
 		return -MM_ENOENT;
 	return ((const struct aging *)p->priv)->counter[s];

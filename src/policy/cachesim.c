@@ -106,7 +106,7 @@ static void run_chunk(struct run *r, uint64_t t0, const struct mm_cache_request 
 		/* the hash probe is the one cache miss every request pays: start
 		 * loading the bucket of a request a little ahead */
 		if (mm_likely(i + PREFETCH_AHEAD < n))
-			__builtin_prefetch(&p->map.t[idmap_hash(&p->map, reqs[i + PREFETCH_AHEAD].id)]);
+			__builtin_prefetch(&p->map.t[pol_idmap_hash(&p->map, reqs[i + PREFETCH_AHEAD].id)]);
 		if (mm_unlikely(--r->to_tick == 0)) {
 			r->to_tick = r->interval;
 			mm_policy_tick(p, t);
@@ -178,13 +178,13 @@ int mm_cache_next_use(const struct mm_cache_request *reqs, size_t n, uint64_t *n
 	/* walk backwards; the map holds, per id, the latest index seen so far
 	 * (i.e. the next use of the earlier requests), as an index into `first` */
 	struct idmap m;
-	if (idmap_init(&m, 1024))
+	if (pol_idmap_init(&m, 1024))
 		return -MM_ENOMEM;
 	uint64_t *seen = NULL;
 	size_t nseen = 0, cap = 0;
 	int err = 0;
 	for (size_t i = n; i-- > 0;) {
-		uint32_t *ref = idmap_ref(&m, reqs[i].id);
+		uint32_t *ref = pol_idmap_ref(&m, reqs[i].id);
 		if (ref) {
 			next_use[i] = seen[*ref];
 			seen[*ref] = i;
@@ -201,14 +201,14 @@ int mm_cache_next_use(const struct mm_cache_request *reqs, size_t n, uint64_t *n
 			seen = ns;
 			cap = nc;
 		}
-		if (idmap_put(&m, reqs[i].id, (uint32_t)nseen)) {
+		if (pol_idmap_put(&m, reqs[i].id, (uint32_t)nseen)) {
 			err = -MM_ENOMEM;
 			break;
 		}
 		seen[nseen++] = i;
 	}
 	free(seen);
-	idmap_fini(&m);
+	pol_idmap_fini(&m);
 	return err;
 }
 

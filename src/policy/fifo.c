@@ -62,7 +62,7 @@ static void fifo_remove(struct mm_policy *p, uint32_t s)
 static int fifo_check(const struct mm_policy *p)
 {
 	const struct fifo *f = p->priv;
-	long n = il_check(f->l, p->cap, p->cap, NULL, p->cap);
+	long n = pol_il_check(f->l, p->cap, p->cap, NULL, p->cap);
 	return n == (long)p->nr ? 0 : -MM_ECORRUPT;
 }
 

@@ -49,7 +49,7 @@ static void sift_down(struct iheap *hp, uint32_t i)
 	set_at(hp, i, s);
 }
 
-int iheap_init(struct iheap *hp, uint32_t cap)
+int pol_heap_init(struct iheap *hp, uint32_t cap)
 {
 	hp->n = 0;
 	hp->cap = cap;
@@ -58,7 +58,7 @@ int iheap_init(struct iheap *hp, uint32_t cap)
 	hp->k1 = pol_calloc(cap, sizeof(*hp->k1));
 	hp->k2 = pol_calloc(cap, sizeof(*hp->k2));
 	if (!hp->h || !hp->pos || !hp->k1 || !hp->k2) {
-		iheap_fini(hp);
+		pol_heap_fini(hp);
 		return -MM_ENOMEM;
 	}
 	for (uint32_t i = 0; i < cap; i++)
@@ -66,7 +66,7 @@ int iheap_init(struct iheap *hp, uint32_t cap)
 	return 0;
 }
 
-void iheap_fini(struct iheap *hp)
+void pol_heap_fini(struct iheap *hp)
 {
 	free(hp->h);
 	free(hp->pos);
@@ -77,7 +77,7 @@ void iheap_fini(struct iheap *hp)
 	hp->n = 0;
 }
 
-void iheap_push(struct iheap *hp, uint32_t s, uint64_t k1, uint64_t k2)
+void pol_heap_push(struct iheap *hp, uint32_t s, uint64_t k1, uint64_t k2)
 {
 	MM_ASSERT(s < hp->cap && hp->pos[s] == POL_NONE && hp->n < hp->cap);
 	hp->k1[s] = k1;
@@ -86,7 +86,7 @@ void iheap_push(struct iheap *hp, uint32_t s, uint64_t k1, uint64_t k2)
 	sift_up(hp, hp->n - 1);
 }
 
-void iheap_update(struct iheap *hp, uint32_t s, uint64_t k1, uint64_t k2)
+void pol_heap_update(struct iheap *hp, uint32_t s, uint64_t k1, uint64_t k2)
 {
 	MM_ASSERT(hp->pos[s] != POL_NONE);
 	hp->k1[s] = k1;
@@ -95,7 +95,7 @@ void iheap_update(struct iheap *hp, uint32_t s, uint64_t k1, uint64_t k2)
 	sift_down(hp, hp->pos[s]);
 }
 
-void iheap_remove(struct iheap *hp, uint32_t s)
+void pol_heap_remove(struct iheap *hp, uint32_t s)
 {
 	uint32_t i = hp->pos[s];
 	MM_ASSERT(i != POL_NONE);
@@ -108,15 +108,15 @@ void iheap_remove(struct iheap *hp, uint32_t s)
 	sift_down(hp, hp->pos[last]);
 }
 
-uint32_t iheap_pop(struct iheap *hp)
+uint32_t pol_heap_pop(struct iheap *hp)
 {
-	uint32_t s = iheap_top(hp);
+	uint32_t s = pol_heap_top(hp);
 	if (s != POL_NONE)
-		iheap_remove(hp, s);
+		pol_heap_remove(hp, s);
 	return s;
 }
 
-void iheap_heapify(struct iheap *hp)
+void pol_heap_heapify(struct iheap *hp)
 {
 	for (uint32_t i = 0; i < hp->n; i++)
 		hp->pos[hp->h[i]] = i;
@@ -124,7 +124,7 @@ void iheap_heapify(struct iheap *hp)
 		sift_down(hp, i);
 }
 
-int iheap_check(const struct iheap *hp)
+int pol_heap_check(const struct iheap *hp)
 {
 	uint32_t inside = 0;
 	if (hp->n > hp->cap)

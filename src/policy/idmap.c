@@ -8,7 +8,7 @@
  * Fibonacci multiply (Knuth 6.4), taking the top bits. Expected O(1) for
  * get/put/del; growth doubles the table (amortized O(1)).
  *
- * Also here: il_check(), the walker for the slot-indexed lists.
+ * Also here: pol_il_check(), the walker for the slot-indexed lists.
  */
 #include <string.h>
 
@@ -21,7 +21,7 @@ void *pol_calloc(size_t n, size_t size)
 	return calloc(n ? n : 1, size ? size : 1);
 }
 
-static int idmap_alloc(struct idmap *m, unsigned bits)
+static int pol_idmap_alloc(struct idmap *m, unsigned bits)
 {
 	uint64_t n = 1ULL << bits;
 	struct idmap_ent *t = malloc(n * sizeof(*t));
@@ -35,59 +35,59 @@ static int idmap_alloc(struct idmap *m, unsigned bits)
 	return 0;
 }
 
-int idmap_init(struct idmap *m, uint64_t expected)
+int pol_idmap_init(struct idmap *m, uint64_t expected)
 {
 	unsigned bits = 4;
 	while (bits < 40 && (1ULL << bits) < 2 * expected)
 		bits++;
 	m->n = 0;
-	return idmap_alloc(m, bits);
+	return pol_idmap_alloc(m, bits);
 }
 
-void idmap_fini(struct idmap *m)
+void pol_idmap_fini(struct idmap *m)
 {
 	free(m->t);
 	m->t = NULL;
 	m->n = 0;
 }
 
-static void idmap_place(struct idmap *m, uint64_t key, uint32_t val)
+static void pol_idmap_place(struct idmap *m, uint64_t key, uint32_t val)
 {
-	uint64_t i = idmap_hash(m, key);
+	uint64_t i = pol_idmap_hash(m, key);
 	while (m->t[i].val != POL_NONE)
 		i = (i + 1) & m->mask;
 	m->t[i].key = key;
 	m->t[i].val = val;
 }
 
-static MM_NOINLINE int idmap_grow(struct idmap *m)
+static MM_NOINLINE int pol_idmap_grow(struct idmap *m)
 {
 	struct idmap old = *m;
 	unsigned bits = 64 - m->shift + 1;
-	if (bits > 40 || idmap_alloc(m, bits))
+	if (bits > 40 || pol_idmap_alloc(m, bits))
 		return (*m = old), -MM_ENOMEM;
 	for (uint64_t i = 0; i <= old.mask; i++)
 		if (old.t[i].val != POL_NONE)
-			idmap_place(m, old.t[i].key, old.t[i].val);
+			pol_idmap_place(m, old.t[i].key, old.t[i].val);
 	free(old.t);
 	return 0;
 }
 
-int idmap_put(struct idmap *m, uint64_t key, uint32_t val)
+int pol_idmap_put(struct idmap *m, uint64_t key, uint32_t val)
 {
 	if (mm_unlikely(2 * (m->n + 1) > m->mask + 1)) {
-		int err = idmap_grow(m);
+		int err = pol_idmap_grow(m);
 		if (err)
 			return err;
 	}
-	idmap_place(m, key, val);
+	pol_idmap_place(m, key, val);
 	m->n++;
 	return 0;
 }
 
-uint32_t *idmap_ref(struct idmap *m, uint64_t key)
+uint32_t *pol_idmap_ref(struct idmap *m, uint64_t key)
 {
-	uint64_t i = idmap_hash(m, key);
+	uint64_t i = pol_idmap_hash(m, key);
 	for (;;) {
 		struct idmap_ent *e = &m->t[i];
 		if (e->val == POL_NONE)
@@ -98,9 +98,9 @@ uint32_t *idmap_ref(struct idmap *m, uint64_t key)
 	}
 }
 
-uint32_t idmap_del(struct idmap *m, uint64_t key)
+uint32_t pol_idmap_del(struct idmap *m, uint64_t key)
 {
-	uint64_t i = idmap_hash(m, key);
+	uint64_t i = pol_idmap_hash(m, key);
 	while (m->t[i].val != POL_NONE && m->t[i].key != key)
 		i = (i + 1) & m->mask;
 	if (m->t[i].val == POL_NONE)
@@ -113,7 +113,7 @@ uint32_t idmap_del(struct idmap *m, uint64_t key)
 		j = (j + 1) & m->mask;
 		if (m->t[j].val == POL_NONE)
 			break;
-		uint64_t home = idmap_hash(m, m->t[j].key);
+		uint64_t home = pol_idmap_hash(m, m->t[j].key);
 		bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
 		if (!stays) {
 			m->t[hole] = m->t[j];
@@ -125,7 +125,7 @@ uint32_t idmap_del(struct idmap *m, uint64_t key)
 	return val;
 }
 
-int idmap_check(const struct idmap *m)
+int pol_idmap_check(const struct idmap *m)
 {
 	uint64_t live = 0;
 	if (!m->t || 2 * m->n > m->mask + 1)
@@ -135,14 +135,14 @@ int idmap_check(const struct idmap *m)
 			continue;
 		live++;
 		/* every entry is reachable from its home without crossing a hole */
-		for (uint64_t k = idmap_hash(m, m->t[i].key); k != i; k = (k + 1) & m->mask)
+		for (uint64_t k = pol_idmap_hash(m, m->t[i].key); k != i; k = (k + 1) & m->mask)
 			if (m->t[k].val == POL_NONE)
 				return -MM_ECORRUPT;
 	}
 	return live == m->n ? 0 : -MM_ECORRUPT;
 }
 
-long il_check(const struct ilink *l, uint32_t h, uint32_t cap, uint8_t *seen, long limit)
+long pol_il_check(const struct ilink *l, uint32_t h, uint32_t cap, uint8_t *seen, long limit)
 {
 	long n = 0;
 	uint32_t prev = h;

@@ -127,7 +127,7 @@ static int bk_check(const struct mm_policy *p, const struct lfu *f)
 		if (f->bfreq[b] <= prev_count) /* strictly increasing counts */
 			return -MM_ECORRUPT;
 		prev_count = f->bfreq[b];
-		long n = il_check(f->items, bhead(p, b), p->cap, NULL, p->cap);
+		long n = pol_il_check(f->items, bhead(p, b), p->cap, NULL, p->cap);
 		if (n <= 0) /* no empty bucket stays on the list */
 			return -MM_ECORRUPT;
 		for (uint32_t s = f->items[bhead(p, b)].next; s != bhead(p, b); s = f->items[s].next)
@@ -185,12 +185,12 @@ static int lfu_init(struct mm_policy *p, struct pol_opts *o)
 		p->priv = f;
 		return 0;
 	}
-	if (iheap_init(&f->hp, p->cap)) {
+	if (pol_heap_init(&f->hp, p->cap)) {
 		free(f);
 		return -MM_ENOMEM;
 	}
-	if (f->perfect && idmap_init(&f->hist, 1024)) {
-		iheap_fini(&f->hp);
+	if (f->perfect && pol_idmap_init(&f->hist, 1024)) {
+		pol_heap_fini(&f->hp);
 		free(f);
 		return -MM_ENOMEM;
 	}
@@ -201,9 +201,9 @@ static int lfu_init(struct mm_policy *p, struct pol_opts *o)
 static void lfu_fini(struct mm_policy *p)
 {
 	struct lfu *f = p->priv;
-	iheap_fini(&f->hp);
+	pol_heap_fini(&f->hp);
 	if (f->perfect)
-		idmap_fini(&f->hist);
+		pol_idmap_fini(&f->hist);
 	lfu_free(f);
 }
 
@@ -217,11 +217,11 @@ static void lfu_insert(struct mm_policy *p, uint32_t s, const struct mm_access_i
 		return;
 	}
 	if (f->perfect) {
-		const uint32_t *old = idmap_ref(&f->hist, p->ids[s]);
+		const uint32_t *old = pol_idmap_ref(&f->hist, p->ids[s]);
 		if (old)
 			count += *old;
 	}
-	iheap_push(&f->hp, s, count, ++f->seq);
+	pol_heap_push(&f->hp, s, count, ++f->seq);
 }
 
 static void lfu_access(struct mm_policy *p, uint32_t s, const struct mm_access_info *info)
@@ -233,7 +233,7 @@ static void lfu_access(struct mm_policy *p, uint32_t s, const struct mm_access_i
 		return;
 	}
 	++f->seq;
-	iheap_update(&f->hp, s, f->hp.k1[s] + 1, f->tie_fifo ? f->hp.k2[s] : f->seq);
+	pol_heap_update(&f->hp, s, f->hp.k1[s] + 1, f->tie_fifo ? f->hp.k2[s] : f->seq);
 }
 
 /* perfect LFU: remember the count of a departing item */
@@ -244,11 +244,11 @@ static void lfu_forget(struct mm_policy *p, uint32_t s)
 		return;
 	uint64_t c = f->hp.k1[s];
 	uint32_t v = c >= POL_NONE - 1 ? POL_NONE - 1 : (uint32_t)c;
-	uint32_t *old = idmap_ref(&f->hist, p->ids[s]);
+	uint32_t *old = pol_idmap_ref(&f->hist, p->ids[s]);
 	if (old)
 		*old = v;
 	else
-		(void)idmap_put(&f->hist, p->ids[s], v); /* on ENOMEM the count is lost */
+		(void)pol_idmap_put(&f->hist, p->ids[s], v); /* on ENOMEM the count is lost */
 }
 
 static uint32_t lfu_evict(struct mm_policy *p)
@@ -257,7 +257,7 @@ static uint32_t lfu_evict(struct mm_policy *p)
 	p->st.scanned++;
 	if (f->buckets)
 		return bk_evict(p, f);
-	uint32_t s = iheap_pop(&f->hp);
+	uint32_t s = pol_heap_pop(&f->hp);
 	lfu_forget(p, s);
 	return s;
 }
@@ -269,7 +269,7 @@ static void lfu_remove(struct mm_policy *p, uint32_t s)
 		bk_remove(p, f, s);
 		return;
 	}
-	iheap_remove(&f->hp, s);
+	pol_heap_remove(&f->hp, s);
 	lfu_forget(p, s);
 }
 
@@ -278,16 +278,16 @@ static int lfu_check(const struct mm_policy *p)
 	const struct lfu *f = p->priv;
 	if (f->buckets)
 		return bk_check(p, f);
-	if (iheap_check(&f->hp) || f->hp.n != p->nr)
+	if (pol_heap_check(&f->hp) || f->hp.n != p->nr)
 		return -MM_ECORRUPT;
 	for (uint32_t s = 0; s < p->cap; s++) {
 		bool used = p->flags[s] & PF_USED;
-		if (used != iheap_contains(&f->hp, s))
+		if (used != pol_heap_contains(&f->hp, s))
 			return -MM_ECORRUPT;
 		if (used && (f->hp.k1[s] == 0 || f->hp.k2[s] > f->seq))
 			return -MM_ECORRUPT;
 	}
-	return f->perfect ? idmap_check(&f->hist) : 0;
+	return f->perfect ? pol_idmap_check(&f->hist) : 0;
 }
 
 const struct pol_ops pol_lfu_ops = {

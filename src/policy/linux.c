@@ -182,8 +182,8 @@ static uint32_t lnx_evict(struct mm_policy *p)
 static int lnx_check(const struct mm_policy *p)
 {
 	const struct lnx *x = p->priv;
-	long na = il_check(x->l, act_head(p), p->cap, NULL, p->cap);
-	long ni = il_check(x->l, inact_head(p), p->cap, NULL, p->cap);
+	long na = pol_il_check(x->l, act_head(p), p->cap, NULL, p->cap);
+	long ni = pol_il_check(x->l, inact_head(p), p->cap, NULL, p->cap);
 	if (na != (long)x->nr_active || ni != (long)x->nr_inactive || na + ni != (long)p->nr)
 		return -MM_ECORRUPT;
 	for (uint32_t s = x->l[act_head(p)].next; s != act_head(p); s = x->l[s].next)

@@ -74,7 +74,7 @@ static void lru_remove(struct mm_policy *p, uint32_t s)
 static int lru_check(const struct mm_policy *p)
 {
 	const struct lru *r = p->priv;
-	long n = il_check(r->l, p->cap, p->cap, NULL, p->cap);
+	long n = pol_il_check(r->l, p->cap, p->cap, NULL, p->cap);
 	return n == (long)p->nr ? 0 : -MM_ECORRUPT;
 }
 

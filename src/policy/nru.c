@@ -48,7 +48,7 @@ static void nru_free(struct nru *n)
 	if (!n)
 		return;
 	free(n->obs);
-	iheap_fini(&n->hp);
+	pol_heap_fini(&n->hp);
 	for (int c = 0; c < NR_CLASSES; c++)
 		free(n->member[c]);
 	free(n->idx);
@@ -67,7 +67,7 @@ static int nru_init(struct mm_policy *p, struct pol_opts *o)
 	n->obs = pol_calloc(p->cap, 1);
 	bool ok = n->obs != NULL;
 	if (n->pick_first) {
-		ok = ok && iheap_init(&n->hp, p->cap) == 0;
+		ok = ok && pol_heap_init(&n->hp, p->cap) == 0;
 	} else {
 		for (int c = 0; c < NR_CLASSES; c++)
 			ok = ok && (n->member[c] = pol_calloc(p->cap, sizeof(uint32_t)));
@@ -111,7 +111,7 @@ static void nru_file(struct nru *n, uint32_t s, uint8_t c)
 {
 	if (n->pick_first) {
 		n->obs[s] = c;
-		iheap_push(&n->hp, s, c, ++n->seq);
+		pol_heap_push(&n->hp, s, c, ++n->seq);
 	} else {
 		file_add(n, s, c);
 	}
@@ -122,7 +122,7 @@ static void nru_refile(struct nru *n, uint32_t s, uint8_t c)
 {
 	if (n->pick_first) {
 		n->obs[s] = c;
-		iheap_update(&n->hp, s, c, n->hp.k2[s]);
+		pol_heap_update(&n->hp, s, c, n->hp.k2[s]);
 	} else {
 		file_del(n, s);
 		file_add(n, s, c);
@@ -139,7 +139,7 @@ static void nru_remove(struct mm_policy *p, uint32_t s)
 {
 	struct nru *n = p->priv;
 	if (n->pick_first)
-		iheap_remove(&n->hp, s);
+		pol_heap_remove(&n->hp, s);
 	else
 		file_del(n, s);
 }
@@ -151,7 +151,7 @@ static uint32_t nru_evict(struct mm_policy *p)
 		uint32_t s;
 		p->st.scanned++;
 		if (n->pick_first) {
-			s = iheap_top(&n->hp);
+			s = pol_heap_top(&n->hp);
 		} else {
 			int c = 0;
 			while (n->count[c] == 0)
@@ -186,7 +186,7 @@ static void nru_tick(struct mm_policy *p)
 		}
 	}
 	if (n->pick_first)
-		iheap_heapify(&n->hp);
+		pol_heap_heapify(&n->hp);
 }
 
 static void nru_cleaned(struct mm_policy *p, uint32_t s)
@@ -198,7 +198,7 @@ static int nru_check(const struct mm_policy *p)
 {
 	const struct nru *n = p->priv;
 	if (n->pick_first) {
-		if (iheap_check(&n->hp) || n->hp.n != p->nr)
+		if (pol_heap_check(&n->hp) || n->hp.n != p->nr)
 			return -MM_ECORRUPT;
 	} else {
 		uint32_t total = 0;
@@ -216,7 +216,7 @@ static int nru_check(const struct mm_policy *p)
 	for (uint32_t s = 0; s < p->cap; s++) {
 		if (!(p->flags[s] & PF_USED))
 			continue;
-		if (n->obs[s] >= NR_CLASSES || (n->pick_first && !iheap_contains(&n->hp, s)))
+		if (n->obs[s] >= NR_CLASSES || (n->pick_first && !pol_heap_contains(&n->hp, s)))
 			return -MM_ECORRUPT;
 		/* the observed class is a lower bound of the true one */
 		if (p->soft && n->obs[s] > 2 * !!(p->flags[s] & PF_YOUNG) + !!(p->flags[s] & PF_DIRTY))

@@ -39,7 +39,7 @@ static int opt_init(struct mm_policy *p, struct pol_opts *o)
 	if (pol_opt_enum(o, "tie", tie_choices, 0, &tie))
 		return -MM_EINVAL;
 	struct opt *t = pol_calloc(1, sizeof(*t));
-	if (!t || iheap_init(&t->hp, p->cap)) {
+	if (!t || pol_heap_init(&t->hp, p->cap)) {
 		free(t);
 		return -MM_ENOMEM;
 	}
@@ -51,7 +51,7 @@ static int opt_init(struct mm_policy *p, struct pol_opts *o)
 static void opt_fini(struct mm_policy *p)
 {
 	struct opt *t = p->priv;
-	iheap_fini(&t->hp);
+	pol_heap_fini(&t->hp);
 	free(t);
 }
 
@@ -59,35 +59,35 @@ static void opt_insert(struct mm_policy *p, uint32_t s, const struct mm_access_i
 {
 	struct opt *t = p->priv;
 	t->seq++;
-	iheap_push(&t->hp, s, ~info->next_use, t->lifo ? ~t->seq : t->seq);
+	pol_heap_push(&t->hp, s, ~info->next_use, t->lifo ? ~t->seq : t->seq);
 }
 
 static void opt_access(struct mm_policy *p, uint32_t s, const struct mm_access_info *info)
 {
 	struct opt *t = p->priv;
-	iheap_update(&t->hp, s, ~info->next_use, t->hp.k2[s]);
+	pol_heap_update(&t->hp, s, ~info->next_use, t->hp.k2[s]);
 }
 
 static uint32_t opt_evict(struct mm_policy *p)
 {
 	struct opt *t = p->priv;
 	p->st.scanned++;
-	return iheap_pop(&t->hp);
+	return pol_heap_pop(&t->hp);
 }
 
 static void opt_remove(struct mm_policy *p, uint32_t s)
 {
 	struct opt *t = p->priv;
-	iheap_remove(&t->hp, s);
+	pol_heap_remove(&t->hp, s);
 }
 
 static int opt_check(const struct mm_policy *p)
 {
 	const struct opt *t = p->priv;
-	if (iheap_check(&t->hp) || t->hp.n != p->nr)
+	if (pol_heap_check(&t->hp) || t->hp.n != p->nr)
 		return -MM_ECORRUPT;
 	for (uint32_t s = 0; s < p->cap; s++)
-		if (!!(p->flags[s] & PF_USED) != iheap_contains(&t->hp, s))
+		if (!!(p->flags[s] & PF_USED) != pol_heap_contains(&t->hp, s))
 			return -MM_ECORRUPT;
 	return 0;
 }

@@ -138,7 +138,7 @@ int pol_opt_enum(struct pol_opts *o, const char *key, const char *const *choices
 
 static void free_instance(struct mm_policy *p)
 {
-	idmap_fini(&p->map);
+	pol_idmap_fini(&p->map);
 	free(p->ids);
 	free(p->flags);
 	free(p->freel);
@@ -172,7 +172,7 @@ int mm_policy_create(const char *spec, const struct mm_policy_config *cfg,
 	p->ids = pol_calloc(p->cap, sizeof(*p->ids));
 	p->flags = pol_calloc(p->cap, sizeof(*p->flags));
 	p->freel = pol_calloc(p->cap, sizeof(*p->freel));
-	if (!p->ids || !p->flags || !p->freel || idmap_init(&p->map, p->cap)) {
+	if (!p->ids || !p->flags || !p->freel || pol_idmap_init(&p->map, p->cap)) {
 		free_instance(p);
 		return -MM_ENOMEM;
 	}
@@ -214,7 +214,7 @@ MM_INLINE uint8_t soft_bits(uint8_t kind)
 int pol_insert_absent(struct mm_policy *p, uint64_t id, const struct mm_access_info *info)
 {
 	uint32_t s = p->freel[--p->nfree];
-	if (idmap_put(&p->map, id, s)) { /* cannot grow: sized at creation */
+	if (pol_idmap_put(&p->map, id, s)) { /* cannot grow: sized at creation */
 		p->nfree++;
 		return -MM_ENOMEM;
 	}
@@ -235,7 +235,7 @@ int mm_policy_insert(struct mm_policy *p, uint64_t id, const struct mm_access_in
 {
 	if (mm_unlikely(p->nr == p->cap))
 		return -MM_ENOSPC;
-	if (idmap_get(&p->map, id) != POL_NONE)
+	if (pol_idmap_get(&p->map, id) != POL_NONE)
 		return -MM_EEXIST;
 	return pol_insert_absent(p, id, info);
 }
@@ -247,7 +247,7 @@ int mm_policy_access(struct mm_policy *p, uint64_t id, const struct mm_access_in
 
 static void release_slot(struct mm_policy *p, uint32_t s)
 {
-	idmap_del(&p->map, p->ids[s]);
+	pol_idmap_del(&p->map, p->ids[s]);
 	p->flags[s] = 0;
 	p->freel[p->nfree++] = s;
 	p->nr--;
@@ -268,7 +268,7 @@ int mm_policy_evict(struct mm_policy *p, struct mm_victim *v)
 
 int mm_policy_remove(struct mm_policy *p, uint64_t id)
 {
-	uint32_t s = idmap_get(&p->map, id);
+	uint32_t s = pol_idmap_get(&p->map, id);
 	if (s == POL_NONE)
 		return -MM_ENOENT;
 	p->ops->remove(p, s);
@@ -288,7 +288,7 @@ void mm_policy_tick(struct mm_policy *p, uint64_t now)
 
 int mm_policy_mark_clean(struct mm_policy *p, uint64_t id)
 {
-	uint32_t s = idmap_get(&p->map, id);
+	uint32_t s = pol_idmap_get(&p->map, id);
 	if (s == POL_NONE)
 		return -MM_ENOENT;
 	if (p->soft)
@@ -302,7 +302,7 @@ int mm_policy_mark_clean(struct mm_policy *p, uint64_t id)
 
 bool mm_policy_contains(const struct mm_policy *p, uint64_t id)
 {
-	return idmap_get(&p->map, id) != POL_NONE;
+	return pol_idmap_get(&p->map, id) != POL_NONE;
 }
 
 size_t mm_policy_size(const struct mm_policy *p)
@@ -339,7 +339,7 @@ int mm_policy_soft_bits(const struct mm_policy *p, uint64_t id, bool *referenced
 {
 	if (!p->soft)
 		return -MM_EINVAL;
-	uint32_t s = idmap_get(&p->map, id);
+	uint32_t s = pol_idmap_get(&p->map, id);
 	if (s == POL_NONE)
 		return -MM_ENOENT;
 	*referenced = p->flags[s] & PF_YOUNG;
@@ -351,14 +351,14 @@ int mm_policy_check(const struct mm_policy *p)
 {
 	if (p->nr > p->cap || p->nr + p->nfree != p->cap || p->map.n != p->nr)
 		return -MM_ECORRUPT;
-	if (idmap_check(&p->map))
+	if (pol_idmap_check(&p->map))
 		return -MM_ECORRUPT;
 	uint32_t used = 0;
 	for (uint32_t s = 0; s < p->cap; s++) {
 		if (!(p->flags[s] & PF_USED))
 			continue;
 		used++;
-		if (idmap_get(&p->map, p->ids[s]) != s)
+		if (pol_idmap_get(&p->map, p->ids[s]) != s)
 			return -MM_ECORRUPT;
 	}
 	for (uint32_t i = 0; i < p->nfree; i++)

@@ -40,11 +40,11 @@ struct idmap {
 	unsigned shift;      /* 64 - bits, for the multiplicative hash */
 };
 
-int idmap_init(struct idmap *m, uint64_t expected);
-void idmap_fini(struct idmap *m);
-int idmap_check(const struct idmap *m);
+int pol_idmap_init(struct idmap *m, uint64_t expected);
+void pol_idmap_fini(struct idmap *m);
+int pol_idmap_check(const struct idmap *m);
 
-MM_INLINE uint64_t idmap_hash(const struct idmap *m, uint64_t key)
+MM_INLINE uint64_t pol_idmap_hash(const struct idmap *m, uint64_t key)
 {
 	key ^= key >> 31;
 	key *= 0x9e3779b97f4a7c15ULL;
@@ -52,9 +52,9 @@ MM_INLINE uint64_t idmap_hash(const struct idmap *m, uint64_t key)
 }
 
 /* The value for key, or POL_NONE. */
-MM_INLINE uint32_t idmap_get(const struct idmap *m, uint64_t key)
+MM_INLINE uint32_t pol_idmap_get(const struct idmap *m, uint64_t key)
 {
-	uint64_t i = idmap_hash(m, key);
+	uint64_t i = pol_idmap_hash(m, key);
 	for (;;) {
 		const struct idmap_ent *e = &m->t[i];
 		if (e->val == POL_NONE)
@@ -67,11 +67,11 @@ MM_INLINE uint32_t idmap_get(const struct idmap *m, uint64_t key)
 
 /* Insert key -> val (val != POL_NONE); the key must be absent. 0 or -MM_ENOMEM
  * (map unchanged). */
-int idmap_put(struct idmap *m, uint64_t key, uint32_t val);
+int pol_idmap_put(struct idmap *m, uint64_t key, uint32_t val);
 /* Pointer to key's value (to update it in place), or NULL. */
-uint32_t *idmap_ref(struct idmap *m, uint64_t key);
+uint32_t *pol_idmap_ref(struct idmap *m, uint64_t key);
 /* Remove key; returns its value or POL_NONE if absent. */
-uint32_t idmap_del(struct idmap *m, uint64_t key);
+uint32_t pol_idmap_del(struct idmap *m, uint64_t key);
 
 /* ---- slot-indexed circular doubly linked lists -------------------------
  *
@@ -138,7 +138,7 @@ MM_INLINE void il_move_head(struct ilink *l, uint32_t n, uint32_t h)
 /* Walk the list at h: links agree, at most `limit` elements, every element
  * below `cap` and flagged in `seen` (which it sets; NULL to skip). Returns the
  * element count, or -1 if broken. */
-long il_check(const struct ilink *l, uint32_t h, uint32_t cap, uint8_t *seen, long limit);
+long pol_il_check(const struct ilink *l, uint32_t h, uint32_t cap, uint8_t *seen, long limit);
 
 /* ---- indexed binary min-heap over slots (heap.c) -----------------------
  *
@@ -152,22 +152,22 @@ struct iheap {
 	uint32_t n, cap;
 };
 
-int iheap_init(struct iheap *hp, uint32_t cap);
-void iheap_fini(struct iheap *hp);
-void iheap_push(struct iheap *hp, uint32_t s, uint64_t k1, uint64_t k2);
-void iheap_update(struct iheap *hp, uint32_t s, uint64_t k1, uint64_t k2);
-void iheap_remove(struct iheap *hp, uint32_t s);
-uint32_t iheap_pop(struct iheap *hp); /* POL_NONE if empty */
+int pol_heap_init(struct iheap *hp, uint32_t cap);
+void pol_heap_fini(struct iheap *hp);
+void pol_heap_push(struct iheap *hp, uint32_t s, uint64_t k1, uint64_t k2);
+void pol_heap_update(struct iheap *hp, uint32_t s, uint64_t k1, uint64_t k2);
+void pol_heap_remove(struct iheap *hp, uint32_t s);
+uint32_t pol_heap_pop(struct iheap *hp); /* POL_NONE if empty */
 /* Rebuild the heap order after keys changed in bulk: O(n). */
-void iheap_heapify(struct iheap *hp);
-int iheap_check(const struct iheap *hp);
+void pol_heap_heapify(struct iheap *hp);
+int pol_heap_check(const struct iheap *hp);
 
-MM_INLINE uint32_t iheap_top(const struct iheap *hp)
+MM_INLINE uint32_t pol_heap_top(const struct iheap *hp)
 {
 	return hp->n ? hp->h[0] : POL_NONE;
 }
 
-MM_INLINE bool iheap_contains(const struct iheap *hp, uint32_t s)
+MM_INLINE bool pol_heap_contains(const struct iheap *hp, uint32_t s)
 {
 	return hp->pos[s] != POL_NONE;
 }
@@ -290,7 +290,7 @@ MM_INLINE bool pol_start_writeback(struct mm_policy *p, uint32_t s)
 
 MM_INLINE int pol_access(struct mm_policy *p, uint64_t id, const struct mm_access_info *info)
 {
-	uint32_t s = idmap_get(&p->map, id);
+	uint32_t s = pol_idmap_get(&p->map, id);
 	if (s == POL_NONE)
 		return -MM_ENOENT;
 	if (p->soft)

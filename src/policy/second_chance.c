@@ -84,7 +84,7 @@ static void sc_remove(struct mm_policy *p, uint32_t s)
 static int sc_check(const struct mm_policy *p)
 {
 	const struct sc *c = p->priv;
-	long n = il_check(c->l, p->cap, p->cap, NULL, p->cap);
+	long n = pol_il_check(c->l, p->cap, p->cap, NULL, p->cap);
 	return n == (long)p->nr ? 0 : -MM_ECORRUPT;
 }
 

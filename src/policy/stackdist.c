@@ -85,7 +85,7 @@ int mm_lru_stack_create(struct mm_lru_stack **out)
 	struct mm_lru_stack *s = calloc(1, sizeof(*s));
 	if (!s)
 		return -MM_ENOMEM;
-	if (idmap_init(&s->map, 1024) || resize_window(s, 1024)) {
+	if (pol_idmap_init(&s->map, 1024) || resize_window(s, 1024)) {
 		mm_lru_stack_destroy(s);
 		return -MM_ENOMEM;
 	}
@@ -98,7 +98,7 @@ void mm_lru_stack_destroy(struct mm_lru_stack *s)
 {
 	if (!s)
 		return;
-	idmap_fini(&s->map);
+	pol_idmap_fini(&s->map);
 	free(s->last);
 	free(s->who);
 	free(s->bit);
@@ -149,14 +149,14 @@ int64_t mm_lru_stack_access(struct mm_lru_stack *s, uint64_t id)
 {
 	if (mm_unlikely(s->t == s->F) && compact(s))
 		return -MM_ENOMEM;
-	uint32_t *ref = idmap_ref(&s->map, id);
+	uint32_t *ref = pol_idmap_ref(&s->map, id);
 	int64_t dist;
 	uint32_t k;
 	if (!ref) {
 		uint64_t hneed = s->D + 1;
 		if (s->D >= POL_NONE - 1 || grow_u64(&s->last, &s->kcap, s->D) ||
 		    grow_u64(&s->hist, &s->hcap, hneed) ||
-		    idmap_put(&s->map, id, (uint32_t)s->D))
+		    pol_idmap_put(&s->map, id, (uint32_t)s->D))
 			return -MM_ENOMEM;
 		k = (uint32_t)s->D++;
 		dist = 0;
@@ -215,7 +215,7 @@ void mm_lru_stack_curve(const struct mm_lru_stack *s, size_t max_size, uint64_t 
 
 int mm_lru_stack_check(const struct mm_lru_stack *s)
 {
-	if (idmap_check(&s->map) || s->map.n != s->D || s->t > s->F || s->D > s->t)
+	if (pol_idmap_check(&s->map) || s->map.n != s->D || s->t > s->F || s->D > s->t)
 		return -MM_ECORRUPT;
 	uint64_t marks = 0;
 	for (uint64_t pos = 0; pos < s->F; pos++) {

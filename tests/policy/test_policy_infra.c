@@ -18,32 +18,32 @@ static void test_idmap_model(void **state)
 		model[i] = POL_NONE;
 	}
 	struct idmap m;
-	assert_int_equal(idmap_init(&m, 4), 0); /* starts small: grows */
+	assert_int_equal(pol_idmap_init(&m, 4), 0); /* starts small: grows */
 	uint64_t live = 0;
 	for (uint64_t op = 0; op < mm_test_iters(200000); op++) {
 		int i = (int)mm_rng_below(&rng, U);
-		uint32_t got = idmap_get(&m, keys[i]);
+		uint32_t got = pol_idmap_get(&m, keys[i]);
 		assert_int_equal(got, model[i]);
 		if (model[i] == POL_NONE) {
 			uint32_t v = (uint32_t)mm_rng_below(&rng, 1u << 30);
-			assert_int_equal(idmap_put(&m, keys[i], v), 0);
+			assert_int_equal(pol_idmap_put(&m, keys[i], v), 0);
 			model[i] = v;
 			live++;
 		} else if (mm_rng_below(&rng, 3)) {
-			assert_int_equal(idmap_del(&m, keys[i]), model[i]);
+			assert_int_equal(pol_idmap_del(&m, keys[i]), model[i]);
 			model[i] = POL_NONE;
 			live--;
 		} else {
-			uint32_t *ref = idmap_ref(&m, keys[i]);
+			uint32_t *ref = pol_idmap_ref(&m, keys[i]);
 			assert_non_null(ref);
 			*ref = model[i] = model[i] + 1;
 		}
 		assert_int_equal(m.n, live);
 		if (op % 4096 == 0)
-			assert_int_equal(idmap_check(&m), 0);
+			assert_int_equal(pol_idmap_check(&m), 0);
 	}
-	assert_int_equal(idmap_check(&m), 0);
-	assert_int_equal(idmap_del(&m, 12345), POL_NONE);
+	assert_int_equal(pol_idmap_check(&m), 0);
+	assert_int_equal(pol_idmap_del(&m, 12345), POL_NONE);
 	/* corruption: a live entry moved past a hole is unreachable */
 	for (uint64_t i = 0; i <= m.mask; i++) {
 		if (m.t[i].val != POL_NONE) {
@@ -51,8 +51,8 @@ static void test_idmap_model(void **state)
 			break;
 		}
 	}
-	assert_int_equal(idmap_check(&m), -MM_ECORRUPT);
-	idmap_fini(&m);
+	assert_int_equal(pol_idmap_check(&m), -MM_ECORRUPT);
+	pol_idmap_fini(&m);
 }
 
 static void test_heap_model(void **state)
@@ -62,7 +62,7 @@ static void test_heap_model(void **state)
 	mm_rng_seed(&rng, mm_test_seed() ^ 1);
 	enum { CAP = 200 };
 	struct iheap hp;
-	assert_int_equal(iheap_init(&hp, CAP), 0);
+	assert_int_equal(pol_heap_init(&hp, CAP), 0);
 	static bool in[CAP];
 	static uint64_t k1[CAP], k2[CAP];
 	memset(in, 0, sizeof(in));
@@ -72,25 +72,25 @@ static void test_heap_model(void **state)
 		switch (mm_rng_below(&rng, 4)) {
 		case 0:
 			if (!in[s]) {
-				iheap_push(&hp, s, a, b);
+				pol_heap_push(&hp, s, a, b);
 				in[s] = true, k1[s] = a, k2[s] = b;
 			}
 			break;
 		case 1:
 			if (in[s]) {
-				iheap_update(&hp, s, a, b);
+				pol_heap_update(&hp, s, a, b);
 				k1[s] = a, k2[s] = b;
 			}
 			break;
 		case 2:
 			if (in[s]) {
-				iheap_remove(&hp, s);
+				pol_heap_remove(&hp, s);
 				in[s] = false;
 			}
 			break;
 		default: {
 			/* the top is a minimum of the model */
-			uint32_t t = iheap_pop(&hp);
+			uint32_t t = pol_heap_pop(&hp);
 			uint32_t best = POL_NONE;
 			for (uint32_t x = 0; x < CAP; x++)
 				if (in[x] && (best == POL_NONE || k1[x] < k1[best] ||
@@ -106,19 +106,19 @@ static void test_heap_model(void **state)
 		}
 		}
 		if (op % 512 == 0)
-			assert_int_equal(iheap_check(&hp), 0);
+			assert_int_equal(pol_heap_check(&hp), 0);
 	}
 	/* bulk key change + heapify */
 	for (uint32_t i = 0; i < hp.n; i++)
 		hp.k1[hp.h[i]] = mm_rng_below(&rng, 5);
-	iheap_heapify(&hp);
-	assert_int_equal(iheap_check(&hp), 0);
+	pol_heap_heapify(&hp);
+	assert_int_equal(pol_heap_check(&hp), 0);
 	if (hp.n >= 2) {
 		uint32_t t = hp.h[0];
 		hp.k1[t] = UINT64_MAX; /* breaks the heap order */
-		assert_int_equal(iheap_check(&hp), -MM_ECORRUPT);
+		assert_int_equal(pol_heap_check(&hp), -MM_ECORRUPT);
 	}
-	iheap_fini(&hp);
+	pol_heap_fini(&hp);
 }
 
 /* Fill a policy, then break one thing at a time and expect the walker to
@@ -141,9 +141,9 @@ static void test_check_catches_corruption(void **state)
 		p->flags[fs] = 0;
 		assert_int_equal(mm_policy_check(p), 0);
 		/* the map points an id at the wrong slot */
-		uint32_t *ref = idmap_ref(&p->map, 101);
+		uint32_t *ref = pol_idmap_ref(&p->map, 101);
 		uint32_t save = *ref;
-		*ref = idmap_get(&p->map, 102);
+		*ref = pol_idmap_get(&p->map, 102);
 		assert_int_equal(mm_policy_check(p), -MM_ECORRUPT);
 		*ref = save;
 		/* the resident count is off */
@@ -161,7 +161,7 @@ static void test_check_catches_corruption(void **state)
 	tp_ins(p, 2, 1);
 	tp_ins(p, 3, 2);
 	struct ilink *l = *(struct ilink **)p->priv;
-	uint32_t s = idmap_get(&p->map, 2);
+	uint32_t s = pol_idmap_get(&p->map, 2);
 	uint32_t save = l[s].prev;
 	l[s].prev = s;
 	assert_int_equal(mm_policy_check(p), -MM_ECORRUPT);
