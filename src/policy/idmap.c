@@ -64,8 +64,10 @@ static MM_NOINLINE int pol_idmap_grow(struct idmap *m)
 {
 	struct idmap old = *m;
 	unsigned bits = 64 - m->shift + 1;
-	if (bits > 40 || pol_idmap_alloc(m, bits))
-		return (*m = old), -MM_ENOMEM;
+	if (bits > 40 || pol_idmap_alloc(m, bits)) {
+		*m = old;
+		return -MM_ENOMEM;
+	}
 	for (uint64_t i = 0; i <= old.mask; i++)
 		if (old.t[i].val != POL_NONE)
 			pol_idmap_place(m, old.t[i].key, old.t[i].val);

@@ -76,11 +76,12 @@ static int parse_opts(const char *s, struct pol_opts *o)
 			return -MM_EINVAL;
 		memcpy(o->o[o->n].key, s, klen);
 		o->o[o->n].key[klen] = 0;
-		if (eq)
+		if (eq) {
 			memcpy(o->o[o->n].val, eq + 1, vlen);
-		else
-			memcpy(o->o[o->n].val, "1", 2), vlen = 1; /* "key" alone means key=1 */
-		o->o[o->n].val[vlen] = 0;
+			o->o[o->n].val[vlen] = 0;
+		} else {
+			strcpy(o->o[o->n].val, "1"); /* "key" alone means key=1 */
+		}
 		o->o[o->n].used = false;
 		o->n++;
 		s += w;
