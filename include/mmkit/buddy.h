@@ -136,6 +136,16 @@ int mm_buddy_create_mmap(const struct mm_buddy_config *cfg, struct mm_buddy **ou
  * NULL is a no-op. */
 void mm_buddy_destroy(struct mm_buddy *b);
 
+/* Reserve [pfn, pfn + nr) after creation (memblock_reserve done late, like
+ * Linux's take_page_off_buddy): the pages leave the free lists (per-thread
+ * caches are drained first) and count as reserved; managed pages and the
+ * watermarks are recomputed from the configured min_free_kbytes and scale
+ * factor (an mm_zone_set_watermarks override is replaced). Already reserved
+ * pages are fine. Returns 0, -MM_EINVAL (outside the range, nr == 0) or
+ * -MM_EBUSY (some page is allocated); on failure nothing changed except
+ * that the per-thread caches were drained. */
+int mm_buddy_reserve(struct mm_buddy *b, uint64_t pfn, uint64_t nr);
+
 /* ---- allocation ---------------------------------------------------------- */
 
 /* Allocate 2^order contiguous pages, naturally aligned. gfp chooses the

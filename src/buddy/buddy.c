@@ -154,6 +154,8 @@ int mm_buddy_create(const struct mm_buddy_config *cfg, struct mm_buddy **out)
 		}
 		b->gfp_zone[g] = h;
 	}
+	b->cfg_min_free_kbytes = cfg->min_free_kbytes;
+	b->cfg_wsf = cfg->watermark_scale_factor;
 	mm_buddy_setup_watermarks(b, cfg->min_free_kbytes, cfg->watermark_scale_factor);
 	/* per-thread cache sizes: Linux's zone_batchsize(), high = 6 * batch */
 	for (int zi = 0; zi < MM_NR_ZONES; zi++) {
@@ -458,6 +460,50 @@ void mm_free_pages_addr(struct mm_buddy *b, void *addr, unsigned int order)
 		mm_panic(__FILE__, __LINE__, "mm_free_pages_addr: %p is not a page of this allocator",
 			 addr);
 	mm_free_pages(b, page, order);
+}
+
+/* ---- late reserve ------------------------------------------------------------------------ */
+
+int mm_buddy_reserve(struct mm_buddy *b, uint64_t pfn, uint64_t nr)
+{
+	if (nr == 0 || pfn < b->start_pfn || pfn + nr < pfn || pfn + nr > b->end_pfn)
+		return -MM_EINVAL;
+	int err = 0;
+	__mm_registry_lock();
+	if (b->pcp_on) {
+		__mm_pcp_lockout_all(b);
+		__mm_pcp_drain_locked(b);
+	}
+	for (int zi = 0; zi < MM_NR_ZONES; zi++)
+		zone_lock(&b->zones[zi]);
+	/* all or nothing: every page must be free or already reserved */
+	for (uint64_t p = pfn; p < pfn + nr && !err; p++) {
+		struct mm_page *pg = pfn_page(b, p);
+		unsigned int o;
+		if (pg_state(pg) != MM_PAGE_RESERVED &&
+		    __mm_free_block_of(&b->zones[pg->zone], p, &o) == UINT64_MAX)
+			err = -MM_EBUSY;
+	}
+	if (!err) {
+		for (uint64_t p = pfn; p < pfn + nr; p++) {
+			struct mm_page *pg = pfn_page(b, p);
+			struct mm_zone *z = &b->zones[pg->zone];
+			if (pg_state(pg) == MM_PAGE_RESERVED)
+				continue;
+			MM_BUG_ON(!__mm_take_page_off_buddy(z, p));
+			set_pg_state(pg, MM_PAGE_RESERVED);
+			z->reserved++;
+			z->managed--;
+		}
+	}
+	for (int zi = MM_NR_ZONES - 1; zi >= 0; zi--)
+		zone_unlock(&b->zones[zi]);
+	if (b->pcp_on)
+		__mm_pcp_unlock_all(b);
+	__mm_registry_unlock();
+	if (!err)
+		mm_buddy_setup_watermarks(b, b->cfg_min_free_kbytes, b->cfg_wsf);
+	return err;
 }
 
 /* ---- descriptors and addresses ----------------------------------------------------------- */

@@ -109,6 +109,8 @@ struct mm_buddy {
 	_Atomic uint8_t *pb_mt;        /* migrate type per pageblock [pb - pb_first];
 					* written under the zone lock */
 	unsigned int lowmem_ratio[MM_NR_ZONES];
+	unsigned long cfg_min_free_kbytes;     /* as configured (0 = formula) */
+	unsigned int cfg_wsf;                  /* watermark_scale_factor as configured */
 	enum mm_zone_type gfp_zone[4]; /* highest zone for gfp & (DMA | DMA32) */
 	struct mm_list pcp_sets;       /* this allocator's thread caches (registry) */
 	struct mm_zone zones[MM_NR_ZONES];
@@ -227,6 +229,9 @@ static inline void mark_allocated(struct mm_page *page, unsigned int order, int 
 	set_pg_state(page, MM_PAGE_HEAD);
 }
 
+uint64_t __mm_free_block_of(const struct mm_zone *z, uint64_t pfn, unsigned int *order);
+bool __mm_take_page_off_buddy(struct mm_zone *z, uint64_t pfn);
+
 /* ---- zones (zone.c) ------------------------------------------------------------ */
 
 void __mm_zones_init(struct mm_buddy *b);
@@ -291,6 +296,8 @@ uint64_t __mm_buddy_next_id(void);
 
 /* Lock out every cache of b (registry lock held by the caller) / release. */
 void __mm_pcp_lockout_all(struct mm_buddy *b);
+/* Drain every cache of b; registry lock held and caches locked out. */
+void __mm_pcp_drain_locked(struct mm_buddy *b);
 void __mm_pcp_unlock_all(struct mm_buddy *b);
 void __mm_registry_lock(void);
 void __mm_registry_unlock(void);

@@ -320,6 +320,50 @@ void __mm_free_one_page(struct mm_zone *z, uint64_t pfn, unsigned int order, int
 	add_to_free_list(z, pfn_page(b, pfn), order, mt, buddy_merge_likely(z, pfn, order));
 }
 
+/* ---- taking a page out of the buddy (late reserve) ------------------------------------ */
+
+/* The free block containing pfn: its head PFN, or UINT64_MAX. */
+uint64_t __mm_free_block_of(const struct mm_zone *z, uint64_t pfn, unsigned int *order)
+{
+	const struct mm_buddy *b = z->b;
+	for (unsigned int o = 0; o < b->max_order; o++) {
+		uint64_t head = pfn & ~((1ULL << o) - 1);
+		if (head < z->start_pfn)
+			break;
+		const struct mm_page *pg = pfn_page(b, head);
+		if (pg_state(pg) == MM_PAGE_BUDDY && pg_order(pg) >= o) {
+			*order = pg_order(pg);
+			return head;
+		}
+	}
+	return UINT64_MAX;
+}
+
+/* Remove the free page pfn from the free lists, splitting the block that
+ * holds it; the other pieces stay free (Linux's take_page_off_buddy). */
+bool __mm_take_page_off_buddy(struct mm_zone *z, uint64_t pfn)
+{
+	struct mm_buddy *b = z->b;
+	unsigned int o;
+	uint64_t head = __mm_free_block_of(z, pfn, &o);
+	if (head == UINT64_MAX)
+		return false;
+	int mt = pageblock_mt(b, head);
+	del_from_free_list(z, pfn_page(b, head), o, mt);
+	while (o > 0) {
+		o--;
+		uint64_t half = head + (1ULL << o);
+		if (pfn >= half) {
+			add_to_free_list(z, pfn_page(b, head), o, pageblock_mt(b, head), false);
+			head = half;
+		} else {
+			add_to_free_list(z, pfn_page(b, half), o, pageblock_mt(b, half), false);
+		}
+	}
+	set_pg_order(pfn_page(b, pfn), 0);
+	return true;
+}
+
 /* ---- watermarks ------------------------------------------------------------------ */
 
 bool __mm_watermark_ok(const struct mm_zone *z, unsigned int order, uint64_t mark,

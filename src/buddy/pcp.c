@@ -263,6 +263,13 @@ void __mm_pcp_unlock_all(struct mm_buddy *b)
 
 /* ---- draining ------------------------------------------------------------------------------ */
 
+void __mm_pcp_drain_locked(struct mm_buddy *b)
+{
+	struct pcp_set *s;
+	mm_list_for_each_entry(s, &b->pcp_sets, b_node)
+		drain_set(s);
+}
+
 void mm_buddy_drain_all(struct mm_buddy *b)
 {
 	if (!b->pcp_on)

@@ -111,6 +111,46 @@ static void test_unaligned_and_holes(void **state)
 	mm_buddy_destroy(b);
 }
 
+/* Late reserve: free pages leave the buddy, allocated ones refuse. */
+static void test_late_reserve(void **state)
+{
+	(void)state;
+	struct mm_buddy *b = mk(0, 64, 7, false, true, NULL, 0);
+	ASSERT_ORDERS(b, MM_ZONE_NORMAL, "0 0 0 0 0 0 1");
+	struct mm_page *p = mm_alloc_pages(b, 0, 0);       /* pfn 0, via the cache */
+	assert_int_equal(mm_page_to_pfn(b, p), 0);
+	char before[512], after[512];
+	mm_buddy_show_buddyinfo(b, before, sizeof(before));
+	assert_int_equal(mm_buddy_reserve(b, 0, 2), -MM_EBUSY);   /* pfn 0 in use */
+	assert_int_equal(mm_buddy_reserve(b, 60, 5), -MM_EINVAL);
+	assert_int_equal(mm_buddy_reserve(b, 3, 0), -MM_EINVAL);
+	assert_int_equal(mm_buddy_reserved_pages(b), 0);
+	mm_buddy_show_buddyinfo(b, after, sizeof(after));
+	assert_string_equal(before, after);                 /* nothing changed */
+	assert_int_equal(mm_buddy_check(b), 0);
+	/* reserve [5, 8) and [33, 34): the blocks around them stay free */
+	assert_int_equal(mm_buddy_reserve(b, 5, 3), 0);
+	assert_int_equal(mm_buddy_reserve(b, 33, 1), 0);
+	assert_int_equal(mm_buddy_reserve(b, 5, 1), 0);              /* again: fine */
+	assert_int_equal(mm_buddy_reserved_pages(b), 4);
+	assert_int_equal(mm_zone_managed_pages(mm_buddy_zone(b, MM_ZONE_NORMAL)), 60);
+	assert_int_equal(mm_buddy_check(b), 0);
+	mm_free_pages(b, p, 0);
+	mm_buddy_drain_local(b);
+	/* free: 0-3 (o2) 4 (o0) 8-15 (o3) 16-31 (o4) 32 (o0) 34-35 (o1)
+	 * 36-39 (o2) 40-47 (o3) 48-63 (o4) */
+	ASSERT_ORDERS(b, MM_ZONE_NORMAL, "2 1 2 2 2 0 0");
+	int n = 0;
+	struct mm_page *q;
+	while ((q = mm_alloc_pages(b, 0, 0)) != NULL) {
+		uint64_t pfn = mm_page_to_pfn(b, q);
+		assert_false((pfn >= 5 && pfn < 8) || pfn == 33);
+		n++;
+	}
+	assert_int_equal(n, 60);
+	mm_buddy_destroy(b);
+}
+
 /* Zones split by physical address; normal allocations prefer the highest
  * zone and fall back to lower ones; GFP_DMA is capped at ZONE_DMA. */
 static void test_zones_and_fallback(void **state)
@@ -665,6 +705,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_split_merge_textbook),
 		cmocka_unit_test(test_unaligned_and_holes),
+		cmocka_unit_test(test_late_reserve),
 		cmocka_unit_test(test_zones_and_fallback),
 		cmocka_unit_test(test_normal_zone_above_4g),
 		cmocka_unit_test(test_watermarks_enforced),
