@@ -121,11 +121,9 @@ static uint32_t wsc_evict(struct mm_policy *p)
 	uint64_t limit = p->nr; /* one revolution */
 	for (uint64_t step = 0;; step++) {
 		if (step == limit) {
-			if (writes && limit == p->nr) {
-				limit = 2 * (uint64_t)p->nr; /* let the writes come back clean */
-				continue;
-			}
-			break;
+			if (!writes || limit != p->nr)
+				break;
+			limit = 2 * (uint64_t)p->nr; /* let the writes come back clean */
 		}
 		uint32_t s = w->hand;
 		p->st.scanned++;

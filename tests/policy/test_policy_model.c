@@ -225,11 +225,9 @@ static struct ment m_evict_wsc(struct model *m)
 	int v = -1;
 	for (uint64_t step = 0;; step++) {
 		if (step == limit) {
-			if (writes && limit == (uint64_t)m->n) {
-				limit *= 2;
-				continue;
-			}
-			break;
+			if (!writes || limit != (uint64_t)m->n)
+				break;
+			limit *= 2; /* one more revolution */
 		}
 		struct ment *x = &m->e[m->h];
 		bool dirty;
