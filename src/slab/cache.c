@@ -7,8 +7,12 @@
  *    object), partial, empty (every object free). Allocation takes from the
  *    first partial slab, else an empty one, else builds a new slab; a free
  *    moves the slab full->partial->empty. Empty slabs are the reaping
- *    candidates: a cache keeps at most empty_max of them (SLAB_EMPTY_MAX)
- *    and gives the pages of any further empty slab back at once.
+ *    candidates: a cache keeps at most empty_max of them and gives the pages
+ *    of any further empty slab back at once; empty_max = 256 KiB worth of
+ *    slabs, clamped to [2, 64] (a page source such as mmap costs
+ *    microseconds per block, so a cache that breathes by a few hundred
+ *    objects should not return and refetch pages every time; the
+ *    memory-pressure shrinker mm_kmem_shrink_all frees them all).
  *  - Slab order (SLUB's calculate_order): the smallest order <= 3 whose slab
  *    holds at least min_objects (8, or fewer if even order 3 cannot) and
  *    wastes at most 1/16 of the slab; failing that 1/8, then 1/4, then
@@ -118,6 +122,7 @@ int slab_cache_setup(struct mm_kmem *k, struct mm_kmem_cache *c, const char *nam
 	memset(c, 0, sizeof(*c));
 	c->kmem = k;
 	c->key = k->key;
+	c->nonce = k->nonce;
 	c->flags = flags;
 	c->ctor = ctor;
 	c->align = align;
@@ -143,7 +148,9 @@ int slab_cache_setup(struct mm_kmem *k, struct mm_kmem_cache *c, const char *nam
 	size_t leftover = (MM_PAGE_SIZE << c->order) - c->s_off - (size_t)c->num * c->size;
 	c->colour_off = (unsigned)MM_MAX(align, (size_t)SLAB_CACHE_LINE);
 	c->colours = (unsigned)(leftover / c->colour_off) + 1;
-	c->empty_max = SLAB_EMPTY_MAX;
+	c->empty_max = (unsigned)MM_MAX((size_t)SLAB_EMPTY_MIN,
+					MM_MIN((size_t)SLAB_EMPTY_MAX,
+					       SLAB_EMPTY_BYTES / (MM_PAGE_SIZE << c->order)));
 	snprintf(c->name, sizeof(c->name), "%s", name);
 
 	pthread_mutex_init(&c->lock, NULL);
@@ -153,7 +160,7 @@ int slab_cache_setup(struct mm_kmem *k, struct mm_kmem_cache *c, const char *nam
 	mm_list_init(&c->empty);
 	mm_list_init(&c->tcaches);
 	mm_list_init(&c->chain);
-	magazine_setup(c);
+	slab_magazine_setup(c);
 	return 0;
 }
 
@@ -172,7 +179,7 @@ static struct mm_slab *cache_grow(struct mm_kmem_cache *c, unsigned colour_idx, 
 		return NULL;
 	struct mm_slab *s;
 	if (c->off_slab) {
-		s = kmalloc_internal(k, c->mgmt);
+		s = slab_kmalloc_internal(k, c->mgmt);
 		if (!s) {
 			mm_ps_free(&k->ps, base, c->order);
 			return NULL;
@@ -180,9 +187,9 @@ static struct mm_slab *cache_grow(struct mm_kmem_cache *c, unsigned colour_idx, 
 	} else {
 		s = (struct mm_slab *)(void *)base;
 	}
-	if (pagemap_set_range(k, base, (size_t)1 << c->order, (uintptr_t)s) < 0) {
+	if (slab_pagemap_set_range(k, base, (size_t)1 << c->order, (uintptr_t)s) < 0) {
 		if (c->off_slab)
-			kfree_internal(k, s);
+			slab_kfree_internal(k, s);
 		mm_ps_free(&k->ps, base, c->order);
 		return NULL;
 	}
@@ -210,9 +217,9 @@ static void slab_destroy(struct mm_kmem_cache *c, struct mm_slab *s)
 {
 	struct mm_kmem *k = c->kmem;
 	char *base = s->base;
-	pagemap_clear_range(k, base, (size_t)1 << c->order);
+	slab_pagemap_clear_range(k, base, (size_t)1 << c->order);
 	if (c->off_slab)
-		kfree_internal(k, s);
+		slab_kfree_internal(k, s);
 	mm_ps_free(&k->ps, base, c->order);
 	atomic_fetch_sub(&k->slab_pages, 1ul << c->order);
 }

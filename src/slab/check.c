@@ -159,6 +159,13 @@ int mm_kmem_cache_check(struct mm_kmem_cache *c)
 			pthread_mutex_unlock(&k->thr_lock);
 			CORRUPT(c, "tcache %p is not registered with its thread", (void *)tc);
 		}
+		if (tc->cap != tc->loaded->cap || tc->rounds > tc->cap) {
+			pthread_mutex_unlock(&k->thr_lock);
+			CORRUPT(c, "tcache %p rounds %u cap %u disagree with its magazine",
+				(void *)tc, tc->rounds, tc->cap);
+		}
+		if (tc->loaded != &k->nomag)
+			tc->loaded->rounds = tc->rounds; /* the stale copy, synced */
 		struct mm_magazine *mags[2] = { tc->loaded, tc->prev };
 		for (int i = 0; i < 2; i++) {
 			if (mags[i] == &k->nomag)

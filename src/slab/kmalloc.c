@@ -52,7 +52,7 @@ static inline unsigned kmalloc_index(size_t size)
 	return (unsigned)(64 - __builtin_clzll((unsigned long long)(size - 1))) - 1;
 }
 
-struct mm_kmem_cache *kmalloc_slab(struct mm_kmem *k, size_t size)
+struct mm_kmem_cache *slab_kmalloc_slab(struct mm_kmem *k, size_t size)
 {
 	return k->kmalloc[kmalloc_index(size)];
 }
@@ -61,18 +61,18 @@ struct mm_kmem_cache *mm_kmalloc_cache(struct mm_kmem *k, size_t size)
 {
 	if (size == 0 || size > MM_KMALLOC_MAX_CACHE_SIZE)
 		return NULL;
-	return kmalloc_slab(k, size);
+	return slab_kmalloc_slab(k, size);
 }
 
-int kmalloc_create_caches(struct mm_kmem *k)
+int slab_kmalloc_create_caches(struct mm_kmem *k)
 {
-	bool debug = kmem_forced_flags(k) & MM_SLAB_RED_ZONE;
+	bool debug = slab_forced_flags(k) & MM_SLAB_RED_ZONE;
 	for (unsigned i = 0; i < KMALLOC_NR_CLASSES; i++) {
 		size_t size = kmalloc_sizes[i];
 		size_t align = 8;
 		if (MM_IS_POW2(size) && !debug)
 			align = MM_MIN(size, (size_t)MM_PAGE_SIZE);
-		k->kmalloc[i] = kmem_cache_new(k, kmalloc_names[i], size, align, 0, NULL, true);
+		k->kmalloc[i] = slab_cache_new(k, kmalloc_names[i], size, align, 0, NULL, true);
 		if (!k->kmalloc[i])
 			return -MM_ENOMEM;
 	}
@@ -81,13 +81,13 @@ int kmalloc_create_caches(struct mm_kmem *k)
 
 /* Internal metadata (descriptors, per-thread arrays): no magazines, so the
  * magazine layer can use it without recursion. */
-void *kmalloc_internal(struct mm_kmem *k, size_t size)
+void *slab_kmalloc_internal(struct mm_kmem *k, size_t size)
 {
 	MM_BUG_ON(size == 0 || size > MM_KMALLOC_MAX_CACHE_SIZE);
-	return slab_alloc_direct(kmalloc_slab(k, size), MM_GFP_KERNEL);
+	return slab_alloc_direct(slab_kmalloc_slab(k, size), MM_GFP_KERNEL);
 }
 
-void kfree_internal(struct mm_kmem *k, void *p)
+void slab_kfree_internal(struct mm_kmem *k, void *p)
 {
 	struct mm_slab *s = obj_to_slab(k, p);
 	MM_BUG_ON(s == NULL);
@@ -112,7 +112,7 @@ static MM_NOINLINE void *kmalloc_large(struct mm_kmem *k, size_t size, mm_gfp_t 
 	void *p = mm_ps_alloc(&k->ps, order, gfp);
 	if (!p)
 		return NULL;
-	if (pagemap_set_range(k, p, 1, PM_LARGE_TAG | ((uintptr_t)order << 1)) < 0) {
+	if (slab_pagemap_set_range(k, p, 1, PM_LARGE_TAG | ((uintptr_t)order << 1)) < 0) {
 		mm_ps_free(&k->ps, p, order);
 		return NULL;
 	}
@@ -128,7 +128,7 @@ static MM_NOINLINE void kfree_nonslab(struct mm_kmem *k, const void *p, uintptr_
 	if (!(e & PM_LARGE_TAG) || ((uintptr_t)p & (MM_PAGE_SIZE - 1)))
 		slab_die(NULL, p, "kfree of a pointer this instance did not allocate");
 	unsigned order = (unsigned)(e >> 1);
-	pagemap_clear_range(k, p, 1);
+	slab_pagemap_clear_range(k, p, 1);
 	atomic_fetch_sub(&k->large_pages, 1ul << order);
 	atomic_fetch_sub(&k->large_allocs, 1);
 	mm_ps_free(&k->ps, (void *)(uintptr_t)p, order);
@@ -139,7 +139,7 @@ static MM_NOINLINE void kfree_nonslab(struct mm_kmem *k, const void *p, uintptr_
 void *mm_kmalloc(struct mm_kmem *k, size_t size, mm_gfp_t gfp)
 {
 	if (mm_likely(size - 1 < MM_KMALLOC_MAX_CACHE_SIZE))
-		return cache_alloc(kmalloc_slab(k, size), gfp);
+		return cache_alloc(slab_kmalloc_slab(k, size), gfp);
 	if (size == 0)
 		return MM_ZERO_SIZE_PTR;
 	return kmalloc_large(k, size, gfp);

@@ -8,17 +8,18 @@
  * "kmem_magazine" are made. Nothing comes from the host heap: every byte
  * the slab allocator spends is in pages of its page source and shows in
  * /proc/slabinfo or in mm_kmem_stats (page map, the instance block).
- * Reaping: a cache keeps at most empty_max (2) empty slabs and frees further
+ * Reaping: a cache keeps at most empty_max empty slabs and frees further
  * ones at once; mm_kmem_cache_shrink and mm_kmem_shrink_all free the rest.
  * Cost: create is O(classes); destroy is O(slabs + page-map nodes).
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "mmkit/bitmap.h"
 #include "slab_internal.h"
 
-unsigned long kmem_forced_flags(const struct mm_kmem *k)
+unsigned long slab_forced_flags(const struct mm_kmem *k)
 {
 	if (k->flags & MM_KMEM_DEBUG)
 		return MM_SLAB_DEBUG;
@@ -56,11 +57,11 @@ static void chain_del(struct mm_kmem *k, struct mm_kmem_cache *c)
 	pthread_mutex_unlock(&k->chain_lock);
 }
 
-struct mm_kmem_cache *kmem_cache_new(struct mm_kmem *k, const char *name, size_t size,
+struct mm_kmem_cache *slab_cache_new(struct mm_kmem *k, const char *name, size_t size,
 				     size_t align, unsigned long flags, void (*ctor)(void *),
 				     bool internal)
 {
-	flags |= kmem_forced_flags(k);
+	flags |= slab_forced_flags(k);
 	struct mm_kmem_cache *c = slab_alloc_direct(&k->boot_cache, MM_GFP_KERNEL);
 	if (!c)
 		return NULL;
@@ -99,7 +100,7 @@ static void free_large_block(struct mm_kmem *k, void *p, unsigned order)
 static void kmem_teardown(struct mm_kmem *k)
 {
 	if (k->pm_root)
-		pagemap_for_each_large(k, free_large_block);
+		slab_pagemap_for_each_large(k, free_large_block);
 	/* Newest first: an off-slab descriptor lives in an older kmalloc
 	 * cache, and every descriptor in the boot cache, which is last. */
 	struct mm_kmem_cache *c, *tmp;
@@ -108,7 +109,7 @@ static void kmem_teardown(struct mm_kmem *k)
 		pthread_mutex_destroy(&c->lock);
 		pthread_mutex_destroy(&c->depot_lock);
 	}
-	pagemap_destroy(k);
+	slab_pagemap_destroy(k);
 	pthread_key_delete(k->key);
 	pthread_mutex_destroy(&k->chain_lock);
 	pthread_mutex_destroy(&k->thr_lock);
@@ -127,7 +128,11 @@ struct mm_kmem *mm_kmem_create(const struct mm_page_source *ps, unsigned flags)
 	k->ps = *ps;
 	k->flags = flags;
 	k->self_order = order;
-	if (pthread_key_create(&k->key, kthread_destructor) != 0) {
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	k->nonce = ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) *
+			   0x9E3779B97F4A7C15ull ^ (uint64_t)(uintptr_t)k;
+	if (pthread_key_create(&k->key, slab_kthread_destructor) != 0) {
 		mm_ps_free(ps, k, order);
 		return NULL;
 	}
@@ -138,18 +143,18 @@ struct mm_kmem *mm_kmem_create(const struct mm_page_source *ps, unsigned flags)
 	mm_list_init(&k->threads);
 	k->nomag.rounds = 0;
 	k->nomag.cap = 0;
-	if (pagemap_init(k) < 0)
+	if (slab_pagemap_init(k) < 0)
 		goto fail;
 	if (slab_cache_setup(k, &k->boot_cache, "kmem_cache", sizeof(struct mm_kmem_cache),
-			     SLAB_CACHE_LINE, MM_SLAB_NO_MAGAZINES | kmem_forced_flags(k),
+			     SLAB_CACHE_LINE, MM_SLAB_NO_MAGAZINES | slab_forced_flags(k),
 			     NULL) < 0)
 		goto fail;
 	k->boot_cache.internal = true;
 	if (chain_add(k, &k->boot_cache) < 0)
 		goto fail;
-	if (kmalloc_create_caches(k) < 0)
+	if (slab_kmalloc_create_caches(k) < 0)
 		goto fail;
-	k->mag_cache = kmem_cache_new(k, "kmem_magazine", sizeof(struct mm_magazine), 8,
+	k->mag_cache = slab_cache_new(k, "kmem_magazine", sizeof(struct mm_magazine), 8,
 				      MM_SLAB_NO_MAGAZINES, NULL, true);
 	if (!k->mag_cache)
 		goto fail;
@@ -173,7 +178,7 @@ struct mm_kmem_cache *mm_kmem_cache_create(struct mm_kmem *k, const char *name, 
 {
 	flags &= MM_SLAB_DEBUG | MM_SLAB_HWCACHE_ALIGN | MM_SLAB_NO_MAGAZINES |
 		 MM_SLAB_RECLAIM_ACCOUNT;
-	return kmem_cache_new(k, name, size, align, flags, ctor, false);
+	return slab_cache_new(k, name, size, align, flags, ctor, false);
 }
 
 void mm_kmem_cache_destroy(struct mm_kmem_cache *c)
@@ -185,8 +190,8 @@ void mm_kmem_cache_destroy(struct mm_kmem_cache *c)
 		return;
 	}
 	struct mm_kmem *k = c->kmem;
-	tcache_reclaim_all(c);
-	depot_drain(c);
+	slab_tcache_reclaim_all(c);
+	slab_depot_drain(c);
 	pthread_mutex_lock(&c->lock);
 	unsigned long active = c->active;
 	pthread_mutex_unlock(&c->lock);
@@ -216,8 +221,8 @@ void mm_kmem_cache_free(struct mm_kmem_cache *c, void *obj)
 
 int mm_kmem_cache_shrink(struct mm_kmem_cache *c)
 {
-	tcache_flush_current(c);
-	depot_drain(c);
+	slab_tcache_flush_current(c);
+	slab_depot_drain(c);
 	return (int)slab_reap_empty(c, 0);
 }
 
@@ -227,7 +232,7 @@ long mm_kmem_shrink_all(struct mm_kmem *k)
 	struct mm_kmem_cache *c;
 	pthread_mutex_lock(&k->chain_lock);
 	mm_list_for_each_entry(c, &k->caches, chain)
-		depot_drain(c);
+		slab_depot_drain(c);
 	/* Magazines went back to kmem_magazine above; reap it last. */
 	mm_list_for_each_entry(c, &k->caches, chain)
 		if (c != k->mag_cache)

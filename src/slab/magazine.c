@@ -10,7 +10,8 @@
  *  free:  push on loaded; if full and previous is empty, swap; else hand
  *         previous (full) to the depot and take an empty magazine from the
  *         depot or the "kmem_magazine" cache; when the depot already holds
- *         depot_max full magazines, previous is flushed to the slabs instead
+ *         depot_max full magazines (128 KiB of objects, clamped to [4, 32]
+ *         magazines), previous is flushed to the slabs instead
  *         (this bound, with the slab layer's empty_max, bounds the memory a
  *         cache holds free: 2 * mag_size per thread + depot_max * mag_size).
  * The owner thread touches its magazines with no lock and no atomic; the
@@ -29,7 +30,7 @@
 
 #include "slab_internal.h"
 
-void magazine_setup(struct mm_kmem_cache *c)
+void slab_magazine_setup(struct mm_kmem_cache *c)
 {
 	if (c->flags & MM_SLAB_NO_MAGAZINES) {
 		c->mag_size = c->batch = c->depot_max = 0;
@@ -45,7 +46,9 @@ void magazine_setup(struct mm_kmem_cache *c)
 	else
 		c->mag_size = 8;
 	c->batch = (c->mag_size + 1) / 2;
-	c->depot_max = SLAB_DEPOT_MAX;
+	size_t per_mag = (size_t)c->mag_size * c->size;
+	c->depot_max = (unsigned)MM_MAX((size_t)SLAB_DEPOT_MIN,
+					MM_MIN((size_t)SLAB_DEPOT_MAX, SLAB_DEPOT_BYTES / per_mag));
 }
 
 /* ---- magazines ---------------------------------------------------------- */
@@ -118,7 +121,7 @@ static void mag_retire(struct mm_kmem_cache *c, struct mm_magazine *m)
 }
 
 /* Empty every magazine of the depot into the slabs and free them. */
-void depot_drain(struct mm_kmem_cache *c)
+void slab_depot_drain(struct mm_kmem_cache *c)
 {
 	pthread_mutex_lock(&c->depot_lock);
 	struct mm_magazine *full = c->depot_full, *empty = c->depot_empty;
@@ -141,25 +144,62 @@ void depot_drain(struct mm_kmem_cache *c)
 
 /* ---- per-thread state --------------------------------------------------- */
 
+__thread struct slab_tls_ent slab_tls[SLAB_TLS_WAYS] __attribute__((tls_model("initial-exec")));
+
+static void tls_fill(struct mm_kmem *k, struct mm_kthread *t)
+{
+	struct slab_tls_ent *e = slab_tls_ent_of(k);
+	e->kmem = k;
+	e->nonce = k->nonce;
+	e->tc = t->tc;
+	e->ntc = t->ntc;
+	e->t = t;
+}
+
+/* The memo missed (or the cache id is beyond this thread's array). */
+MM_NOINLINE struct mm_tcache *slab_tls_refresh(const struct mm_kmem_cache *c)
+{
+	struct mm_kmem *k = c->kmem;
+	struct mm_kthread *t = pthread_getspecific(k->key);
+	if (!t)
+		return NULL;
+	tls_fill(k, t);
+	return c->id < t->ntc ? t->tc[c->id] : NULL;
+}
+
+/* Sync the loaded magazine's rounds between the tcache and the magazine. */
+static inline void tc_unload(struct mm_kmem_cache *c, struct mm_tcache *tc)
+{
+	if (tc->loaded != &c->kmem->nomag)
+		tc->loaded->rounds = tc->rounds;
+}
+
+static inline void tc_load(struct mm_tcache *tc)
+{
+	tc->rounds = tc->loaded->rounds;
+	tc->cap = tc->loaded->cap;
+}
+
 static struct mm_kthread *kthread_get(struct mm_kmem *k)
 {
 	struct mm_kthread *t = pthread_getspecific(k->key);
 	if (t)
 		return t;
-	t = kmalloc_internal(k, sizeof(*t));
+	t = slab_kmalloc_internal(k, sizeof(*t));
 	if (!t)
 		return NULL;
 	t->kmem = k;
 	t->tc = NULL;
 	t->ntc = 0;
 	if (pthread_setspecific(k->key, t) != 0) {
-		kfree_internal(k, t);
+		slab_kfree_internal(k, t);
 		return NULL;
 	}
 	pthread_mutex_lock(&k->thr_lock);
 	mm_list_add(&t->link, &k->threads);
 	k->nr_threads++;
 	pthread_mutex_unlock(&k->thr_lock);
+	tls_fill(k, t);
 	return t;
 }
 
@@ -173,7 +213,7 @@ static struct mm_tcache *tcache_create(struct mm_kmem_cache *c)
 		unsigned n = 16;
 		while (n <= c->id)
 			n *= 2;
-		struct mm_tcache **arr = kmalloc_internal(k, n * sizeof(*arr));
+		struct mm_tcache **arr = slab_kmalloc_internal(k, n * sizeof(*arr));
 		if (!arr)
 			return NULL;
 		memset(arr, 0, n * sizeof(*arr));
@@ -184,13 +224,15 @@ static struct mm_tcache *tcache_create(struct mm_kmem_cache *c)
 		t->tc = arr;
 		t->ntc = n;
 		pthread_mutex_unlock(&k->thr_lock);
+		tls_fill(k, t);
 		if (old)
-			kfree_internal(k, old);
+			slab_kfree_internal(k, old);
 	}
-	struct mm_tcache *tc = kmalloc_internal(k, sizeof(*tc));
+	struct mm_tcache *tc = slab_kmalloc_internal(k, sizeof(*tc));
 	if (!tc)
 		return NULL;
 	tc->loaded = tc->prev = &k->nomag;
+	tc->rounds = tc->cap = 0;
 	tc->cache = c;
 	tc->thread = t;
 	pthread_mutex_lock(&k->thr_lock);
@@ -204,8 +246,10 @@ static struct mm_tcache *tcache_create(struct mm_kmem_cache *c)
 static void tcache_drain(struct mm_tcache *tc, bool to_depot)
 {
 	struct mm_kmem_cache *c = tc->cache;
+	tc_unload(c, tc);
 	struct mm_magazine *mags[2] = { tc->loaded, tc->prev };
 	tc->loaded = tc->prev = &c->kmem->nomag;
+	tc->rounds = tc->cap = 0;
 	for (int i = 0; i < 2; i++) {
 		if (!mag_real(c, mags[i]))
 			continue;
@@ -219,7 +263,7 @@ static void tcache_drain(struct mm_tcache *tc, bool to_depot)
 }
 
 /* Cache destroy: take back the magazines of every thread, live or not. */
-void tcache_reclaim_all(struct mm_kmem_cache *c)
+void slab_tcache_reclaim_all(struct mm_kmem_cache *c)
 {
 	struct mm_kmem *k = c->kmem;
 	pthread_mutex_lock(&k->thr_lock);
@@ -228,13 +272,13 @@ void tcache_reclaim_all(struct mm_kmem_cache *c)
 		tc->thread->tc[c->id] = NULL;
 		mm_list_del(&tc->reg);
 		tcache_drain(tc, false);
-		kfree_internal(k, tc);
+		slab_kfree_internal(k, tc);
 	}
 	pthread_mutex_unlock(&k->thr_lock);
 }
 
 /* mm_kmem_cache_shrink: the calling thread's magazines go back to the slabs. */
-void tcache_flush_current(struct mm_kmem_cache *c)
+void slab_tcache_flush_current(struct mm_kmem_cache *c)
 {
 	struct mm_tcache *tc = tcache_of(c);
 	if (tc)
@@ -242,7 +286,7 @@ void tcache_flush_current(struct mm_kmem_cache *c)
 }
 
 /* pthread key destructor: a thread that used the instance exits. */
-void kthread_destructor(void *arg)
+void slab_kthread_destructor(void *arg)
 {
 	struct mm_kthread *t = arg;
 	struct mm_kmem *k = t->kmem;
@@ -254,14 +298,17 @@ void kthread_destructor(void *arg)
 		t->tc[i] = NULL;
 		mm_list_del(&tc->reg);
 		tcache_drain(tc, true);
-		kfree_internal(k, tc);
+		slab_kfree_internal(k, tc);
 	}
 	mm_list_del(&t->link);
 	k->nr_threads--;
 	pthread_mutex_unlock(&k->thr_lock);
+	struct slab_tls_ent *e = slab_tls_ent_of(k);
+	if (e->kmem == k && e->nonce == k->nonce)
+		e->kmem = NULL;
 	if (t->tc)
-		kfree_internal(k, t->tc);
-	kfree_internal(k, t);
+		slab_kfree_internal(k, t->tc);
+	slab_kfree_internal(k, t);
 }
 
 /* ---- slow paths --------------------------------------------------------- */
@@ -357,7 +404,9 @@ void *slab_alloc_slow(struct mm_kmem_cache *c, mm_gfp_t gfp)
 		if (!tc)
 			return slab_alloc_direct(c, gfp);
 	}
+	tc_unload(c, tc);
 	void *obj = tcache_refill(c, tc, gfp);
+	tc_load(tc);
 	if (!obj)
 		return NULL;
 	if (mm_unlikely(c->flags & SLAB_DEBUG_FLAGS))
@@ -369,9 +418,10 @@ void *slab_alloc_slow(struct mm_kmem_cache *c, mm_gfp_t gfp)
 
 /* The loaded magazine is full (or absent): make room, then push obj. The
  * debug free hooks have already run. */
+static void tcache_make_room(struct mm_kmem_cache *c, struct mm_tcache *tc, void *obj);
+
 void slab_free_slow(struct mm_kmem_cache *c, void *obj)
 {
-	struct mm_kmem *k = c->kmem;
 	if (!c->mag_size) {
 		slab_free_bulk(c, &obj, 1);
 		return;
@@ -384,6 +434,15 @@ void slab_free_slow(struct mm_kmem_cache *c, void *obj)
 			return;
 		}
 	}
+	tc_unload(c, tc);
+	tcache_make_room(c, tc, obj);
+	tc_load(tc);
+}
+
+/* slab_free_slow with the tcache unloaded: push obj somewhere. */
+static void tcache_make_room(struct mm_kmem_cache *c, struct mm_tcache *tc, void *obj)
+{
+	struct mm_kmem *k = c->kmem;
 	struct mm_magazine *loaded = tc->loaded, *prev = tc->prev, *empty = NULL;
 	if (mag_real(c, prev) && prev->rounds == 0) {
 		tcache_swap(tc);

@@ -32,7 +32,7 @@ static void pm_node_free(struct mm_kmem *k, struct pm_node *n)
 	atomic_fetch_sub(&k->pm_pages, 1);
 }
 
-int pagemap_init(struct mm_kmem *k)
+int slab_pagemap_init(struct mm_kmem *k)
 {
 	k->pm_root = pm_node_alloc(k);
 	return k->pm_root ? 0 : -MM_ENOMEM;
@@ -67,7 +67,7 @@ static struct pm_node *pm_leaf_locked(struct mm_kmem *k, uintptr_t vpn,
 	return n;
 }
 
-int pagemap_set_range(struct mm_kmem *k, const void *addr, size_t pages, uintptr_t val)
+int slab_pagemap_set_range(struct mm_kmem *k, const void *addr, size_t pages, uintptr_t val)
 {
 	uintptr_t vpn = (uintptr_t)addr >> MM_PAGE_SHIFT;
 	if (((vpn + pages - 1) >> PM_VPN_BITS) != 0)
@@ -115,7 +115,7 @@ int pagemap_set_range(struct mm_kmem *k, const void *addr, size_t pages, uintptr
 	return err;
 }
 
-void pagemap_clear_range(struct mm_kmem *k, const void *addr, size_t pages)
+void slab_pagemap_clear_range(struct mm_kmem *k, const void *addr, size_t pages)
 {
 	uintptr_t vpn = (uintptr_t)addr >> MM_PAGE_SHIFT;
 	for (size_t i = 0; i < pages; i++) {
@@ -144,7 +144,7 @@ static void pm_walk_large(struct mm_kmem *k, struct pm_node *n, int lvl, uintptr
 	}
 }
 
-void pagemap_for_each_large(struct mm_kmem *k, void (*fn)(struct mm_kmem *, void *, unsigned))
+void slab_pagemap_for_each_large(struct mm_kmem *k, void (*fn)(struct mm_kmem *, void *, unsigned))
 {
 	pm_walk_large(k, k->pm_root, PM_LEVELS - 1, 0, fn);
 }
@@ -161,7 +161,7 @@ static void pm_free_tree(struct mm_kmem *k, struct pm_node *n, int lvl)
 	pm_node_free(k, n);
 }
 
-void pagemap_destroy(struct mm_kmem *k)
+void slab_pagemap_destroy(struct mm_kmem *k)
 {
 	if (k->pm_root)
 		pm_free_tree(k, k->pm_root, PM_LEVELS - 1);

@@ -29,8 +29,12 @@
 #define SLAB_COSTLY_ORDER   3u   /* normal slabs stay at or below this order */
 #define SLAB_MIN_OBJECTS    8u   /* calculate_order wants at least this many */
 #define SLAB_OFF_SLAB_MIN   (MM_PAGE_SIZE / 8) /* objects this big: descriptor off-slab */
-#define SLAB_EMPTY_MAX      2u   /* empty slabs a cache keeps before freeing pages */
-#define SLAB_DEPOT_MAX      4u   /* full magazines a depot keeps */
+#define SLAB_EMPTY_BYTES    (256u << 10) /* empty slabs a cache keeps: this many bytes, */
+#define SLAB_EMPTY_MIN      2u   /* but at least 2 slabs */
+#define SLAB_EMPTY_MAX      64u  /* and at most 64 */
+#define SLAB_DEPOT_BYTES    (128u << 10) /* objects a depot keeps: about this many bytes */
+#define SLAB_DEPOT_MIN      4u   /* but at least 4 full magazines */
+#define SLAB_DEPOT_MAX      32u  /* and at most 32 */
 #define SLAB_NAME_MAX       32u
 #define SLAB_MAX_CACHES     1024u /* caches per instance (ids index thread arrays) */
 #define SLAB_MAX_OBJS       65535u /* freelist indexes are 16-bit */
@@ -67,6 +71,9 @@ struct mm_magazine {
  * sentinel of capacity 0, so the fast path needs no NULL test. */
 struct mm_tcache {
 	struct mm_magazine *loaded;   /* objects are taken from / put here */
+	uint32_t rounds;              /* loaded's rounds (its own field is stale
+					 while loaded; synced by tc_unload/load) */
+	uint32_t cap;                 /* loaded's capacity */
 	struct mm_magazine *prev;     /* the previous loaded magazine */
 	struct mm_kmem_cache *cache;
 	struct mm_kthread *thread;
@@ -106,15 +113,16 @@ struct mm_slab {
 /* ---- caches ------------------------------------------------------------- */
 
 struct mm_kmem_cache {
-	/* read-mostly, set at create */
-	pthread_key_t key;            /* copy of kmem->key (fast path) */
+	/* read-mostly, set at create; the fast path reads the first line */
+	struct mm_kmem *kmem;
+	uint64_t nonce;               /* copy of kmem->nonce (thread memo check) */
 	unsigned id;                  /* index in the threads' tc arrays */
 	unsigned long flags;          /* effective MM_SLAB_* | SLAB_OBJECT_POISON */
 	size_t object_size;           /* usable bytes */
 	size_t size;                  /* stride in the slab */
 	size_t obj_offset;            /* object start inside its buffer (red zone) */
 	size_t align;
-	struct mm_kmem *kmem;
+	pthread_key_t key;            /* copy of kmem->key */
 	void (*ctor)(void *);
 	unsigned order;               /* slab = 2^order pages */
 	unsigned num;                 /* objects per slab */
@@ -194,6 +202,7 @@ struct mm_kmem {
 	unsigned flags;               /* MM_KMEM_* */
 	unsigned self_order;          /* order of the block holding this struct */
 	pthread_key_t key;            /* per-thread struct mm_kthread */
+	uint64_t nonce;               /* unique per instance: validates thread memos */
 	struct mm_magazine nomag;     /* sentinel: capacity 0, never written */
 
 	pthread_mutex_t chain_lock;   /* caches, ids */
@@ -221,11 +230,11 @@ struct mm_kmem {
 /* ---- shared helpers ----------------------------------------------------- */
 
 /* pagemap.c */
-int pagemap_init(struct mm_kmem *k);
-int pagemap_set_range(struct mm_kmem *k, const void *addr, size_t pages, uintptr_t val);
-void pagemap_clear_range(struct mm_kmem *k, const void *addr, size_t pages);
-void pagemap_destroy(struct mm_kmem *k);
-void pagemap_for_each_large(struct mm_kmem *k, void (*fn)(struct mm_kmem *, void *, unsigned));
+int slab_pagemap_init(struct mm_kmem *k);
+int slab_pagemap_set_range(struct mm_kmem *k, const void *addr, size_t pages, uintptr_t val);
+void slab_pagemap_clear_range(struct mm_kmem *k, const void *addr, size_t pages);
+void slab_pagemap_destroy(struct mm_kmem *k);
+void slab_pagemap_for_each_large(struct mm_kmem *k, void (*fn)(struct mm_kmem *, void *, unsigned));
 
 static inline struct mm_slab *obj_to_slab(struct mm_kmem *k, const void *p)
 {
@@ -258,17 +267,17 @@ int slab_estimate(size_t size, size_t align, bool off_slab, unsigned order,
 /* Allocate/free bypassing magazines (internal metadata). */
 void *slab_alloc_direct(struct mm_kmem_cache *c, mm_gfp_t gfp);
 void slab_free_direct(struct mm_kmem_cache *c, void *obj);
-void *kmalloc_internal(struct mm_kmem *k, size_t size);
-void kfree_internal(struct mm_kmem *k, void *p);
+void *slab_kmalloc_internal(struct mm_kmem *k, size_t size);
+void slab_kfree_internal(struct mm_kmem *k, void *p);
 
 /* magazine.c */
 void *slab_alloc_slow(struct mm_kmem_cache *c, mm_gfp_t gfp);
 void slab_free_slow(struct mm_kmem_cache *c, void *obj);
-void tcache_reclaim_all(struct mm_kmem_cache *c);
-void tcache_flush_current(struct mm_kmem_cache *c);
-void depot_drain(struct mm_kmem_cache *c);
-void kthread_destructor(void *arg);
-void magazine_setup(struct mm_kmem_cache *c);
+void slab_tcache_reclaim_all(struct mm_kmem_cache *c);
+void slab_tcache_flush_current(struct mm_kmem_cache *c);
+void slab_depot_drain(struct mm_kmem_cache *c);
+void slab_kthread_destructor(void *arg);
+void slab_magazine_setup(struct mm_kmem_cache *c);
 
 /* debug.c */
 void slab_debug_init_obj(struct mm_kmem_cache *c, void *obj);
@@ -278,23 +287,48 @@ MM_NORETURN MM_PRINTF(3, 4) void slab_die(const struct mm_kmem_cache *c, const v
 					   const char *fmt, ...);
 
 /* kmalloc.c */
-int kmalloc_create_caches(struct mm_kmem *k);
-struct mm_kmem_cache *kmalloc_slab(struct mm_kmem *k, size_t size);
+int slab_kmalloc_create_caches(struct mm_kmem *k);
+struct mm_kmem_cache *slab_kmalloc_slab(struct mm_kmem *k, size_t size);
 
 /* kmem.c */
-unsigned long kmem_forced_flags(const struct mm_kmem *k);
-struct mm_kmem_cache *kmem_cache_new(struct mm_kmem *k, const char *name, size_t size,
+unsigned long slab_forced_flags(const struct mm_kmem *k);
+struct mm_kmem_cache *slab_cache_new(struct mm_kmem *k, const char *name, size_t size,
 				     size_t align, unsigned long flags, void (*ctor)(void *),
 				     bool internal);
 
 /* ---- the fast path ------------------------------------------------------ */
 
+/* The thread memo: pthread_getspecific costs a call and ~4 ns, twice per
+ * alloc/free pair; this per-thread 4-entry table remembers the last
+ * instances' struct mm_kthread. It holds no data of its own, only shortcuts:
+ * an entry is used only when both the instance address and its 64-bit
+ * nonce match, so an instance destroyed and another created at the same
+ * address never hit a stale entry; thread exit clears the thread's entry.
+ * initial-exec TLS: one %fs-relative load, also in the shared library. */
+#define SLAB_TLS_WAYS 4
+struct slab_tls_ent {
+	const struct mm_kmem *kmem;
+	uint64_t nonce;
+	struct mm_tcache **tc;        /* the thread's tc array (t->tc) */
+	unsigned ntc;
+	struct mm_kthread *t;
+};
+extern __thread struct slab_tls_ent slab_tls[SLAB_TLS_WAYS]
+	__attribute__((tls_model("initial-exec")));
+
+static inline struct slab_tls_ent *slab_tls_ent_of(const struct mm_kmem *k)
+{
+	return &slab_tls[((uintptr_t)k >> MM_PAGE_SHIFT) & (SLAB_TLS_WAYS - 1)];
+}
+
+struct mm_tcache *slab_tls_refresh(const struct mm_kmem_cache *c);
+
 static inline struct mm_tcache *tcache_of(const struct mm_kmem_cache *c)
 {
-	struct mm_kthread *t = pthread_getspecific(c->key);
-	if (mm_likely(t != NULL) && mm_likely(c->id < t->ntc))
-		return t->tc[c->id];
-	return NULL;
+	struct slab_tls_ent *e = slab_tls_ent_of(c->kmem);
+	if (mm_likely(e->kmem == c->kmem && e->nonce == c->nonce) && mm_likely(c->id < e->ntc))
+		return e->tc[c->id];
+	return slab_tls_refresh(c);
 }
 
 /* Object from the loaded magazine; everything else in slab_alloc_slow. */
@@ -302,9 +336,8 @@ MM_INLINE void *cache_alloc(struct mm_kmem_cache *c, mm_gfp_t gfp)
 {
 	struct mm_tcache *tc = tcache_of(c);
 	if (mm_likely(tc != NULL)) {
-		struct mm_magazine *m = tc->loaded;
-		if (mm_likely(m->rounds != 0)) {
-			void *obj = m->obj[--m->rounds];
+		if (mm_likely(tc->rounds != 0)) {
+			void *obj = tc->loaded->obj[--tc->rounds];
 			if (mm_unlikely(c->flags & SLAB_DEBUG_FLAGS))
 				slab_debug_alloc(c, obj);
 			if (mm_unlikely(gfp & MM_GFP_ZERO))
@@ -323,11 +356,13 @@ MM_INLINE void cache_free(struct mm_kmem_cache *c, void *obj)
 		slab_debug_free(c, obj);
 	struct mm_tcache *tc = tcache_of(c);
 	if (mm_likely(tc != NULL)) {
-		struct mm_magazine *m = tc->loaded;
-		if (mm_likely(m->rounds < m->cap)) {
-			if (mm_unlikely(m->rounds && m->obj[m->rounds - 1] == obj))
+		uint32_t r = tc->rounds;
+		if (mm_likely(r < tc->cap)) {
+			void **slot = &tc->loaded->obj[r];
+			if (mm_unlikely(r && slot[-1] == obj))
 				slab_die(c, obj, "double free");
-			m->obj[m->rounds++] = obj;
+			*slot = obj;
+			tc->rounds = r + 1;
 			return;
 		}
 	}

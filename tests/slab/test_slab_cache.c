@@ -244,34 +244,41 @@ static void test_shrink_exactly_empty(void **state)
 	struct fixture *f = *state;
 	struct mm_kmem_cache *c =
 		mm_kmem_cache_create(f->k, "shrink", 300, 0, MM_SLAB_NO_MAGAZINES, NULL);
-	const unsigned num = 13, nslab = 5;
-	void *o[5 * 13];
+	struct mm_kmem_cache_stats st;
+	mm_kmem_cache_stats(c, &st);
+	const unsigned num = 13;
+	assert_int_equal(st.objs_per_slab, num);
+	assert_int_equal(st.empty_max, 64); /* 256 KiB of order-0 slabs, at most 64 */
+	const unsigned emax = st.empty_max, nslab = emax + 4;
+	void **o = calloc(nslab * num, sizeof(*o));
 	for (unsigned i = 0; i < nslab * num; i++)
 		o[i] = mm_kmem_cache_alloc(c, 0);
-	expect_lists(c, 5, 0, 0, nslab * num);
+	expect_lists(c, nslab, 0, 0, nslab * num);
 	uint64_t out0 = atomic_load(&f->fs.pages_out);
-	/* slab 0 and 1 empty, slab 2 half, slab 3 one object gone */
-	for (unsigned i = 0; i < 2 * num; i++)
+	/* slabs 0 .. emax-1 empty, slab emax half, slab emax+1 one object gone */
+	unsigned h = emax * num, g = (emax + 1) * num;
+	for (unsigned i = 0; i < h; i++)
 		mm_kmem_cache_free(c, o[i]);
-	for (unsigned i = 2 * num; i < 2 * num + 6; i++)
+	for (unsigned i = h; i < h + 6; i++)
 		mm_kmem_cache_free(c, o[i]);
-	mm_kmem_cache_free(c, o[3 * num]);
-	expect_lists(c, 1, 2, 2, 3 * num - 7);
-	assert_int_equal(atomic_load(&f->fs.pages_out), out0); /* 2 empties kept */
-	/* the third empty slab exceeds the bound: its pages go back at once */
-	for (unsigned i = 4 * num; i < 5 * num; i++)
+	mm_kmem_cache_free(c, o[g]);
+	expect_lists(c, 2, 2, emax, 2 * num + 7 + 12);
+	assert_int_equal(atomic_load(&f->fs.pages_out), out0); /* empties kept */
+	/* one more empty slab exceeds the bound: its pages go back at once */
+	for (unsigned i = g + num; i < g + 2 * num; i++)
 		mm_kmem_cache_free(c, o[i]);
-	expect_lists(c, 0, 2, 2, 2 * num - 7);
+	expect_lists(c, 1, 2, emax, num + 7 + 12);
 	assert_int_equal(atomic_load(&f->fs.pages_out), out0 - 1);
-	/* shrink frees exactly the two empty slabs */
-	assert_int_equal(mm_kmem_cache_shrink(c), 2);
-	expect_lists(c, 0, 2, 0, 2 * num - 7);
-	assert_int_equal(atomic_load(&f->fs.pages_out), out0 - 3);
+	/* shrink frees exactly the empty slabs */
+	assert_int_equal(mm_kmem_cache_shrink(c), (int)emax);
+	expect_lists(c, 1, 2, 0, num + 7 + 12);
+	assert_int_equal(atomic_load(&f->fs.pages_out), out0 - 1 - emax);
 	assert_int_equal(mm_kmem_cache_shrink(c), 0);
-	for (unsigned i = 2 * num + 6; i < 4 * num; i++)
-		if (i != 3 * num)
+	for (unsigned i = h + 6; i < nslab * num; i++)
+		if (i != g && (i < g + num || i >= g + 2 * num))
 			mm_kmem_cache_free(c, o[i]);
-	expect_lists(c, 0, 0, 2, 0);
+	expect_lists(c, 0, 0, 3, 0);
+	free(o);
 	mm_kmem_cache_destroy(c);
 }
 
@@ -324,15 +331,15 @@ static const char expected_slabinfo[] =
 	"kmalloc-4k             0      0   4096    8    8 : tunables   15    8    4 : slabdata      0      0      0\n"
 	"kmalloc-2k             0      0   2048    8    4 : tunables   15    8    4 : slabdata      0      0      0\n"
 	"kmalloc-1k             0      0   1024    8    2 : tunables   30   15    4 : slabdata      0      0      0\n"
-	"kmalloc-512            0      0    512    8    1 : tunables   30   15    4 : slabdata      0      0      0\n"
-	"kmalloc-256            0      0    256   15    1 : tunables   60   30    4 : slabdata      0      0      0\n"
-	"kmalloc-192            0      0    192   20    1 : tunables   60   30    4 : slabdata      0      0      0\n"
-	"kmalloc-128            0      0    128   31    1 : tunables   60   30    4 : slabdata      0      0      0\n"
-	"kmalloc-96             4     41     96   41    1 : tunables   60   30    4 : slabdata      1      1      0\n"
-	"kmalloc-64             0      0     64   61    1 : tunables   60   30    4 : slabdata      0      0      0\n"
-	"kmalloc-32             0      0     32  119    1 : tunables   60   30    4 : slabdata      0      0      0\n"
-	"kmalloc-16             0      0     16  224    1 : tunables   60   30    4 : slabdata      0      0      0\n"
-	"kmalloc-8              0      0      8  404    1 : tunables   60   30    4 : slabdata      0      0      0\n"
+	"kmalloc-512            0      0    512    8    1 : tunables   30   15    8 : slabdata      0      0      0\n"
+	"kmalloc-256            0      0    256   15    1 : tunables   60   30    8 : slabdata      0      0      0\n"
+	"kmalloc-192            0      0    192   20    1 : tunables   60   30   11 : slabdata      0      0      0\n"
+	"kmalloc-128            0      0    128   31    1 : tunables   60   30   17 : slabdata      0      0      0\n"
+	"kmalloc-96             4     41     96   41    1 : tunables   60   30   22 : slabdata      1      1      0\n"
+	"kmalloc-64             0      0     64   61    1 : tunables   60   30   32 : slabdata      0      0      0\n"
+	"kmalloc-32             0      0     32  119    1 : tunables   60   30   32 : slabdata      0      0      0\n"
+	"kmalloc-16             0      0     16  224    1 : tunables   60   30   32 : slabdata      0      0      0\n"
+	"kmalloc-8              0      0      8  404    1 : tunables   60   30   32 : slabdata      0      0      0\n"
 	"kmem_cache            18     18    448   18    2 : tunables    0    0    0 : slabdata      1      1      0\n";
 
 static void test_slabinfo_text(void **state)
