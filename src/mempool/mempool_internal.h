@@ -58,4 +58,29 @@ struct mm_mempool *mempool_new(int min_nr, mm_mempool_alloc_t *alloc_fn,
 /* Fill the reserve up to min_nr; on failure destroy the pool and return NULL. */
 struct mm_mempool *mempool_fill(struct mm_mempool *pool);
 
+/* ---- blockpool -----------------------------------------------------------
+ *
+ * Invariants (mm_blockpool_check):
+ *   `cache` holds exactly `cached` free blocks, oldest at the front;
+ *   cached <= max_cached;
+ *   underlying_allocs - underlying_frees == cached + outstanding.
+ * Locking: `lock` protects every field but the constants (block_size,
+ * use_ps, ps, order). The underlying allocator is called without the lock;
+ * the counters are updated under the lock in the same critical section as
+ * the list change, so the invariants hold whenever the lock is free.
+ */
+struct mm_blockpool {
+	pthread_mutex_t lock;
+	struct mm_list cache;        /* cached free blocks; link at block start */
+	size_t block_size;           /* usable bytes per block (constant) */
+	size_t max_cached;           /* cache bound (set_count) */
+	size_t cached;               /* blocks on `cache` */
+	size_t outstanding;          /* blocks held by users */
+	uint64_t allocs, frees, hits;
+	uint64_t underlying_allocs, underlying_frees, underlying_fails;
+	bool use_ps;                 /* blocks come from `ps`, else malloc */
+	struct mm_page_source ps;    /* the page source (copied) */
+	unsigned int order;          /* pages per block = 2^order (use_ps) */
+};
+
 #endif /* MMKIT_MEMPOOL_INTERNAL_H */
