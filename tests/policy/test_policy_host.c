@@ -211,12 +211,44 @@ static void test_wsclock_async_writeback(void **state)
 	test_free(mmu);
 }
 
+/* The page cleaned in the first revolution can be the last one the second
+ * revolution reaches: it must still be found (not the fallback). */
+static void test_wsclock_second_revolution(void **state)
+{
+	(void)state;
+	struct fake_mmu *mmu = test_calloc(1, sizeof(*mmu));
+	struct mm_policy_host host = { .ops = &fake_ops, .ctx = mmu };
+	struct mm_policy_config cfg = { .capacity = 3, .host = &host };
+	struct mm_policy *p = NULL;
+	assert_int_equal(mm_policy_create("wsclock:tau=5", &cfg, &p), 0);
+	mmu->p = p;
+	struct mm_access_info in = { .kind = MM_ACCESS_READ };
+	for (uint64_t id = 1; id <= 3; id++) {
+		in.time = id - 1;
+		mmu->young[id] = id != 3; /* 3: loaded without its accessed bit */
+		mmu->dirty[id] = id == 3;
+		assert_int_equal(mm_policy_insert(p, id, &in), 0);
+	}
+	mm_policy_tick(p, 20);
+	/* hand at 1: young -> last use 20; 2: young; 3: old, dirty -> written;
+	 * second revolution: 1 and 2 are in the working set, 3 is now clean and
+	 * old: the victim, at the last step */
+	struct mm_victim v;
+	assert_int_equal(mm_policy_evict(p, &v), 0);
+	assert_int_equal(v.id, 3);
+	assert_false(v.dirty);
+	assert_int_equal(mmu->writebacks, 1);
+	mm_policy_destroy(p);
+	test_free(mmu);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_host_equals_soft),
 		cmocka_unit_test(test_host_validation),
 		cmocka_unit_test(test_wsclock_async_writeback),
+		cmocka_unit_test(test_wsclock_second_revolution),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
