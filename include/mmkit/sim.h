@@ -1,0 +1,393 @@
+/* mmkit/sim.h — mmsim, the simulated machine: one x86 CPU with an MMU and
+ * TLBs, RAM that holds real bytes, and the Linux memory-management kernel
+ * that runs on it (page tables in frames, VMAs, page faults, fork with
+ * copy-on-write, exit, reverse mapping).
+ *
+ * One `struct mm_machine` holds everything: its RAM (one host mmap managed
+ * by a buddy allocator in real-memory mode, physical address = PFN << 12),
+ * a slab instance over that buddy (tasks, mm_structs, VMAs and reverse-map
+ * items are slab objects in simulated RAM), the kernel page tables, the TLB
+ * and every process. There is no process-wide state: tests and sweeps run
+ * many machines in one process. A machine is single-threaded: one host
+ * thread at a time may call into it.
+ *
+ * Errors: functions return 0 (or a value) on success and a negative mm_err
+ * (Linux's errno numbers: -MM_EINVAL, -MM_ENOMEM, -MM_EEXIST ...) on failure,
+ * with nothing changed unless the contract says otherwise. See
+ * docs/machine.md for the model and what is faithful to Linux and x86.
+ */
+#ifndef MMKIT_SIM_H
+#define MMKIT_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "mmkit/gfp.h"
+#include "mmkit/policy.h"   /* enum mm_access_kind */
+
+struct mm_machine;
+struct mm_task;
+struct mm_buddy;
+struct mm_kmem;
+struct mm_page;
+
+/* ---- configuration ------------------------------------------------------- */
+
+/* Paging modes (the number of page-table levels). */
+enum mm_paging_mode {
+	MM_PAGING_2LEVEL = 2, /* 32-bit non-PAE: 10/10/12, 4-byte entries, 4 MiB PSE pages, no NX */
+	MM_PAGING_4LEVEL = 4, /* x86-64: 9/9/9/9/12, 8-byte entries, 2 MiB and 1 GiB pages */
+	MM_PAGING_5LEVEL = 5, /* x86-64 LA57: 9/9/9/9/9/12 */
+};
+
+/* One TLB array: `entries` total, `ways` per set (entries / ways sets, a
+ * power of two). entries 0 = the array is absent. */
+struct mm_tlb_geometry {
+	unsigned int entries;
+	unsigned int ways;
+};
+
+/* Latencies of the cost model, in nanoseconds (seed 004's table). */
+struct mm_latency {
+	double tlb_ns;   /* a TLB lookup (default 1) */
+	double mem_ns;   /* one memory reference (default 100) */
+	double disk_ns;  /* one page read or written (default 5e6) */
+	double fault_ns; /* kernel entry/exit of a page fault (default 1000) */
+};
+
+struct mm_machine_config {
+	uint64_t ram_bytes;          /* simulated RAM, a multiple of 4 MiB (default 64 MiB);
+				      * at most 4 GiB in 2-level mode */
+	enum mm_paging_mode paging;  /* default MM_PAGING_4LEVEL */
+	bool pcid;                   /* tag TLB entries with PCIDs (CR4.PCIDE) instead of
+				      * flushing on every CR3 load (default true) */
+	bool zones;                  /* DMA / DMA32 / Normal zones (default true) */
+	bool gbpages;                /* direct map with 1 GiB pages where possible */
+	struct mm_tlb_geometry dtlb_4k;    /* default 64 entries, 4-way (Skylake) */
+	struct mm_tlb_geometry dtlb_large; /* 2M/4M: 32, 4-way */
+	struct mm_tlb_geometry dtlb_1g;    /* 4, 4-way */
+	struct mm_tlb_geometry itlb_4k;    /* 128, 8-way */
+	struct mm_tlb_geometry itlb_large; /* 8, 8-way */
+	struct mm_tlb_geometry stlb;       /* second level, 4K and 2M/4M: 1536, 12-way;
+					    * entries 0 = no second level */
+	struct mm_latency lat;
+	uint64_t stack_rlimit;       /* RLIMIT_STACK (default 8 MiB) */
+	uint64_t stack_guard_gap;    /* stack_guard_gap (default 256 pages = 1 MiB) */
+	uint64_t mmap_min_addr;      /* vm.mmap_min_addr (default 65536) */
+	uint64_t reserve_bytes;      /* mem=-style boot reservation at the top of RAM,
+				      * kept out of the buddy (ioremap target); default 0 */
+};
+
+/* Fill cfg with the defaults above. */
+void mm_machine_config_init(struct mm_machine_config *cfg);
+
+/* Boot a machine: map its RAM, build the buddy allocator and the slab
+ * instance over it, the zero page, the kernel page tables (direct map) and
+ * the TLB. Returns 0 and sets *out, or -MM_EINVAL (bad size, mode or TLB
+ * geometry) / -MM_ENOMEM; nothing is left allocated on failure. */
+int mm_machine_create(const struct mm_machine_config *cfg, struct mm_machine **out);
+
+/* Tear everything down (live processes included). NULL is a no-op. */
+void mm_machine_destroy(struct mm_machine *m);
+
+/* The machine's allocators and parameters (views, issue-4 reclaim). */
+struct mm_buddy *mm_machine_buddy(struct mm_machine *m);
+struct mm_kmem *mm_machine_kmem(struct mm_machine *m);
+const struct mm_machine_config *mm_machine_config(const struct mm_machine *m);
+/* Host address of physical address pa (NULL outside RAM). */
+void *mm_phys_to_host(struct mm_machine *m, uint64_t pa);
+
+/* ---- mmap / mprotect constants (Linux x86 values) ------------------------- */
+
+#define MM_PROT_NONE  0x0
+#define MM_PROT_READ  0x1
+#define MM_PROT_WRITE 0x2
+#define MM_PROT_EXEC  0x4
+
+#define MM_MAP_SHARED          0x01
+#define MM_MAP_PRIVATE         0x02
+#define MM_MAP_SHARED_VALIDATE 0x03
+#define MM_MAP_TYPE            0x0f
+#define MM_MAP_FIXED           0x10
+#define MM_MAP_ANONYMOUS       0x20
+#define MM_MAP_GROWSDOWN       0x0100
+#define MM_MAP_DENYWRITE       0x0800
+#define MM_MAP_EXECUTABLE      0x1000
+#define MM_MAP_LOCKED          0x2000
+#define MM_MAP_NORESERVE       0x4000
+#define MM_MAP_POPULATE        0x8000
+#define MM_MAP_NONBLOCK        0x10000
+#define MM_MAP_STACK           0x20000
+#define MM_MAP_HUGETLB         0x40000
+#define MM_MAP_FIXED_NOREPLACE 0x100000
+
+#define MM_MADV_NORMAL   0
+#define MM_MADV_RANDOM   1
+#define MM_MADV_SEQUENTIAL 2
+#define MM_MADV_WILLNEED 3
+#define MM_MADV_DONTNEED 4
+
+#define MM_MS_ASYNC      1
+#define MM_MS_INVALIDATE 2
+#define MM_MS_SYNC       4
+
+/* Signals a fault can raise, and their si_code values (Linux's). */
+#define MM_SIGBUS   7
+#define MM_SIGSEGV  11
+#define MM_SEGV_MAPERR 1  /* address not mapped to an object */
+#define MM_SEGV_ACCERR 2  /* invalid permissions for a mapped object */
+#define MM_BUS_ADRERR  2
+
+/* x86 page-fault error code bits (Intel SDM vol. 3, 4.7). */
+#define MM_PF_PROT  0x01  /* 0: not present, 1: protection violation */
+#define MM_PF_WRITE 0x02
+#define MM_PF_USER  0x04
+#define MM_PF_RSVD  0x08
+#define MM_PF_INSTR 0x10
+
+/* What the last failed access of a task raised (its "signal"). */
+struct mm_siginfo {
+	int signo;           /* MM_SIGSEGV, MM_SIGBUS, or 0 */
+	int code;            /* MM_SEGV_MAPERR / MM_SEGV_ACCERR / MM_BUS_ADRERR */
+	uint64_t addr;       /* faulting linear address */
+	unsigned int error_code; /* MM_PF_* of the hardware fault */
+};
+
+/* ---- processes ------------------------------------------------------------- */
+
+/* A new process with an empty address space (no VMAs) and its own page-table
+ * root. name is copied (15 characters kept, like TASK_COMM_LEN). Returns 0
+ * and *out, or -MM_ENOMEM (nothing allocated). */
+int mm_task_create(struct mm_machine *m, const char *name, struct mm_task **out);
+
+/* The synthetic executable layout (no file): text (r-x) at the ELF default
+ * base, data (rw-) and bss (rw-, anonymous) after it, heap start (brk) just
+ * above bss, mmap_base below the stack gap, and the stack VMA (132 KiB,
+ * growing down) at the top of the user half. Sizes are rounded up to pages.
+ * The process must have no VMAs yet. Returns 0, -MM_EINVAL (it has VMAs, or
+ * the sizes do not fit) or -MM_ENOMEM (nothing changed). */
+int mm_exec_synthetic(struct mm_machine *m, struct mm_task *t, uint64_t text_bytes,
+		      uint64_t data_bytes, uint64_t bss_bytes);
+
+/* fork(): a child with a copy of the parent's VMAs and page tables (not of
+ * its data): private writable pages become read-only copy-on-write in both.
+ * Returns 0 and *child, or -MM_ENOMEM with nothing changed (the parent's
+ * PTEs may have been write-protected, which is invisible: the next write
+ * faults and reuses the page). */
+int mm_fork(struct mm_machine *m, struct mm_task *parent, struct mm_task **child);
+
+/* exit(): unmap everything, free the page tables, the mm and the task. */
+void mm_exit(struct mm_machine *m, struct mm_task *t);
+
+/* Make t the running process (load its CR3; with PCID the TLB keeps other
+ * processes' entries under their PCIDs). mm_access does this on its own. */
+void mm_context_switch(struct mm_machine *m, struct mm_task *t);
+
+int mm_task_pid(const struct mm_task *t);
+const char *mm_task_comm(const struct mm_task *t);
+/* The signal the last failed access raised (signo 0 if none yet). */
+const struct mm_siginfo *mm_task_siginfo(const struct mm_task *t);
+/* The task with that pid, or NULL. */
+struct mm_task *mm_find_task(struct mm_machine *m, int pid);
+
+/* ---- system calls ----------------------------------------------------------- */
+
+/* mmap(). file mappings are not available yet: flags must contain
+ * MM_MAP_ANONYMOUS (else -MM_EBADF, as Linux for fd -1). Returns the start
+ * address (>= 0) or a negative error as Linux returns it: -MM_EINVAL (len 0,
+ * bad flags, unaligned offset or fixed address), -MM_ENOMEM (no room, or a
+ * length that overflows), -MM_EEXIST (MAP_FIXED_NOREPLACE over a mapping).
+ * Nothing changes on failure (MAP_FIXED replaces old mappings only once the
+ * new one is sure to fit). */
+int64_t mm_do_mmap(struct mm_machine *m, struct mm_task *t, uint64_t addr, uint64_t len,
+		   int prot, int flags, int fd, uint64_t offset);
+
+/* munmap(). Returns 0, or -MM_EINVAL (unaligned addr, len 0, range outside
+ * the user half). Unmapping nothing is not an error (as Linux). */
+int mm_do_munmap(struct mm_machine *m, struct mm_task *t, uint64_t addr, uint64_t len);
+
+/* mprotect(). Returns 0, -MM_EINVAL (unaligned, bad prot), -MM_ENOMEM (part
+ * of the range is not mapped: VMAs before the hole are changed, as Linux),
+ * -MM_EACCES (PROT_WRITE on a shared mapping opened read-only). */
+int mm_do_mprotect(struct mm_machine *m, struct mm_task *t, uint64_t addr, uint64_t len, int prot);
+
+/* brk(): returns the new break, or the old one when the request fails (below
+ * the heap start, over the next mapping or its guard, out of memory): the
+ * Linux system call semantics. */
+uint64_t mm_do_brk(struct mm_machine *m, struct mm_task *t, uint64_t brk);
+
+/* sbrk() as libc builds it on brk: returns the old break, or -MM_ENOMEM
+ * (nothing changed) when the break cannot move. */
+int64_t mm_sbrk(struct mm_machine *m, struct mm_task *t, int64_t increment);
+
+/* madvise(). MADV_DONTNEED drops the pages (the next touch reads zeroes for
+ * private anonymous memory); NORMAL/RANDOM/SEQUENTIAL/WILLNEED are accepted
+ * and do nothing. Returns 0, -MM_EINVAL (unaligned, unknown advice) or
+ * -MM_ENOMEM (a hole in the range; the mapped parts are still advised). */
+int mm_do_madvise(struct mm_machine *m, struct mm_task *t, uint64_t addr, uint64_t len, int advice);
+
+/* msync(). Returns 0, -MM_EINVAL (unaligned, bad flags, ASYNC with SYNC),
+ * -MM_ENOMEM (a hole in the range). */
+int mm_do_msync(struct mm_machine *m, struct mm_task *t, uint64_t addr, uint64_t len, int flags);
+
+/* ---- memory accesses through the MMU ---------------------------------------- */
+
+/* len bytes at virtual address va of process t, as the CPU does them in user
+ * mode: segmentation (flat), TLB, page walk, page faults handled by the
+ * kernel and the access retried. READ copies into buf, WRITE copies from
+ * buf, EXEC fetches into buf through the instruction TLB. Accesses that cross
+ * pages are split. Returns 0, or on a fault the kernel cannot resolve:
+ * -MM_EFAULT (SIGSEGV) / -MM_EIO (SIGBUS) / -MM_ENOMEM (out of memory) with
+ * mm_task_siginfo() describing it; bytes before the faulting page were moved. */
+int mm_access(struct mm_machine *m, struct mm_task *t, uint64_t va, void *buf, size_t len,
+	      enum mm_access_kind kind);
+
+static inline int mm_read(struct mm_machine *m, struct mm_task *t, uint64_t va, void *buf, size_t len)
+{
+	return mm_access(m, t, va, buf, len, MM_ACCESS_READ);
+}
+
+static inline int mm_write(struct mm_machine *m, struct mm_task *t, uint64_t va, const void *buf,
+			   size_t len)
+{
+	return mm_access(m, t, va, (void *)(uintptr_t)buf, len, MM_ACCESS_WRITE);
+}
+
+/* A supervisor-mode (kernel) access through the current page tables: the
+ * direct map and other kernel mappings. Same return values. */
+int mm_kernel_access(struct mm_machine *m, uint64_t va, void *buf, size_t len,
+		     enum mm_access_kind kind);
+
+/* Translate without faulting: the physical address of va in t's page tables
+ * (a software walk, no A/D update, no TLB), or -MM_EFAULT if not mapped. */
+int64_t mm_virt_to_phys(struct mm_machine *m, struct mm_task *t, uint64_t va);
+
+/* ---- counters and the cost model ------------------------------------------- */
+
+struct mm_counters {
+	uint64_t accesses;       /* user accesses (one per page touched) */
+	uint64_t dtlb_hits, itlb_hits; /* first-level hits */
+	uint64_t stlb_hits;      /* second-level hits (after a first-level miss) */
+	uint64_t tlb_misses;     /* misses in every level: page walks */
+	uint64_t walk_refs;      /* memory references made by page walks */
+	uint64_t dirty_walks;    /* walks to set a dirty bit on a TLB hit */
+	uint64_t min_flt, maj_flt; /* resolved page faults (Linux's min_flt/maj_flt) */
+	uint64_t cow_copies;     /* copy-on-write copies */
+	uint64_t cow_reuses;     /* write faults that reused the page */
+	uint64_t zero_maps;      /* reads that mapped the zero page */
+	uint64_t segv;           /* SIGSEGV raised */
+};
+
+/* TLB-wide events (global only). */
+struct mm_tlb_stats {
+	uint64_t cr3_loads;      /* context switches that loaded CR3 */
+	uint64_t full_flushes;   /* non-global flushes (CR3 load without PCID, or range too big) */
+	uint64_t pcid_flushes;   /* a PCID slot reused: its old entries flushed */
+	uint64_t invlpg;         /* single-page invalidations */
+	uint64_t global_flushes; /* flushes including global entries */
+	uint64_t shootdowns;     /* invalidations for an address space not running
+				  * (IPIs on a real SMP machine) */
+};
+
+/* The counters of one process (since it was created; a fork child starts at 0). */
+void mm_task_counters(const struct mm_task *t, struct mm_counters *out);
+/* The machine-wide counters (live and exited processes). */
+void mm_machine_counters(const struct mm_machine *m, struct mm_counters *out);
+void mm_machine_tlb_stats(const struct mm_machine *m, struct mm_tlb_stats *out);
+
+/* Effective access time, in ns per access, from the counters and the
+ * latencies: every access costs a TLB lookup and a memory reference; a miss
+ * adds its walk references; a fault adds fault_ns, a major fault disk_ns. */
+double mm_effective_access_time(const struct mm_machine *m, const struct mm_counters *c);
+
+/* ---- memory accounting ---------------------------------------------------------- */
+
+struct mm_meminfo {
+	uint64_t total_pages;     /* MemTotal: managed RAM minus boot allocations */
+	uint64_t free_pages;      /* MemFree */
+	uint64_t anon_pages;      /* AnonPages: anonymous pages mapped by processes */
+	uint64_t pagetable_pages; /* PageTables: process page-table pages */
+	uint64_t slab_pages;      /* Slab */
+	uint64_t kernel_pages;    /* other kernel allocations (kalloc API) */
+	uint64_t shmem_pages;     /* Shmem */
+	uint64_t cached_pages;    /* Cached (page cache, Shmem included) */
+	uint64_t mapped_pages;    /* Mapped: page-cache pages mapped by processes */
+	uint64_t boot_pages;      /* kernel page tables and data reserved at boot */
+};
+void mm_machine_meminfo(struct mm_machine *m, struct mm_meminfo *out);
+
+/* echo 3 > /proc/sys/vm/drop_caches: return every empty slab (and the
+ * calling thread's slab magazines) to the buddy allocator. Returns the
+ * number of pages freed. */
+uint64_t mm_machine_drop_caches(struct mm_machine *m);
+
+/* ---- checking ----------------------------------------------------------------- */
+
+/* Walk everything: each process's VMA tree (red-black rules, order, gaps,
+ * list, map_count), its page tables against its VMAs (present entries only
+ * inside VMAs, permissions no wider than the VMA's, entries pointing to
+ * frames owned as user pages or page tables), RSS and PageTables counters,
+ * every user frame's refcount and mapcount against the PTEs that map it and
+ * its reverse map, and the buddy and slab accounting. Returns 0 or
+ * -MM_ECORRUPT with a message on stderr. O(memory). */
+int mm_machine_check(struct mm_machine *m);
+
+/* ---- reclaim hooks (issue 4 builds on these) ------------------------------- */
+
+/* Callbacks the reclaim layer installs (all optional). */
+struct mm_reclaim_hooks {
+	/* A user frame became resident (anonymous or page cache): LRU add. */
+	void (*page_added)(void *ctx, struct mm_page *page);
+	/* A user frame is about to be freed (no mapping, no cache reference). */
+	void (*page_removed)(void *ctx, struct mm_page *page);
+	/* An allocation of 2^order pages failed: reclaim and return true to
+	 * retry (direct reclaim), false to fail (the fault then returns OOM). */
+	bool (*alloc_failed)(void *ctx, unsigned int order, mm_gfp_t gfp);
+	/* A fault found a swap entry in a PTE: bring the page in and map it,
+	 * return 0 (the access is retried), -MM_ENOMEM or -MM_EIO. Without this
+	 * hook such a fault is SIGBUS. *major is set when I/O was done. */
+	int (*swapin)(void *ctx, struct mm_task *t, uint64_t va, uint64_t pte, bool *major);
+	void *ctx;
+};
+void mm_machine_set_reclaim_hooks(struct mm_machine *m, const struct mm_reclaim_hooks *h);
+
+/* Visit every PTE mapping a user frame (the reverse map). fn returns false
+ * to stop. Returns the number of PTEs visited. */
+unsigned int mm_rmap_walk(struct mm_machine *m, struct mm_page *page,
+			  bool (*fn)(struct mm_machine *m, struct mm_task *t, uint64_t va,
+				     void *arg),
+			  void *arg);
+
+/* Linux's page_referenced(): test and clear the accessed bit of every PTE
+ * mapping the frame (flushing the TLB entries), return how many were set. */
+int mm_page_referenced(struct mm_machine *m, struct mm_page *page);
+
+/* Linux's try_to_unmap() for a frame: remove every PTE mapping it (moving
+ * each PTE's dirty bit to the page), flush the TLBs, drop the mapping
+ * references. `swp_pte` (a value from mm_swp_entry_pte) replaces each PTE
+ * when non-zero (anonymous pages going to swap), else the PTE is cleared.
+ * Returns the number of PTEs unmapped. */
+int mm_try_to_unmap(struct mm_machine *m, struct mm_page *page, uint64_t swp_pte);
+
+/* A non-present PTE value encoding a swap entry (type 0..31, offset) in the
+ * layout Linux uses for the paging mode, and its decoding (returns false if
+ * pte is not a swap entry). */
+uint64_t mm_swp_entry_pte(const struct mm_machine *m, unsigned int type, uint64_t offset);
+bool mm_pte_swp_entry(const struct mm_machine *m, uint64_t pte, unsigned int *type,
+		      uint64_t *offset);
+
+/* ---- views (Linux formats) ---------------------------------------------------- */
+/* Each writes into buf with snprintf semantics and returns the full length. */
+size_t mm_show_meminfo(struct mm_machine *m, char *buf, size_t size);
+size_t mm_show_free(struct mm_machine *m, char *buf, size_t size);
+size_t mm_show_vmstat(struct mm_machine *m, char *buf, size_t size);
+size_t mm_show_maps(struct mm_machine *m, struct mm_task *t, char *buf, size_t size);
+size_t mm_show_status(struct mm_machine *m, struct mm_task *t, char *buf, size_t size);
+size_t mm_show_ps(struct mm_machine *m, char *buf, size_t size);
+/* The page walk of va in t (each level's index, entry and flags). */
+size_t mm_show_pagewalk(struct mm_machine *m, struct mm_task *t, uint64_t va, char *buf,
+			size_t size);
+
+#endif /* MMKIT_SIM_H */

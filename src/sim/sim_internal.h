@@ -1,0 +1,446 @@
+/* sim_internal.h — the simulated machine's private structures.
+ *
+ * Ownership: a machine owns its RAM (buddy allocator in real-memory mode),
+ * its slab instance, its kernel page tables, its TLB and its tasks. A task
+ * owns its mm; an mm owns its VMAs, its page-table pages and one reference
+ * (and one mapcount) on every user frame a PTE of it maps. Nothing is
+ * shared between machines. Single-threaded: no locks.
+ */
+#ifndef MMKIT_SIM_INTERNAL_H
+#define MMKIT_SIM_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "mmkit/buddy.h"
+#include "mmkit/compiler.h"
+#include "mmkit/error.h"
+#include "mmkit/list.h"
+#include "mmkit/page.h"
+#include "mmkit/rbtree.h"
+#include "mmkit/sim.h"
+#include "mmkit/slab.h"
+
+/* ---- x86 paging-structure entry bits (Intel SDM vol. 3, 4.3-4.5) ---------- */
+#define PTE_P     (1ULL << 0)   /* present */
+#define PTE_RW    (1ULL << 1)   /* writable */
+#define PTE_US    (1ULL << 2)   /* user accessible */
+#define PTE_PWT   (1ULL << 3)
+#define PTE_PCD   (1ULL << 4)
+#define PTE_A     (1ULL << 5)   /* accessed (set by the walk) */
+#define PTE_D     (1ULL << 6)   /* dirty (leaf; set by the walk on write) */
+#define PTE_PS    (1ULL << 7)   /* page size (PDE/PDPTE): a large leaf */
+#define PTE_G     (1ULL << 8)   /* global (leaf) */
+#define PTE_SOFT1 (1ULL << 9)   /* software: Linux's _PAGE_SPECIAL (zero page) */
+#define PTE_NX    (1ULL << 63)  /* no-execute (64-bit modes with EFER.NXE) */
+/* Linux's PROT_NONE marker: a non-present entry with the G bit (_PAGE_PROTNONE)
+ * still maps its frame for the kernel's purposes (pte_present()). */
+#define PTE_PROTNONE PTE_G
+#define PTE_SPECIAL  PTE_SOFT1
+
+/* Linux's _PAGE_TABLE: what a user page-table entry pointing to a table holds. */
+#define PTE_TABLE  (PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D)
+/* _KERNPG_TABLE: the same for kernel tables. */
+#define PTE_KTABLE (PTE_P | PTE_RW | PTE_A | PTE_D)
+
+/* ---- page descriptor owner bits used by the simulator ------------------------ */
+#define SIM_PG_USER   (1u << 22) /* a user frame: anonymous or page cache */
+#define SIM_PG_ZERO   (1u << 23) /* the shared zero page */
+#define SIM_PG_KERNEL (1u << 24) /* kernel allocation API (kalloc) */
+#define SIM_PG_BOOT   (1u << 25) /* allocated at boot: kernel tables, zero page */
+
+/* ---- VMA flags (Linux's values) ------------------------------------------------ */
+#define VM_READ      0x00000001ULL
+#define VM_WRITE     0x00000002ULL
+#define VM_EXEC      0x00000004ULL
+#define VM_SHARED    0x00000008ULL
+#define VM_MAYREAD   0x00000010ULL
+#define VM_MAYWRITE  0x00000020ULL
+#define VM_MAYEXEC   0x00000040ULL
+#define VM_MAYSHARE  0x00000080ULL
+#define VM_GROWSDOWN 0x00000100ULL
+#define VM_LOCKED    0x00002000ULL
+#define VM_SEQ_READ  0x00008000ULL
+#define VM_RAND_READ 0x00010000ULL
+#define VM_DONTCOPY  0x00020000ULL
+#define VM_ACCOUNT   0x00100000ULL
+#define VM_NORESERVE 0x00200000ULL
+#define VM_HUGETLB   0x00400000ULL
+#define VM_ACCESS_FLAGS (VM_READ | VM_WRITE | VM_EXEC)
+
+/* Which named region a VMA is (for maps). */
+enum sim_vma_kind { VMA_PLAIN, VMA_STACK, VMA_TEXT, VMA_DATA, VMA_BSS };
+
+/* A virtual memory area [vm_start, vm_end) of one mm (Linux's vm_area_struct).
+ * Invariants: page aligned, vm_start < vm_end, no overlap with another VMA of
+ * the mm; in the mm's rbtree and list, both ordered by address; `gap` is
+ * vm_start_gap(this) - vm_end_gap(prev) (0 if negative, prev end 0 for the
+ * first) and rb_subtree_gap the max of `gap` over the subtree. */
+struct sim_vma {
+	uint64_t vm_start, vm_end;
+	uint64_t vm_flags;           /* VM_* */
+	uint64_t vm_pgoff;           /* offset in pages (anonymous: vm_start >> 12) */
+	struct sim_mm *mm;
+	struct mm_rb_node rb;        /* mm->mm_rb, by address */
+	struct mm_list node;         /* mm->vmas, by address */
+	uint64_t gap;                /* free space just below this VMA */
+	uint64_t rb_subtree_gap;     /* largest `gap` in the subtree */
+	bool anon_vma;               /* holds anonymous pages (Linux: anon_vma != NULL):
+				      * fork copies its PTEs */
+	uint8_t kind;                /* enum sim_vma_kind */
+};
+
+enum { MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES, NR_MM_COUNTERS };
+
+/* An address space (Linux's mm_struct).
+ * Invariants: map_count = VMAs in the tree = in the list; pgtables = page-table
+ * pages below the root (the root is counted too); rss[] = present user
+ * PTEs by kind; highest_vm_end = end of the last VMA (0 if none). */
+struct sim_mm {
+	uint64_t pgd_pfn;            /* root of the page tables (CR3) */
+	struct mm_rb_root mm_rb;
+	struct mm_list vmas;
+	int map_count;
+	uint64_t highest_vm_end;
+	uint64_t task_size;          /* top of the user half (exclusive) */
+	uint64_t mmap_base;          /* top-down mmap starts below this */
+	uint64_t stack_guard;        /* stack_guard_gap of the machine */
+	uint64_t start_code, end_code, start_data, end_data;
+	uint64_t start_brk, brk, start_stack;
+	uint64_t total_vm, stack_vm, exec_vm, data_vm; /* pages */
+	int64_t rss[NR_MM_COUNTERS];
+	uint64_t hiwater_rss, hiwater_vm;
+	uint64_t pgtables;           /* page-table pages, root included */
+	uint64_t ctx_id;             /* unique id (PCID slot ownership) */
+	struct mm_task *owner;
+};
+
+/* A process. */
+struct mm_task {
+	int pid, ppid;
+	char comm[16];
+	struct sim_mm *mm;
+	struct mm_counters cnt;
+	struct mm_siginfo sig;
+	struct mm_list node;         /* machine->tasks */
+};
+
+/* ---- TLB ------------------------------------------------------------------------ */
+
+/* One cached translation. tag = (vpn << 14) | (size code << 12) | pcid;
+ * mask = ~0 (or ~0xfff for a global entry: any PCID matches); an invalid
+ * entry has tag = mask = ~0, which no key equals. pa_flags = physical base
+ * of the page | TLB_* flags (< 4096). stamp = last use (LRU in the set). */
+struct sim_tlb_entry {
+	uint64_t tag, mask, pa_flags, stamp;
+};
+
+#define TLB_W  0x01u   /* writable at every level */
+#define TLB_U  0x02u   /* user at every level */
+#define TLB_NX 0x04u   /* no-execute at some level */
+#define TLB_D  0x08u   /* the leaf's dirty bit was set when cached */
+#define TLB_G  0x10u   /* global */
+#define TLB_FLAGS 0xfffu
+
+#define TLB_INVALID (~0ULL)
+
+enum { TLB_SZ_4K, TLB_SZ_LARGE, TLB_SZ_1G };
+
+struct sim_tlb_array {
+	struct sim_tlb_entry *e;     /* sets * ways entries */
+	uint64_t set_mask;           /* sets - 1 */
+	unsigned int ways;
+	unsigned int shift;          /* page shift of the entries (12, 21/22, 30);
+				      * the STLB holds 4K and large entries */
+};
+
+struct sim_tlb {
+	struct sim_tlb_array d4k, dlarge, d1g, i4k, ilarge, stlb;
+	uint64_t clock;              /* LRU stamps */
+};
+
+/* Linux keeps TLB_NR_DYN_ASIDS = 6 PCIDs per CPU, recycled LRU. */
+#define SIM_NR_ASIDS 6
+
+struct sim_cpu {
+	struct mm_task *current;     /* running task, NULL for none (kernel only) */
+	uint64_t cr3_pfn;            /* root of the loaded page tables */
+	uint64_t pcid;               /* PCID of the loaded mm (0 without PCID) */
+	struct { uint64_t ctx_id, last_use; } asid[SIM_NR_ASIDS];
+	uint64_t asid_clock;
+};
+
+/* ---- paging mode ---------------------------------------------------------------- */
+
+struct sim_paging {
+	unsigned int levels;         /* 2, 4, 5 */
+	unsigned int entry_size;     /* 4 or 8 bytes */
+	unsigned int index_bits;     /* 10 or 9 */
+	unsigned int shift[5];       /* shift[l]: address bit of level l's index;
+				      * level 0 is the PTE level */
+	uint64_t pfn_mask;           /* PFN bits of an entry (12..31 or 12..51) */
+	bool nx;                     /* NX bit exists (EFER.NXE) */
+	unsigned int large_level;    /* lowest level with large pages (1) */
+	unsigned int max_large_level;/* 1 (4M, 2M) or 2 (1G) */
+	unsigned int user_pgd_entries; /* root entries of the user half */
+	uint64_t va_mask;            /* bits of a linear address */
+};
+
+/* Address-space layout of the mode (Documentation/arch/x86/x86_64/mm.rst,
+ * arch/x86/include/asm/pgtable_32_areas.h). */
+struct sim_layout {
+	uint64_t task_size;          /* user half: [0, task_size) */
+	uint64_t map_window;         /* DEFAULT_MAP_WINDOW: stack and mmap_base */
+	uint64_t page_offset;        /* direct map start */
+	uint64_t direct_map_bytes;   /* RAM mapped by the direct map */
+	uint64_t vmalloc_start, vmalloc_end;
+	uint64_t fixaddr_top;
+	uint64_t elf_base;           /* where the synthetic text goes */
+};
+
+/* Reverse map: one item per PTE mapping a user frame (the 2.5-era pte_chain:
+ * every frame knows the PTEs that map it). Head per PFN in machine->rmap. */
+struct sim_rmap {
+	struct sim_rmap *next;
+	struct sim_mm *mm;
+	uint64_t va;
+};
+
+struct mm_machine {
+	struct mm_machine_config cfg;
+	struct sim_paging pg;
+	struct sim_layout lay;
+	struct mm_buddy *buddy;
+	uint8_t *ram;                /* host address of physical address 0 */
+	uint64_t nr_pages;           /* RAM frames */
+	struct mm_page_source ps;    /* the buddy as a page source, for kmem */
+	struct mm_kmem *kmem;
+	struct mm_kmem_cache *task_cache, *mm_cache, *vma_cache, *rmap_cache;
+	struct sim_rmap **rmap;      /* per PFN: reverse-map chain (host array,
+				      * an extension of struct page) */
+	uint64_t kernel_pgd_pfn;     /* init_mm's root: the kernel half */
+	uint64_t zero_pfn;
+	struct sim_tlb tlb;
+	struct sim_cpu cpu;
+	struct mm_reclaim_hooks hooks;
+	struct mm_list tasks;
+	int nr_tasks, next_pid;
+	uint64_t next_ctx_id;
+	/* accounting (pages) */
+	uint64_t boot_pages;         /* kernel tables, zero page: not in MemTotal */
+	uint64_t managed_at_boot;    /* buddy free pages right after boot */
+	uint64_t pagetable_pages;    /* process page tables (PageTables) */
+	uint64_t anon_pages;         /* AnonPages */
+	uint64_t kernel_pages;       /* kalloc API */
+	uint64_t kmem_self_pages;    /* the slab instance's own descriptor */
+	/* counters */
+	struct mm_counters dead;     /* of exited tasks */
+	struct mm_counters kcnt;     /* kernel-mode accesses */
+	struct mm_tlb_stats tlbst;
+	uint64_t pgfault, pgmajfault, nr_forks, nr_exits;
+	uint64_t pgalloc_fail;
+};
+
+/* ---- helpers ---------------------------------------------------------------------- */
+
+static inline void *pfn_host(const struct mm_machine *m, uint64_t pfn)
+{
+	return m->ram + (pfn << MM_PAGE_SHIFT);
+}
+
+static inline struct mm_page *pfn_page(const struct mm_machine *m, uint64_t pfn)
+{
+	return mm_pfn_to_page(m->buddy, pfn);
+}
+
+static inline uint64_t page_pfn(const struct mm_machine *m, const struct mm_page *p)
+{
+	return mm_page_to_pfn(m->buddy, p);
+}
+
+/* Entry access: tables hold 4- or 8-byte entries. */
+static inline uint64_t ent_get(const struct mm_machine *m, const void *p)
+{
+	return m->pg.entry_size == 8 ? *(const uint64_t *)p : *(const uint32_t *)p;
+}
+
+static inline void ent_set(const struct mm_machine *m, void *p, uint64_t v)
+{
+	if (m->pg.entry_size == 8)
+		*(uint64_t *)p = v;
+	else
+		*(uint32_t *)p = (uint32_t)v;
+}
+
+static inline void *ent_ptr(const struct mm_machine *m, uint64_t table_pfn, unsigned int idx)
+{
+	return (uint8_t *)pfn_host(m, table_pfn) + (size_t)idx * m->pg.entry_size;
+}
+
+static inline unsigned int ent_index(const struct mm_machine *m, uint64_t va, unsigned int lvl)
+{
+	return (unsigned int)((va >> m->pg.shift[lvl]) & ((1u << m->pg.index_bits) - 1));
+}
+
+static inline uint64_t ent_pfn(const struct mm_machine *m, uint64_t e)
+{
+	return (e & m->pg.pfn_mask) >> MM_PAGE_SHIFT;
+}
+
+static inline bool pte_present_sw(uint64_t e)
+{
+	return (e & (PTE_P | PTE_PROTNONE)) != 0;
+}
+
+static inline unsigned int entries_per_table(const struct mm_machine *m)
+{
+	return 1u << m->pg.index_bits;
+}
+
+/* Bytes covered by one entry of level lvl. */
+static inline uint64_t level_size(const struct mm_machine *m, unsigned int lvl)
+{
+	return 1ULL << m->pg.shift[lvl];
+}
+
+static inline struct sim_vma *vma_next(struct sim_mm *mm, struct sim_vma *v)
+{
+	return v->node.next == &mm->vmas ? NULL : mm_list_entry(v->node.next, struct sim_vma, node);
+}
+
+static inline struct sim_vma *vma_prev(struct sim_mm *mm, struct sim_vma *v)
+{
+	return v->node.prev == &mm->vmas ? NULL : mm_list_entry(v->node.prev, struct sim_vma, node);
+}
+
+static inline struct sim_vma *vma_first(struct sim_mm *mm)
+{
+	return mm_list_empty(&mm->vmas) ? NULL : mm_list_entry(mm->vmas.next, struct sim_vma, node);
+}
+
+static inline uint64_t vma_pages(const struct sim_vma *v)
+{
+	return (v->vm_end - v->vm_start) >> MM_PAGE_SHIFT;
+}
+
+static inline bool vma_is_anonymous(const struct sim_vma *v)
+{
+	(void)v;
+	return true; /* file and shmem mappings arrive with the page cache */
+}
+
+/* ---- machine.c ---- */
+struct mm_page *sim_alloc_page(struct mm_machine *m, mm_gfp_t gfp, unsigned int order);
+
+/* ---- pgtable.c ---- */
+int sim_pgd_alloc(struct mm_machine *m, struct sim_mm *mm);
+void sim_pgd_free(struct mm_machine *m, struct sim_mm *mm);
+/* Pointer to the leaf entry of va (4K PTE, or a large leaf), or NULL if a
+ * table on the way is missing. *lvl gets the level of the entry. */
+void *sim_pte_lookup(struct mm_machine *m, uint64_t root_pfn, uint64_t va, unsigned int *lvl);
+/* Pointer to the 4K PTE of va, allocating tables on the way (counted in mm).
+ * NULL when a frame cannot be had. */
+void *sim_pte_alloc(struct mm_machine *m, struct sim_mm *mm, uint64_t va);
+/* Free the page tables that cover only [floor, ceiling) and lie within
+ * [start, end) (Linux's free_pgtables); their entries must be empty. */
+void sim_free_pgtables(struct mm_machine *m, struct sim_mm *mm, uint64_t start, uint64_t end,
+		       uint64_t floor, uint64_t ceiling);
+/* Protection bits of a PTE for VMA flags (vm_page_prot, W left to the caller). */
+uint64_t sim_vm_page_prot(const struct mm_machine *m, uint64_t vm_flags);
+/* Call fn on every present (or PROT_NONE) 4K leaf in [start, end). */
+typedef void (*sim_pte_fn)(struct mm_machine *m, struct sim_mm *mm, uint64_t va, void *pte,
+			   void *arg);
+void sim_for_each_pte(struct mm_machine *m, struct sim_mm *mm, uint64_t start, uint64_t end,
+		      sim_pte_fn fn, void *arg);
+
+/* ---- tlb.c ---- */
+int sim_tlb_init(struct mm_machine *m);
+void sim_tlb_destroy(struct mm_machine *m);
+void sim_tlb_insert(struct mm_machine *m, bool instr, uint64_t va, unsigned int shift,
+		    uint64_t pa_base, uint32_t flags);
+/* Invalidate every size's entry of va for pcid (and global ones if global). */
+void sim_tlb_invalidate_va(struct mm_machine *m, uint64_t va, uint64_t pcid, bool global);
+void sim_tlb_flush_pcid(struct mm_machine *m, uint64_t pcid);
+void sim_tlb_flush_all(struct mm_machine *m, bool global);
+/* Linux's flush_tlb_mm_range / flush_tlb_mm for an address space. */
+void sim_flush_tlb_range(struct mm_machine *m, struct sim_mm *mm, uint64_t start, uint64_t end);
+void sim_flush_tlb_mm(struct mm_machine *m, struct sim_mm *mm);
+void sim_flush_tlb_kernel_range(struct mm_machine *m, uint64_t start, uint64_t end);
+/* Find va's entry in the TLBs (first level, then second: *second), any
+ * permissions; updates its LRU stamp. */
+struct sim_tlb_entry *sim_tlb_find(struct mm_machine *m, bool instr, uint64_t va, bool *second,
+				   unsigned int *shift);
+void sim_tlb_fill_l1(struct mm_machine *m, bool instr, uint64_t va, unsigned int shift,
+		     uint64_t pa_flags);
+void sim_tlb_entry_invalidate(struct sim_tlb_entry *e);
+/* Load mm's CR3 (NULL: the kernel's), choosing its PCID. */
+void sim_switch_mm(struct mm_machine *m, struct sim_mm *mm);
+void sim_release_asid(struct mm_machine *m, struct sim_mm *mm);
+/* PCID slot of mm on the CPU (1..6), or 0 if it has none. */
+uint64_t sim_mm_pcid(const struct mm_machine *m, const struct sim_mm *mm);
+
+/* ---- walk.c ---- */
+struct sim_walk {
+	uint64_t pa_base;            /* physical base of the page */
+	unsigned int shift;          /* page shift: 12, 21, 22, 30 */
+	uint32_t flags;              /* TLB_* */
+	unsigned int refs;           /* memory references made */
+};
+/* The hardware walk: returns 0 and fills *w (A set at every level, D on write),
+ * or the page-fault error code (MM_PF_*, > 0). */
+unsigned int sim_hw_walk(struct mm_machine *m, uint64_t root_pfn, uint64_t va,
+			 enum mm_access_kind kind, bool user, struct sim_walk *w);
+
+/* ---- vma.c ---- */
+struct sim_vma *sim_vma_alloc(struct mm_machine *m);
+void sim_vma_free(struct mm_machine *m, struct sim_vma *v);
+struct sim_vma *sim_find_vma(struct sim_mm *mm, uint64_t addr);
+struct sim_vma *sim_find_vma_intersection(struct sim_mm *mm, uint64_t start, uint64_t end);
+void sim_vma_link(struct sim_mm *mm, struct sim_vma *v);
+void sim_vma_unlink(struct sim_mm *mm, struct sim_vma *v);
+/* vm_start / vm_end of v changed: fix the gaps. */
+void sim_vma_bounds_changed(struct sim_mm *mm, struct sim_vma *v);
+/* Split v at addr: v keeps [vm_start, addr), a new VMA takes [addr, vm_end)
+ * (returned). NULL (nothing changed) if no VMA can be allocated. */
+struct sim_vma *sim_split_vma(struct mm_machine *m, struct sim_mm *mm, struct sim_vma *v,
+			      uint64_t addr);
+/* Merge v with its neighbours where compatible; returns the surviving VMA. */
+struct sim_vma *sim_vma_merge(struct mm_machine *m, struct sim_mm *mm, struct sim_vma *v);
+uint64_t sim_vm_start_gap(const struct mm_machine *m, const struct sim_vma *v);
+/* Highest free range of len bytes in [lo, hi), or -MM_ENOMEM. */
+int64_t sim_unmapped_area_topdown(struct mm_machine *m, struct sim_mm *mm, uint64_t len,
+				  uint64_t lo, uint64_t hi);
+int sim_vma_check(struct mm_machine *m, struct sim_mm *mm);
+
+/* ---- mmap.c ---- */
+uint64_t sim_calc_vm_flags(int prot, int flags);
+int sim_munmap_range(struct mm_machine *m, struct sim_mm *mm, uint64_t start, uint64_t end);
+int sim_populate(struct mm_machine *m, struct mm_task *t, uint64_t start, uint64_t end);
+void sim_vm_stat_account(struct sim_mm *mm, uint64_t flags, int64_t npages);
+
+/* ---- fault.c ---- */
+/* The page-fault exception for a user access: returns 0 (retry the access)
+ * or a negative error with t->sig set. */
+int sim_do_page_fault(struct mm_machine *m, struct mm_task *t, uint64_t va, unsigned int err);
+/* handle_mm_fault for a VMA (also populate). 0, -MM_ENOMEM, -MM_EIO. */
+int sim_handle_mm_fault(struct mm_machine *m, struct mm_task *t, struct sim_vma *vma,
+			uint64_t va, bool write, bool *major);
+bool sim_expand_stack(struct mm_machine *m, struct sim_mm *mm, struct sim_vma *v, uint64_t addr);
+
+/* ---- rmap.c ---- */
+int sim_rmap_add(struct mm_machine *m, uint64_t pfn, struct sim_mm *mm, uint64_t va);
+void sim_rmap_remove(struct mm_machine *m, uint64_t pfn, struct sim_mm *mm, uint64_t va);
+/* Drop one mapping of a user frame: rmap, mapcount, reference; frees it at 0. */
+void sim_page_remove_rmap(struct mm_machine *m, uint64_t pfn, struct sim_mm *mm, uint64_t va);
+void sim_put_user_page(struct mm_machine *m, struct mm_page *page);
+/* Zap (clear) the user PTEs of [start, end) in mm, dropping their pages;
+ * flushes the TLB. */
+void sim_zap_range(struct mm_machine *m, struct sim_mm *mm, uint64_t start, uint64_t end);
+
+/* ---- task.c ---- */
+struct sim_mm *sim_mm_alloc(struct mm_machine *m);
+void sim_mm_free(struct mm_machine *m, struct sim_mm *mm);
+void sim_exit_mmap(struct mm_machine *m, struct sim_mm *mm);
+
+#endif /* MMKIT_SIM_INTERNAL_H */

@@ -1,0 +1,274 @@
+/* views.c — the machine seen through Linux's /proc files and tools, in their
+ * exact layouts (fs/proc/meminfo.c, task_mmu.c, array.c, mm/vmstat.c,
+ * procps free and ps), computed from the same counters so the numbers agree
+ * with each other: AnonPages is the sum of RssAnon over processes minus
+ * sharing (frames, not mappings), PageTables the sum of VmPTE, and so on.
+ *
+ * Each function writes with snprintf semantics into the caller's buffer
+ * and returns the length of the whole text.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "sim_internal.h"
+
+struct out {
+	char *buf;
+	size_t size, len;
+};
+
+MM_PRINTF(2, 3)
+static void put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	size_t room = o->len < o->size ? o->size - o->len : 0;
+	int n = vsnprintf(room ? o->buf + o->len : NULL, room, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		o->len += (size_t)n;
+}
+
+static size_t done(struct out *o)
+{
+	if (o->size && o->len >= o->size)
+		o->buf[o->size - 1] = 0;
+	return o->len;
+}
+
+static uint64_t kb(uint64_t pages)
+{
+	return pages << (MM_PAGE_SHIFT - 10);
+}
+
+/* ---- /proc/meminfo ------------------------------------------------------------------ */
+
+size_t mm_show_meminfo(struct mm_machine *m, char *buf, size_t size)
+{
+	struct out o = { buf, size, 0 };
+	struct mm_meminfo mi;
+	mm_machine_meminfo(m, &mi);
+	uint64_t avail = mi.free_pages + mi.cached_pages;
+	struct { const char *name; uint64_t pages; } rows[] = {
+		{ "MemTotal", mi.total_pages },   { "MemFree", mi.free_pages },
+		{ "MemAvailable", avail },        { "Buffers", 0 },
+		{ "Cached", mi.cached_pages },    { "SwapCached", 0 },
+		{ "Active", mi.anon_pages + mi.cached_pages }, { "Inactive", 0 },
+		{ "Active(anon)", mi.anon_pages + mi.shmem_pages }, { "Inactive(anon)", 0 },
+		{ "Active(file)", mi.cached_pages - mi.shmem_pages }, { "Inactive(file)", 0 },
+		{ "Unevictable", 0 },             { "Mlocked", 0 },
+		{ "SwapTotal", 0 },               { "SwapFree", 0 },
+		{ "Dirty", 0 },                   { "Writeback", 0 },
+		{ "AnonPages", mi.anon_pages },   { "Mapped", mi.mapped_pages },
+		{ "Shmem", mi.shmem_pages },      { "KReclaimable", 0 },
+		{ "Slab", mi.slab_pages },        { "SReclaimable", 0 },
+		{ "SUnreclaim", mi.slab_pages },  { "KernelStack", 0 },
+		{ "PageTables", mi.pagetable_pages },
+	};
+	for (size_t i = 0; i < MM_ARRAY_SIZE(rows); i++) {
+		char label[24];
+		snprintf(label, sizeof(label), "%s:", rows[i].name);
+		put(&o, "%-15s%9llu kB\n", label, (unsigned long long)kb(rows[i].pages));
+	}
+	uint64_t vm_total = (m->lay.vmalloc_end - m->lay.vmalloc_start) >> 10;
+	put(&o, "%-15s%9llu kB\n", "VmallocTotal:", (unsigned long long)vm_total);
+	put(&o, "%-15s%9llu kB\n", "VmallocUsed:", (unsigned long long)kb(mi.kernel_pages));
+	put(&o, "HugePages_Total:       0\nHugePages_Free:        0\nHugePages_Rsvd:        0\n"
+		"HugePages_Surp:        0\n");
+	put(&o, "%-15s%9llu kB\n", "Hugepagesize:",
+	    (unsigned long long)(level_size(m, 1) >> 10));
+	return done(&o);
+}
+
+/* ---- free ------------------------------------------------------------------------------ */
+
+size_t mm_show_free(struct mm_machine *m, char *buf, size_t size)
+{
+	struct out o = { buf, size, 0 };
+	struct mm_meminfo mi;
+	mm_machine_meminfo(m, &mi);
+	uint64_t total = kb(mi.total_pages), fr = kb(mi.free_pages);
+	uint64_t cache = kb(mi.cached_pages + mi.slab_pages);   /* procps: Cached + SReclaimable + Buffers */
+	cache = kb(mi.cached_pages);
+	uint64_t used = total - fr - cache;
+	uint64_t avail = kb(mi.free_pages + mi.cached_pages);
+	put(&o, "               total        used        free      shared  buff/cache   available\n");
+	put(&o, "Mem:    %12llu%12llu%12llu%12llu%12llu%12llu\n", (unsigned long long)total,
+	    (unsigned long long)used, (unsigned long long)fr, (unsigned long long)kb(mi.shmem_pages),
+	    (unsigned long long)cache, (unsigned long long)avail);
+	put(&o, "Swap:   %12llu%12llu%12llu\n", 0ULL, 0ULL, 0ULL);
+	return done(&o);
+}
+
+/* ---- /proc/vmstat ------------------------------------------------------------------------- */
+
+size_t mm_show_vmstat(struct mm_machine *m, char *buf, size_t size)
+{
+	struct out o = { buf, size, 0 };
+	struct mm_meminfo mi;
+	mm_machine_meminfo(m, &mi);
+	struct mm_counters c;
+	mm_machine_counters(m, &c);
+	struct mm_tlb_stats t = m->tlbst;
+	put(&o, "nr_free_pages %llu\n", (unsigned long long)mi.free_pages);
+	put(&o, "nr_anon_pages %llu\n", (unsigned long long)mi.anon_pages);
+	put(&o, "nr_mapped %llu\n", (unsigned long long)mi.mapped_pages);
+	put(&o, "nr_file_pages %llu\n", (unsigned long long)mi.cached_pages);
+	put(&o, "nr_shmem %llu\n", (unsigned long long)mi.shmem_pages);
+	put(&o, "nr_page_table_pages %llu\n", (unsigned long long)mi.pagetable_pages);
+	put(&o, "nr_slab_unreclaimable %llu\n", (unsigned long long)mi.slab_pages);
+	put(&o, "pgpgin 0\npgpgout 0\npswpin 0\npswpout 0\n");
+	put(&o, "pgfault %llu\n", (unsigned long long)m->pgfault);
+	put(&o, "pgmajfault %llu\n", (unsigned long long)m->pgmajfault);
+	put(&o, "nr_tlb_remote_flush %llu\n", (unsigned long long)t.shootdowns);
+	put(&o, "nr_tlb_remote_flush_received %llu\n", (unsigned long long)t.shootdowns);
+	put(&o, "nr_tlb_local_flush_all %llu\n", (unsigned long long)(t.full_flushes + t.pcid_flushes));
+	put(&o, "nr_tlb_local_flush_one %llu\n", (unsigned long long)t.invlpg);
+	/* mmsim's own, beyond Linux's list */
+	put(&o, "mmsim_tlb_dtlb_hits %llu\n", (unsigned long long)c.dtlb_hits);
+	put(&o, "mmsim_tlb_itlb_hits %llu\n", (unsigned long long)c.itlb_hits);
+	put(&o, "mmsim_tlb_stlb_hits %llu\n", (unsigned long long)c.stlb_hits);
+	put(&o, "mmsim_tlb_misses %llu\n", (unsigned long long)c.tlb_misses);
+	put(&o, "mmsim_walk_refs %llu\n", (unsigned long long)c.walk_refs);
+	put(&o, "mmsim_cr3_loads %llu\n", (unsigned long long)t.cr3_loads);
+	put(&o, "mmsim_cow_copies %llu\n", (unsigned long long)c.cow_copies);
+	return done(&o);
+}
+
+/* ---- /proc/PID/maps ----------------------------------------------------------------------- */
+
+static const char *vma_name(const struct sim_mm *mm, const struct sim_vma *v)
+{
+	if (v->kind == VMA_STACK && v->vm_start <= mm->start_stack && v->vm_end >= mm->start_stack)
+		return "[stack]";
+	if (mm->brk > mm->start_brk && v->vm_start < MM_ALIGN_UP(mm->brk, MM_PAGE_SIZE) &&
+	    v->vm_end > mm->start_brk)
+		return "[heap]";
+	return NULL;
+}
+
+size_t mm_show_maps(struct mm_machine *m, struct mm_task *t, char *buf, size_t size)
+{
+	(void)m;
+	struct out o = { buf, size, 0 };
+	struct sim_mm *mm = t->mm;
+	for (struct sim_vma *v = vma_first(mm); v; v = vma_next(mm, v)) {
+		size_t start = o.len;
+		uint64_t f = v->vm_flags;
+		put(&o, "%08llx-%08llx %c%c%c%c %08llx %02x:%02x %lu ", (unsigned long long)v->vm_start,
+		    (unsigned long long)v->vm_end, f & VM_READ ? 'r' : '-', f & VM_WRITE ? 'w' : '-',
+		    f & VM_EXEC ? 'x' : '-', f & VM_MAYSHARE ? 's' : 'p', 0ULL, 0, 0, 0UL);
+		const char *name = vma_name(mm, v);
+		if (name) {
+			size_t w = o.len - start;
+			put(&o, "%*s%s", (int)(w < 73 ? 73 - w : 1), "", name);
+		}
+		put(&o, "\n");
+	}
+	return done(&o);
+}
+
+/* ---- /proc/PID/status ------------------------------------------------------------------------ */
+
+size_t mm_show_status(struct mm_machine *m, struct mm_task *t, char *buf, size_t size)
+{
+	struct out o = { buf, size, 0 };
+	struct sim_mm *mm = t->mm;
+	uint64_t anon = (uint64_t)mm->rss[MM_ANONPAGES], file = (uint64_t)mm->rss[MM_FILEPAGES];
+	uint64_t shm = (uint64_t)mm->rss[MM_SHMEMPAGES], rss = anon + file + shm;
+	if (rss > mm->hiwater_rss)
+		mm->hiwater_rss = rss;
+	put(&o, "Name:\t%s\nState:\tR (running)\nTgid:\t%d\nPid:\t%d\nPPid:\t%d\n", t->comm, t->pid,
+	    t->pid, t->ppid);
+#define VMROW(name, pages) put(&o, "%s:\t%8llu kB\n", name, (unsigned long long)kb(pages))
+	VMROW("VmPeak", mm->hiwater_vm);
+	VMROW("VmSize", mm->total_vm);
+	VMROW("VmLck", 0);
+	VMROW("VmPin", 0);
+	VMROW("VmHWM", mm->hiwater_rss);
+	VMROW("VmRSS", rss);
+	VMROW("RssAnon", anon);
+	VMROW("RssFile", file);
+	VMROW("RssShmem", shm);
+	VMROW("VmData", mm->data_vm);
+	VMROW("VmStk", mm->stack_vm);
+	VMROW("VmExe", (MM_ALIGN_UP(mm->end_code, MM_PAGE_SIZE) - mm->start_code) >> MM_PAGE_SHIFT);
+	VMROW("VmLib", 0);
+	VMROW("VmPTE", mm->pgtables);
+	VMROW("VmSwap", (uint64_t)mm->rss[MM_SWAPENTS]);
+#undef VMROW
+	put(&o, "HugetlbPages:\t%8llu kB\n", 0ULL);
+	put(&o, "Threads:\t1\n");
+	(void)m;
+	return done(&o);
+}
+
+/* ---- ps ------------------------------------------------------------------------------------ */
+
+size_t mm_show_ps(struct mm_machine *m, char *buf, size_t size)
+{
+	struct out o = { buf, size, 0 };
+	put(&o, "    PID    VSZ   RSS   SHR  MINFL  MAJFL COMMAND\n");
+	struct mm_task *t;
+	mm_list_for_each_entry(t, &m->tasks, node) {
+		struct sim_mm *mm = t->mm;
+		uint64_t rss = (uint64_t)(mm->rss[MM_ANONPAGES] + mm->rss[MM_FILEPAGES] + mm->rss[MM_SHMEMPAGES]);
+		uint64_t shr = (uint64_t)(mm->rss[MM_FILEPAGES] + mm->rss[MM_SHMEMPAGES]);
+		put(&o, "%7d %6llu %5llu %5llu %6llu %6llu %s\n", t->pid,
+		    (unsigned long long)kb(mm->total_vm), (unsigned long long)kb(rss),
+		    (unsigned long long)kb(shr), (unsigned long long)t->cnt.min_flt,
+		    (unsigned long long)t->cnt.maj_flt, t->comm);
+	}
+	return done(&o);
+}
+
+/* ---- a page walk, explained ------------------------------------------------------------------ */
+
+static const char *level_name(const struct mm_machine *m, unsigned int lvl)
+{
+	static const char *const n64[] = { "PTE", "PDE", "PDPTE", "PML4E", "PML5E" };
+	static const char *const n32[] = { "PTE", "PDE" };
+	return m->pg.levels == 2 ? n32[lvl] : n64[lvl];
+}
+
+static void put_flags(struct out *o, const struct mm_machine *m, uint64_t e, bool leaf)
+{
+	put(o, "%s %s %s %s%s%s%s%s%s", e & PTE_P ? "P" : "-", e & PTE_RW ? "RW" : "RO",
+	    e & PTE_US ? "U" : "S", e & PTE_A ? "A" : "-", leaf ? (e & PTE_D ? " D" : " -") : "",
+	    e & PTE_PS ? " PS" : "", leaf && (e & PTE_G) ? " G" : "",
+	    m->pg.nx && (e & PTE_NX) ? " NX" : "", (e & PTE_PROTNONE) && !(e & PTE_P) ? " PROTNONE" : "");
+}
+
+size_t mm_show_pagewalk(struct mm_machine *m, struct mm_task *t, uint64_t va, char *buf, size_t size)
+{
+	struct out o = { buf, size, 0 };
+	uint64_t table = t ? t->mm->pgd_pfn : m->kernel_pgd_pfn;
+	int w = m->pg.entry_size * 2;
+	put(&o, "virtual address %#llx, %u-level paging, CR3 = %#llx\n", (unsigned long long)va,
+	    m->pg.levels, (unsigned long long)(table << MM_PAGE_SHIFT));
+	for (int lvl = (int)m->pg.levels - 1; lvl >= 0; lvl--) {
+		unsigned int idx = ent_index(m, va, (unsigned int)lvl);
+		uint64_t addr = (table << MM_PAGE_SHIFT) + (uint64_t)idx * m->pg.entry_size;
+		uint64_t e = ent_get(m, ent_ptr(m, table, idx));
+		bool leaf = lvl == 0 || ((e & PTE_P) && (e & PTE_PS));
+		put(&o, "  %-5s index %4u (bits %2u-%2u) at %#010llx: %0*llx  ", level_name(m, (unsigned int)lvl),
+		    idx, m->pg.shift[lvl], m->pg.shift[lvl] + m->pg.index_bits - 1,
+		    (unsigned long long)addr, w, (unsigned long long)e);
+		put_flags(&o, m, e, leaf);
+		put(&o, "\n");
+		if (!(e & PTE_P)) {
+			put(&o, "  not present: a page fault\n");
+			return done(&o);
+		}
+		if (leaf) {
+			uint64_t sz = level_size(m, (unsigned int)lvl);
+			uint64_t pa = (e & m->pg.pfn_mask & ~(sz - 1)) | (va & (sz - 1));
+			put(&o, "  page %llu KiB at %#llx + offset %#llx = physical %#llx\n",
+			    (unsigned long long)(sz >> 10), (unsigned long long)(pa & ~(sz - 1)),
+			    (unsigned long long)(va & (sz - 1)), (unsigned long long)pa);
+			return done(&o);
+		}
+		table = ent_pfn(m, e);
+	}
+	return done(&o);
+}

@@ -1,0 +1,545 @@
+/* Unit tests of the simulated machine: boot, page tables, TLB, faults,
+ * mmap/munmap/mprotect/brk, fork/COW, exit — with exact counters. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mmkit/compiler.h"
+#include "mmkit/error.h"
+#include "mmkit/sim.h"
+#include "testutil.h"
+
+static const enum mm_paging_mode modes[] = { MM_PAGING_2LEVEL, MM_PAGING_4LEVEL, MM_PAGING_5LEVEL };
+
+static struct mm_machine *boot(enum mm_paging_mode mode, bool pcid)
+{
+	struct mm_machine_config cfg;
+	mm_machine_config_init(&cfg);
+	cfg.ram_bytes = 32ULL << 20;
+	cfg.paging = mode;
+	cfg.pcid = pcid;
+	struct mm_machine *m = NULL;
+	assert_int_equal(mm_machine_create(&cfg, &m), 0);
+	assert_non_null(m);
+	assert_int_equal(mm_machine_check(m), 0);
+	return m;
+}
+
+static uint64_t free_pages(struct mm_machine *m)
+{
+	mm_machine_drop_caches(m);
+	struct mm_meminfo mi;
+	mm_machine_meminfo(m, &mi);
+	return mi.free_pages;
+}
+
+static void test_boot_modes(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < MM_ARRAY_SIZE(modes); i++) {
+		struct mm_machine *m = boot(modes[i], true);
+		struct mm_meminfo mi;
+		mm_machine_meminfo(m, &mi);
+		assert_true(mi.total_pages > 7000 && mi.total_pages < 8192);
+		assert_int_equal(mi.pagetable_pages, 0);
+		assert_true(mi.boot_pages >= 2);
+		mm_machine_destroy(m);
+	}
+	struct mm_machine_config cfg;
+	mm_machine_config_init(&cfg);
+	struct mm_machine *m = NULL;
+	cfg.ram_bytes = 5ULL << 20;
+	assert_int_equal(mm_machine_create(&cfg, &m), -MM_EINVAL);
+	mm_machine_config_init(&cfg);
+	cfg.dtlb_4k.ways = 3;
+	assert_int_equal(mm_machine_create(&cfg, &m), -MM_EINVAL);
+	assert_null(m);
+}
+
+/* Kernel direct map: physical RAM through PAGE_OFFSET, supervisor only. */
+static void test_direct_map(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < MM_ARRAY_SIZE(modes); i++) {
+		struct mm_machine *m = boot(modes[i], true);
+		uint64_t off = modes[i] == MM_PAGING_2LEVEL ? 0xc0000000ULL :
+			       modes[i] == MM_PAGING_4LEVEL ? 0xffff888000000000ULL : 0xff11000000000000ULL;
+		uint8_t *ram = mm_phys_to_host(m, 0x123000);
+		ram[5] = 0xab;
+		uint8_t b = 0;
+		assert_int_equal(mm_kernel_access(m, off + 0x123005, &b, 1, MM_ACCESS_READ), 0);
+		assert_int_equal(b, 0xab);
+		b = 0xcd;
+		assert_int_equal(mm_kernel_access(m, off + 0x200000 - 1, &b, 1, MM_ACCESS_WRITE), 0);
+		assert_int_equal(*(uint8_t *)mm_phys_to_host(m, 0x1fffff), 0xcd);
+		/* a user process cannot read the kernel half */
+		struct mm_task *t;
+		assert_int_equal(mm_task_create(m, "peek", &t), 0);
+		assert_int_equal(mm_read(m, t, off + 0x123005, &b, 1), -MM_EFAULT);
+		assert_int_equal(mm_task_siginfo(t)->signo, MM_SIGSEGV);
+		assert_int_equal(mm_task_siginfo(t)->code, MM_SEGV_MAPERR);
+		/* the error code says: present, user */
+		assert_int_equal(mm_task_siginfo(t)->error_code, MM_PF_PROT | MM_PF_USER);
+		assert_int_equal(mm_machine_check(m), 0);
+		mm_machine_destroy(m);
+	}
+}
+
+/* First touch by a write: one minor fault, tables allocated on the way,
+ * then TLB hits. */
+static void test_first_write(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < MM_ARRAY_SIZE(modes); i++) {
+		struct mm_machine *m = boot(modes[i], true);
+		uint64_t free0 = free_pages(m);
+		struct mm_task *t;
+		assert_int_equal(mm_task_create(m, "w", &t), 0);
+		int64_t a = mm_do_mmap(m, t, 0, 3 * 4096, MM_PROT_READ | MM_PROT_WRITE,
+				       MM_MAP_PRIVATE | MM_MAP_ANONYMOUS, -1, 0);
+		assert_true(a > 0);
+		struct mm_meminfo mi;
+		mm_machine_meminfo(m, &mi);
+		assert_int_equal(mi.pagetable_pages, 1); /* only the root: mmap is lazy */
+		uint64_t v = 0x1122334455667788ULL, r = 0;
+		assert_int_equal(mm_write(m, t, (uint64_t)a + 8, &v, 8), 0);
+		struct mm_counters c;
+		mm_task_counters(t, &c);
+		assert_int_equal(c.min_flt, 1);
+		assert_int_equal(c.maj_flt, 0);
+		assert_int_equal(c.tlb_misses, 2);     /* fault, then the retry's walk */
+		assert_int_equal(c.walk_refs, 1 + modes[i]); /* the faulting walk stops at
+							       * the first empty level */
+		mm_machine_meminfo(m, &mi);
+		assert_int_equal(mi.pagetable_pages, modes[i]); /* one table per level */
+		assert_int_equal(mi.anon_pages, 1);
+		assert_int_equal(mm_read(m, t, (uint64_t)a + 8, &r, 8), 0);
+		assert_true(r == v);
+		mm_task_counters(t, &c);
+		assert_int_equal(c.dtlb_hits, 1);
+		assert_int_equal(c.tlb_misses, 2);
+		/* the bytes are in simulated RAM at the translated address */
+		int64_t pa = mm_virt_to_phys(m, t, (uint64_t)a + 8);
+		assert_true(pa > 0);
+		assert_memory_equal(mm_phys_to_host(m, (uint64_t)pa), &v, 8);
+		/* a write across a page boundary touches two pages */
+		char buf[16] = "abcdefghijklmno";
+		assert_int_equal(mm_write(m, t, (uint64_t)a + 4096 - 8, buf, 16), 0);
+		mm_task_counters(t, &c);
+		assert_int_equal(c.min_flt, 2);
+		char out[16];
+		assert_int_equal(mm_read(m, t, (uint64_t)a + 4096 - 8, out, 16), 0);
+		assert_memory_equal(buf, out, 16);
+		assert_int_equal(mm_machine_check(m), 0);
+		mm_exit(m, t);
+		assert_int_equal(mm_machine_check(m), 0);
+		assert_int_equal(free_pages(m), free0);
+		mm_machine_destroy(m);
+	}
+}
+
+/* Read first: the zero page; then the write copies (a zeroed frame). */
+static void test_zero_page(void **state)
+{
+	(void)state;
+	struct mm_machine *m = boot(MM_PAGING_4LEVEL, true);
+	struct mm_task *t;
+	assert_int_equal(mm_task_create(m, "z", &t), 0);
+	int64_t a = mm_do_mmap(m, t, 0, 2 * 4096, MM_PROT_READ | MM_PROT_WRITE,
+			       MM_MAP_PRIVATE | MM_MAP_ANONYMOUS, -1, 0);
+	uint64_t r = 1;
+	assert_int_equal(mm_read(m, t, (uint64_t)a, &r, 8), 0);
+	assert_true(r == 0);
+	assert_int_equal(mm_read(m, t, (uint64_t)a + 4096, &r, 8), 0);
+	struct mm_counters c;
+	mm_task_counters(t, &c);
+	assert_int_equal(c.min_flt, 2);
+	assert_int_equal(c.zero_maps, 2);
+	struct mm_meminfo mi;
+	mm_machine_meminfo(m, &mi);
+	assert_int_equal(mi.anon_pages, 0);   /* both map the one zero page */
+	assert_true(mm_virt_to_phys(m, t, (uint64_t)a) == mm_virt_to_phys(m, t, (uint64_t)a + 4096));
+	r = 7;
+	assert_int_equal(mm_write(m, t, (uint64_t)a, &r, 8), 0);
+	mm_task_counters(t, &c);
+	assert_int_equal(c.min_flt, 3);
+	assert_int_equal(c.cow_copies, 1);
+	mm_machine_meminfo(m, &mi);
+	assert_int_equal(mi.anon_pages, 1);
+	assert_int_equal(mm_read(m, t, (uint64_t)a + 4096, &r, 8), 0);
+	assert_true(r == 0);
+	assert_int_equal(mm_machine_check(m), 0);
+	mm_machine_destroy(m);
+}
+
+static void test_segv(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < MM_ARRAY_SIZE(modes); i++) {
+		struct mm_machine *m = boot(modes[i], true);
+		struct mm_task *t;
+		assert_int_equal(mm_task_create(m, "s", &t), 0);
+		uint64_t v = 0;
+		/* nothing mapped */
+		assert_int_equal(mm_read(m, t, 0x10000, &v, 8), -MM_EFAULT);
+		assert_int_equal(mm_task_siginfo(t)->code, MM_SEGV_MAPERR);
+		assert_true(mm_task_siginfo(t)->addr == 0x10000);
+		int64_t a = mm_do_mmap(m, t, 0, 4096, MM_PROT_READ, MM_MAP_PRIVATE | MM_MAP_ANONYMOUS,
+				       -1, 0);
+		assert_true(a > 0);
+		/* write to read-only: ACCERR, no fault counted */
+		assert_int_equal(mm_write(m, t, (uint64_t)a, &v, 8), -MM_EFAULT);
+		assert_int_equal(mm_task_siginfo(t)->code, MM_SEGV_ACCERR);
+		assert_int_equal(mm_task_siginfo(t)->error_code, MM_PF_WRITE | MM_PF_USER);
+		struct mm_counters c;
+		mm_task_counters(t, &c);
+		assert_int_equal(c.min_flt, 0);
+		assert_int_equal(c.segv, 2);
+		/* fetch from a readable, non-executable page: the first fault maps
+		 * it (minor fault), the retry faults on NX (64-bit modes) */
+		int r = mm_access(m, t, (uint64_t)a, &v, 8, MM_ACCESS_EXEC);
+		mm_task_counters(t, &c);
+		if (modes[i] == MM_PAGING_2LEVEL) {
+			assert_int_equal(r, 0);   /* no NX bit in 32-bit paging */
+		} else {
+			assert_int_equal(r, -MM_EFAULT);
+			assert_int_equal(mm_task_siginfo(t)->code, MM_SEGV_ACCERR);
+			assert_int_equal(mm_task_siginfo(t)->error_code,
+					 MM_PF_PROT | MM_PF_USER | MM_PF_INSTR);
+		}
+		assert_int_equal(c.min_flt, 1);
+		/* PROT_NONE */
+		assert_int_equal(mm_do_mprotect(m, t, (uint64_t)a, 4096, MM_PROT_NONE), 0);
+		assert_int_equal(mm_read(m, t, (uint64_t)a, &v, 8), -MM_EFAULT);
+		assert_int_equal(mm_task_siginfo(t)->code, MM_SEGV_ACCERR);
+		assert_int_equal(mm_machine_check(m), 0);
+		assert_int_equal(mm_do_mprotect(m, t, (uint64_t)a, 4096, MM_PROT_READ | MM_PROT_EXEC), 0);
+		assert_int_equal(mm_access(m, t, (uint64_t)a, &v, 8, MM_ACCESS_EXEC), 0);
+		assert_int_equal(mm_machine_check(m), 0);
+		mm_machine_destroy(m);
+	}
+}
+
+static void test_mmap_errors(void **state)
+{
+	(void)state;
+	struct mm_machine *m = boot(MM_PAGING_4LEVEL, true);
+	struct mm_task *t;
+	assert_int_equal(mm_task_create(m, "e", &t), 0);
+	const int pa = MM_MAP_PRIVATE | MM_MAP_ANONYMOUS;
+	const int rw = MM_PROT_READ | MM_PROT_WRITE;
+	assert_int_equal(mm_do_mmap(m, t, 0, 0, rw, pa, -1, 0), -MM_EINVAL);
+	assert_int_equal(mm_do_mmap(m, t, 0, 4096, rw, MM_MAP_ANONYMOUS, -1, 0), -MM_EINVAL);
+	assert_int_equal(mm_do_mmap(m, t, 0, 4096, rw, pa, -1, 100), -MM_EINVAL);
+	assert_int_equal(mm_do_mmap(m, t, 0, UINT64_MAX - 100, rw, pa, -1, 0), -MM_ENOMEM);
+	assert_int_equal(mm_do_mmap(m, t, 0x100001, 4096, rw, pa | MM_MAP_FIXED, -1, 0), -MM_EINVAL);
+	assert_int_equal(mm_do_mmap(m, t, 1ULL << 47, 4096, rw, pa | MM_MAP_FIXED, -1, 0), -MM_ENOMEM);
+	assert_int_equal(mm_do_mmap(m, t, 0, 4096, rw, MM_MAP_PRIVATE, 3, 0), -MM_EBADF);
+	assert_int_equal(mm_do_mmap(m, t, 0x200000, 8192, rw, pa | MM_MAP_FIXED, -1, 0), 0x200000);
+	assert_int_equal(mm_do_mmap(m, t, 0x201000, 4096, rw, pa | MM_MAP_FIXED_NOREPLACE, -1, 0),
+			 -MM_EEXIST);
+	/* a free hint is honoured; a taken one is not */
+	assert_int_equal(mm_do_mmap(m, t, 0x300000, 4096, rw, pa, -1, 0), 0x300000);
+	int64_t b = mm_do_mmap(m, t, 0x300000, 4096, rw, pa, -1, 0);
+	assert_true(b > 0 && b != 0x300000);
+	/* the default top-down area is below mmap_base = TASK_SIZE - 128 MiB */
+	assert_true((uint64_t)b < (1ULL << 47) - (128ULL << 20));
+	assert_true((uint64_t)b >= (1ULL << 47) - (128ULL << 20) - (1ULL << 20));
+	/* munmap */
+	assert_int_equal(mm_do_munmap(m, t, 0x200001, 4096), -MM_EINVAL);
+	assert_int_equal(mm_do_munmap(m, t, 0x200000, 0), -MM_EINVAL);
+	assert_int_equal(mm_do_munmap(m, t, 0x900000, 4096), 0);
+	/* mprotect of a hole */
+	assert_int_equal(mm_do_mprotect(m, t, 0x900000, 4096, MM_PROT_READ), -MM_ENOMEM);
+	assert_int_equal(mm_do_mprotect(m, t, 0x200000, 4096, 8), -MM_EINVAL);
+	assert_int_equal(mm_do_madvise(m, t, 0x200000, 4096, 99), -MM_EINVAL);
+	assert_int_equal(mm_do_msync(m, t, 0x200000, 4096, MM_MS_SYNC | MM_MS_ASYNC), -MM_EINVAL);
+	assert_int_equal(mm_do_msync(m, t, 0x900000, 4096, MM_MS_SYNC), -MM_ENOMEM);
+	assert_int_equal(mm_machine_check(m), 0);
+	mm_machine_destroy(m);
+}
+
+/* Consecutive anonymous mmaps merge; mprotect splits and re-merges. */
+static void test_split_merge(void **state)
+{
+	(void)state;
+	struct mm_machine *m = boot(MM_PAGING_4LEVEL, true);
+	struct mm_task *t;
+	assert_int_equal(mm_task_create(m, "sm", &t), 0);
+	const int pa = MM_MAP_PRIVATE | MM_MAP_ANONYMOUS | MM_MAP_FIXED;
+	const int rw = MM_PROT_READ | MM_PROT_WRITE;
+	assert_int_equal(mm_do_mmap(m, t, 0x400000, 0x4000, rw, pa, -1, 0), 0x400000);
+	assert_int_equal(mm_do_mmap(m, t, 0x404000, 0x4000, rw, pa, -1, 0), 0x404000);
+	char maps[4096];
+	mm_show_maps(m, t, maps, sizeof(maps));
+	assert_string_equal(maps, "00400000-00408000 rw-p 00000000 00:00 0 \n");
+	for (uint64_t va = 0x400000; va < 0x408000; va += 4096)
+		assert_int_equal(mm_write(m, t, va, &va, 8), 0);
+	assert_int_equal(mm_do_mprotect(m, t, 0x402000, 0x2000, MM_PROT_READ), 0);
+	mm_show_maps(m, t, maps, sizeof(maps));
+	assert_string_equal(maps, "00400000-00402000 rw-p 00000000 00:00 0 \n"
+				  "00402000-00404000 r--p 00000000 00:00 0 \n"
+				  "00404000-00408000 rw-p 00000000 00:00 0 \n");
+	uint64_t v = 1;
+	assert_int_equal(mm_write(m, t, 0x402000, &v, 8), -MM_EFAULT);
+	assert_int_equal(mm_read(m, t, 0x403000, &v, 8), 0);
+	assert_true(v == 0x403000);
+	assert_int_equal(mm_machine_check(m), 0);
+	assert_int_equal(mm_do_mprotect(m, t, 0x402000, 0x2000, rw), 0);
+	mm_show_maps(m, t, maps, sizeof(maps));
+	assert_string_equal(maps, "00400000-00408000 rw-p 00000000 00:00 0 \n");
+	/* exclusive anonymous pages become writable again without a fault */
+	struct mm_counters c0, c1;
+	mm_task_counters(t, &c0);
+	assert_int_equal(mm_write(m, t, 0x402000, &v, 8), 0);
+	mm_task_counters(t, &c1);
+	assert_int_equal(c1.min_flt, c0.min_flt);
+	/* munmap in the middle splits */
+	assert_int_equal(mm_do_munmap(m, t, 0x403000, 0x2000), 0);
+	mm_show_maps(m, t, maps, sizeof(maps));
+	assert_string_equal(maps, "00400000-00403000 rw-p 00000000 00:00 0 \n"
+				  "00405000-00408000 rw-p 00000000 00:00 0 \n");
+	assert_int_equal(mm_read(m, t, 0x404000, &v, 8), -MM_EFAULT);
+	assert_int_equal(mm_read(m, t, 0x405000, &v, 8), 0);
+	assert_true(v == 0x405000);
+	assert_int_equal(mm_machine_check(m), 0);
+	mm_machine_destroy(m);
+}
+
+/* Page tables that cover only unmapped space are freed by munmap. */
+static void test_pgtable_free(void **state)
+{
+	(void)state;
+	struct mm_machine *m = boot(MM_PAGING_4LEVEL, true);
+	struct mm_task *t;
+	assert_int_equal(mm_task_create(m, "pt", &t), 0);
+	const int pa = MM_MAP_PRIVATE | MM_MAP_ANONYMOUS | MM_MAP_FIXED;
+	const int rw = MM_PROT_READ | MM_PROT_WRITE;
+	/* two pages 1 GiB apart: shared PGD/PUD, separate PMD and PT */
+	assert_int_equal(mm_do_mmap(m, t, 0x40000000, 4096, rw, pa, -1, 0), 0x40000000);
+	assert_int_equal(mm_do_mmap(m, t, 0x80000000, 4096, rw, pa, -1, 0), 0x80000000);
+	uint64_t v = 3;
+	assert_int_equal(mm_write(m, t, 0x40000000, &v, 8), 0);
+	assert_int_equal(mm_write(m, t, 0x80000000, &v, 8), 0);
+	struct mm_meminfo mi;
+	mm_machine_meminfo(m, &mi);
+	assert_int_equal(mi.pagetable_pages, 1 + 1 + 2 + 2);
+	assert_int_equal(mm_do_munmap(m, t, 0x80000000, 4096), 0);
+	mm_machine_meminfo(m, &mi);
+	assert_int_equal(mi.pagetable_pages, 1 + 1 + 1 + 1);
+	/* DONTNEED drops the page but keeps the tables */
+	assert_int_equal(mm_do_madvise(m, t, 0x40000000, 4096, MM_MADV_DONTNEED), 0);
+	mm_machine_meminfo(m, &mi);
+	assert_int_equal(mi.pagetable_pages, 4);
+	assert_int_equal(mi.anon_pages, 0);
+	assert_int_equal(mm_read(m, t, 0x40000000, &v, 8), 0);
+	assert_true(v == 0);
+	assert_int_equal(mm_machine_check(m), 0);
+	mm_machine_destroy(m);
+}
+
+static void test_fork_cow(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < MM_ARRAY_SIZE(modes); i++) {
+		struct mm_machine *m = boot(modes[i], i != 1);
+		uint64_t free0 = free_pages(m);
+		struct mm_task *p, *c;
+		assert_int_equal(mm_task_create(m, "parent", &p), 0);
+		int64_t a = mm_do_mmap(m, p, 0, 4 * 4096, MM_PROT_READ | MM_PROT_WRITE,
+				       MM_MAP_PRIVATE | MM_MAP_ANONYMOUS, -1, 0);
+		for (int k = 0; k < 4; k++) {
+			uint64_t v = 100 + k;
+			assert_int_equal(mm_write(m, p, (uint64_t)a + k * 4096, &v, 8), 0);
+		}
+		struct mm_meminfo mi0, mi;
+		mm_machine_meminfo(m, &mi0);
+		assert_int_equal(mm_fork(m, p, &c), 0);
+		assert_int_equal(mm_machine_check(m), 0);
+		mm_machine_meminfo(m, &mi);
+		assert_int_equal(mi.anon_pages, mi0.anon_pages);  /* no data copied */
+		assert_int_equal(mi.pagetable_pages, 2 * mi0.pagetable_pages);
+		/* the child reads the parent's data, without faults */
+		uint64_t v;
+		assert_int_equal(mm_read(m, c, (uint64_t)a + 2 * 4096, &v, 8), 0);
+		assert_true(v == 102);
+		struct mm_counters cc;
+		mm_task_counters(c, &cc);
+		assert_int_equal(cc.min_flt, 0);
+		/* the child writes: COW copy; the parent still sees its value */
+		v = 999;
+		assert_int_equal(mm_write(m, c, (uint64_t)a + 2 * 4096, &v, 8), 0);
+		mm_task_counters(c, &cc);
+		assert_int_equal(cc.min_flt, 1);
+		assert_int_equal(cc.cow_copies, 1);
+		assert_int_equal(mm_read(m, p, (uint64_t)a + 2 * 4096, &v, 8), 0);
+		assert_true(v == 102);
+		/* the parent writes the same page: now it has one owner, reused */
+		struct mm_counters pc;
+		v = 555;
+		assert_int_equal(mm_write(m, p, (uint64_t)a + 2 * 4096, &v, 8), 0);
+		mm_task_counters(p, &pc);
+		assert_int_equal(pc.cow_reuses, 1);
+		assert_int_equal(pc.cow_copies, 0);
+		assert_int_equal(mm_read(m, c, (uint64_t)a + 2 * 4096, &v, 8), 0);
+		assert_true(v == 999);
+		mm_machine_meminfo(m, &mi);
+		assert_int_equal(mi.anon_pages, mi0.anon_pages + 1);
+		assert_int_equal(mm_machine_check(m), 0);
+		/* the parent exits; the child keeps the shared pages */
+		mm_exit(m, p);
+		assert_int_equal(mm_machine_check(m), 0);
+		for (int k = 0; k < 4; k++) {
+			assert_int_equal(mm_read(m, c, (uint64_t)a + k * 4096, &v, 8), 0);
+			assert_true(v == (k == 2 ? 999 : 100 + (uint64_t)k));
+		}
+		/* now the sole owner: a write reuses */
+		v = 1;
+		assert_int_equal(mm_write(m, c, (uint64_t)a, &v, 8), 0);
+		mm_task_counters(c, &cc);
+		assert_int_equal(cc.cow_reuses, 1);
+		mm_exit(m, c);
+		assert_int_equal(mm_machine_check(m), 0);
+		assert_int_equal(free_pages(m), free0);
+		mm_machine_destroy(m);
+	}
+}
+
+static void test_stack_growth(void **state)
+{
+	(void)state;
+	struct mm_machine *m = boot(MM_PAGING_4LEVEL, true);
+	struct mm_task *t;
+	assert_int_equal(mm_task_create(m, "stk", &t), 0);
+	assert_int_equal(mm_exec_synthetic(m, t, 0x5000, 0x2000, 0x3000), 0);
+	char maps[4096];
+	mm_show_maps(m, t, maps, sizeof(maps));
+	assert_string_equal(maps,
+			    "00400000-00405000 r-xp 00000000 00:00 0 \n"
+			    "00405000-00407000 rw-p 00000000 00:00 0 \n"
+			    "00407000-0040a000 rw-p 00000000 00:00 0 \n"
+			    "7ffffffde000-7ffffffff000 rw-p 00000000 00:00 0                          [stack]\n");
+	uint64_t top = 0x7ffffffff000ULL, v = 42;
+	assert_int_equal(mm_write(m, t, top - 8, &v, 8), 0);
+	/* 1 MiB below the stack start: grows */
+	assert_int_equal(mm_write(m, t, top - (1ULL << 20), &v, 8), 0);
+	mm_show_maps(m, t, maps, sizeof(maps));
+	assert_non_null(strstr(maps, "7fffffeff000-7ffffffff000 rw-p"));
+	/* beyond RLIMIT_STACK (8 MiB): SIGSEGV */
+	assert_int_equal(mm_write(m, t, top - (8ULL << 20) - 4096, &v, 8), -MM_EFAULT);
+	assert_int_equal(mm_task_siginfo(t)->code, MM_SEGV_MAPERR);
+	/* exactly 8 MiB is allowed */
+	assert_int_equal(mm_write(m, t, top - (8ULL << 20), &v, 8), 0);
+	/* brk: the heap starts right after bss */
+	assert_true(mm_sbrk(m, t, 0) == 0x40a000);
+	assert_true(mm_sbrk(m, t, 10000) == 0x40a000);
+	assert_true(mm_do_brk(m, t, 0) == 0x40a000 + 10000);
+	assert_int_equal(mm_write(m, t, 0x40a000 + 9999 - 7, &v, 8), 0);
+	assert_int_equal(mm_write(m, t, 0x40a000 + 3 * 4096, &v, 8), -MM_EFAULT);
+	mm_show_maps(m, t, maps, sizeof(maps));
+	assert_non_null(strstr(maps, "0040a000-0040d000 rw-p 00000000 00:00 0                                  [heap]\n"));
+	assert_true(mm_sbrk(m, t, -10000) == 0x40a000 + 10000);
+	mm_show_maps(m, t, maps, sizeof(maps));
+	assert_null(strstr(maps, "[heap]"));
+	/* brk below the start fails and returns the current break */
+	assert_true(mm_do_brk(m, t, 0x400000) == 0x40a000);
+	assert_int_equal(mm_machine_check(m), 0);
+	mm_machine_destroy(m);
+}
+
+/* TLB behaviour: hits, capacity misses, PCID across context switches. */
+static void test_tlb(void **state)
+{
+	(void)state;
+	for (int pcid = 0; pcid < 2; pcid++) {
+		struct mm_machine *m = boot(MM_PAGING_4LEVEL, pcid);
+		struct mm_task *a, *b;
+		assert_int_equal(mm_task_create(m, "a", &a), 0);
+		assert_int_equal(mm_task_create(m, "b", &b), 0);
+		const int pa = MM_MAP_PRIVATE | MM_MAP_ANONYMOUS | MM_MAP_FIXED | MM_MAP_POPULATE;
+		const int rw = MM_PROT_READ | MM_PROT_WRITE;
+		assert_int_equal(mm_do_mmap(m, a, 0x10000000, 16 * 4096, rw, pa, -1, 0), 0x10000000);
+		assert_int_equal(mm_do_mmap(m, b, 0x10000000, 16 * 4096, rw, pa, -1, 0), 0x10000000);
+		struct mm_counters c0, c1;
+		uint64_t v;
+		/* warm: 16 pages of a */
+		for (int k = 0; k < 16; k++)
+			assert_int_equal(mm_read(m, a, 0x10000000 + k * 4096, &v, 8), 0);
+		mm_task_counters(a, &c0);
+		for (int k = 0; k < 16; k++)
+			assert_int_equal(mm_read(m, a, 0x10000000 + k * 4096, &v, 8), 0);
+		mm_task_counters(a, &c1);
+		assert_int_equal(c1.dtlb_hits - c0.dtlb_hits, 16);
+		assert_int_equal(c1.tlb_misses - c0.tlb_misses, 0);
+		/* run b, come back to a */
+		for (int k = 0; k < 16; k++)
+			assert_int_equal(mm_read(m, b, 0x10000000 + k * 4096, &v, 8), 0);
+		mm_task_counters(a, &c0);
+		for (int k = 0; k < 16; k++)
+			assert_int_equal(mm_read(m, a, 0x10000000 + k * 4096, &v, 8), 0);
+		mm_task_counters(a, &c1);
+		if (pcid) {
+			assert_int_equal(c1.dtlb_hits - c0.dtlb_hits, 16);
+		} else {
+			/* the CR3 load flushed a's entries */
+			assert_int_equal(c1.tlb_misses - c0.tlb_misses, 16);
+			assert_int_equal(c1.dtlb_hits - c0.dtlb_hits, 0);
+		}
+		/* 64-entry 4-way L1: 80 pages thrash it; the 1536-entry STLB holds them */
+		assert_int_equal(mm_do_mmap(m, a, 0x20000000, 80 * 4096, rw, pa, -1, 0), 0x20000000);
+		for (int k = 0; k < 80; k++)
+			assert_int_equal(mm_read(m, a, 0x20000000 + k * 4096, &v, 8), 0);
+		mm_task_counters(a, &c0);
+		for (int k = 0; k < 80; k++)
+			assert_int_equal(mm_read(m, a, 0x20000000 + k * 4096, &v, 8), 0);
+		mm_task_counters(a, &c1);
+		assert_int_equal(c1.stlb_hits - c0.stlb_hits, 80);
+		assert_int_equal(c1.tlb_misses - c0.tlb_misses, 0);
+		struct mm_tlb_stats ts;
+		mm_machine_tlb_stats(m, &ts);
+		assert_true(ts.cr3_loads >= 3);
+		assert_int_equal(mm_machine_check(m), 0);
+		mm_machine_destroy(m);
+	}
+}
+
+/* Without PCID, mprotect of the running process invalidates by INVLPG. */
+static void test_invlpg(void **state)
+{
+	(void)state;
+	struct mm_machine *m = boot(MM_PAGING_4LEVEL, true);
+	struct mm_task *t;
+	assert_int_equal(mm_task_create(m, "i", &t), 0);
+	const int pa = MM_MAP_PRIVATE | MM_MAP_ANONYMOUS | MM_MAP_FIXED | MM_MAP_POPULATE;
+	assert_int_equal(mm_do_mmap(m, t, 0x10000000, 4 * 4096, MM_PROT_READ | MM_PROT_WRITE, pa, -1, 0),
+			 0x10000000);
+	uint64_t v = 5;
+	assert_int_equal(mm_write(m, t, 0x10000000, &v, 8), 0);
+	struct mm_tlb_stats s0, s1;
+	mm_machine_tlb_stats(m, &s0);
+	assert_int_equal(mm_do_mprotect(m, t, 0x10000000, 4 * 4096, MM_PROT_READ), 0);
+	mm_machine_tlb_stats(m, &s1);
+	assert_int_equal(s1.invlpg - s0.invlpg, 4);
+	/* the stale writable entry is gone: the write faults */
+	assert_int_equal(mm_write(m, t, 0x10000000, &v, 8), -MM_EFAULT);
+	assert_int_equal(mm_machine_check(m), 0);
+	mm_machine_destroy(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_boot_modes),
+		cmocka_unit_test(test_direct_map),
+		cmocka_unit_test(test_first_write),
+		cmocka_unit_test(test_zero_page),
+		cmocka_unit_test(test_segv),
+		cmocka_unit_test(test_mmap_errors),
+		cmocka_unit_test(test_split_merge),
+		cmocka_unit_test(test_pgtable_free),
+		cmocka_unit_test(test_fork_cow),
+		cmocka_unit_test(test_stack_growth),
+		cmocka_unit_test(test_tlb),
+		cmocka_unit_test(test_invlpg),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
