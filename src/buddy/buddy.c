@@ -407,6 +407,24 @@ static MM_NOINLINE void free_pages_slow(struct mm_buddy *b, struct mm_page *page
 	zone_unlock(z);
 }
 
+/* Debug builds fill freed real pages with Linux's PAGE_POISON byte, so a
+ * use after free reads garbage instead of the old data (STYLE.md 15). */
+#ifdef MMKIT_DEBUG
+#define BUDDY_PAGE_POISON 0xaa
+static void poison_block(struct mm_buddy *b, struct mm_page *page, unsigned int order)
+{
+	if (b->mem_base)
+		memset(mm_page_address(b, page), BUDDY_PAGE_POISON, MM_PAGE_SIZE << order);
+}
+#else
+static inline void poison_block(struct mm_buddy *b, struct mm_page *page, unsigned int order)
+{
+	(void)b;
+	(void)page;
+	(void)order;
+}
+#endif
+
 void mm_free_pages(struct mm_buddy *b, struct mm_page *page, unsigned int order)
 {
 	if (mm_unlikely(!page))
@@ -415,6 +433,7 @@ void mm_free_pages(struct mm_buddy *b, struct mm_page *page, unsigned int order)
 	if (mm_unlikely(page < b->memmap || page >= b->memmap + (b->end_pfn - b->start_pfn) ||
 			pg_state(page) != MM_PAGE_HEAD || page->order != order))
 		bad_free_diagnose(b, page, order);
+	poison_block(b, page, order);
 
 	/* Fast path: order 0 onto this thread's cache. */
 	if (mm_likely(order == 0 && b->pcp_on)) {

@@ -8,6 +8,12 @@
  * returns `batch` of the oldest pages (free_pcppages_bulk).
  * Cost: the hit path is a thread-local slot lookup, a list pop/push, and two
  * plain stores around it: no lock and no atomic read-modify-write.
+ * Fragmentation: cached pages cannot merge with their buddies, so up to
+ * high + 3 * batch order-0 pages per thread and zone stay split; drains
+ * (high reached, drain_all, thread exit) give them back. Reference: Linux
+ * mm/page_alloc.c (per_cpu_pages, rmqueue_pcplist, free_unref_page,
+ * drain_all_pages); Gorman, "Understanding the Linux Virtual Memory Manager",
+ * ch. 6.
  *
  * Finding the cache: a direct-mapped thread-local table keyed by the
  * allocator's id (ids are never reused, so a slot left over from a destroyed

@@ -634,6 +634,11 @@ static void test_real_memory(void **state)
 	assert_int_equal(mm_page_to_pfn(b, mm_virt_to_page(b, a)) % 8, 0);
 	memset(a, 0xab, MM_PAGE_SIZE << 3);
 	mm_free_pages_addr(b, a, 3);
+#ifdef MMKIT_DEBUG
+	/* debug builds poison freed pages (the region stays mapped) */
+	assert_int_equal((unsigned char)a[100], 0xaa);
+	assert_int_equal((unsigned char)a[(MM_PAGE_SIZE << 3) - 1], 0xaa);
+#endif
 	char *z = mm_get_free_pages(b, MM_GFP_ZERO, 3);
 	assert_ptr_equal(z, a);
 	for (size_t i = 0; i < MM_PAGE_SIZE << 3; i++)
