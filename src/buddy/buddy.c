@@ -303,7 +303,7 @@ static MM_NOINLINE struct mm_page *alloc_pages_slow(struct mm_buddy *b, mm_gfp_t
 		set = pcp_set_get(b);
 	for (int zi = (int)h; zi >= 0; zi--) {
 		struct mm_zone *z = &b->zones[zi];
-		if (!z->managed)
+		if (!z->present)
 			continue;
 		if (set) {
 			/* order-0 watermark check: one relaxed load */
@@ -334,7 +334,7 @@ struct mm_page *mm_alloc_pages(struct mm_buddy *b, mm_gfp_t gfp, unsigned int or
 		const struct pcp_slot *slot = &mm_pcp_slots[b->id % PCP_SLOTS];
 		enum mm_zone_type h = b->gfp_zone[gfp & (MM_GFP_DMA | MM_GFP_DMA32)];
 		struct mm_zone *z = &b->zones[h];
-		if (mm_likely(slot->id == b->id && z->managed) &&
+		if (mm_likely(slot->id == b->id && z->present) &&
 		    (!b->enforce_wmark ||
 		     zone_free(z) > atomic_load_explicit(&z->wmark_fast[h][gfp_wclass(gfp)],
 							 memory_order_relaxed))) {

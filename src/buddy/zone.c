@@ -114,6 +114,8 @@ void mm_buddy_setup_watermarks(struct mm_buddy *b, unsigned long min_free_kbytes
 			       unsigned int watermark_scale_factor)
 {
 	uint64_t lowmem_pages = 0;
+	/* serialised with mm_buddy_reserve, which changes managed counts */
+	__mm_registry_lock();
 	for (int zi = 0; zi < MM_NR_ZONES; zi++)
 		lowmem_pages += b->zones[zi].managed;
 	if (!min_free_kbytes)
@@ -134,6 +136,7 @@ void mm_buddy_setup_watermarks(struct mm_buddy *b, unsigned long min_free_kbytes
 		__mm_zone_update_fast_wmarks(z);
 		zone_unlock(z);
 	}
+	__mm_registry_unlock();
 }
 
 int mm_zone_set_watermarks(struct mm_zone *z, uint64_t min, uint64_t low, uint64_t high)
