@@ -240,7 +240,11 @@ int mm_machine_create(const struct mm_machine_config *cfg, struct mm_machine **o
 	 * inside the machine, which outlives it. */
 	m->ps = mm_buddy_page_source(m->buddy);
 	uint64_t free_before = mm_buddy_free_pages(m->buddy);
-	m->kmem = mm_kmem_create(&m->ps, 0);
+	/* NODEBUG: exact slab geometry in every build (and, as of this
+	 * writing, mm_kmem_create with debug checks on crashes while it builds
+	 * its kmalloc caches: an off-slab descriptor asks a kmalloc cache
+	 * that does not exist yet) */
+	m->kmem = mm_kmem_create(&m->ps, MM_KMEM_NODEBUG);
 	if (!m->kmem)
 		goto fail;
 	/* mm_kmem_stats() leaves out the instance's own descriptor pages */
