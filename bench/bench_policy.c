@@ -4,9 +4,9 @@
  *
  * Generates an in-memory trace of Zipf(alpha)-distributed ids over `objects`
  * (20% writes), then replays it through each policy alone at one size and
- * prints requests per second and the miss ratio, then Mattson's stack
- * algorithm (exact LRU at every size in one pass). The OPT line includes its
- * next-use pre-pass. Never run by the test suite.
+ * prints requests per second (best of 3 runs) and the miss ratio, then
+ * Mattson's stack algorithm (exact LRU at every size in one pass). The OPT
+ * line includes its next-use pre-pass. Never run by the test suite.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +14,8 @@
 
 #include "mmkit/cachesim.h"
 #include "mmkit/rng.h"
+
+#define REPEAT 3
 
 static double now_s(void)
 {
@@ -46,12 +48,17 @@ int main(int argc, char **argv)
 				"aging", "wsclock", "linux", "opt" };
 	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
 		struct mm_cache_result res;
-		double t0 = now_s();
-		int err = mm_cache_replay(r, n, &specs[i], 1, &size, 1, NULL, &res);
-		double dt = now_s() - t0;
-		if (err) {
-			fprintf(stderr, "%s: error %d\n", specs[i], err);
-			return 1;
+		double dt = 1e30;
+		for (int rep = 0; rep < REPEAT; rep++) { /* best of REPEAT: a shared machine */
+			double t0 = now_s();
+			int err = mm_cache_replay(r, n, &specs[i], 1, &size, 1, NULL, &res);
+			double d = now_s() - t0;
+			if (err) {
+				fprintf(stderr, "%s: error %d\n", specs[i], err);
+				return 1;
+			}
+			if (d < dt)
+				dt = d;
 		}
 		printf("%-16s %10.2f %10.4f %12llu\n", specs[i], (double)n / dt / 1e6, res.miss_ratio,
 		       (unsigned long long)res.writebacks);

@@ -3,9 +3,10 @@
  * For each reference at time t to an id last referenced at time p, the LRU
  * stack distance is 1 + (number of distinct ids referenced in (p, t)). Mark
  * in a Fenwick (binary indexed) tree the time of every id's latest reference;
- * the distinct ids referenced in (p, t) are exactly the marks in (p, t), a
- * difference of two prefix sums. Then unmark p and mark t. O(log F) per
- * reference for a tree of F time positions.
+ * the distinct ids referenced in (p, t) are exactly the marks in (p, t). All
+ * D live marks lie before t, so that is D minus the prefix sum up to p: one
+ * Fenwick query. Then unmark p and mark t. O(log F) per reference for a tree
+ * of F time positions.
  *
  * The tree covers a window of time positions; when it fills, the live marks
  * (one per distinct id, D of them) are renumbered 0 .. D-1 in time order
@@ -163,8 +164,9 @@ int64_t mm_lru_stack_access(struct mm_lru_stack *s, uint64_t id)
 	} else {
 		k = *ref;
 		uint64_t p = s->last[k];
-		/* marks strictly between p and t, plus the id itself */
-		dist = (int64_t)(fw_sum(s->bit, s->t - 1) - fw_sum(s->bit, p)) + 1;
+		/* marks strictly between p and t, plus the id itself; every live
+		 * mark lies before t, so marks in (p, t) = D - marks in [0, p] */
+		dist = (int64_t)(s->D - fw_sum(s->bit, p)) + 1;
 		s->hist[dist]++;
 		fw_add(s->bit, s->F, p, -1);
 		s->who[p] = POL_NONE;
