@@ -143,7 +143,9 @@ int mm_buddy_create(const struct mm_buddy_config *cfg, struct mm_buddy **out)
 			s = e;
 		}
 	}
-	/* gfp -> highest zone */
+	/* gfp -> preferred zone: the highest populated zone at or below the
+	 * cap. Using it as the classzone gives the same lowmem_reserve as
+	 * Linux's gfp_zone() cap, since empty zones add nothing to it. */
 	for (unsigned int g = 0; g < 4; g++) {
 		enum mm_zone_type h = MM_ZONE_NORMAL;
 		if (b->zones_on) {
@@ -152,6 +154,8 @@ int mm_buddy_create(const struct mm_buddy_config *cfg, struct mm_buddy **out)
 			else if (g & MM_GFP_DMA32)
 				h = MM_ZONE_DMA32;
 		}
+		while (h > MM_ZONE_DMA && !b->zones[h].present)
+			h--;
 		b->gfp_zone[g] = h;
 	}
 	b->cfg_min_free_kbytes = cfg->min_free_kbytes;

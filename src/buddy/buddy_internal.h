@@ -111,7 +111,8 @@ struct mm_buddy {
 	unsigned int lowmem_ratio[MM_NR_ZONES];
 	unsigned long cfg_min_free_kbytes;     /* as configured (0 = formula) */
 	unsigned int cfg_wsf;                  /* watermark_scale_factor as configured */
-	enum mm_zone_type gfp_zone[4]; /* highest zone for gfp & (DMA | DMA32) */
+	enum mm_zone_type gfp_zone[4]; /* preferred (highest populated allowed)
+					* zone for gfp & (DMA | DMA32) */
 	struct mm_list pcp_sets;       /* this allocator's thread caches (registry) */
 	struct mm_zone zones[MM_NR_ZONES];
 };
