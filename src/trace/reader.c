@@ -215,7 +215,8 @@ static int fill(struct mm_trace *t)
 {
 	if (t->in_fail)
 		return t->in_fail;
-	if (t->start && (t->start == t->end || t->end == t->cap)) {
+	/* slide the unread tail to the front when little room is left after it */
+	if (t->start && (t->start == t->end || t->cap - t->end < t->cap / 4)) {
 		memmove(t->buf, t->buf + t->start, t->end - t->start);
 		t->end -= t->start;
 		t->start = 0;

@@ -173,6 +173,27 @@ static void test_open_errors(void **state)
 	assert_null(mm_trace_error(t));
 	mm_trace_close(t);
 	close(p[0]);
+
+	/* "-" is stdin, named <stdin> in messages */
+	int saved = dup(0);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], "5\n6\n", 4), 4);
+	close(p[1]);
+	assert_int_equal(dup2(p[0], 0), 0);
+	close(p[0]);
+	t = mm_trace_open("-", NULL, err, sizeof(err));
+	if (!t)
+		fail_msg("%s", err);
+	assert_int_equal(mm_trace_next(t, &rec), 1);
+	assert_true(rec.addr == 5);
+	mm_trace_close(t);
+	o.fmt = MM_TRACE_FMT_TXT;
+	t = mm_trace_open("-", &o, err, sizeof(err)); /* at the end of stdin: empty */
+	assert_non_null(t);
+	assert_int_equal(mm_trace_next(t, &rec), 0);
+	mm_trace_close(t);
+	assert_int_equal(dup2(saved, 0), 0);
+	close(saved);
 	mm_trace_close(NULL);
 }
 
