@@ -199,6 +199,7 @@ static struct mm_slab *cache_grow(struct mm_kmem_cache *c, unsigned colour_idx, 
 	s->colour = (colour_idx % c->colours) * c->colour_off;
 	s->s_mem = base + c->s_off + s->colour;
 	s->inuse = 0;
+	s->cache_id = (uint16_t)(c->id | ((c->flags & SLAB_DEBUG_FLAGS) ? SLAB_ID_SLOW : 0));
 	for (unsigned i = 0; i < c->num; i++)
 		s->freelist[i] = (uint16_t)i;
 	for (unsigned i = 0; i < c->num; i++) {

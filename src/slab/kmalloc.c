@@ -52,9 +52,14 @@ static inline unsigned kmalloc_index(size_t size)
 	return (unsigned)(64 - __builtin_clzll((unsigned long long)(size - 1))) - 1;
 }
 
-struct mm_kmem_cache *slab_kmalloc_slab(struct mm_kmem *k, size_t size)
+MM_INLINE struct mm_kmem_cache *kmalloc_slab_inline(struct mm_kmem *k, size_t size)
 {
 	return k->kmalloc[kmalloc_index(size)];
+}
+
+struct mm_kmem_cache *slab_kmalloc_slab(struct mm_kmem *k, size_t size)
+{
+	return kmalloc_slab_inline(k, size);
 }
 
 struct mm_kmem_cache *mm_kmalloc_cache(struct mm_kmem *k, size_t size)
@@ -136,26 +141,84 @@ static MM_NOINLINE void kfree_nonslab(struct mm_kmem *k, const void *p, uintptr_
 
 /* ---- the API ------------------------------------------------------------ */
 
-void *mm_kmalloc(struct mm_kmem *k, size_t size, mm_gfp_t gfp)
+static MM_NOINLINE void *kmalloc_slow(struct mm_kmem *k, size_t size, mm_gfp_t gfp)
 {
 	if (mm_likely(size - 1 < MM_KMALLOC_MAX_CACHE_SIZE))
-		return cache_alloc(slab_kmalloc_slab(k, size), gfp);
+		return cache_alloc(kmalloc_slab_inline(k, size), gfp);
 	if (size == 0)
 		return MM_ZERO_SIZE_PTR;
 	return kmalloc_large(k, size, gfp);
 }
 
-void mm_kfree(struct mm_kmem *k, const void *p)
+/* Fast path: the thread memo (found from k, in parallel with the class's
+ * cache) gives the tcache; pop from the loaded magazine. Anything else is a
+ * tail call to kmalloc_slow, so this path saves no registers. */
+void *mm_kmalloc(struct mm_kmem *k, size_t size, mm_gfp_t gfp)
 {
-	if (mm_unlikely(MM_ZERO_OR_NULL_PTR(p)))
-		return;
-	uintptr_t e = pagemap_get(k->pm_root, p);
+	if (mm_likely(size - 1 < MM_KMALLOC_MAX_CACHE_SIZE)) {
+		struct mm_kmem_cache *c = kmalloc_slab_inline(k, size);
+		struct slab_tls_ent *te = slab_tls_ent_of(k);
+		if (mm_likely(te->kmem == k && te->nonce == k->nonce && c->id < te->ntc)) {
+			struct mm_tcache *tc = te->tc[c->id];
+			if (mm_likely(tc != NULL && tc->rounds != 0 &&
+				      !((c->flags & SLAB_DEBUG_FLAGS) | (gfp & MM_GFP_ZERO))))
+				return tc->loaded->obj[--tc->rounds];
+		}
+	}
+	return kmalloc_slow(k, size, gfp);
+}
+
+/* Everything but the fast path: a page-map walk (remembering the leaf in
+ * the thread memo), debug caches, magazine exchanges, large blocks. */
+static MM_NOINLINE void kfree_slow(struct mm_kmem *k, const void *p)
+{
+	struct pm_node *leaf = pagemap_leaf(k->pm_root, p);
+	uintptr_t vpn = (uintptr_t)p >> MM_PAGE_SHIFT;
+	uintptr_t e = leaf ? atomic_load_explicit(&leaf->e[vpn & (PM_ENTRIES - 1)],
+						  memory_order_acquire) : 0;
+	struct slab_tls_ent *te = slab_tls_ent_of(k);
+	if (leaf && te->kmem == k && te->nonce == k->nonce) {
+		te->leaf_key = vpn >> PM_BITS;
+		te->leaf = leaf;
+	}
 	if (mm_likely(e && !(e & PM_LARGE_TAG))) {
 		struct mm_slab *s = (struct mm_slab *)e;
 		cache_free(s->cache, (void *)(uintptr_t)p);
 		return;
 	}
 	kfree_nonslab(k, p, e);
+}
+
+/* Fast path: the thread memo gives the page-map leaf and the thread's
+ * tcache array, the slab gives the cache id: push on the loaded magazine. */
+void mm_kfree(struct mm_kmem *k, const void *p)
+{
+	if (mm_unlikely(MM_ZERO_OR_NULL_PTR(p)))
+		return;
+	struct slab_tls_ent *te = slab_tls_ent_of(k);
+	uintptr_t vpn = (uintptr_t)p >> MM_PAGE_SHIFT;
+	if (mm_likely(te->kmem == k && te->leaf_key == vpn >> PM_BITS && te->nonce == k->nonce)) {
+		uintptr_t e = atomic_load_explicit(&te->leaf->e[vpn & (PM_ENTRIES - 1)],
+						   memory_order_relaxed);
+		if (mm_likely(e && !(e & PM_LARGE_TAG))) {
+			unsigned id = ((const struct mm_slab *)e)->cache_id;
+			if (mm_likely(id < te->ntc)) {
+				struct mm_tcache *tc = te->tc[id];
+				if (mm_likely(tc != NULL)) {
+					uint32_t r = tc->rounds;
+					if (mm_likely(r < tc->cap)) {
+						void **slot = &tc->loaded->obj[r];
+						if (mm_unlikely(r && slot[-1] == p))
+							slab_die(tc->cache, p, "double free");
+						*slot = (void *)(uintptr_t)p;
+						tc->rounds = r + 1;
+						return;
+					}
+				}
+			}
+		}
+	}
+	kfree_slow(k, p);
 }
 
 size_t mm_ksize(struct mm_kmem *k, const void *p)

@@ -207,16 +207,50 @@ void mm_kmem_cache_destroy(struct mm_kmem_cache *c)
 	slab_free_direct(&k->boot_cache, c);
 }
 
-void *mm_kmem_cache_alloc(struct mm_kmem_cache *c, mm_gfp_t gfp)
+static MM_NOINLINE void *cache_alloc_slow(struct mm_kmem_cache *c, mm_gfp_t gfp)
 {
 	return cache_alloc(c, gfp);
+}
+
+/* Fast path without saved registers; the rest is a tail call. */
+void *mm_kmem_cache_alloc(struct mm_kmem_cache *c, mm_gfp_t gfp)
+{
+	struct slab_tls_ent *te = slab_tls_ent_of(c->kmem);
+	if (mm_likely(te->kmem == c->kmem && te->nonce == c->nonce && c->id < te->ntc)) {
+		struct mm_tcache *tc = te->tc[c->id];
+		if (mm_likely(tc != NULL && tc->rounds != 0 &&
+			      !((c->flags & SLAB_DEBUG_FLAGS) | (gfp & MM_GFP_ZERO))))
+			return tc->loaded->obj[--tc->rounds];
+	}
+	return cache_alloc_slow(c, gfp);
+}
+
+static MM_NOINLINE void cache_free_slow(struct mm_kmem_cache *c, void *obj)
+{
+	cache_free(c, obj);
 }
 
 void mm_kmem_cache_free(struct mm_kmem_cache *c, void *obj)
 {
 	if (mm_unlikely(obj == NULL))
 		return;
-	cache_free(c, obj);
+	struct slab_tls_ent *te = slab_tls_ent_of(c->kmem);
+	if (mm_likely(te->kmem == c->kmem && te->nonce == c->nonce && c->id < te->ntc &&
+		      !(c->flags & SLAB_DEBUG_FLAGS))) {
+		struct mm_tcache *tc = te->tc[c->id];
+		if (mm_likely(tc != NULL)) {
+			uint32_t r = tc->rounds;
+			if (mm_likely(r < tc->cap)) {
+				void **slot = &tc->loaded->obj[r];
+				if (mm_unlikely(r && slot[-1] == obj))
+					slab_die(c, obj, "double free");
+				*slot = obj;
+				tc->rounds = r + 1;
+				return;
+			}
+		}
+	}
+	cache_free_slow(c, obj);
 }
 
 int mm_kmem_cache_shrink(struct mm_kmem_cache *c)

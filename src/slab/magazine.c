@@ -36,15 +36,16 @@ void slab_magazine_setup(struct mm_kmem_cache *c)
 		c->mag_size = c->batch = c->depot_max = 0;
 		return;
 	}
-	/* Bonwick's rule of thumb: smaller objects, bigger magazines. */
-	if (c->size <= 256)
-		c->mag_size = 60;
-	else if (c->size <= 1024)
-		c->mag_size = 30;
-	else if (c->size <= 4096)
-		c->mag_size = 15;
-	else
+	/* Smaller objects, bigger magazines: Linux SLAB's per-CPU array
+	 * limits (enable_cpucache), batch = half of it as there. */
+	if (c->size > 4096)
 		c->mag_size = 8;
+	else if (c->size > 1024)
+		c->mag_size = 24;
+	else if (c->size > 256)
+		c->mag_size = 54;
+	else
+		c->mag_size = 120;
 	c->batch = (c->mag_size + 1) / 2;
 	size_t per_mag = (size_t)c->mag_size * c->size;
 	c->depot_max = (unsigned)MM_MAX((size_t)SLAB_DEPOT_MIN,
@@ -151,6 +152,10 @@ static void tls_fill(struct mm_kmem *k, struct mm_kthread *t)
 	struct slab_tls_ent *e = slab_tls_ent_of(k);
 	e->kmem = k;
 	e->nonce = k->nonce;
+	if (e->kmem != k || e->nonce != k->nonce) {
+		e->leaf_key = SLAB_NO_LEAF;
+		e->leaf = NULL;
+	}
 	e->tc = t->tc;
 	e->ntc = t->ntc;
 	e->t = t;

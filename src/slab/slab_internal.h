@@ -52,7 +52,7 @@
 
 /* ---- magazines ---------------------------------------------------------- */
 
-#define SLAB_MAG_MAX 61 /* rounds a magazine can hold: 16 + 61*8 = 504 bytes */
+#define SLAB_MAG_MAX 126 /* rounds a magazine can hold: 16 + 126*8 = 1 KiB */
 
 /* A magazine: a stack of object pointers. Owned by exactly one of: a
  * tcache (loaded/prev), a depot list, or a function moving it. Objects in a
@@ -105,10 +105,13 @@ struct mm_slab {
 	struct mm_kmem_cache *cache;
 	char *s_mem;                  /* first object (after colour) */
 	char *base;                   /* the page block */
-	uint32_t inuse;               /* objects not free in this slab */
+	uint16_t inuse;               /* objects not free in this slab */
+	uint16_t cache_id;            /* cache->id, | SLAB_ID_SLOW for caches whose
+					 frees need the slow path (kfree fast path) */
 	uint32_t colour;              /* colour offset of s_mem, bytes */
 	uint16_t freelist[];          /* [inuse..num): free object indexes */
 };
+#define SLAB_ID_SLOW 0x8000u
 
 /* ---- caches ------------------------------------------------------------- */
 
@@ -176,6 +179,19 @@ struct mm_kmem_cache {
 struct pm_node {
 	_Atomic uintptr_t e[PM_ENTRIES];
 };
+
+/* The leaf node covering p, or NULL. */
+static inline struct pm_node *pagemap_leaf(struct pm_node *root, const void *p)
+{
+	uintptr_t vpn = (uintptr_t)p >> MM_PAGE_SHIFT;
+	if (mm_unlikely(vpn >> PM_VPN_BITS))
+		return NULL;
+	struct pm_node *n = root;
+	for (int lvl = PM_LEVELS - 1; lvl > 0 && n; lvl--)
+		n = (struct pm_node *)atomic_load_explicit(
+			&n->e[(vpn >> (lvl * PM_BITS)) & (PM_ENTRIES - 1)], memory_order_acquire);
+	return n;
+}
 
 static inline uintptr_t pagemap_get(struct pm_node *root, const void *p)
 {
@@ -311,8 +327,12 @@ struct slab_tls_ent {
 	uint64_t nonce;
 	struct mm_tcache **tc;        /* the thread's tc array (t->tc) */
 	unsigned ntc;
+	uintptr_t leaf_key;           /* vpn >> PM_BITS of the page-map leaf below */
+	struct pm_node *leaf;         /* last leaf kfree used (leaves live as
+					 long as the instance) */
 	struct mm_kthread *t;
 };
+#define SLAB_NO_LEAF (~(uintptr_t)0)
 extern __thread struct slab_tls_ent slab_tls[SLAB_TLS_WAYS]
 	__attribute__((tls_model("initial-exec")));
 
