@@ -96,9 +96,10 @@ struct mm_mempool_stats {
 	int min_nr;               /* reserve target */
 	int curr_nr;              /* elements in the reserve now */
 	unsigned waiting;         /* threads sleeping in mm_mempool_alloc now */
-	uint64_t alloc_fn_calls;  /* alloc_fn attempts (create/resize included) */
-	uint64_t alloc_fn_fails;  /* ... that returned NULL */
-	uint64_t free_fn_calls;   /* elements handed to free_fn */
+	uint64_t alloc_fn_fails;  /* alloc_fn calls that returned NULL (create and
+				     resize included); successful calls and
+				     free_fn calls are not counted: that would
+				     cost two atomic increments per pair */
 	uint64_t reserve_allocs;  /* allocations served from the reserve */
 	uint64_t reserve_refills; /* frees that went into the reserve */
 	uint64_t waits;           /* times an allocation went to sleep */
@@ -111,7 +112,7 @@ void mm_mempool_stats(struct mm_mempool *pool, struct mm_mempool_stats *st);
 
 /* Verify the pool: 0 <= curr_nr <= min_nr <= reserve capacity, no NULL and
  * no duplicate among the reserve elements, counters consistent
- * (alloc_fn_fails <= alloc_fn_calls). O(curr_nr). Returns 0 or -MM_ECORRUPT. */
+ * (timeouts <= waits). O(curr_nr). Returns 0 or -MM_ECORRUPT. */
 int mm_mempool_check(struct mm_mempool *pool);
 
 /* ---- ready-made pools (Linux's mempool_create_*_pool) ------------------- */

@@ -34,8 +34,8 @@ struct mm_mempool {
 	void *pool_data;              /* their context */
 	unsigned wait_timeout_ms;     /* sleep this long, then retry alloc_fn */
 	unsigned waiting;             /* threads asleep in alloc now */
-	/* counters of calls made without the lock */
-	_Atomic uint64_t alloc_fn_calls, alloc_fn_fails, free_fn_calls;
+	/* alloc_fn failures (counted without the lock) */
+	_Atomic uint64_t alloc_fn_fails;
 	/* counters kept under the lock */
 	uint64_t reserve_allocs, reserve_refills, waits, timeouts, failed_allocs;
 	/* pool_data of the ready-made pools points here */

@@ -499,17 +499,17 @@ static void model_compare(struct mm_mempool *pool, const struct tctx *c, const s
 	struct mm_mempool_stats st = stats_of(pool);
 	if (mm_mempool_check(pool))
 		mm_test_fail_seed("check failed after op %llu", (unsigned long long)op);
-	if (st.curr_nr != m->curr || st.min_nr != m->min || st.alloc_fn_calls != m->calls ||
-	    st.alloc_fn_fails != m->fails || st.free_fn_calls != m->frees ||
+	if (st.curr_nr != m->curr || st.min_nr != m->min || c->calls != m->calls ||
+	    st.alloc_fn_fails != m->fails || c->fails != m->fails || c->frees != m->frees ||
 	    st.reserve_allocs != m->reserve_allocs || st.reserve_refills != m->refills ||
 	    st.failed_allocs != m->failed || st.waits != m->waits)
 		mm_test_fail_seed("op %llu: pool curr %d min %d calls %llu fails %llu frees %llu "
 				  "res %llu refills %llu failed %llu waits %llu; model %d %d %llu %llu "
 				  "%llu %llu %llu %llu %llu",
 				  (unsigned long long)op, st.curr_nr, st.min_nr,
-				  (unsigned long long)st.alloc_fn_calls,
+				  (unsigned long long)c->calls,
 				  (unsigned long long)st.alloc_fn_fails,
-				  (unsigned long long)st.free_fn_calls,
+				  (unsigned long long)c->frees,
 				  (unsigned long long)st.reserve_allocs,
 				  (unsigned long long)st.reserve_refills,
 				  (unsigned long long)st.failed_allocs, (unsigned long long)st.waits,

@@ -228,7 +228,7 @@ static void run(bool with_resizer)
 		      with_resizer ? "with resizer" : "fixed reserve",
 		      (unsigned long long)sh->produced, (unsigned long long)sh->atomic_nulls,
 		      (unsigned long long)st.reserve_allocs, (unsigned long long)st.waits,
-		      (unsigned long long)st.timeouts, (unsigned long long)st.alloc_fn_calls,
+		      (unsigned long long)st.timeouts, (unsigned long long)atomic_load(&ac.calls),
 		      (unsigned long long)ra.resizes, (unsigned long long)ra.enomem);
 	if (sh->bad)
 		mm_test_fail_seed("%llu accounting errors", (unsigned long long)sh->bad);
