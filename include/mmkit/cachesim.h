@@ -97,8 +97,8 @@ int mm_cache_replay(const struct mm_cache_request *reqs, size_t n,
 
 /* Misses of one policy at every size in [min_size, max_size], one run per
  * size in a single pass: misses[k - min_size] is the count at size k.
- * Time and memory grow with the sum of the sizes (about 40 bytes per slot,
- * so 1..10,000 frames is ~2 GB): for wide ranges pick sample sizes with
+ * Time and memory grow with the sum of the sizes (60 to 100 bytes per slot,
+ * so 1..10,000 frames is several GB): for wide ranges pick sample sizes with
  * mm_cache_replay(), or use the stack algorithm for LRU. 0, -MM_EINVAL,
  * -MM_ENOMEM. */
 int mm_cache_curve(const struct mm_cache_request *reqs, size_t n, const char *spec,
