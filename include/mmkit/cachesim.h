@@ -81,6 +81,10 @@ int mm_cachesim_result(const struct mm_cachesim *cs, size_t i, struct mm_cache_r
 /* The policy instance of run i (for inspection), or NULL. */
 const struct mm_policy *mm_cachesim_policy(const struct mm_cachesim *cs, size_t i);
 
+/* Verify every run: its policy (mm_policy_check), hits + misses = requests,
+ * evictions <= misses, residents = misses - evictions. 0 or -MM_ECORRUPT. */
+int mm_cachesim_check(const struct mm_cachesim *cs);
+
 /* The OPT pre-pass: next_use[i] = the smallest j > i with reqs[j].id ==
  * reqs[i].id, or MM_POLICY_NEVER. One backward pass, O(n) expected time,
  * O(distinct ids) extra memory. 0 or -MM_ENOMEM. */

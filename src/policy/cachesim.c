@@ -171,6 +171,19 @@ const struct mm_policy *mm_cachesim_policy(const struct mm_cachesim *cs, size_t 
 	return i < cs->nruns ? cs->runs[i].p : NULL;
 }
 
+int mm_cachesim_check(const struct mm_cachesim *cs)
+{
+	for (size_t i = 0; i < cs->nruns; i++) {
+		const struct run *r = &cs->runs[i];
+		if (mm_policy_check(r->p) || r->hits + r->misses != cs->time ||
+		    r->evictions > r->misses || r->dirty > r->evictions ||
+		    r->p->nr + r->p->st.removes != r->misses - r->evictions ||
+		    r->p->cap != r->size)
+			return -MM_ECORRUPT;
+	}
+	return 0;
+}
+
 /* ---- OPT pre-pass ------------------------------------------------------------ */
 
 int mm_cache_next_use(const struct mm_cache_request *reqs, size_t n, uint64_t *next_use)

@@ -173,6 +173,7 @@ static void test_one_pass_equals_separate_and_chunks(void **state)
 		if (c > n - off)
 			c = n - off;
 		assert_int_equal(mm_cachesim_feed(all, r + off, nu + off, c), 0);
+		assert_int_equal(mm_cachesim_check(all), 0);
 		off += c;
 	}
 	assert_int_equal(mm_cachesim_add(all, "fifo", 3), -MM_EINVAL); /* too late */
