@@ -4,8 +4,10 @@
  * Each fed chunk is replayed run by run (all requests of the chunk through
  * run 0, then run 1, ...), so a run's state stays in cache while the input is
  * still read only once. Per request and run: one hash probe on a hit, plus an
- * eviction and an insert on a miss: O(1) for fifo/lru/clock/random, O(log n)
- * for lfu/opt (see each policy file).
+ * eviction and an insert on a miss: O(1) for fifo/lru/clock/random/lfu,
+ * O(log n) for opt and the lfu variants (see each policy file). The bucket of
+ * the hash probe a few requests ahead is prefetched: that cache miss is what
+ * a replay spends most of its time on.
  */
 #include <string.h>
 
