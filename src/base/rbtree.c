@@ -162,7 +162,14 @@ void mm_rb_insert_color(struct mm_rb_node *node, struct mm_rb_root *root)
 void mm_rb_insert_augmented(struct mm_rb_node *node, struct mm_rb_root *root,
 			    const struct mm_rb_augment_callbacks *augment)
 {
-	augment->propagate(node, NULL);
+	/* The node's own summary is stale (whatever the caller left there), so
+	 * it is recomputed unconditionally (stop = its parent); the ancestors'
+	 * summaries were right for the old tree, so their propagation may stop
+	 * as soon as one does not change. */
+	struct mm_rb_node *parent = mm_rb_parent(node);
+	augment->propagate(node, parent);
+	if (parent)
+		augment->propagate(parent, NULL);
 	insert_fixup(node, root, augment);
 }
 

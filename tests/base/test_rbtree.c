@@ -89,7 +89,15 @@ static void insert_aug(struct mm_rb_root *root, struct item *it)
 		parent = *link;
 		link = it->key < item_of(parent)->key ? &parent->left : &parent->right;
 	}
-	it->max = 0; /* stale on purpose: insert_augmented must compute it */
+	/* whatever the caller leaves in the summary, insert_augmented must get
+	 * the node and every ancestor right: the natural "max = val" (which
+	 * defeats a propagation that stops at the first unchanged node), a
+	 * stale value, or a value that is too large */
+	switch (it->key % 3) {
+	case 0: it->max = it->val; break;
+	case 1: it->max = 0; break;
+	default: it->max = UINT64_MAX; break;
+	}
 	mm_rb_link_node(&it->rb, parent, link);
 	mm_rb_insert_augmented(&it->rb, root, &max_cb);
 }
