@@ -71,7 +71,7 @@ static int do_anonymous_page(struct mm_machine *m, struct sim_mm *mm, struct sim
 {
 	if (!write) {
 		ent_set(m, ep, (m->zero_pfn << MM_PAGE_SHIFT) | PTE_SPECIAL |
-				       sim_vm_page_prot(m, vma->vm_flags & ~VM_WRITE));
+				       (sim_vm_page_prot(m, vma->vm_flags) & ~PTE_RW));
 		t->cnt.zero_maps++;
 		return 0;
 	}

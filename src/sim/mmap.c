@@ -314,8 +314,10 @@ int mm_do_mprotect(struct mm_machine *m, struct mm_task *t, uint64_t start, uint
 		nstart = tmp;
 		if (nstart >= end)
 			return 0;
+		/* the next VMA must continue the range (after a merge, the VMA
+		 * holding nstart may start before it) */
 		v = sim_find_vma(mm, nstart);
-		if (!v || v->vm_start != nstart)
+		if (!v || v->vm_start > nstart)
 			return -MM_ENOMEM;
 	}
 }

@@ -1,0 +1,302 @@
+/* Randomized multi-process scenarios against a shadow model kept outside the
+ * simulator: mmap (fixed), munmap, mprotect, madvise(DONTNEED), reads and
+ * writes of random bytes through the MMU, fork (copy-on-write) and exit.
+ * Every access's result (success, or the SIGSEGV code) and every byte read
+ * must match the model; mm_machine_check() runs after every step; after
+ * everything exits, free memory is back where it started. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mmkit/compiler.h"
+#include "mmkit/error.h"
+#include "mmkit/rng.h"
+#include "mmkit/sim.h"
+#include "testutil.h"
+
+#define WIN_BASE  0x10000000ULL
+#define WIN_PAGES 192
+#define MAX_PROCS 6
+
+struct shadow {
+	struct mm_task *t;
+	int prot[WIN_PAGES];          /* -1: unmapped */
+	uint8_t *data;                /* WIN_PAGES pages */
+};
+
+struct world {
+	struct mm_machine *m;
+	struct mm_rng rng;
+	struct shadow p[MAX_PROCS];
+	int n;
+	uint64_t steps, mismatches;
+};
+
+static void shadow_init(struct shadow *s, struct mm_task *t)
+{
+	s->t = t;
+	for (int i = 0; i < WIN_PAGES; i++)
+		s->prot[i] = -1;
+	s->data = calloc(WIN_PAGES, 4096);
+	assert_non_null(s->data);
+}
+
+static void check(struct world *w, const char *what)
+{
+	if (mm_machine_check(w->m))
+		mm_test_fail_seed("machine check failed after %s (step %llu)", what,
+				  (unsigned long long)w->steps);
+}
+
+static uint64_t pick(struct world *w, uint64_t n)
+{
+	return mm_rng_below(&w->rng, n);
+}
+
+static void op_mmap(struct world *w, struct shadow *s)
+{
+	uint64_t p = pick(w, WIN_PAGES), n = 1 + pick(w, MM_MIN(24, WIN_PAGES - p));
+	static const int prots[] = { MM_PROT_READ | MM_PROT_WRITE, MM_PROT_READ | MM_PROT_WRITE,
+				     MM_PROT_READ, MM_PROT_NONE, MM_PROT_WRITE,
+				     MM_PROT_READ | MM_PROT_EXEC };
+	int prot = prots[pick(w, MM_ARRAY_SIZE(prots))];
+	int flags = MM_MAP_PRIVATE | MM_MAP_ANONYMOUS | MM_MAP_FIXED;
+	if (pick(w, 4) == 0)
+		flags |= MM_MAP_POPULATE;
+	int64_t r = mm_do_mmap(w->m, s->t, WIN_BASE + p * 4096, n * 4096, prot, flags, -1, 0);
+	if (r != (int64_t)(WIN_BASE + p * 4096))
+		mm_test_fail_seed("mmap at page %llu: %lld", (unsigned long long)p, (long long)r);
+	for (uint64_t i = p; i < p + n; i++) {
+		s->prot[i] = prot;
+		memset(s->data + i * 4096, 0, 4096);
+	}
+}
+
+static void op_munmap(struct world *w, struct shadow *s)
+{
+	uint64_t p = pick(w, WIN_PAGES), n = 1 + pick(w, MM_MIN(32, WIN_PAGES - p));
+	if (mm_do_munmap(w->m, s->t, WIN_BASE + p * 4096, n * 4096))
+		mm_test_fail_seed("munmap failed");
+	for (uint64_t i = p; i < p + n; i++)
+		s->prot[i] = -1;
+}
+
+static void op_mprotect(struct world *w, struct shadow *s)
+{
+	uint64_t p = pick(w, WIN_PAGES), n = 1 + pick(w, MM_MIN(16, WIN_PAGES - p));
+	static const int prots[] = { MM_PROT_READ | MM_PROT_WRITE, MM_PROT_READ, MM_PROT_NONE,
+				     MM_PROT_READ | MM_PROT_EXEC };
+	int prot = prots[pick(w, MM_ARRAY_SIZE(prots))];
+	int r = mm_do_mprotect(w->m, s->t, WIN_BASE + p * 4096, n * 4096, prot);
+	int want = 0;
+	for (uint64_t i = p; i < p + n; i++) {
+		if (s->prot[i] < 0) {
+			want = -MM_ENOMEM;
+			break;
+		}
+		s->prot[i] = prot;
+	}
+	if (r != want)
+		mm_test_fail_seed("mprotect: %d, want %d", r, want);
+}
+
+static void op_dontneed(struct world *w, struct shadow *s)
+{
+	uint64_t p = pick(w, WIN_PAGES), n = 1 + pick(w, MM_MIN(16, WIN_PAGES - p));
+	int r = mm_do_madvise(w->m, s->t, WIN_BASE + p * 4096, n * 4096, MM_MADV_DONTNEED);
+	int want = 0;
+	for (uint64_t i = p; i < p + n; i++) {
+		if (s->prot[i] < 0)
+			want = -MM_ENOMEM;
+		else
+			memset(s->data + i * 4096, 0, 4096);
+	}
+	if (r != want)
+		mm_test_fail_seed("madvise: %d, want %d", r, want);
+}
+
+/* Expected outcome of an access: bytes moved before the first bad page. */
+static int expect(const struct shadow *s, uint64_t off, size_t len, bool write, size_t *ok_bytes,
+		  int *code)
+{
+	size_t done = 0;
+	while (done < len) {
+		uint64_t pg = (off + done) / 4096;
+		size_t n = MM_MIN(len - done, 4096 - (off + done) % 4096);
+		int prot = s->prot[pg];
+		if (prot < 0 || (write ? !(prot & MM_PROT_WRITE) : prot == MM_PROT_NONE)) {
+			*ok_bytes = done;
+			*code = prot < 0 ? MM_SEGV_MAPERR : MM_SEGV_ACCERR;
+			return -MM_EFAULT;
+		}
+		done += n;
+	}
+	*ok_bytes = len;
+	return 0;
+}
+
+static void op_write(struct world *w, struct shadow *s)
+{
+	size_t len = 1 + pick(w, pick(w, 4) ? 64 : 9000);
+	uint64_t off = pick(w, WIN_PAGES * 4096 - len);
+	uint8_t *buf = malloc(len);
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (uint8_t)mm_rng_next(&w->rng);
+	size_t okb;
+	int code = 0;
+	int want = expect(s, off, len, true, &okb, &code);
+	int r = mm_write(w->m, s->t, WIN_BASE + off, buf, len);
+	if (r != want || (r && mm_task_siginfo(s->t)->code != code))
+		mm_test_fail_seed("write %zu at %#llx: %d (code %d), want %d (code %d)", len,
+				  (unsigned long long)(WIN_BASE + off), r, mm_task_siginfo(s->t)->code,
+				  want, code);
+	memcpy(s->data + off, buf, okb);
+	free(buf);
+}
+
+static void op_read(struct world *w, struct shadow *s)
+{
+	size_t len = 1 + pick(w, pick(w, 4) ? 64 : 9000);
+	uint64_t off = pick(w, WIN_PAGES * 4096 - len);
+	uint8_t *buf = malloc(len);
+	size_t okb;
+	int code = 0;
+	int want = expect(s, off, len, false, &okb, &code);
+	int r = mm_read(w->m, s->t, WIN_BASE + off, buf, len);
+	if (r != want || (r && mm_task_siginfo(s->t)->code != code))
+		mm_test_fail_seed("read %zu at %#llx: %d, want %d", len,
+				  (unsigned long long)(WIN_BASE + off), r, want);
+	if (memcmp(buf, s->data + off, okb)) {
+		w->mismatches++;
+		mm_test_fail_seed("read %zu at %#llx: data differs from the shadow", len,
+				  (unsigned long long)(WIN_BASE + off));
+	}
+	free(buf);
+}
+
+static void op_fork(struct world *w, struct shadow *s)
+{
+	if (w->n >= MAX_PROCS)
+		return;
+	struct mm_task *c;
+	if (mm_fork(w->m, s->t, &c))
+		mm_test_fail_seed("fork failed");
+	struct shadow *cs = &w->p[w->n++];
+	shadow_init(cs, c);
+	memcpy(cs->prot, s->prot, sizeof(s->prot));
+	memcpy(cs->data, s->data, WIN_PAGES * 4096);
+}
+
+static void op_exit(struct world *w, int i)
+{
+	mm_exit(w->m, w->p[i].t);
+	free(w->p[i].data);
+	w->p[i] = w->p[--w->n];
+}
+
+/* Read every readable page of every process back and compare. */
+static void verify_all(struct world *w)
+{
+	uint8_t *buf = malloc(4096);
+	for (int i = 0; i < w->n; i++) {
+		struct shadow *s = &w->p[i];
+		for (int pg = 0; pg < WIN_PAGES; pg++) {
+			if (s->prot[pg] <= 0)
+				continue;
+			if (mm_read(w->m, s->t, WIN_BASE + (uint64_t)pg * 4096, buf, 4096))
+				mm_test_fail_seed("verify: read failed");
+			if (memcmp(buf, s->data + (size_t)pg * 4096, 4096)) {
+				w->mismatches++;
+				mm_test_fail_seed("verify: pid %d page %d differs", mm_task_pid(s->t), pg);
+			}
+		}
+	}
+	free(buf);
+}
+
+static void run_scenario(uint64_t seed, enum mm_paging_mode mode, bool pcid, uint64_t steps)
+{
+	struct world w = { 0 };
+	mm_rng_seed(&w.rng, seed);
+	struct mm_machine_config cfg;
+	mm_machine_config_init(&cfg);
+	cfg.ram_bytes = 32ULL << 20;
+	cfg.paging = mode;
+	cfg.pcid = pcid;
+	if (pick(&w, 2)) {   /* a small TLB makes evictions and STLB traffic common */
+		cfg.dtlb_4k = (struct mm_tlb_geometry){ 8, 2 };
+		cfg.stlb = (struct mm_tlb_geometry){ 32, 4 };
+	}
+	assert_int_equal(mm_machine_create(&cfg, &w.m), 0);
+	mm_machine_drop_caches(w.m);
+	struct mm_meminfo mi0, mi;
+	mm_machine_meminfo(w.m, &mi0);
+	struct mm_task *t;
+	assert_int_equal(mm_task_create(w.m, "init", &t), 0);
+	shadow_init(&w.p[0], t);
+	w.n = 1;
+	for (w.steps = 0; w.steps < steps; w.steps++) {
+		struct shadow *s = &w.p[pick(&w, (uint64_t)w.n)];
+		unsigned int op = (unsigned int)pick(&w, 100);
+		const char *what;
+		if (op < 12) {
+			op_mmap(&w, s);
+			what = "mmap";
+		} else if (op < 18) {
+			op_munmap(&w, s);
+			what = "munmap";
+		} else if (op < 24) {
+			op_mprotect(&w, s);
+			what = "mprotect";
+		} else if (op < 27) {
+			op_dontneed(&w, s);
+			what = "madvise";
+		} else if (op < 60) {
+			op_write(&w, s);
+			what = "write";
+		} else if (op < 92) {
+			op_read(&w, s);
+			what = "read";
+		} else if (op < 97) {
+			op_fork(&w, s);
+			what = "fork";
+		} else {
+			if (w.n > 1)
+				op_exit(&w, (int)pick(&w, (uint64_t)w.n));
+			what = "exit";
+		}
+		check(&w, what);
+		if (w.steps % 256 == 255)
+			verify_all(&w);
+	}
+	verify_all(&w);
+	while (w.n)
+		op_exit(&w, w.n - 1);
+	check(&w, "final exit");
+	mm_machine_drop_caches(w.m);
+	mm_machine_meminfo(w.m, &mi);
+	if (mi.free_pages != mi0.free_pages || mi.pagetable_pages || mi.anon_pages)
+		mm_test_fail_seed("after exit: free %llu (start %llu), tables %llu, anon %llu",
+				  (unsigned long long)mi.free_pages, (unsigned long long)mi0.free_pages,
+				  (unsigned long long)mi.pagetable_pages, (unsigned long long)mi.anon_pages);
+	assert_int_equal(w.mismatches, 0);
+	mm_machine_destroy(w.m);
+}
+
+static void test_random_modes(void **state)
+{
+	(void)state;
+	uint64_t seed = mm_test_seed();
+	uint64_t steps = mm_test_iters(2500);
+	run_scenario(seed, MM_PAGING_4LEVEL, true, steps);
+	run_scenario(seed + 1, MM_PAGING_2LEVEL, false, steps);
+	run_scenario(seed + 2, MM_PAGING_5LEVEL, true, steps);
+	run_scenario(seed + 3, MM_PAGING_4LEVEL, false, steps);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_random_modes),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
