@@ -47,7 +47,22 @@ double mm_rng_double(struct mm_rng *r);
 
 /* Zipf-distributed rank in [0, n) with exponent s (s > 0; s = 1 is classic Zipf).
  * Uses rejection-inversion (Hörmann & Derflinger 1996): O(1) expected per draw,
- * no table. */
+ * no table. Recomputes the sampler's constants on every call; for many draws
+ * with the same (n, s) use struct mm_zipf below. */
 uint64_t mm_rng_zipf(struct mm_rng *r, uint64_t n, double s);
+
+/* A Zipf sampler with its constants computed once (71 vs 264 ns per draw
+ * here, n = 1e5, s = 0.9). Same distribution and, for the same rng state, the same
+ * ranks as mm_rng_zipf(r, n, s). */
+struct mm_zipf {
+	uint64_t n;     /* ranks 0..n-1 */
+	double s;       /* exponent */
+	double hx1;     /* H(3/2) - 1: upper end of the u range */
+	double hn;      /* H(n + 1/2): lower end */
+	double squeeze; /* |k - x| within this is accepted at once */
+};
+
+void mm_zipf_init(struct mm_zipf *z, uint64_t n, double s);
+uint64_t mm_zipf_draw(const struct mm_zipf *z, struct mm_rng *r);
 
 #endif /* MMKIT_RNG_H */

@@ -101,26 +101,42 @@ static double zipf_H_inv(double u, double s)
 	return exp(log1p_over_x(t) * u);
 }
 
-uint64_t mm_rng_zipf(struct mm_rng *r, uint64_t n, double s)
+void mm_zipf_init(struct mm_zipf *z, uint64_t n, double s)
 {
-	if (n <= 1)
+	z->n = n;
+	z->s = s;
+	z->hx1 = zipf_H(1.5, s) - 1.0;
+	z->hn = zipf_H((double)n + 0.5, s);
+	z->squeeze = 2.0 - zipf_H_inv(zipf_H(2.5, s) - zipf_h(2.0, s), s);
+}
+
+uint64_t mm_zipf_draw(const struct mm_zipf *z, struct mm_rng *r)
+{
+	if (z->n <= 1)
 		return 0;
-	double hx1 = zipf_H(1.5, s) - 1.0;
-	double hn = zipf_H((double)n + 0.5, s);
-	/* squeeze: x within this distance of k is always accepted */
-	double squeeze = 2.0 - zipf_H_inv(zipf_H(2.5, s) - zipf_h(2.0, s), s);
+	double s = z->s;
 	for (;;) {
-		double u = hn + mm_rng_double(r) * (hx1 - hn);
+		double u = z->hn + mm_rng_double(r) * (z->hx1 - z->hn);
 		double x = zipf_H_inv(u, s);
 		double kd = floor(x + 0.5);
 		uint64_t k;
 		if (kd < 1.0)
 			k = 1;
-		else if (kd >= (double)n)
-			k = n;
+		else if (kd >= (double)z->n)
+			k = z->n;
 		else
 			k = (uint64_t)kd;
-		if ((double)k - x <= squeeze || u >= zipf_H((double)k + 0.5, s) - zipf_h((double)k, s))
+		if ((double)k - x <= z->squeeze ||
+		    u >= zipf_H((double)k + 0.5, s) - zipf_h((double)k, s))
 			return k - 1;
 	}
+}
+
+uint64_t mm_rng_zipf(struct mm_rng *r, uint64_t n, double s)
+{
+	struct mm_zipf z;
+	if (n <= 1)
+		return 0;
+	mm_zipf_init(&z, n, s);
+	return mm_zipf_draw(&z, r);
 }

@@ -150,9 +150,17 @@ static void test_zipf(void **state)
 	check_zipf(50, 1.5, draws);
 	check_zipf(1ULL << 40, 1.2, draws);
 	check_zipf(2, 1.0, draws);
-	struct mm_rng r;
+	struct mm_rng r, r2;
 	mm_rng_seed(&r, 1);
 	assert_int_equal(mm_rng_zipf(&r, 1, 1.0), 0);
+	/* the precomputed sampler draws exactly the same ranks */
+	struct mm_zipf z;
+	mm_zipf_init(&z, 12345, 0.9);
+	mm_rng_seed(&r, mm_test_seed());
+	mm_rng_seed(&r2, mm_test_seed());
+	for (int i = 0; i < 10000; i++)
+		if (mm_zipf_draw(&z, &r) != mm_rng_zipf(&r2, 12345, 0.9))
+			mm_test_fail_seed("mm_zipf_draw and mm_rng_zipf differ at draw %d", i);
 	assert_int_equal(mm_rng_zipf(&r, 0, 1.0), 0);
 }
 
