@@ -117,6 +117,42 @@ struct mm_rb_node *mm_rb_prev(const struct mm_rb_node *node);
 struct mm_rb_node *mm_rb_first_postorder(const struct mm_rb_root *root);
 struct mm_rb_node *mm_rb_next_postorder(const struct mm_rb_node *node);
 
+/* ---- trees that cache their leftmost node (Linux's rb_root_cached) ------
+ * mm_rb_first_cached is O(1): for priority queues and schedulers that take
+ * the smallest element again and again. The caller tells insert whether the
+ * new node went left at every level of its search (then it is the new
+ * leftmost). */
+struct mm_rb_root_cached {
+	struct mm_rb_root rb_root;
+	struct mm_rb_node *rb_leftmost; /* smallest node, NULL when empty */
+};
+
+#define MM_RB_ROOT_CACHED ((struct mm_rb_root_cached){ { NULL }, NULL })
+
+static inline struct mm_rb_node *mm_rb_first_cached(const struct mm_rb_root_cached *root)
+{
+	return root->rb_leftmost;
+}
+
+static inline void mm_rb_insert_color_cached(struct mm_rb_node *node,
+					     struct mm_rb_root_cached *root, bool leftmost)
+{
+	if (leftmost)
+		root->rb_leftmost = node;
+	mm_rb_insert_color(node, &root->rb_root);
+}
+
+/* Erase; returns the new leftmost if `node` was the leftmost, else NULL. */
+static inline struct mm_rb_node *mm_rb_erase_cached(struct mm_rb_node *node,
+						    struct mm_rb_root_cached *root)
+{
+	struct mm_rb_node *leftmost = NULL;
+	if (root->rb_leftmost == node)
+		leftmost = root->rb_leftmost = mm_rb_next(node);
+	mm_rb_erase(node, &root->rb_root);
+	return leftmost;
+}
+
 /* ---- comparator helpers (Linux's rb_add / rb_find) ---------------------- */
 
 /* Insert `node` in order of less(); equal keys go after the existing ones. */
@@ -130,6 +166,26 @@ static inline void mm_rb_add(struct mm_rb_node *node, struct mm_rb_root *root,
 	}
 	mm_rb_link_node(node, parent, link);
 	mm_rb_insert_color(node, root);
+}
+
+/* mm_rb_add for a cached tree; returns true if node became the leftmost. */
+static inline bool mm_rb_add_cached(struct mm_rb_node *node, struct mm_rb_root_cached *root,
+				    bool (*less)(const struct mm_rb_node *, const struct mm_rb_node *))
+{
+	struct mm_rb_node **link = &root->rb_root.node, *parent = NULL;
+	bool leftmost = true;
+	while (*link) {
+		parent = *link;
+		if (less(node, parent)) {
+			link = &parent->left;
+		} else {
+			link = &parent->right;
+			leftmost = false;
+		}
+	}
+	mm_rb_link_node(node, parent, link);
+	mm_rb_insert_color_cached(node, root, leftmost);
+	return leftmost;
 }
 
 /* A node whose key compares equal to `key` (cmp < 0: key is smaller), or NULL. */

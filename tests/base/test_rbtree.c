@@ -370,6 +370,61 @@ static void test_check_detects_corruption(void **state)
 	assert_int_equal(mm_rb_check_augmented(&root, item_cmp, max_ok), -MM_ECORRUPT);
 }
 
+/* Cached-leftmost tree used as a priority queue: the leftmost is always the
+ * minimum, through random adds (duplicates included) and erases. */
+static void test_cached_leftmost(void **state)
+{
+	(void)state;
+	struct mm_rng r;
+	mm_rng_seed(&r, mm_test_seed() ^ 0xcafe);
+	enum { N = 512 };
+	struct item *it = calloc(N, sizeof(*it));
+	assert_non_null(it);
+	struct mm_rb_root_cached root = MM_RB_ROOT_CACHED;
+	assert_null(mm_rb_first_cached(&root));
+	int live = 0;
+	uint64_t ops = mm_test_iters(40000);
+	for (uint64_t op = 0; op < ops; op++) {
+		int i = (int)mm_rng_below(&r, N);
+		if (!it[i].in_tree) {
+			it[i].key = (int)mm_rng_below(&r, 300);
+			bool lm = mm_rb_add_cached(&it[i].rb, &root, item_less);
+			it[i].in_tree = true;
+			live++;
+			if (lm != (mm_rb_first_cached(&root) == &it[i].rb))
+				mm_test_fail_seed("add_cached leftmost flag wrong");
+		} else if (mm_rng_below(&r, 2)) {
+			/* pop the minimum, as a priority queue does */
+			struct mm_rb_node *first = mm_rb_first_cached(&root);
+			struct mm_rb_node *next = mm_rb_erase_cached(first, &root);
+			if (next != mm_rb_first_cached(&root))
+				mm_test_fail_seed("erase_cached returned the wrong leftmost");
+			item_of(first)->in_tree = false;
+			live--;
+		} else {
+			mm_rb_erase_cached(&it[i].rb, &root);
+			it[i].in_tree = false;
+			live--;
+		}
+		if (mm_rb_first_cached(&root) != mm_rb_first(&root.rb_root) ||
+		    mm_rb_check(&root.rb_root, item_cmp))
+			mm_test_fail_seed("op %llu: cached leftmost wrong or tree broken",
+					  (unsigned long long)op);
+		int min = 1 << 30, n = 0;
+		if (op % 64 == 0) {
+			for (int k = 0; k < N; k++)
+				if (it[k].in_tree) {
+					n++;
+					min = it[k].key < min ? it[k].key : min;
+				}
+			if (n != live || (n && item_of(mm_rb_first_cached(&root))->key != min))
+				mm_test_fail_seed("op %llu: leftmost is not the minimum",
+						  (unsigned long long)op);
+		}
+	}
+	free(it);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -378,6 +433,7 @@ int main(void)
 		cmocka_unit_test(test_check_detects_corruption),
 		cmocka_unit_test(test_random_plain),
 		cmocka_unit_test(test_random_augmented),
+		cmocka_unit_test(test_cached_leftmost),
 	};
 	mm_test_seed();
 	return cmocka_run_group_tests(tests, NULL, NULL);
