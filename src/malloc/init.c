@@ -126,6 +126,14 @@ void mm_init_slow(void)
 	__atomic_store_n(&spin, 0, __ATOMIC_RELEASE);
 }
 
+/* Initialise before main(), while the process has one thread, so that no
+ * fork can catch another thread half-way through init (the fork handlers
+ * are only registered by init itself). */
+__attribute__((constructor)) static void mm_init_early(void)
+{
+	mm_init_slow();
+}
+
 /* ---- mallopt ---- */
 
 int mmalloc_mallopt(int param, int value)
