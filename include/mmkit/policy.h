@@ -155,6 +155,23 @@ void mm_policy_get_stats(const struct mm_policy *p, struct mm_policy_stats *st);
  * -MM_ENOENT if absent, -MM_EINVAL with an external host. */
 int mm_policy_soft_bits(const struct mm_policy *p, uint64_t id, bool *referenced, bool *dirty);
 
+/* The "referenced" queries the machine's views need (/proc/meminfo's
+ * Active/Inactive, smaps' Referenced, vmstat's pgactivate...). */
+struct mm_policy_page {
+	bool active;     /* on the active list (linux); single-list policies
+			  * report every page inactive, as Linux counts pages
+			  * that are on no active list */
+	bool referenced; /* the policy's own software referenced flag (linux's
+			  * PG_referenced); false for policies without one. The
+			  * hardware accessed bit is the host's to report */
+};
+
+/* State of a resident item: 0, or -MM_ENOENT (*out untouched). O(1). */
+int mm_policy_page_info(const struct mm_policy *p, uint64_t id, struct mm_policy_page *out);
+
+/* Number of resident items on an active list (0 for single-list policies). */
+size_t mm_policy_nr_active(const struct mm_policy *p);
+
 /* Verify every invariant of the instance: 0, or -MM_ECORRUPT. O(size). */
 int mm_policy_check(const struct mm_policy *p);
 

@@ -179,6 +179,19 @@ static uint32_t lnx_evict(struct mm_policy *p)
 	}
 }
 
+static void lnx_page_info(const struct mm_policy *p, uint32_t s, struct mm_policy_page *out)
+{
+	const struct lnx *x = p->priv;
+	out->active = x->pg[s] & PG_ACTIVE;
+	out->referenced = x->pg[s] & PG_REFERENCED;
+}
+
+static size_t lnx_nr_active(const struct mm_policy *p)
+{
+	const struct lnx *x = p->priv;
+	return x->nr_active;
+}
+
 static int lnx_check(const struct mm_policy *p)
 {
 	const struct lnx *x = p->priv;
@@ -203,5 +216,7 @@ const struct pol_ops pol_linux_ops = {
 	.insert = lnx_insert,
 	.evict = lnx_evict,
 	.remove = lnx_remove,
+	.page_info = lnx_page_info,
+	.nr_active = lnx_nr_active,
 	.check = lnx_check,
 };

@@ -348,6 +348,23 @@ int mm_policy_soft_bits(const struct mm_policy *p, uint64_t id, bool *referenced
 	return 0;
 }
 
+int mm_policy_page_info(const struct mm_policy *p, uint64_t id, struct mm_policy_page *out)
+{
+	uint32_t s = pol_idmap_get(&p->map, id);
+	if (s == POL_NONE)
+		return -MM_ENOENT;
+	out->active = false;
+	out->referenced = false;
+	if (p->ops->page_info)
+		p->ops->page_info(p, s, out);
+	return 0;
+}
+
+size_t mm_policy_nr_active(const struct mm_policy *p)
+{
+	return p->ops->nr_active ? p->ops->nr_active(p) : 0;
+}
+
 int mm_policy_check(const struct mm_policy *p)
 {
 	if (p->nr > p->cap || p->nr + p->nfree != p->cap || p->map.n != p->nr)

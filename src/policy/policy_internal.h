@@ -214,6 +214,10 @@ struct pol_ops {
 	void (*tick)(struct mm_policy *p);
 	/* The dirty bit of slot s was cleared by the host (NULL: ignore). */
 	void (*cleaned)(struct mm_policy *p, uint32_t s);
+	/* Fill the page state of slot s (NULL: inactive, unreferenced). */
+	void (*page_info)(const struct mm_policy *p, uint32_t s, struct mm_policy_page *out);
+	/* Residents on an active list (NULL: 0). */
+	size_t (*nr_active)(const struct mm_policy *p);
 	/* Check the private state against the generic one; 0 or -MM_ECORRUPT. */
 	int (*check)(const struct mm_policy *p);
 };

@@ -8,6 +8,10 @@ static void test_fifo(void **state)
 	(void)state;
 	struct mm_policy *p = tp_new("fifo", 3, 0);
 	tp_ins(p, 1, 0);
+	struct mm_policy_page pg = { true, true };
+	assert_int_equal(mm_policy_page_info(p, 1, &pg), 0); /* one list: inactive */
+	assert_false(pg.active || pg.referenced);
+	assert_int_equal(mm_policy_nr_active(p), 0);
 	tp_ins(p, 2, 1);
 	tp_ins(p, 3, 2);
 	tp_acc(p, 1, 3);                 /* hits change nothing */
@@ -373,6 +377,14 @@ static void test_linux_lists(void **state)
 	mm_policy_get_stats(p, &st);
 	assert_int_equal(st.activated, 3);
 	assert_int_equal(st.deactivated, 1);
+	/* the views: 4 and 3 active with PG_referenced, 5 inactive with it */
+	struct mm_policy_page pg;
+	assert_int_equal(mm_policy_nr_active(p), 2);
+	assert_int_equal(mm_policy_page_info(p, 4, &pg), 0);
+	assert_true(pg.active && pg.referenced);
+	assert_int_equal(mm_policy_page_info(p, 5, &pg), 0);
+	assert_true(!pg.active && pg.referenced);
+	assert_int_equal(mm_policy_page_info(p, 2, &pg), -MM_ENOENT);
 	/* active 4 3, inactive 5 (PG_referenced): 5 R clear -> reclaim */
 	assert_int_equal(tp_evict(p), 5);
 	/* inactive empty: deactivate 3 then (1 < 1 is false) look at it: reclaim */
