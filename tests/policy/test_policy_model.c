@@ -423,6 +423,16 @@ static void run_case(const struct pcase *c, struct mm_rng *rng, uint64_t seed)
 		}
 		if (mm_policy_check(p) != 0)
 			mm_test_fail_seed("%s: check failed after op %llu\n", c->spec, (unsigned long long)op);
+		if (c->kind == M_LINUX) { /* the views agree with the model's lists */
+			struct mm_policy_page pg;
+			for (int i = 0; i < m->nact + m->nina; i++) {
+				const struct ment *x = i < m->nact ? &m->act[i] : &m->ina[i - m->nact];
+				assert_int_equal(mm_policy_page_info(p, x->id, &pg), 0);
+				assert_int_equal(pg.active, i < m->nact);
+				assert_int_equal(pg.referenced, x->pgref);
+			}
+			assert_int_equal(mm_policy_nr_active(p), (size_t)m->nact);
+		}
 		if (mm_policy_size(p) != (size_t)m_size(m))
 			mm_test_fail_seed("%s cap %d op %llu: size %zu, model %d\n", c->spec, cap,
 					  (unsigned long long)op, mm_policy_size(p), m_size(m));
