@@ -203,6 +203,39 @@ static void test_generic_errors(void **state)
 	mm_policy_destroy(NULL);
 }
 
+/* random spec strings: never a crash, only 0 or -MM_EINVAL */
+static void test_spec_garbage(void **state)
+{
+	(void)state;
+	struct mm_rng rng;
+	mm_rng_seed(&rng, mm_test_seed());
+	static const char *const parts[] = { "lfu", "clock", "nru", "wsclock", "linux", ":", "=",
+					     "tie", "fifo", "lru", "ref", "1", "0", "tau", "ratio",
+					     "pick", "first", "x", "99999999999999999999", "" };
+	struct mm_policy_config cfg = { .capacity = 3 };
+	int ok = 0;
+	for (int i = 0; i < 3000; i++) {
+		char spec[160] = "";
+		int n = 1 + (int)mm_rng_below(&rng, 7);
+		for (int k = 0; k < n; k++)
+			strncat(spec, parts[mm_rng_below(&rng, MM_ARRAY_SIZE(parts))],
+				sizeof(spec) - strlen(spec) - 1);
+		struct mm_policy *p = NULL;
+		int err = mm_policy_create(spec, &cfg, &p);
+		assert_true(err == 0 || err == -MM_EINVAL);
+		if (err == 0) {
+			ok++;
+			struct mm_access_info in = { 0 };
+			assert_int_equal(mm_policy_insert(p, 1, &in), 0);
+			assert_int_equal(mm_policy_check(p), 0);
+			mm_policy_destroy(p);
+		} else {
+			assert_null(p);
+		}
+	}
+	assert_true(ok > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -213,6 +246,7 @@ int main(void)
 		cmocka_unit_test(test_next_use),
 		cmocka_unit_test(test_registry_and_specs),
 		cmocka_unit_test(test_generic_errors),
+		cmocka_unit_test(test_spec_garbage),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
