@@ -18,7 +18,9 @@
  *      timeout passes (Linux: io_schedule_timeout(5 * HZ)), then go to 1.
  *   So a sleeping allocation never returns NULL.
  * mm_mempool_free(elem, pool): if the reserve is below min_nr the element
- *   refills it and waiters are woken; otherwise it goes to free_fn.
+ *   refills it and waiters are woken; otherwise it goes to free_fn. (A pool
+ *   with min_nr 0 keeps one freed element while its reserve is empty, so
+ *   that sleepers can be woken, as Linux does.)
  *
  * Elements are opaque pointers; the pool never reads or writes them. The
  * reserve is a LIFO stack (the most recently freed element is reused first,
@@ -53,8 +55,8 @@ typedef void mm_mempool_free_t(void *element, void *pool_data);
 #define MM_MEMPOOL_WAIT_TIMEOUT_MS 5000
 
 /* Create a pool and fill its reserve with min_nr elements from
- * alloc_fn(MM_GFP_KERNEL, pool_data). min_nr may be 0 (no reserve: then a
- * sleeping allocation can only wait for alloc_fn to succeed again).
+ * alloc_fn(MM_GFP_KERNEL, pool_data). min_nr may be 0 (no reserve filled
+ * up front; the pool then holds at most one freed element).
  * Returns NULL if min_nr < 0, memory for the pool is not available, or
  * alloc_fn fails before the reserve is full; every element taken is then
  * given back to free_fn and nothing is left allocated. */
@@ -110,7 +112,7 @@ struct mm_mempool_stats {
 /* A snapshot of the pool's counters (taken under its lock). */
 void mm_mempool_stats(struct mm_mempool *pool, struct mm_mempool_stats *st);
 
-/* Verify the pool: 0 <= curr_nr <= min_nr <= reserve capacity, no NULL and
+/* Verify the pool: 0 <= curr_nr <= min_nr (<= 1 if min_nr is 0), no NULL and
  * no duplicate among the reserve elements, counters consistent
  * (timeouts <= waits). O(curr_nr). Returns 0 or -MM_ECORRUPT. */
 int mm_mempool_check(struct mm_mempool *pool);

@@ -76,8 +76,8 @@ struct mm_mempool *mempool_new(int min_nr, mm_mempool_alloc_t *alloc_fn,
 	struct mm_mempool *pool = calloc(1, sizeof(*pool));
 	if (!pool)
 		return NULL;
-	pool->capacity = min_nr;
-	pool->elements = malloc((size_t)(min_nr ? min_nr : 1) * sizeof(void *));
+	pool->capacity = min_nr ? min_nr : 1; /* min_nr 0 still keeps one */
+	pool->elements = malloc((size_t)pool->capacity * sizeof(void *));
 	if (!pool->elements)
 		goto fail_pool;
 	pthread_condattr_t attr;
@@ -236,6 +236,15 @@ void *mm_mempool_alloc_preallocated(struct mm_mempool *pool)
 
 /* ---- free --------------------------------------------------------------- */
 
+/* Does a freed element belong in the reserve? Below target, yes; and a pool
+ * with min_nr == 0 keeps one element when it is empty, or a sleeper in such
+ * a pool could only be woken by its timeout (Linux handles this edge case
+ * the same way since 6.x). */
+static inline bool reserve_wants(int curr, int min)
+{
+	return curr < min || (min == 0 && curr == 0);
+}
+
 void mm_mempool_free(void *element, struct mm_mempool *pool)
 {
 	if (mm_unlikely(element == NULL))
@@ -243,9 +252,9 @@ void mm_mempool_free(void *element, struct mm_mempool *pool)
 	/* Unlocked test first (Linux does the same): a pool whose reserve is
 	 * full frees straight to free_fn. A stale "full" answer only means this
 	 * element goes to free_fn as if it had been freed a moment earlier. */
-	if (mm_unlikely(atomic_load(&pool->curr_nr) < atomic_load(&pool->min_nr))) {
+	if (mm_unlikely(reserve_wants(atomic_load(&pool->curr_nr), atomic_load(&pool->min_nr)))) {
 		pthread_mutex_lock(&pool->lock);
-		if (atomic_load(&pool->curr_nr) < atomic_load(&pool->min_nr)) {
+		if (reserve_wants(atomic_load(&pool->curr_nr), atomic_load(&pool->min_nr))) {
 			add_element_locked(pool, element);
 			pool->reserve_refills++;
 			if (pool->waiting)
@@ -387,7 +396,8 @@ int mm_mempool_check(struct mm_mempool *pool)
 	int rc = 0;
 	pthread_mutex_lock(&pool->lock);
 	int curr = atomic_load(&pool->curr_nr), min = atomic_load(&pool->min_nr);
-	if (curr < 0 || curr > min || min > pool->capacity || !pool->elements)
+	if (curr < 0 || curr > MM_MAX(min, 1) || (min > 0 && curr > min) ||
+	    MM_MAX(min, 1) > pool->capacity || !pool->elements)
 		rc = -MM_ECORRUPT;
 	for (int i = 0; rc == 0 && i < curr; i++)
 		if (!pool->elements[i])

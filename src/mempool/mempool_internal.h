@@ -13,7 +13,9 @@
 /* ---- mempool -------------------------------------------------------------
  *
  * Invariants (mm_mempool_check):
- *   0 <= curr_nr <= min_nr <= capacity; elements[0..curr_nr) are distinct,
+ *   0 <= curr_nr <= max(min_nr, 1) <= capacity, and curr_nr <= min_nr when
+ *   min_nr > 0 (a pool with min_nr 0 keeps at most one freed element, so
+ *   that its sleepers can be woken); elements[0..curr_nr) are distinct,
  *   non-NULL elements owned by the pool.
  * Locking:
  *   `lock` protects elements, capacity, the plain counters and `waiting`;

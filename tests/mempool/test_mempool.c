@@ -35,6 +35,7 @@ struct tctx {
 	_Atomic unsigned pattern;  /* bit i set: the i-th call from now fails */
 	_Atomic int fail_all;      /* every call fails */
 	_Atomic int fail_nowait;   /* calls carrying MM_GFP_NOWAIT fail */
+	_Atomic int fail_count;    /* fail this many calls from now */
 	_Atomic uint64_t calls, fails, frees, serial;
 	_Atomic long live;         /* elements alive (made by alloc, not yet freed) */
 	mm_gfp_t gfp_log[256];     /* gfp of each call, in order */
@@ -50,7 +51,7 @@ static void *t_alloc(mm_gfp_t gfp, void *data)
 	atomic_fetch_add(&c->calls, 1);
 	unsigned p = atomic_load(&c->pattern);
 	atomic_store(&c->pattern, p >> 1);
-	if ((p & 1) || atomic_load(&c->fail_all) ||
+	if ((p & 1) || atomic_load(&c->fail_all) || atomic_fetch_sub(&c->fail_count, 1) > 0 ||
 	    (atomic_load(&c->fail_nowait) && (gfp & MM_GFP_NOWAIT))) {
 		atomic_fetch_add(&c->fails, 1);
 		return NULL;
@@ -138,9 +139,17 @@ static void test_create_failure_cleans_up(void **state)
 	assert_int_equal(stats_of(pool).curr_nr, 0);
 	void *e = mm_mempool_alloc(pool, MM_GFP_KERNEL);
 	assert_non_null(e);
-	mm_mempool_free(e, pool); /* min 0: straight to free_fn */
-	assert_int_equal(c->live, 0);
+	void *e2 = mm_mempool_alloc(pool, MM_GFP_KERNEL);
+	uint64_t frees = c->frees;
+	mm_mempool_free(e, pool);  /* min 0, reserve empty: kept (wakes sleepers) */
+	assert_int_equal(stats_of(pool).curr_nr, 1);
+	assert_int_equal(c->frees, frees);
+	mm_mempool_free(e2, pool); /* one is enough: to free_fn */
+	assert_int_equal(stats_of(pool).curr_nr, 1);
+	assert_int_equal(c->frees, frees + 1);
+	assert_int_equal(mm_mempool_check(pool), 0);
 	mm_mempool_destroy(pool);
+	assert_int_equal(c->live, 0);
 	free(c);
 }
 
@@ -351,6 +360,35 @@ static void test_sleeper_retries_after_timeout(void **state)
 	assert_non_null(s.got);
 	assert_int_equal(((struct elem *)s.got)->magic, ELEM_MAGIC);
 	assert_int_equal(stats_of(pool).reserve_allocs, 0);
+	mm_mempool_free(s.got, pool);
+	mm_mempool_destroy(pool);
+	assert_int_equal(c->live, 0);
+	free(c);
+}
+
+/* A pool with min_nr 0 keeps a freed element while it is empty, so a free
+ * wakes its sleeper (otherwise only the timeout retry would). */
+static void test_zero_min_sleeper_woken_by_free(void **state)
+{
+	(void)state;
+	struct tctx *c = tctx_new();
+	struct mm_mempool *pool = mm_mempool_create(0, t_alloc, t_free, c);
+	assert_non_null(pool);
+	mm_mempool_set_wait_timeout(pool, 1);
+	void *e = mm_mempool_alloc(pool, MM_GFP_KERNEL);
+	assert_non_null(e);
+	/* the allocator fails for a long while (thousands of 1 ms retries): the
+	 * sleeper can only get an element quickly through the free */
+	atomic_store(&c->fail_count, 5000);
+	struct sleeper s = { pool, NULL };
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, sleeper_main, &s), 0);
+	wait_for_sleepers(pool, 1);
+	mm_mempool_free(e, pool);
+	pthread_join(t, NULL);
+	assert_ptr_equal(s.got, e);
+	assert_true(atomic_load(&c->fail_count) > 0);
+	atomic_store(&c->fail_count, 0);
 	mm_mempool_free(s.got, pool);
 	mm_mempool_destroy(pool);
 	assert_int_equal(c->live, 0);
@@ -584,7 +622,7 @@ static void test_random_vs_model(void **state)
 			void *e = m->held[i];
 			m->held[i] = m->held[--m->nheld];
 			mm_mempool_free(e, pool);
-			if (m->curr < m->min) {
+			if (m->curr < m->min || (m->min == 0 && m->curr == 0)) {
 				m->reserve[m->curr++] = e;
 				m->refills++;
 			} else {
@@ -666,6 +704,7 @@ int main(void)
 		cmocka_unit_test(test_resize),
 		cmocka_unit_test(test_sleeper_woken_by_free),
 		cmocka_unit_test(test_sleeper_retries_after_timeout),
+		cmocka_unit_test(test_zero_min_sleeper_woken_by_free),
 		cmocka_unit_test(test_destroy_with_sleeper_aborts),
 		cmocka_unit_test(test_page_pool),
 		cmocka_unit_test(test_slab_and_kmalloc_pools),
