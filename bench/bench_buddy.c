@@ -175,7 +175,7 @@ struct fblk {
 /* Same decisions for both: decided from the rng and the occupancy, which
  * both allocators track identically as long as no allocation fails. */
 static void frag_workload(struct mm_buddy *b, struct mm_bitmap_alloc *ba, uint64_t seed,
-			  uint64_t *fails)
+			  bool mixed_types, uint64_t *fails)
 {
 	struct mm_rng r;
 	struct fblk *live = calloc(FRAG_MAX, sizeof(*live));
@@ -192,7 +192,8 @@ static void frag_workload(struct mm_buddy *b, struct mm_bitmap_alloc *ba, uint64
 				o++;
 			struct fblk f = { 0, NULL, o };
 			if (b) {
-				f.page = mm_alloc_pages(b, mm_rng_below(&r, 2) ? MM_GFP_MOVABLE : 0, o);
+				bool movable = mm_rng_below(&r, 2) || !mixed_types;
+				f.page = mm_alloc_pages(b, movable ? MM_GFP_MOVABLE : 0, o);
 				if (!f.page) {
 					(*fails)++;
 					continue;
@@ -260,33 +261,38 @@ int main(void)
 	       (unsigned long long)f_ff);
 
 	/* fragmentation after the same workload */
-	struct mm_buddy *fb = mk_buddy(false);
+	struct mm_buddy *fb = mk_buddy(false), *fb1 = mk_buddy(false);
 	struct mm_bitmap_alloc *fnf = mk_bitmap(false), *fff = mk_bitmap(true);
-	uint64_t fails_b = 0, fails_nf = 0, fails_ff = 0;
-	frag_workload(fb, NULL, 7, &fails_b);
-	frag_workload(NULL, fnf, 7, &fails_nf);
-	frag_workload(NULL, fff, 7, &fails_ff);
-	printf("fragmentation after %d random ops (orders 0..6, ~90%% full); failed allocs: "
-	       "buddy %llu, next-fit %llu, first-fit %llu\n",
-	       FRAG_OPS, (unsigned long long)fails_b, (unsigned long long)fails_nf,
-	       (unsigned long long)fails_ff);
+	uint64_t fails_b = 0, fails_b1 = 0, fails_nf = 0, fails_ff = 0;
+	frag_workload(fb, NULL, 7, true, &fails_b);
+	frag_workload(fb1, NULL, 7, false, &fails_b1);
+	frag_workload(NULL, fnf, 7, true, &fails_nf);
+	frag_workload(NULL, fff, 7, true, &fails_ff);
+	printf("fragmentation after %d random ops (orders 0..6, ~90%% full; buddy: half movable,\n"
+	       "half unmovable; buddy 1-type: all movable); failed allocs: buddy %llu, buddy 1-type %llu,\n"
+	       "next-fit %llu, first-fit %llu\n",
+	       FRAG_OPS, (unsigned long long)fails_b, (unsigned long long)fails_b1,
+	       (unsigned long long)fails_nf, (unsigned long long)fails_ff);
 	printf("order:                     ");
 	for (int o = 0; o < 11; o++)
 		printf("%6d ", o);
 	printf("\n");
 	struct mm_zone *z = mm_buddy_zone(fb, MM_ZONE_NORMAL);
+	struct mm_zone *z1 = mm_buddy_zone(fb1, MM_ZONE_NORMAL);
 	struct {
 		const char *name;
-		int kind;
+		struct mm_zone *z;
 		struct mm_bitmap_alloc *ba;
-	} rows[] = { { "buddy", 0, NULL }, { "bitmap next-fit", 1, fnf }, { "bitmap first-fit", 1, fff } };
+	} rows[] = { { "buddy", z, NULL }, { "buddy 1-type", z1, NULL },
+		     { "bitmap next-fit", NULL, fnf }, { "bitmap first-fit", NULL, fff } };
 	for (int which = 0; which < 2; which++) {
-		for (size_t r = 0; r < 3; r++) {
+		for (size_t r = 0; r < MM_ARRAY_SIZE(rows); r++) {
 			printf("%-9s %-16s ", which ? "extfrag" : "unusable", rows[r].name);
 			for (unsigned int o = 0; o < 11; o++) {
 				int idx;
-				if (rows[r].kind == 0)
-					idx = which ? mm_zone_extfrag_index(z, o) : mm_zone_unusable_index(z, o);
+				if (rows[r].z)
+					idx = which ? mm_zone_extfrag_index(rows[r].z, o)
+						    : mm_zone_unusable_index(rows[r].z, o);
 				else
 					idx = which ? mm_bitmap_alloc_extfrag_index(rows[r].ba, o)
 						    : mm_bitmap_alloc_unusable_index(rows[r].ba, o);
@@ -299,6 +305,9 @@ int main(void)
 	printf("free blocks per order:\n  buddy            ");
 	for (unsigned int o = 0; o < 11; o++)
 		printf("%6llu ", (unsigned long long)mm_zone_nr_free(z, o));
+	printf("\n  buddy 1-type     ");
+	for (unsigned int o = 0; o < 11; o++)
+		printf("%6llu ", (unsigned long long)mm_zone_nr_free(z1, o));
 	mm_bitmap_alloc_free_histogram(fnf, hb);
 	printf("\n  bitmap next-fit  ");
 	for (unsigned int o = 0; o < 11; o++)
@@ -313,6 +322,7 @@ int main(void)
 	mm_buddy_destroy(bp);
 	mm_buddy_destroy(bn);
 	mm_buddy_destroy(fb);
+	mm_buddy_destroy(fb1);
 	mm_bitmap_alloc_destroy(bm);
 	mm_bitmap_alloc_destroy(bf);
 	mm_bitmap_alloc_destroy(fnf);
