@@ -151,6 +151,75 @@ static void test_late_reserve(void **state)
 	mm_buddy_destroy(b);
 }
 
+/* The per-thread cache: refill by batch, drain by batch at high. */
+static void test_pcp_batch_high(void **state)
+{
+	(void)state;
+	struct mm_buddy_config cfg;
+	struct mm_buddy *b;
+	mm_buddy_config_init(&cfg, 0, 256);
+	cfg.ignore_watermarks = true;
+	cfg.pcp_batch = 4;
+	cfg.pcp_high = 12;
+	assert_int_equal(mm_buddy_create(&cfg, &b), 0);
+	struct mm_page *pg[32];
+	pg[0] = mm_alloc_pages(b, 0, 0);
+	assert_int_equal(mm_buddy_free_pages(b), 256 - 4);   /* one refill of 4 */
+	for (int i = 1; i < 4; i++)
+		pg[i] = mm_alloc_pages(b, 0, 0);
+	assert_int_equal(mm_buddy_free_pages(b), 256 - 4);   /* served by the cache */
+	pg[4] = mm_alloc_pages(b, 0, 0);
+	assert_int_equal(mm_buddy_free_pages(b), 256 - 8);   /* second refill */
+	for (int i = 5; i < 20; i++)
+		pg[i] = mm_alloc_pages(b, 0, 0);
+	assert_int_equal(mm_buddy_free_pages(b), 256 - 20);
+	/* free 11: the cache holds 11 < high */
+	for (int i = 0; i < 11; i++)
+		mm_free_pages(b, pg[i], 0);
+	assert_int_equal(mm_buddy_free_pages(b), 256 - 20);
+	mm_free_pages(b, pg[11], 0);                          /* count 12 = high: drain 4 */
+	assert_int_equal(mm_buddy_free_pages(b), 256 - 20 + 4);
+	assert_int_equal(mm_buddy_check(b), 0);
+	for (int i = 12; i < 20; i++)
+		mm_free_pages(b, pg[i], 0);
+	mm_buddy_drain_local(b);
+	assert_int_equal(mm_buddy_free_pages(b), 256);
+	ASSERT_ORDERS(b, MM_ZONE_NORMAL, "0 0 0 0 0 0 0 0 1 0 0");
+	assert_int_equal(mm_buddy_check(b), 0);
+	mm_buddy_destroy(b);
+}
+
+/* mm_buddy_check notices broken invariants. */
+static void test_check_detects_corruption(void **state)
+{
+	(void)state;
+	struct mm_pfn_range hole = { 9, 1 };
+	struct mm_buddy *b = mk(0, 16, 5, false, false, &hole, 1);
+	/* 0-7 (o3) 8 (o0) | 9 reserved | 10-11 (o1) 12-15 (o2) */
+	struct mm_page *head = mm_pfn_to_page(b, 12);
+	struct mm_page *res = mm_pfn_to_page(b, 9);
+	assert_int_equal(mm_page_state(head), MM_PAGE_BUDDY);
+	head->order = 1;                                       /* wrong order */
+	assert_int_equal(mm_buddy_check(b), -MM_ECORRUPT);
+	head->order = 2;
+	assert_int_equal(mm_buddy_check(b), 0);
+	res->state = MM_PAGE_HEAD;                             /* reserved page "allocated" */
+	assert_int_equal(mm_buddy_check(b), -MM_ECORRUPT);
+	res->state = MM_PAGE_RESERVED;
+	mm_pfn_to_page(b, 13)->state = MM_PAGE_PCP;            /* flag inside a free block */
+	assert_int_equal(mm_buddy_check(b), -MM_ECORRUPT);
+	mm_pfn_to_page(b, 13)->state = 0;
+	struct mm_page *p = mm_alloc_pages(b, 0, 0);           /* pfn 8 */
+	assert_int_equal(mm_page_to_pfn(b, p), 8);
+	p->state = 0;                                          /* allocated page lost */
+	assert_int_equal(mm_buddy_check(b), -MM_ECORRUPT);
+	p->state = MM_PAGE_HEAD;
+	assert_int_equal(mm_buddy_check(b), 0);
+	mm_free_pages(b, p, 0);
+	assert_int_equal(mm_buddy_check(b), 0);
+	mm_buddy_destroy(b);
+}
+
 /* Zones split by physical address; normal allocations prefer the highest
  * zone and fall back to lower ones; GFP_DMA is capped at ZONE_DMA. */
 static void test_zones_and_fallback(void **state)
@@ -711,6 +780,8 @@ int main(void)
 		cmocka_unit_test(test_split_merge_textbook),
 		cmocka_unit_test(test_unaligned_and_holes),
 		cmocka_unit_test(test_late_reserve),
+		cmocka_unit_test(test_pcp_batch_high),
+		cmocka_unit_test(test_check_detects_corruption),
 		cmocka_unit_test(test_zones_and_fallback),
 		cmocka_unit_test(test_normal_zone_above_4g),
 		cmocka_unit_test(test_watermarks_enforced),
