@@ -241,6 +241,10 @@ uint64_t mm_zone_wmark(const struct mm_zone *z, enum mm_wmark mark);
  * whose highest allowed zone is `classzone` (0 for classzone <= own zone). */
 uint64_t mm_zone_lowmem_reserve(const struct mm_zone *z, enum mm_zone_type classzone);
 
+/* The zone's per-thread cache sizes (the "pagesets" of /proc/zoneinfo). */
+unsigned int mm_zone_pcp_batch(const struct mm_zone *z);
+unsigned int mm_zone_pcp_high(const struct mm_zone *z);
+
 /* Linux's zone_watermark_ok(): true if, after taking 2^order pages, the zone
  * keeps more than `mark` (reduced for MM_GFP_HIGH / ATOMIC in gfp) plus
  * lowmem_reserve[highest_zone] free, and a free block of at least that

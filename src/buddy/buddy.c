@@ -15,6 +15,9 @@
 #include "mmkit/error.h"
 #include "buddy_internal.h"
 
+_Static_assert(sizeof(void *) != 8 || sizeof(struct mm_page) == 56,
+	       "struct mm_page is documented as 56 bytes on 64-bit hosts");
+
 /* ---- creation ---------------------------------------------------------------------- */
 
 void mm_buddy_config_init(struct mm_buddy_config *cfg, uint64_t start_pfn, uint64_t nr_pages)

@@ -237,3 +237,13 @@ uint64_t mm_zone_lowmem_reserve(const struct mm_zone *z, enum mm_zone_type class
 		return 0;
 	return z->lowmem_reserve[classzone];
 }
+
+unsigned int mm_zone_pcp_batch(const struct mm_zone *z)
+{
+	return z->pcp_batch;
+}
+
+unsigned int mm_zone_pcp_high(const struct mm_zone *z)
+{
+	return z->pcp_high;
+}

@@ -417,6 +417,13 @@ static void test_watermark_values(void **state)
 				 cases[i].reserve);
 		assert_int_equal(mm_zone_lowmem_reserve(mm_buddy_zone(b, MM_ZONE_DMA), MM_ZONE_NORMAL),
 				 cases[i].reserve);
+		/* zone_batchsize(): DMA32 of 64 MiB: 12288 >> 10 = 12, /4 = 3,
+		 * rounddown_pow_of_two(3 + 1) - 1 = 3; of 1 GiB: 252 -> 63 ->
+		 * rounddown_pow_of_two(94) - 1 = 63; high = 6 * batch */
+		struct mm_zone *d32 = mm_buddy_zone(b, MM_ZONE_DMA32);
+		unsigned int want_batch = i == 0 ? 3 : 63;
+		assert_int_equal(mm_zone_pcp_batch(d32), want_batch);
+		assert_int_equal(mm_zone_pcp_high(d32), 6 * want_batch);
 		/* a min_free_kbytes override: 4096 KiB = 1024 pages split by size */
 		mm_buddy_setup_watermarks(b, 4096, 0);
 		uint64_t m0 = mm_zone_wmark(mm_buddy_zone(b, MM_ZONE_DMA), MM_WMARK_MIN);
