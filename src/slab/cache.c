@@ -143,6 +143,22 @@ int slab_cache_setup(struct mm_kmem *k, struct mm_kmem_cache *c, const char *nam
 	if (c->order > MM_SLAB_MAX_ORDER)
 		return -MM_EINVAL;
 	slab_estimate(c->size, align, c->off_slab, c->order, &c->num, &c->s_off);
+	if (c->off_slab) {
+		/* The descriptor needs a kmalloc class that exists already (the
+		 * boot cache and the first kmalloc caches are made before the
+		 * bigger ones): otherwise keep it on the slab. */
+		size_t mgmt = slab_hdr_size() + c->num * sizeof(uint16_t);
+		struct mm_kmem_cache *home = NULL;
+		if (mgmt <= MM_KMALLOC_MAX_CACHE_SIZE && k->kmalloc[0])
+			home = slab_kmalloc_slab(k, mgmt);
+		if (!home || home->size >= c->size) {
+			c->off_slab = false;
+			c->order = calculate_order(c->size, align, false);
+			if (c->order > MM_SLAB_MAX_ORDER)
+				return -MM_EINVAL;
+			slab_estimate(c->size, align, false, c->order, &c->num, &c->s_off);
+		}
+	}
 	c->mgmt = slab_hdr_size() + c->num * sizeof(uint16_t);
 	c->waste = slab_waste(c->size, c->order, c->num);
 	size_t leftover = (MM_PAGE_SIZE << c->order) - c->s_off - (size_t)c->num * c->size;
