@@ -51,6 +51,9 @@ struct mm_rb_root {
 #define MM_RB_ROOT ((struct mm_rb_root){ NULL })
 
 #define mm_rb_entry(ptr, type, member) mm_container_of(ptr, type, member)
+/* From a const node (as comparators receive) to a const entry. */
+#define mm_rb_entry_const(ptr, type, member) \
+	((const type *)(const void *)((const char *)(ptr) - offsetof(type, member)))
 /* NULL-safe variant: NULL stays NULL. */
 #define mm_rb_entry_safe(ptr, type, member)                                     \
 	({ struct mm_rb_node *mm__p = (ptr);                                    \
