@@ -179,7 +179,7 @@ static void test_random_no_pcp(void **state)
 	(void)state;
 	struct mm_rng rng;
 	mm_rng_seed(&rng, mm_test_seed());
-	run(false, false, mm_test_iters(500000), &rng);
+	run(false, false, mm_test_iters(700000), &rng);
 }
 
 static void test_random_pcp_watermarks(void **state)
@@ -187,7 +187,7 @@ static void test_random_pcp_watermarks(void **state)
 	(void)state;
 	struct mm_rng rng;
 	mm_rng_seed(&rng, mm_test_seed() + 1);
-	run(true, true, mm_test_iters(500000), &rng);
+	run(true, true, mm_test_iters(700000), &rng);
 }
 
 static void test_random_pcp(void **state)
@@ -195,7 +195,7 @@ static void test_random_pcp(void **state)
 	(void)state;
 	struct mm_rng rng;
 	mm_rng_seed(&rng, mm_test_seed() + 2);
-	run(true, false, mm_test_iters(400000), &rng);
+	run(true, false, mm_test_iters(600000), &rng);
 }
 
 int main(void)
