@@ -2,7 +2,7 @@
  * glibc-compatible edge cases (errno, overflow, malloc(0), realloc(p, 0),
  * alignment rules).
  *
- * Algorithm: requests up to 1032 bytes are served from the calling
+ * Algorithm: requests up to 4104 bytes are served from the calling
  * thread's cache without a lock (tcache.h); a miss refills the cache in a
  * batch from the thread's arena. Larger requests lock the arena and run
  * the bins (malloc.c); requests at or above the mmap threshold go straight

@@ -286,6 +286,7 @@ static void *take_best_fit(struct mm_arena *av, size_t nb)
 	return NULL;
 }
 
+/* may_grow: 1 normal, 0 never grow, -1 quick spare (see below) */
 static void *int_malloc(struct mm_arena *av, size_t nb, int may_grow)
 {
 	size_t aflag = arena_flag(av);
@@ -308,8 +309,16 @@ static void *int_malloc(struct mm_arena *av, size_t nb, int may_grow)
 			victim->size |= aflag;
 			return chunk2mem(victim);
 		}
-	} else if (av->have_fastchunks) {
+	} else if (av->have_fastchunks && may_grow >= 0) {
 		mm_consolidate(av);
+	}
+
+	if (may_grow < 0) {
+		/* quick spare for a thread cache: no sorting, no growing */
+		void *m = take_best_fit(av, nb);
+		if (!m && av->top && chunksize(av->top) >= nb + MINSIZE)
+			m = split_top(av, nb);
+		return m;
 	}
 
 	struct mlink *unsorted = bin_at(av, UNSORTED);
@@ -359,11 +368,12 @@ void *mm_int_malloc(struct mm_arena *av, size_t nb)
 	return int_malloc(av, nb, 1);
 }
 
-/* Like mm_int_malloc but never asks the system for memory (used to fill
- * thread caches with spare chunks). */
+/* A spare chunk for a thread cache: exact fast/small bins, best fit from
+ * the sorted bins, or the top; never sorts the unsorted bin, consolidates
+ * or asks the system for memory. NULL if none of those has one. */
 void *mm_int_malloc_nogrow(struct mm_arena *av, size_t nb)
 {
-	return int_malloc(av, nb, 0);
+	return int_malloc(av, nb, -1);
 }
 
 /* ---- Aligned allocation inside an arena ---- */

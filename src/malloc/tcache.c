@@ -1,9 +1,10 @@
 /* tcache.c — slow paths of the per-thread caches: refilling in batches,
  * flushing half a full bin, and giving everything back at thread exit.
  *
- * Algorithm: glibc's tcache keeps 7 chunks per size and refills one at a
- * time; here each bin holds up to mm_tc_cap[i] chunks (64 for the smallest
- * sizes, 8 KiB worth for larger ones, at least 16) and moves them in
+ * Algorithm: glibc's tcache keeps 7 chunks per size up to 1032 bytes and
+ * refills one at a time; here bins go up to 4 KiB, each holds up to
+ * mm_tc_cap[i] chunks (64 for sizes up to 512 bytes, 32 KiB worth above,
+ * at least 8), the whole cache at most TC_BUDGET bytes, and chunks move in
  * batches of half a bin under one arena lock: a miss takes cap/2 chunks
  * (fast bin, small bin, unsorted or top; never growing the arena just to
  * fill the cache), a free into a full bin returns the older half. So a
@@ -11,8 +12,8 @@
  * one per operation, and producer/consumer pairs (free on another thread)
  * still recycle memory through the owning arena.
  * Cost: O(1) amortized; the batch itself is O(cap) under the lock.
- * Memory: at most sum(cap[i] * size[i]) ~ 0.5 MiB per thread in the worst
- * case, typically a few KiB; flushed when the thread exits.
+ * Memory: at most TC_BUDGET (256 KiB) per thread, typically a few KiB;
+ * flushed when the thread exits.
  * Reference: glibc malloc/malloc.c (tcache_get, tcache_put,
  * tcache_thread_shutdown); the batching follows tcmalloc's transfer caches.
  */
@@ -31,11 +32,11 @@ void mm_tcache_init_global(void)
 {
 	for (unsigned i = 0; i < TC_NBINS; i++) {
 		size_t cs = (size_t)(i + 2) * MALLOC_ALIGN;
-		size_t cap = 8192 / cs;
+		size_t cap = 32768 / cs;
 		if (cap > 64)
 			cap = 64;
-		if (cap < 16)
-			cap = 16;
+		if (cap < 8)
+			cap = 8;
 		mm_tc_cap[i] = (uint16_t)cap;
 	}
 	/* an address-derived key; only needs to be unlikely in user data */
@@ -90,12 +91,23 @@ static void flush_list(struct tc_entry *e)
 		mm_unlock(locked);
 }
 
+static void flush_bin(unsigned i)
+{
+	struct tc_entry *e = mm_tc.head[i];
+	mm_tc.bytes -= (size_t)mm_tc.count[i] * (i + 2) * MALLOC_ALIGN;
+	mm_tc.head[i] = NULL;
+	mm_tc.count[i] = 0;
+	flush_list(e);
+}
+
 void *mm_tc_refill(size_t nb)
 {
 	if (mm_tc.state == TC_NEW)
 		tc_register();
 	unsigned i = (unsigned)(nb >> 4) - 2;
 	unsigned want = mm_tc.limit[i] / 2;   /* 0 when the cache is closed */
+	if (mm_tc.bytes + (size_t)want * nb > TC_BUDGET)
+		want = 0;
 	struct mm_arena *av = mm_arena_get();
 	mm_lock(av);
 	void *first = mm_int_malloc(av, nb);
@@ -108,6 +120,7 @@ void *mm_tc_refill(size_t nb)
 			e->next = mm_tc.head[i];
 			mm_tc.head[i] = e;
 			mm_tc.count[i]++;
+			mm_tc.bytes += nb;
 		}
 	}
 	mm_unlock(av);
@@ -140,18 +153,23 @@ int mm_tc_put_slow(void *mem, size_t csize)
 	if (i >= TC_NBINS || !aligned_ok(mem))
 		return 0;
 	/* keep the newest half (hot in cache), return the older half */
-	unsigned keep = mm_tc.limit[i] / 2;
+	unsigned keep = mm_tc.count[i] / 2;
+	if (mm_tc.count[i] < mm_tc.limit[i]) {
+		/* over the byte budget, not the count: drop the whole bin and
+		 * send this chunk to its arena too */
+		flush_bin(i);
+		return 0;
+	}
 	struct tc_entry *e = mm_tc.head[i];
 	if (keep == 0) {
-		mm_tc.head[i] = NULL;
-		mm_tc.count[i] = 0;
-		flush_list(e);
+		flush_bin(i);
 	} else {
 		for (unsigned k = 1; k < keep && e; k++)
 			e = e->next;
 		if (e) {
 			struct tc_entry *rest = e->next;
 			e->next = NULL;
+			mm_tc.bytes -= (size_t)(mm_tc.count[i] - keep) * csize;
 			mm_tc.count[i] = (uint16_t)keep;
 			flush_list(rest);
 		}
@@ -161,12 +179,9 @@ int mm_tc_put_slow(void *mem, size_t csize)
 
 void mm_tc_flush_all(void)
 {
-	for (unsigned i = 0; i < TC_NBINS; i++) {
-		struct tc_entry *e = mm_tc.head[i];
-		mm_tc.head[i] = NULL;
-		mm_tc.count[i] = 0;
-		flush_list(e);
-	}
+	for (unsigned i = 0; i < TC_NBINS; i++)
+		if (mm_tc.head[i])
+			flush_bin(i);
 }
 
 void mmalloc_thread_flush(void)

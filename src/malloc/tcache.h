@@ -1,14 +1,15 @@
 /* tcache.h — per-thread caches of free chunks: the lock-free fast path.
  *
  * Each thread owns TC_NBINS singly linked stacks of chunks of one size each
- * (32, 48, ..., 1040 bytes: requests up to 1032 bytes), in initial-exec TLS
+ * (32, 48, ..., 4112 bytes: requests up to 4104 bytes), in initial-exec TLS
  * so that reaching them costs one segment-relative load and nothing is
  * allocated to set them up. A cached chunk stays marked in use in its arena;
  * its first word links the stack and its second holds mm_tc_key, which lets
  * free() notice a chunk that is already cached (double free).
  *
  * Invariants: count[i] = length of head[i] <= limit[i]; every chunk on
- * head[i] has size (i + 2) * 16. limit[] is all zero until the thread has
+ * head[i] has size (i + 2) * 16; bytes = total size of the cached chunks,
+ * kept under TC_BUDGET so a thread never hoards more than that. limit[] is all zero until the thread has
  * registered its exit handler (so a thread that only frees cannot strand
  * chunks in its cache) and again once the thread has exited.
  * Only the owning thread touches its cache.
@@ -18,9 +19,10 @@
 
 #include "malloc_internal.h"
 
-#define TC_NBINS     64
-#define TC_MAX_CHUNK ((size_t)(TC_NBINS + 1) * MALLOC_ALIGN)   /* 1040 */
-#define TC_MAX_REQ   (TC_MAX_CHUNK - SIZE_SZ)                   /* 1032 */
+#define TC_NBINS     256
+#define TC_MAX_CHUNK ((size_t)(TC_NBINS + 1) * MALLOC_ALIGN)   /* 4112 */
+#define TC_MAX_REQ   (TC_MAX_CHUNK - SIZE_SZ)                   /* 4104 */
+#define TC_BUDGET    ((size_t)256 * 1024)  /* bytes one thread may cache */
 
 enum { TC_NEW = 0, TC_ACTIVE = 1, TC_DEAD = 2 };
 
@@ -33,6 +35,7 @@ struct tcache {
 	struct tc_entry *head[TC_NBINS];
 	uint16_t count[TC_NBINS];
 	uint16_t limit[TC_NBINS];
+	size_t bytes;                 /* sum of cached chunk sizes */
 	int state;                    /* TC_NEW, TC_ACTIVE, TC_DEAD */
 };
 
@@ -56,6 +59,7 @@ static inline void *tc_get(size_t n)
 		if (mm_likely(e != NULL)) {
 			mm_tc.head[i] = e->next;
 			mm_tc.count[i]--;
+			mm_tc.bytes -= (size_t)(i + 2) * MALLOC_ALIGN;
 			e->key = 0;
 			return e;
 		}
@@ -73,11 +77,13 @@ static inline int tc_put(void *mem, size_t csize)
 		struct tc_entry *e = mem;
 		if (mm_unlikely(e->key == mm_tc_key))
 			mm_tc_double_free_check(e, (unsigned)i);
-		if (mm_likely(mm_tc.count[i] < mm_tc.limit[i])) {
+		if (mm_likely(mm_tc.count[i] < mm_tc.limit[i] &&
+			      mm_tc.bytes + csize <= TC_BUDGET)) {
 			e->next = mm_tc.head[i];
 			e->key = mm_tc_key;
 			mm_tc.head[i] = e;
 			mm_tc.count[i]++;
+			mm_tc.bytes += csize;
 			return 1;
 		}
 	}
