@@ -58,18 +58,27 @@ static void *fault_alloc_pages(void *ctx, unsigned int order, mm_gfp_t gfp)
 	if (fs->fail_nth && fs->fail_every && n > fs->fail_nth &&
 	    (n - fs->fail_nth) % fs->fail_every == 0)
 		fail = true;
-	if (fs->page_limit &&
-	    atomic_load(&fs->pages_out) + (1ULL << order) > fs->page_limit)
-		fail = true;
+	if (order >= 63)
+		fail = true; /* cannot be counted; no source has such blocks */
 	if (fail) {
 		atomic_fetch_add(&fs->failures, 1);
 		return NULL;
 	}
-	void *p = mm_ps_alloc(&fs->inner, order, gfp);
-	if (p)
-		atomic_fetch_add(&fs->pages_out, 1ULL << order);
-	else
+	/* Reserve the pages before asking the inner source, so that concurrent
+	 * callers can never take pages_out past page_limit together (a check
+	 * followed by a separate add would let two of them through). */
+	uint64_t pages = 1ULL << order;
+	uint64_t before = atomic_fetch_add(&fs->pages_out, pages);
+	if (fs->page_limit && before + pages > fs->page_limit) {
+		atomic_fetch_sub(&fs->pages_out, pages);
 		atomic_fetch_add(&fs->failures, 1);
+		return NULL;
+	}
+	void *p = mm_ps_alloc(&fs->inner, order, gfp);
+	if (!p) {
+		atomic_fetch_sub(&fs->pages_out, pages);
+		atomic_fetch_add(&fs->failures, 1);
+	}
 	return p;
 }
 

@@ -3,7 +3,9 @@
  * fail_nth / fail_every / page_limit describe and counts correctly. */
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "testutil.h"
@@ -115,12 +117,87 @@ static void test_fault_page_limit(void **state)
 	assert_int_equal(atomic_load(&fs.frees), 3);
 }
 
+/* Threads racing for the last pages under a limit never hold more than the
+ * limit together (the check and the count are one atomic step). */
+struct race {
+	const struct mm_page_source *ps;
+	struct mm_fault_source *fs;
+	_Atomic long held;     /* pages the threads hold right now */
+	_Atomic long max_held; /* the most they ever held together */
+	int rounds;
+};
+
+static void *racer(void *arg)
+{
+	struct race *rc = arg;
+	void *mine[4];
+	for (int r = 0; r < rc->rounds; r++) {
+		int n = 0;
+		for (int i = 0; i < 4; i++) {
+			mine[n] = mm_ps_alloc(rc->ps, 0, 0);
+			if (mine[n]) {
+				long h = atomic_fetch_add(&rc->held, 1) + 1;
+				long m = atomic_load(&rc->max_held);
+				while (h > m && !atomic_compare_exchange_weak(&rc->max_held, &m, h))
+					;
+				n++;
+			}
+		}
+		while (n > 0) {
+			atomic_fetch_sub(&rc->held, 1);
+			mm_ps_free(rc->ps, mine[--n], 0);
+		}
+	}
+	return NULL;
+}
+
+static void *counting_alloc(void *ctx, unsigned int order, mm_gfp_t gfp)
+{
+	(void)ctx;
+	(void)order;
+	(void)gfp;
+	return malloc(16); /* stands in for a page: only the counting matters */
+}
+
+static void counting_free(void *ctx, void *addr, unsigned int order)
+{
+	(void)ctx;
+	(void)order;
+	free(addr);
+}
+
+static const struct mm_page_source_ops counting_ops = { "malloc16", counting_alloc,
+							counting_free };
+
+static void test_fault_page_limit_threads(void **state)
+{
+	(void)state;
+	const struct mm_page_source inner = { &counting_ops, NULL };
+	struct mm_fault_source fs;
+	struct race rc = { .fs = &fs, .rounds = (int)mm_test_iters(100000) };
+	rc.ps = mm_fault_source_init(&fs, &inner);
+	fs.page_limit = 6; /* 4 threads want up to 16 */
+	pthread_t t[4];
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, racer, &rc), 0);
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	assert_true(atomic_load(&rc.max_held) <= 6);
+	assert_true(atomic_load(&rc.max_held) >= 1);
+	assert_int_equal(atomic_load(&fs.pages_out), 0);
+	assert_int_equal(atomic_load(&fs.allocs), atomic_load(&fs.frees) + atomic_load(&fs.failures));
+	/* an order that cannot be counted fails cleanly */
+	assert_null(mm_ps_alloc(rc.ps, 63, 0));
+	assert_int_equal(atomic_load(&fs.pages_out), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mmap_aligned_writable),
 		cmocka_unit_test(test_fault_fail_nth_every),
 		cmocka_unit_test(test_fault_page_limit),
+		cmocka_unit_test(test_fault_page_limit_threads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
