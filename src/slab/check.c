@@ -205,7 +205,8 @@ int mm_kmem_cache_check(struct mm_kmem_cache *c)
 	if (!depot_ok)
 		CORRUPT(c, "depot counters disagree with its lists");
 
-	qsort(ov.v, ov.n, sizeof(*ov.v), ptr_cmp);
+	if (ov.n)
+		qsort(ov.v, ov.n, sizeof(*ov.v), ptr_cmp);
 	for (size_t i = 1; i < ov.n; i++)
 		if (ov.v[i] == ov.v[i - 1])
 			CORRUPT(c, "object %p is in two magazines", ov.v[i]);
