@@ -7,7 +7,10 @@
  *   2. a per-thread cache set is "locked out" by a drainer (set->locked);
  *      its owner uses it only between pcp_enter()/pcp_exit();
  *   3. zone->lock: the free lists, counters and pageblock types of the zone.
- *      Zones are locked in index order when several are held (check, views).
+ *      Zones are locked in index order when several are held (check,
+ *      reserve); the views lock one zone at a time.
+ * mm_buddy_reserve and mm_buddy_setup_watermarks also hold the registry lock
+ * (they change or read managed counts of every zone).
  * A thread inside its cache may take a zone lock (refill / bulk free), never
  * the registry lock; a drainer holds the registry lock and waits for owners
  * to leave their cache before it takes zone locks.
@@ -26,8 +29,8 @@
 #include "mmkit/page.h"
 
 /* One order of a zone: a free list per migrate type.
- * Invariant: a block on free_list[mt] has PG_BUDDY, ->order == this order,
- * and every pageblock it touches has migrate type mt. */
+ * Invariant: a block on free_list[mt] has state MM_PAGE_BUDDY, ->order ==
+ * this order, and every pageblock it touches has migrate type mt. */
 struct mm_free_area {
 	struct mm_list free_list[MM_MIGRATE_TYPES];
 	uint64_t nr_free;                      /* blocks on all lists */
@@ -47,11 +50,13 @@ struct mm_zone {
 	const char *name;              /* "DMA", "DMA32", "Normal" */
 	uint64_t start_pfn, end_pfn;   /* span, clipped to the buddy range */
 	uint64_t present;              /* end - start */
-	uint64_t reserved;             /* reserved pages (holes) */
+	uint64_t reserved;             /* reserved pages (holes); changed by
+					* mm_buddy_reserve under the lock */
 	uint64_t managed;              /* present - reserved */
 	_Atomic uint64_t free_pages;   /* pages on the free lists (NR_FREE_PAGES) */
 	_Atomic uint64_t wmark[MM_NR_WMARK];      /* min / low / high */
-	uint64_t lowmem_reserve[MM_NR_ZONES];     /* per classzone; set at create */
+	uint64_t lowmem_reserve[MM_NR_ZONES];     /* per classzone; set with the
+						   * watermarks, under the lock */
 	/* min adjusted for the class, + lowmem_reserve[classzone]: the order-0
 	 * threshold (free must be above it), recomputed with the watermarks */
 	_Atomic uint64_t wmark_fast[MM_NR_ZONES][NR_WCLASS];
