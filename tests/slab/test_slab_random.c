@@ -106,7 +106,7 @@ static void test_random_model(void **state)
 	}
 	static struct live live[MAXLIVE];
 	size_t nlive = 0;
-	uint64_t ops = mm_test_iters(1000000);
+	uint64_t ops = mm_test_iters(1000000), check_all = mm_test_iters(30000);
 	for (uint64_t op = 0; op < ops; op++) {
 		uint64_t what = mm_rng_below(&rng, 100);
 		if (what < 48 && nlive < MAXLIVE) {
@@ -178,7 +178,7 @@ static void test_random_model(void **state)
 		} else {
 			mm_kmem_shrink_all(k);
 		}
-		if ((op < 30000 || (op & 15) == 0) && mm_kmem_check(k) != 0)
+		if ((op < check_all || (op & 15) == 0) && mm_kmem_check(k) != 0)
 			mm_test_fail_seed("op %llu: mm_kmem_check failed", (unsigned long long)op);
 	}
 	for (size_t i = 0; i < nlive; i++) {
