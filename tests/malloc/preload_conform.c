@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,6 +200,32 @@ static void test_stats_at_exit(void **state)
 	assert_non_null(strstr(buf, "external fragmentation"));
 }
 
+/* Debug mode, both ways of turning it on: a leak is reported at exit with
+ * its size and call site, a double free aborts with a report. */
+static void test_debug_modes(void **state)
+{
+	(void)state;
+	char buf[16384];
+	char env[4200];
+	const char *dso = getenv("MMALLOC_DEBUG_SO");
+	assert_non_null(dso);
+	snprintf(env, sizeof(env), "LD_PRELOAD=%s", dso);
+	const char *ways[] = { env, "MMALLOC_CHECK=1" };
+	for (int w = 0; w < 2; w++) {
+		assert_int_equal(rerun("leak", ways[w], buf, sizeof(buf)), 0);
+		assert_non_null(strstr(buf, "mmalloc-debug: leak: "));
+		assert_non_null(strstr(buf, "(4242 bytes) never freed"));
+		assert_non_null(strstr(buf, "allocated at:"));
+		assert_non_null(strstr(buf, "preload_conform"));   /* the call site */
+		assert_int_equal(rerun("dfree", ways[w], buf, sizeof(buf)), 128 + SIGABRT);
+		assert_non_null(strstr(buf, "mmalloc-debug: double free of "));
+		assert_non_null(strstr(buf, "(77 bytes)"));
+	}
+	/* without debug mode: no report */
+	assert_int_equal(rerun("leak", NULL, buf, sizeof(buf)), 0);
+	assert_null(strstr(buf, "mmalloc-debug"));
+}
+
 static void *thread_alloc(void *arg)
 {
 	(void)arg;
@@ -234,6 +261,17 @@ static int child(const char *mode)
 		malloc_stats();
 		free(p);
 		free(q);
+		return 0;
+	}
+	if (strcmp(mode, "leak") == 0) {
+		char *volatile p = malloc(4242);
+		p[0] = 1;
+		return 0;
+	}
+	if (strcmp(mode, "dfree") == 0) {
+		char *volatile p = malloc(77);
+		free(p);
+		free(p);
 		return 0;
 	}
 	if (strcmp(mode, "mmapcount") == 0) {
@@ -278,6 +316,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_env_thresholds),
 		cmocka_unit_test(test_stats_at_exit),
 		cmocka_unit_test(test_fork_child_mallocs),
+		cmocka_unit_test(test_debug_modes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
