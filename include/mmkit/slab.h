@@ -123,7 +123,9 @@ int mm_kmem_cache_shrink(struct mm_kmem_cache *c);
 
 /* The shrinker for memory pressure: drain every cache's depot and free every
  * empty slab of every cache. Per-thread magazines are left alone (this may
- * run from inside an allocation's slow path). Returns pages freed (>= 0). */
+ * run from inside an allocation's slow path). Returns the pages the
+ * caches' slabs gave back (>= 0; pages of the instance's own helper caches
+ * freed in passing, e.g. magazines, are not counted). */
 long mm_kmem_shrink_all(struct mm_kmem *k);
 
 /* The cache's name and the usable object size. */

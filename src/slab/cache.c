@@ -311,9 +311,10 @@ unsigned slab_alloc_bulk(struct mm_kmem_cache *c, void **objs, unsigned n, mm_gf
 }
 
 /* Put n objects back in their slabs. Slabs that become empty beyond
- * empty_max are freed after the lock is dropped. */
-void slab_free_bulk(struct mm_kmem_cache *c, void *const *objs, unsigned n)
+ * empty_max are freed after the lock is dropped. Returns pages freed. */
+long slab_free_bulk(struct mm_kmem_cache *c, void *const *objs, unsigned n)
 {
+	long freed = 0;
 	struct mm_kmem *k = c->kmem;
 	struct mm_list doomed = MM_LIST_INIT(doomed);
 	pthread_mutex_lock(&c->lock);
@@ -335,7 +336,9 @@ void slab_free_bulk(struct mm_kmem_cache *c, void *const *objs, unsigned n)
 	mm_list_for_each_entry_safe(s, tmp, &doomed, list) {
 		mm_list_del(&s->list);
 		slab_destroy(c, s);
+		freed += 1l << c->order;
 	}
+	return freed;
 }
 
 /* Free empty slabs until at most `keep` remain. Returns pages freed. */

@@ -255,9 +255,9 @@ void mm_kmem_cache_free(struct mm_kmem_cache *c, void *obj)
 
 int mm_kmem_cache_shrink(struct mm_kmem_cache *c)
 {
-	slab_tcache_flush_current(c);
-	slab_depot_drain(c);
-	return (int)slab_reap_empty(c, 0);
+	long pages = slab_tcache_flush_current(c);
+	pages += slab_depot_drain(c);
+	return (int)(pages + slab_reap_empty(c, 0));
 }
 
 long mm_kmem_shrink_all(struct mm_kmem *k)
@@ -266,7 +266,7 @@ long mm_kmem_shrink_all(struct mm_kmem *k)
 	struct mm_kmem_cache *c;
 	pthread_mutex_lock(&k->chain_lock);
 	mm_list_for_each_entry(c, &k->caches, chain)
-		slab_depot_drain(c);
+		pages += slab_depot_drain(c);
 	/* Magazines went back to kmem_magazine above; reap it last. */
 	mm_list_for_each_entry(c, &k->caches, chain)
 		if (c != k->mag_cache)

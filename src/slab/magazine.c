@@ -75,12 +75,15 @@ static void mag_free(struct mm_kmem_cache *c, struct mm_magazine *m)
 	slab_free_direct(c->kmem->mag_cache, m);
 }
 
-/* Give a magazine's objects back to the slabs; it becomes empty. */
-static void mag_flush(struct mm_kmem_cache *c, struct mm_magazine *m)
+/* Give a magazine's objects back to the slabs; it becomes empty. Returns
+ * the pages that went back to the page source. */
+static long mag_flush(struct mm_kmem_cache *c, struct mm_magazine *m)
 {
+	long freed = 0;
 	if (m->rounds)
-		slab_free_bulk(c, m->obj, m->rounds);
+		freed = slab_free_bulk(c, m->obj, m->rounds);
 	m->rounds = 0;
+	return freed;
 }
 
 /* Keep an empty magazine in the depot, or free it when the depot has enough. */
@@ -121,9 +124,11 @@ static void mag_retire(struct mm_kmem_cache *c, struct mm_magazine *m)
 	}
 }
 
-/* Empty every magazine of the depot into the slabs and free them. */
-void slab_depot_drain(struct mm_kmem_cache *c)
+/* Empty every magazine of the depot into the slabs and free them. Returns
+ * the pages of this cache that went back to the page source. */
+long slab_depot_drain(struct mm_kmem_cache *c)
 {
+	long freed = 0;
 	pthread_mutex_lock(&c->depot_lock);
 	struct mm_magazine *full = c->depot_full, *empty = c->depot_empty;
 	c->depot_full = c->depot_empty = NULL;
@@ -132,7 +137,7 @@ void slab_depot_drain(struct mm_kmem_cache *c)
 	pthread_mutex_unlock(&c->depot_lock);
 	while (full) {
 		struct mm_magazine *next = full->next;
-		mag_flush(c, full);
+		freed += mag_flush(c, full);
 		mag_free(c, full);
 		full = next;
 	}
@@ -141,6 +146,7 @@ void slab_depot_drain(struct mm_kmem_cache *c)
 		mag_free(c, empty);
 		empty = next;
 	}
+	return freed;
 }
 
 /* ---- per-thread state --------------------------------------------------- */
@@ -247,9 +253,11 @@ static struct mm_tcache *tcache_create(struct mm_kmem_cache *c)
 	return tc;
 }
 
-/* Return both magazines of tc: to the depot (to_depot) or to the slabs. */
-static void tcache_drain(struct mm_tcache *tc, bool to_depot)
+/* Return both magazines of tc: to the depot (to_depot) or to the slabs.
+ * Returns the pages that went back to the page source. */
+static long tcache_drain(struct mm_tcache *tc, bool to_depot)
 {
+	long freed = 0;
 	struct mm_kmem_cache *c = tc->cache;
 	tc_unload(c, tc);
 	struct mm_magazine *mags[2] = { tc->loaded, tc->prev };
@@ -261,10 +269,11 @@ static void tcache_drain(struct mm_tcache *tc, bool to_depot)
 		if (to_depot) {
 			mag_retire(c, mags[i]);
 		} else {
-			mag_flush(c, mags[i]);
+			freed += mag_flush(c, mags[i]);
 			mag_free(c, mags[i]);
 		}
 	}
+	return freed;
 }
 
 /* Cache destroy: take back the magazines of every thread, live or not. */
@@ -283,11 +292,10 @@ void slab_tcache_reclaim_all(struct mm_kmem_cache *c)
 }
 
 /* mm_kmem_cache_shrink: the calling thread's magazines go back to the slabs. */
-void slab_tcache_flush_current(struct mm_kmem_cache *c)
+long slab_tcache_flush_current(struct mm_kmem_cache *c)
 {
 	struct mm_tcache *tc = tcache_of(c);
-	if (tc)
-		tcache_drain(tc, false);
+	return tc ? tcache_drain(tc, false) : 0;
 }
 
 /* pthread key destructor: a thread that used the instance exits. */

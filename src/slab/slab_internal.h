@@ -274,7 +274,7 @@ static inline void *index_to_obj(const struct mm_kmem_cache *c, const struct mm_
 int slab_cache_setup(struct mm_kmem *k, struct mm_kmem_cache *c, const char *name,
 		     size_t size, size_t align, unsigned long flags, void (*ctor)(void *));
 unsigned slab_alloc_bulk(struct mm_kmem_cache *c, void **objs, unsigned n, mm_gfp_t gfp);
-void slab_free_bulk(struct mm_kmem_cache *c, void *const *objs, unsigned n);
+long slab_free_bulk(struct mm_kmem_cache *c, void *const *objs, unsigned n);
 long slab_reap_empty(struct mm_kmem_cache *c, unsigned keep);
 void slab_release_all(struct mm_kmem_cache *c);
 int slab_estimate(size_t size, size_t align, bool off_slab, unsigned order,
@@ -290,8 +290,8 @@ void slab_kfree_internal(struct mm_kmem *k, void *p);
 void *slab_alloc_slow(struct mm_kmem_cache *c, mm_gfp_t gfp);
 void slab_free_slow(struct mm_kmem_cache *c, void *obj);
 void slab_tcache_reclaim_all(struct mm_kmem_cache *c);
-void slab_tcache_flush_current(struct mm_kmem_cache *c);
-void slab_depot_drain(struct mm_kmem_cache *c);
+long slab_tcache_flush_current(struct mm_kmem_cache *c);
+long slab_depot_drain(struct mm_kmem_cache *c);
 void slab_kthread_destructor(void *arg);
 void slab_magazine_setup(struct mm_kmem_cache *c);
 
