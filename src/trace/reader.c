@@ -9,7 +9,9 @@
  *
  * Detection (MM_TRACE_FMT_AUTO) looks at the first 64 KiB (at most
  * TR_SNIFF_LINES lines) and takes the first format in the order lackey, txt,
- * addr, csv whose sniff accepts the sample; docs/traces.md states the rules.
+ * addr, csv whose sniff accepts the sample (csv first when its obj-id column
+ * is given); an input with no content is an empty txt trace. docs/traces.md
+ * states the rules.
  *
  * Errors are "NAME:LINE:COL: cause" with LINE and COL counted from 1 (COL in
  * bytes), built only when an error happens.

@@ -5,6 +5,7 @@
  * compare every record with the one the generator meant. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include <zlib.h>
 #include <zstd.h>
@@ -403,6 +404,33 @@ static void compare(const struct tt_run *want, const struct tt_run *got, const c
 	}
 }
 
+static void read_file(struct gen *g, const char *data, size_t n, const char *params,
+		      const char *what)
+{
+	char path[] = "/tmp/mmkit-trace-rand-XXXXXX", err[600];
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, n), (ssize_t)n);
+	close(fd);
+	struct mm_trace_opts o;
+	mm_trace_opts_init(&o);
+	assert_int_equal(mm_trace_opts_parse(&o, params, err, sizeof(err)), 0);
+	struct mm_trace *t = mm_trace_open(path, &o, err, sizeof(err));
+	if (!t)
+		mm_test_fail_seed("%s: %s\n", what, err);
+	struct mm_trace_rec rec;
+	struct tt_run got;
+	memset(&got, 0, sizeof(got));
+	while ((got.rc = mm_trace_next(t, &rec)) == 1)
+		tt_push(&got, &rec);
+	if (got.rc < 0)
+		snprintf(got.err, sizeof(got.err), "%s", mm_trace_error(t));
+	mm_trace_close(t);
+	unlink(path);
+	compare(&g->want, &got, what, g->buf);
+	tt_free(&got);
+}
+
 static void test_random_roundtrip(void **state)
 {
 	(void)state;
@@ -437,6 +465,8 @@ static void test_random_roundtrip(void **state)
 		tt_read(&got, d ? (const char *)d : g.buf, dn, params);
 		compare(&g.want, &got, what, g.buf);
 		tt_free(&got);
+		if (it % 8 == 0) /* through a file too */
+			read_file(&g, d ? (const char *)d : g.buf, dn, params, what);
 		if (fmt == MM_TRACE_FMT_LACKEY) { /* the banner makes detection certain */
 			tt_read(&got, d ? (const char *)d : g.buf, dn, NULL);
 			assert_int_equal(got.fmt, MM_TRACE_FMT_LACKEY);
