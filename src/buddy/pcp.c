@@ -230,9 +230,13 @@ void __mm_pcp_destroy_all(struct mm_buddy *b)
 static void remote_barrier(void)
 {
 #ifndef MMKIT_TSAN
-	if (mm_pcp_membarrier_ok &&
-	    syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0)
+	if (mm_pcp_membarrier_ok) {
+		/* owners rely on it: after a successful registration the
+		 * command cannot fail, and if it did, going on would be wrong */
+		if (syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0)
+			MM_PANIC("pcp: membarrier(PRIVATE_EXPEDITED) failed after registration");
 		return;
+	}
 	/* owners use full fences when membarrier is unavailable */
 	atomic_thread_fence(memory_order_seq_cst);
 #endif
