@@ -13,6 +13,8 @@
 #                  gc, fsck, clone --no-local, archive, repack
 #          python  /usr/bin/python3 -m test with ~60 of its own regression
 #                  tests, PYTHONMALLOC=malloc so every object goes to malloc
+#          tools   gcc and g++ -O2 -S on our sources, perl hashes, mawk arrays,
+#                  xz -T2 compress + decompress of 40 MB
 #   --small      the short versions that `make test` runs
 # Environment: MMALLOC_LIB=path overrides <build>/src/malloc/libmmalloc.so.
 # The comparison itself is tests/preload/preload_check.sh (see there).
@@ -26,7 +28,7 @@ while [ $# -gt 0 ]; do
     --build) build="${2:?}"; shift 2 ;;
     --only) only="${2:?}"; shift 2 ;;
     --small) size=small; shift ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "realprogs.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
 done
@@ -45,7 +47,7 @@ fi
 
 results=()
 fail=0
-for c in stl sqlite sort git python; do
+for c in stl sqlite sort git tools python; do
   if [ -n "$only" ]; then case ",$only," in *",$c,"*) ;; *) continue ;; esac; fi
   echo "== $c ($size)" >&2
   st=0

@@ -5,7 +5,7 @@
 #   preload_check.sh [--size small|full] [--keep DIR] LIB CASE [PROGRAM]
 #
 #   LIB     the allocator to preload (e.g. build/src/malloc/libmmalloc.so)
-#   CASE    stl | sqlite | sort | git | python
+#   CASE    stl | sqlite | sort | git | python | tools
 #   PROGRAM for stl: the mb-stl binary (bench/malloc/stl.cpp)
 #   --size  small (seconds; what `make test` runs) or full (bench/malloc/realprogs.sh)
 #   --keep  keep the work files in DIR (default: a temporary directory, removed)
@@ -182,6 +182,42 @@ case_git() {
     echo "== repack"; g repack -q -adf; g verify-pack -v .git/objects/pack/*.idx | tail -3
     echo "== status"; g status --porcelain | wc -l
   ) >"$1/out" 2>&1 || st=$?
+  return $st
+}
+
+# Everyday tools that lean on malloc: the compilers (cc1/cc1plus on our own
+# sources), perl hashes, mawk associative arrays, multi-threaded xz.
+case_tools() {
+  local src; src="$(cd "$(dirname "$0")/../.." && pwd)/bench/malloc"
+  local n=100000 mb=2 level=-3; big && n=600000 mb=40 level=-6
+  [ -f "$work/blob" ] || gen_lines $((mb * 25000)) >"$work/blob"
+  local st=0
+  {
+    for tool in gcc g++ perl mawk xz; do command -v "$tool" >/dev/null || echo "$tool: absent"; done
+    if command -v gcc >/dev/null; then
+      pl gcc -O2 -D_GNU_SOURCE -I"$src" -S -o - "$src/cfrac.c" | sha256sum
+      big && pl gcc -O2 -D_GNU_SOURCE -I"$src" -S -o - "$src/espresso.c" | sha256sum
+    fi
+    if big && command -v g++ >/dev/null; then
+      pl g++ -O2 -std=c++17 -S -o - "$src/stl.cpp" | sha256sum
+    fi
+    if command -v perl >/dev/null; then
+      pl perl -e 'my %h; my $n = shift;
+        for my $i (1 .. $n) { $h{"k$i"} = [$i, "v" x ($i % 50)] }
+        my $s = 0;
+        for my $k (sort keys %h) { $s += length($h{$k}[1]); delete $h{$k} if $h{$k}[0] % 3 == 0 }
+        my @a = map { join(",", reverse split //, $_) } grep { /7/ } keys %h;
+        print "$s ", scalar(keys %h), " ", scalar(@a), "\n"' "$n"
+    fi
+    if command -v mawk >/dev/null; then
+      pl mawk -F '\t' '{ c[$3]++; s[substr($1, 1, 3)] += $2 } END { n = 0; for (k in c) n++; t = 0; for (k in s) t += s[k]; print n, t }' "$work/blob"
+    fi
+    if command -v xz >/dev/null; then
+      pl xz -T2 "$level" -c "$work/blob" >"$1/blob.xz"
+      sha256sum <"$1/blob.xz"
+      pl xz -T2 -d -c "$1/blob.xz" | sha256sum
+    fi
+  } >"$1/out" 2>&1 || st=$?
   return $st
 }
 
