@@ -293,7 +293,7 @@ static void test_random_vs_model(void **state)
 	void *out[MAXOUT];
 	size_t nout = 0;
 	uint64_t hits = 0, under_allocs = 0, under_frees = 0;
-	uint64_t ops = mm_test_iters(20000);
+	uint64_t ops = mm_test_iters(100000);
 	for (uint64_t op = 0; op < ops; op++) {
 		unsigned what = (unsigned)mm_rng_below(&r, 100);
 		/* phases: mostly allocating, then mostly freeing */

@@ -576,7 +576,7 @@ static void test_random_vs_model(void **state)
 	for (int i = 0; i < m->min; i++)
 		m->reserve[m->curr++] = NULL; /* unknown pointers: learnt when popped */
 	m->calls = (uint64_t)m->min;
-	uint64_t ops = mm_test_iters(20000);
+	uint64_t ops = mm_test_iters(60000);
 	for (uint64_t op = 0; op < ops; op++) {
 		unsigned what = (unsigned)mm_rng_below(&r, 100);
 		/* which of the next alloc_fn calls fail: often some */
