@@ -344,6 +344,15 @@ static void test_watermarks_enforced(void **state)
 	assert_int_equal(mm_zone_free_pages(dma32), 84);
 	assert_int_equal(mm_zone_free_pages(dma), 11);
 	assert_false(mm_zone_watermark_ok(dma32, 0, 84, MM_ZONE_DMA32, 0));
+	{
+		/* refusals below the watermark change nothing */
+		char before[1024], after[1024];
+		mm_buddy_show_buddyinfo(b, before, sizeof(before));
+		for (unsigned int o = 0; o < 4; o++)
+			assert_null(mm_alloc_pages(b, MM_GFP_MOVABLE, o));
+		mm_buddy_show_buddyinfo(b, after, sizeof(after));
+		assert_string_equal(before, after);
+	}
 	assert_true(mm_zone_watermark_ok(dma32, 0, 84, MM_ZONE_DMA32, MM_GFP_HIGH));
 	/* GFP_DMA: classzone DMA, no reserve: down to min (4) */
 	int n = 0;
@@ -629,10 +638,31 @@ static void test_oom_unchanged(void **state)
 			assert_int_equal(mm_buddy_check(b), 0);
 		}
 	}
+	/* now order 0 too: take the rest, then every path must fail cleanly,
+	 * including the per-thread cache path (empty cache, refill finds
+	 * nothing) */
+	struct mm_page *rest[200];
+	int nrest = 0;
+	while ((p = mm_alloc_pages(b, 0, 0)) != NULL)
+		rest[nrest++] = p;
+	assert_int_equal(nrest, (n + 1) / 2);           /* the pages freed above */
+	mm_buddy_show_buddyinfo(b, before, sizeof(before));
+	mm_buddy_show_pagetypeinfo(b, tb, sizeof(tb));
+	for (size_t g = 0; g < MM_ARRAY_SIZE(gfps); g++) {
+		assert_null(mm_alloc_pages(b, gfps[g], 0));
+		mm_buddy_show_buddyinfo(b, after, sizeof(after));
+		mm_buddy_show_pagetypeinfo(b, ta, sizeof(ta));
+		assert_string_equal(before, after);
+		assert_string_equal(tb, ta);
+		assert_int_equal(mm_buddy_check(b), 0);
+	}
+	for (int i = 0; i < nrest; i++)
+		mm_free_pages(b, rest[i], 0);
 	for (int i = 1; i < n; i += 2)
 		mm_free_pages(b, pg[i], 0);
 	mm_buddy_drain_local(b);
 	assert_int_equal(mm_buddy_check(b), 0);
+	assert_int_equal(mm_buddy_free_pages(b), 197);
 	mm_buddy_destroy(b);
 }
 
