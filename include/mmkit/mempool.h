@@ -27,6 +27,11 @@
  * while it is still cache-hot). MM_GFP_ZERO is removed from gfp: reserve
  * elements are not cleared (Linux warns on __GFP_ZERO for the same reason).
  *
+ * In MMKIT_DEBUG builds the kmalloc and page pools poison elements resting
+ * in the reserve (0x6b, last byte 0xa5, as Linux's slab-debug mempools do)
+ * and check the poison when an element leaves the reserve: a write through a
+ * pointer already freed into the pool aborts with a message.
+ *
  * Thread safety: alloc, free, resize, stats and check may run concurrently
  * from any threads; alloc_fn and free_fn are called without the pool's lock
  * held and must be thread-safe themselves. destroy must not race with any
@@ -113,8 +118,8 @@ struct mm_mempool_stats {
 void mm_mempool_stats(struct mm_mempool *pool, struct mm_mempool_stats *st);
 
 /* Verify the pool: 0 <= curr_nr <= min_nr (<= 1 if min_nr is 0), no NULL and
- * no duplicate among the reserve elements, counters consistent
- * (timeouts <= waits). O(curr_nr). Returns 0 or -MM_ECORRUPT. */
+ * no duplicate among the reserve elements, intact poison (debug builds),
+ * counters consistent (timeouts <= waits). O(curr_nr). Returns 0 or -MM_ECORRUPT. */
 int mm_mempool_check(struct mm_mempool *pool);
 
 /* ---- ready-made pools (Linux's mempool_create_*_pool) ------------------- */

@@ -31,12 +31,64 @@
 #include "mmkit/hashmap.h"
 #include "mempool_internal.h"
 
+/* ---- reserve poisoning (MMKIT_DEBUG builds) ------------------------------
+ * Like Linux with slab debugging: an element resting in the reserve is
+ * filled with POISON_FREE and ends in POISON_END; taking it out checks the
+ * pattern, so a write through a pointer freed into the pool is caught. Only
+ * pools that know their element size (kmalloc and page pools) poison. */
+#define POISON_FREE 0x6b
+#define POISON_END  0xa5
+
+#ifdef MMKIT_DEBUG
+static void poison_element(const struct mm_mempool *pool, void *element)
+{
+	if (!pool->elem_size)
+		return;
+	memset(element, POISON_FREE, pool->elem_size - 1);
+	((unsigned char *)element)[pool->elem_size - 1] = POISON_END;
+}
+
+/* 1 + offset of the first damaged byte, or 0 if the poison is intact. */
+static size_t poison_damage(const struct mm_mempool *pool, const void *element)
+{
+	const unsigned char *p = element;
+	for (size_t i = 0; i < pool->elem_size; i++) {
+		unsigned char want = i + 1 == pool->elem_size ? POISON_END : POISON_FREE;
+		if (p[i] != want)
+			return i + 1;
+	}
+	return 0;
+}
+#else
+static inline void poison_element(const struct mm_mempool *pool, void *element)
+{
+	(void)pool;
+	(void)element;
+}
+
+static inline size_t poison_damage(const struct mm_mempool *pool, const void *element)
+{
+	(void)pool;
+	(void)element;
+	return 0;
+}
+#endif
+
+static void check_element(const struct mm_mempool *pool, const void *element)
+{
+	size_t bad = poison_damage(pool, element);
+	if (mm_unlikely(bad))
+		MM_PANIC("mempool %p: element %p was written while in the reserve (byte %zu)",
+			 (const void *)pool, element, bad - 1);
+}
+
 /* ---- reserve helpers (caller holds pool->lock) -------------------------- */
 
 static inline void add_element_locked(struct mm_mempool *pool, void *element)
 {
 	int n = atomic_load(&pool->curr_nr);
 	MM_BUG_ON(n >= pool->capacity);
+	poison_element(pool, element);
 	pool->elements[n] = element;
 	atomic_store(&pool->curr_nr, n + 1);
 }
@@ -46,6 +98,7 @@ static inline void *remove_element_locked(struct mm_mempool *pool)
 	int n = atomic_load(&pool->curr_nr) - 1;
 	MM_BUG_ON(n < 0);
 	atomic_store(&pool->curr_nr, n);
+	check_element(pool, pool->elements[n]);
 	return pool->elements[n];
 }
 
@@ -400,7 +453,7 @@ int mm_mempool_check(struct mm_mempool *pool)
 	    MM_MAX(min, 1) > pool->capacity || !pool->elements)
 		rc = -MM_ECORRUPT;
 	for (int i = 0; rc == 0 && i < curr; i++)
-		if (!pool->elements[i])
+		if (!pool->elements[i] || poison_damage(pool, pool->elements[i]))
 			rc = -MM_ECORRUPT;
 	if (rc == 0 && has_duplicates(pool->elements, curr))
 		rc = -MM_ECORRUPT;

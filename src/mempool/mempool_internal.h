@@ -34,6 +34,9 @@ struct mm_mempool {
 	mm_mempool_alloc_t *alloc;    /* the wrapped allocator ... */
 	mm_mempool_free_t *free;      /* ... and its free */
 	void *pool_data;              /* their context */
+	size_t elem_size;             /* element bytes if known (kmalloc/page
+					 pools): reserve poisoning in debug
+					 builds; 0 = unknown, no poisoning */
 	unsigned wait_timeout_ms;     /* sleep this long, then retry alloc_fn */
 	unsigned waiting;             /* threads asleep in alloc now */
 	/* alloc_fn failures (counted without the lock) */

@@ -10,7 +10,10 @@
 #include "mmkit/slab.h"
 #include "mempool_internal.h"
 
-/* ---- slab --------------------------------------------------------------- */
+/* ---- slab ---------------------------------------------------------------
+ * Not poisoned in debug builds: the cache may have a constructor whose
+ * object state must survive a stay in the reserve (Linux instead forbids
+ * constructors in slab-backed mempools). */
 
 void *mm_mempool_alloc_slab(mm_gfp_t gfp, void *pool_data)
 {
@@ -52,6 +55,7 @@ struct mm_mempool *mm_mempool_create_kmalloc_pool(int min_nr, struct mm_kmem *km
 		return NULL;
 	pool->helper.kmalloc.kmem = kmem;
 	pool->helper.kmalloc.size = size;
+	pool->elem_size = size;
 	pool->pool_data = pool;
 	return mempool_fill(pool);
 }
@@ -80,6 +84,7 @@ struct mm_mempool *mm_mempool_create_page_pool(int min_nr, unsigned int order,
 		return NULL;
 	pool->helper.pages.ps = *ps;
 	pool->helper.pages.order = order;
+	pool->elem_size = MM_PAGE_SIZE << order;
 	pool->pool_data = pool;
 	return mempool_fill(pool);
 }

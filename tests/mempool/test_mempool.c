@@ -436,6 +436,66 @@ static void test_destroy_with_sleeper_aborts(void **state)
 	assert_non_null(strstr(buf, "destroyed while 1 thread(s) wait"));
 }
 
+/* ---- reserve poisoning (debug builds) ------------------------------------ */
+
+#ifdef MMKIT_DEBUG
+static struct mm_mempool *poison_pool;
+static unsigned char *poison_elem;
+
+static void child_take_damaged(void)
+{
+	mm_mempool_alloc_preallocated(poison_pool);
+}
+#endif
+
+static void test_reserve_poison(void **state)
+{
+	(void)state;
+#ifdef MMKIT_DEBUG
+	poison_pool = mm_mempool_create_page_pool(1, 0, &mm_page_source_mmap);
+	assert_non_null(poison_pool);
+	poison_elem = mm_mempool_alloc_preallocated(poison_pool);
+	assert_non_null(poison_elem);
+	memset(poison_elem, 0, MM_PAGE_SIZE);
+	mm_mempool_free(poison_elem, poison_pool); /* back into the reserve */
+	assert_int_equal(poison_elem[0], 0x6b);
+	assert_int_equal(poison_elem[MM_PAGE_SIZE - 1], 0xa5);
+	assert_int_equal(mm_mempool_check(poison_pool), 0);
+	poison_elem[100] = 1; /* a write after free */
+	assert_int_equal(mm_mempool_check(poison_pool), -MM_ECORRUPT);
+
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(fds[0]);
+		dup2(fds[1], 2);
+		child_take_damaged();
+		_exit(0);
+	}
+	close(fds[1]);
+	char buf[512];
+	size_t got = 0;
+	ssize_t n;
+	while (got + 1 < sizeof(buf) && (n = read(fds[0], buf + got, sizeof(buf) - 1 - got)) > 0)
+		got += (size_t)n;
+	buf[got] = '\0';
+	close(fds[0]);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGABRT);
+	assert_non_null(strstr(buf, "was written while in the reserve (byte 100)"));
+
+	poison_elem[100] = 0x6b; /* repair, then the pool is sound again */
+	assert_int_equal(mm_mempool_check(poison_pool), 0);
+	mm_mempool_destroy(poison_pool);
+#else
+	skip(); /* poisoning exists in MMKIT_DEBUG builds only */
+#endif
+}
+
 /* ---- ready-made pools --------------------------------------------------- */
 
 static void test_page_pool(void **state)
@@ -706,6 +766,7 @@ int main(void)
 		cmocka_unit_test(test_sleeper_retries_after_timeout),
 		cmocka_unit_test(test_zero_min_sleeper_woken_by_free),
 		cmocka_unit_test(test_destroy_with_sleeper_aborts),
+		cmocka_unit_test(test_reserve_poison),
 		cmocka_unit_test(test_page_pool),
 		cmocka_unit_test(test_slab_and_kmalloc_pools),
 		cmocka_unit_test(test_random_vs_model),
