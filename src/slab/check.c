@@ -113,6 +113,10 @@ static int check_slab_list(struct mm_kmem_cache *c, struct mm_list *head, int ki
 		if (s->colour % c->colour_off || s->colour / c->colour_off >= c->colours ||
 		    s->s_mem != s->base + c->s_off + s->colour)
 			CORRUPT(c, "slab %p has a bad colour %u", (void *)s, s->colour);
+		if ((uintptr_t)(s->s_mem + c->obj_offset) % c->align)
+			CORRUPT(c, "slab %p objects not aligned to %zu", (void *)s, c->align);
+		if (s->cache_id != (uint16_t)(c->id | ((c->flags & SLAB_DEBUG_FLAGS) ? SLAB_ID_SLOW : 0)))
+			CORRUPT(c, "slab %p has cache id %u", (void *)s, s->cache_id);
 		if (s->inuse > c->num)
 			CORRUPT(c, "slab %p inuse %u > %u", (void *)s, s->inuse, c->num);
 		int want = s->inuse == c->num ? 0 : s->inuse == 0 ? 2 : 1;

@@ -80,6 +80,8 @@ int slab_kmalloc_create_caches(struct mm_kmem *k)
 		k->kmalloc[i] = slab_cache_new(k, kmalloc_names[i], size, align, 0, NULL, true);
 		if (!k->kmalloc[i])
 			return -MM_ENOMEM;
+		k->kmalloc_id[i] = (uint16_t)k->kmalloc[i]->id;
+		k->kmalloc_debug = k->kmalloc[i]->flags & SLAB_DEBUG_FLAGS;
 	}
 	return 0;
 }
@@ -150,18 +152,19 @@ static MM_NOINLINE void *kmalloc_slow(struct mm_kmem *k, size_t size, mm_gfp_t g
 	return kmalloc_large(k, size, gfp);
 }
 
-/* Fast path: the thread memo (found from k, in parallel with the class's
- * cache) gives the tcache; pop from the loaded magazine. Anything else is a
- * tail call to kmalloc_slow, so this path saves no registers. */
+/* Fast path: the class's cache id (kept in the instance) and the thread
+ * memo give the tcache without touching the cache; pop from the loaded
+ * magazine. Anything else is a tail call to kmalloc_slow, so this path
+ * saves no registers. */
 void *mm_kmalloc(struct mm_kmem *k, size_t size, mm_gfp_t gfp)
 {
 	if (mm_likely(size - 1 < MM_KMALLOC_MAX_CACHE_SIZE)) {
-		struct mm_kmem_cache *c = kmalloc_slab_inline(k, size);
+		unsigned id = k->kmalloc_id[kmalloc_index(size)];
 		struct slab_tls_ent *te = slab_tls_ent_of(k);
-		if (mm_likely(te->kmem == k && te->nonce == k->nonce && c->id < te->ntc)) {
-			struct mm_tcache *tc = te->tc[c->id];
-			if (mm_likely(tc != NULL && tc->rounds != 0 &&
-				      !((c->flags & SLAB_DEBUG_FLAGS) | (gfp & MM_GFP_ZERO))))
+		if (mm_likely(te->kmem == k && te->nonce == k->nonce && id < te->ntc &&
+			      !(k->kmalloc_debug | (gfp & MM_GFP_ZERO)))) {
+			struct mm_tcache *tc = te->tc[id];
+			if (mm_likely(tc != NULL && tc->rounds != 0))
 				return tc->loaded->obj[--tc->rounds];
 		}
 	}

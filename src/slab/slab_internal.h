@@ -239,6 +239,8 @@ struct mm_kmem {
 	atomic_ulong large_allocs;
 
 	struct mm_kmem_cache *kmalloc[KMALLOC_NR_CLASSES];
+	uint16_t kmalloc_id[KMALLOC_NR_CLASSES]; /* their ids (fast path) */
+	bool kmalloc_debug;           /* kmalloc caches have debug checks */
 	struct mm_kmem_cache *mag_cache;  /* "kmem_magazine" */
 	struct mm_kmem_cache boot_cache;  /* "kmem_cache": cache descriptors */
 };
