@@ -58,7 +58,8 @@ static bool canonical(const struct mm_machine *m, uint64_t va)
 
 static MM_NOINLINE uint8_t *translate_slow(struct mm_machine *m, struct mm_task *t,
 					   struct mm_counters *c, uint64_t va,
-					   enum mm_access_kind kind, bool user, int *errp)
+					   enum mm_access_kind kind, bool user, int *errp,
+					   bool l1_4k_missed)
 {
 	bool instr = kind == MM_ACCESS_EXEC;
 	uint32_t need = need_bits[user][kind], check = check_bits[user][kind];
@@ -66,7 +67,8 @@ static MM_NOINLINE uint8_t *translate_slow(struct mm_machine *m, struct mm_task 
 		MM_BUG_ON(tries > 8);
 		bool second;
 		unsigned int shift;
-		struct sim_tlb_entry *e = sim_tlb_find(m, instr, va, &second, &shift);
+		struct sim_tlb_entry *e = sim_tlb_find(m, instr, va, &second, &shift,
+						       l1_4k_missed && tries == 0);
 		if (e) {
 			uint32_t f = (uint32_t)(e->pa_flags & TLB_FLAGS);
 			if ((f & check) == need) {
@@ -137,12 +139,12 @@ static inline uint8_t *translate(struct mm_machine *m, struct mm_task *t, struct
 			return m->ram + (s[w].pa_flags & ~(uint64_t)TLB_FLAGS) + (va & (MM_PAGE_SIZE - 1));
 		}
 	}
-	return translate_slow(m, t, c, va, kind, user, errp);
+	return translate_slow(m, t, c, va, kind, user, errp, true);
 }
 
 static inline int do_access(struct mm_machine *m, struct mm_task *t, struct mm_counters *c,
 			    uint64_t va, uint8_t *buf, size_t len, enum mm_access_kind kind, bool user,
-			    bool fast)
+			    bool fast, bool l1_4k_missed)
 {
 	while (len) {
 		size_t off = va & (MM_PAGE_SIZE - 1);
@@ -150,13 +152,23 @@ static inline int do_access(struct mm_machine *m, struct mm_task *t, struct mm_c
 		int err = 0;
 		c->accesses++;
 		uint8_t *h = fast ? translate(m, t, c, va, kind, user, &err) :
-				    translate_slow(m, t, c, va, kind, user, &err);
+				    translate_slow(m, t, c, va, kind, user, &err, l1_4k_missed);
 		if (mm_unlikely(!h))
 			return err;
-		if (kind == MM_ACCESS_WRITE)
+		if (n == 8) {
+			uint64_t x;
+			if (kind == MM_ACCESS_WRITE) {
+				memcpy(&x, buf, 8);
+				memcpy(h, &x, 8);
+			} else {
+				memcpy(&x, h, 8);
+				memcpy(buf, &x, 8);
+			}
+		} else if (kind == MM_ACCESS_WRITE) {
 			memcpy(h, buf, n);
-		else
+		} else {
 			memcpy(buf, h, n);
+		}
 		buf += n;
 		va += n;
 		len -= n;
@@ -164,19 +176,72 @@ static inline int do_access(struct mm_machine *m, struct mm_task *t, struct mm_c
 	return 0;
 }
 
-int mm_access(struct mm_machine *m, struct mm_task *t, uint64_t va, void *buf, size_t len,
-	      enum mm_access_kind kind)
+/* The general path: any length, any address, not inlined. */
+static MM_NOINLINE int access_general(struct mm_machine *m, struct mm_task *t, uint64_t va,
+				      void *buf, size_t len, enum mm_access_kind kind,
+				      bool l1_4k_missed)
 {
-	if (mm_unlikely(m->cpu.current != t))
+	if (m->cpu.current != t)
 		mm_context_switch(m, t);
 	/* addresses outside the user half take the careful path: the TLB tag
 	 * drops the top bits of non-canonical addresses */
-	bool fast = va < t->mm->task_size && len <= t->mm->task_size - va;
-	return do_access(m, t, &t->cnt, va, buf, len, kind, true, fast);
+	bool fast = va < t->task_size && len <= t->task_size - va;
+	/* a word the inlined path just missed: straight to the slow path,
+	 * which need not look at the first-level 4K TLB again */
+	if (len <= 8 && (va & (MM_PAGE_SIZE - 1)) + len <= MM_PAGE_SIZE)
+		fast = false;
+	else
+		l1_4k_missed = false;
+	return do_access(m, t, &t->cnt, va, buf, len, kind, true, fast, l1_4k_missed);
+}
+
+int mm_access(struct mm_machine *m, struct mm_task *t, uint64_t va, void *buf, size_t len,
+	      enum mm_access_kind kind)
+{
+	/* Fast path: the running task, a word or less inside one user page,
+	 * a first-level TLB hit. */
+	if (mm_likely(m->cpu.current == t && len <= 8 && (va & (MM_PAGE_SIZE - 1)) + len <= MM_PAGE_SIZE &&
+		      va < t->task_size)) {
+		struct sim_tlb_array *a = kind == MM_ACCESS_EXEC ? &m->tlb.i4k : &m->tlb.d4k;
+		uint64_t vpn = va >> MM_PAGE_SHIFT;
+		struct sim_tlb_entry *s = a->e + (vpn & a->set_mask) * a->ways;
+		uint64_t key = (vpn << 14) | m->cpu.pcid;
+		uint32_t need = need_bits[1][kind], check = check_bits[1][kind];
+		for (unsigned int w = 0; w < a->ways; w++) {
+			if (((s[w].tag ^ key) & s[w].mask) != 0)
+				continue;
+			if (((uint32_t)s[w].pa_flags & check) != need)
+				return access_general(m, t, va, buf, len, kind, false);
+			s[w].stamp = ++m->tlb.clock;
+			t->cnt.accesses++;
+			if (kind == MM_ACCESS_EXEC)
+				t->cnt.itlb_hits++;
+			else
+				t->cnt.dtlb_hits++;
+			uint8_t *h = m->ram + (s[w].pa_flags & ~(uint64_t)TLB_FLAGS) +
+				     (va & (MM_PAGE_SIZE - 1));
+			if (len == 8) {
+				uint64_t x;
+				if (kind == MM_ACCESS_WRITE) {
+					memcpy(&x, buf, 8);
+					memcpy(h, &x, 8);
+				} else {
+					memcpy(&x, h, 8);
+					memcpy(buf, &x, 8);
+				}
+			} else if (kind == MM_ACCESS_WRITE) {
+				memcpy(h, buf, len);
+			} else {
+				memcpy(buf, h, len);
+			}
+			return 0;
+		}
+	}
+	return access_general(m, t, va, buf, len, kind, m->cpu.current == t && va < t->task_size);
 }
 
 int mm_kernel_access(struct mm_machine *m, uint64_t va, void *buf, size_t len,
 		     enum mm_access_kind kind)
 {
-	return do_access(m, m->cpu.current, &m->kcnt, va, buf, len, kind, false, false);
+	return do_access(m, m->cpu.current, &m->kcnt, va, buf, len, kind, false, false, false);
 }

@@ -121,6 +121,7 @@ struct mm_task {
 	int pid, ppid;
 	char comm[16];
 	struct sim_mm *mm;
+	uint64_t task_size;          /* mm->task_size, for the access fast path */
 	struct mm_counters cnt;
 	struct mm_siginfo sig;
 	struct mm_list node;         /* machine->tasks */
@@ -151,6 +152,8 @@ struct sim_tlb_array {
 	struct sim_tlb_entry *e;     /* sets * ways entries */
 	uint64_t set_mask;           /* sets - 1 */
 	unsigned int ways;
+	unsigned int nvalid;         /* upper bound of valid entries (exact after
+				      * a whole-array flush): 0 skips lookups */
 	unsigned int shift;          /* page shift of the entries (12, 21/22, 30);
 				      * the STLB holds 4K and large entries */
 };
@@ -370,7 +373,7 @@ void sim_flush_tlb_kernel_range(struct mm_machine *m, uint64_t start, uint64_t e
 /* Find va's entry in the TLBs (first level, then second: *second), any
  * permissions; updates its LRU stamp. */
 struct sim_tlb_entry *sim_tlb_find(struct mm_machine *m, bool instr, uint64_t va, bool *second,
-				   unsigned int *shift);
+				   unsigned int *shift, bool skip_l1_4k);
 void sim_tlb_fill_l1(struct mm_machine *m, bool instr, uint64_t va, unsigned int shift,
 		     uint64_t pa_flags);
 void sim_tlb_entry_invalidate(struct sim_tlb_entry *e);

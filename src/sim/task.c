@@ -109,6 +109,7 @@ int mm_task_create(struct mm_machine *m, const char *name, struct mm_task **out)
 		return -MM_ENOMEM;
 	}
 	t->mm->owner = t;
+	t->task_size = t->mm->task_size;
 	mm_list_add_tail(&t->node, &m->tasks);
 	m->nr_tasks++;
 	*out = t;
@@ -247,6 +248,7 @@ int mm_fork(struct mm_machine *m, struct mm_task *parent, struct mm_task **out)
 	}
 	mm->owner = t;
 	t->mm = mm;
+	t->task_size = mm->task_size;
 	t->ppid = parent->pid;
 	mm->mmap_base = pm->mmap_base;
 	mm->start_code = pm->start_code;

@@ -108,6 +108,8 @@ static void array_insert(struct sim_tlb *t, struct sim_tlb_array *a, uint64_t va
 			victim = &s[w];
 	}
 	bool global = (pa_flags & TLB_G) != 0;
+	if (victim->tag == TLB_INVALID)
+		a->nvalid++;
 	victim->tag = tag;
 	victim->mask = global ? ~0xfffULL : ~0ULL;
 	victim->pa_flags = pa_flags;
@@ -146,7 +148,7 @@ void sim_tlb_insert(struct mm_machine *m, bool instr, uint64_t va, unsigned int 
 static void array_invalidate_va(struct sim_tlb_array *a, uint64_t va, unsigned int shift,
 				unsigned int code, uint64_t pcid, bool global)
 {
-	if (!a->e)
+	if (!a->e || !a->nvalid)
 		return;
 	uint64_t vpn = va >> shift;
 	struct sim_tlb_entry *s = a->e + (vpn & a->set_mask) * a->ways;
@@ -179,14 +181,18 @@ static void array_flush(struct sim_tlb_array *a, bool all_pcids, uint64_t pcid, 
 	if (!a->e)
 		return;
 	size_t n = (a->set_mask + 1) * a->ways;
-	for (size_t i = 0; i < n; i++) {
+	unsigned int valid = 0;
+	for (size_t i = 0; i < n && a->nvalid; i++) {
 		struct sim_tlb_entry *e = &a->e[i];
 		if (e->tag == TLB_INVALID)
 			continue;
 		bool g = e->mask != ~0ULL;
 		if (g ? global : (all_pcids || (e->tag & 0xfff) == pcid))
 			*e = (struct sim_tlb_entry){ TLB_INVALID, TLB_INVALID, 0, 0 };
+		else
+			valid++;
 	}
+	a->nvalid = valid;
 }
 
 static void flush_arrays(struct mm_machine *m, bool all_pcids, uint64_t pcid, bool global)
@@ -318,7 +324,7 @@ void sim_flush_tlb_kernel_range(struct mm_machine *m, uint64_t start, uint64_t e
 static struct sim_tlb_entry *array_find(struct sim_tlb_array *a, uint64_t va, unsigned int shift,
 					unsigned int code, uint64_t pcid)
 {
-	if (!a->e)
+	if (!a->e || !a->nvalid)
 		return NULL;
 	uint64_t vpn = va >> shift;
 	struct sim_tlb_entry *s = a->e + (vpn & a->set_mask) * a->ways;
@@ -330,14 +336,14 @@ static struct sim_tlb_entry *array_find(struct sim_tlb_array *a, uint64_t va, un
 }
 
 struct sim_tlb_entry *sim_tlb_find(struct mm_machine *m, bool instr, uint64_t va, bool *second,
-				   unsigned int *shift)
+				   unsigned int *shift, bool skip_l1_4k)
 {
 	struct sim_tlb *t = &m->tlb;
 	uint64_t pcid = m->cpu.pcid;
 	unsigned int ls = m->pg.shift[1];
 	struct sim_tlb_entry *e;
 	*second = false;
-	if ((e = array_find(instr ? &t->i4k : &t->d4k, va, 12, TLB_SZ_4K, pcid))) {
+	if (!skip_l1_4k && (e = array_find(instr ? &t->i4k : &t->d4k, va, 12, TLB_SZ_4K, pcid))) {
 		*shift = 12;
 	} else if ((e = array_find(instr ? &t->ilarge : &t->dlarge, va, ls, TLB_SZ_LARGE, pcid))) {
 		*shift = ls;

@@ -27,55 +27,77 @@
  */
 #include "sim_internal.h"
 
-unsigned int sim_hw_walk(struct mm_machine *m, uint64_t root_pfn, uint64_t va,
-			 enum mm_access_kind kind, bool user, struct sim_walk *w)
+/* The walk for one entry width; `wide` is a constant at each call site so
+ * the compiler builds a 64-bit and a 32-bit version without per-level
+ * width tests. */
+static inline __attribute__((always_inline)) unsigned int
+walk(struct mm_machine *m, bool wide, uint64_t root_pfn, uint64_t va, enum mm_access_kind kind,
+     bool user, struct sim_walk *w)
 {
 	void *used[5];
-	unsigned int n = 0;
+	unsigned int n = 0, refs = 0;
 	uint64_t table = root_pfn;
 	uint64_t rw = PTE_RW, us = PTE_US, nx = 0;
+	const unsigned int ibits = wide ? 9 : 10;
+	const uint64_t imask = (1u << ibits) - 1;
 	unsigned int err = (kind == MM_ACCESS_WRITE ? MM_PF_WRITE : 0) | (user ? MM_PF_USER : 0) |
 			   (kind == MM_ACCESS_EXEC && m->pg.nx ? MM_PF_INSTR : 0);
-	w->refs = 0;
 	for (int lvl = (int)m->pg.levels - 1; lvl >= 0; lvl--) {
-		void *ep = ent_ptr(m, table, ent_index(m, va, (unsigned int)lvl));
-		uint64_t e = ent_get(m, ep);
-		w->refs++;
-		if (!(e & PTE_P))
+		unsigned int shift = wide ? 12 + 9 * (unsigned int)lvl : 12 + 10 * (unsigned int)lvl;
+		unsigned int idx = (unsigned int)((va >> shift) & imask);
+		uint8_t *tp = m->ram + (table << MM_PAGE_SHIFT);
+		void *ep = wide ? (void *)((uint64_t *)tp + idx) : (void *)((uint32_t *)tp + idx);
+		uint64_t e = wide ? *(uint64_t *)ep : *(uint32_t *)ep;
+		refs++;
+		if (!(e & PTE_P)) {
+			w->refs = refs;
 			return err;                     /* not present: P = 0 */
-		used[n++] = ep;
+		}
+		if (!(e & PTE_A))
+			used[n++] = ep;                 /* A to set once the walk succeeds */
 		rw &= e;
 		us &= e;
 		nx |= e & PTE_NX;
-		bool leaf = lvl == 0;
-		if (!leaf && (e & PTE_PS) && (unsigned int)lvl <= m->pg.max_large_level)
-			leaf = true;
-		if (leaf) {
-			unsigned int shift = m->pg.shift[lvl];
-			if (user && !us)
-				return err | MM_PF_PROT;
-			if (kind == MM_ACCESS_WRITE && !rw)
-				return err | MM_PF_PROT;     /* CR0.WP = 1 */
-			if (kind == MM_ACCESS_EXEC && nx && m->pg.nx)
-				return err | MM_PF_PROT;
-			for (unsigned int i = 0; i < n; i++) {
-				uint64_t v = ent_get(m, used[i]);
-				if (!(v & PTE_A))
-					ent_set(m, used[i], v | PTE_A);
-			}
-			if (kind == MM_ACCESS_WRITE && !(e & PTE_D)) {
-				e |= PTE_D;
-				ent_set(m, ep, e | PTE_A);
-			}
-			uint64_t base = e & m->pg.pfn_mask & ~(((uint64_t)1 << shift) - 1);
-			/* a large PDE's bit 12 is PAT, not address */
-			w->pa_base = base;
-			w->shift = shift;
-			w->flags = (rw ? TLB_W : 0) | (us ? TLB_U : 0) | (nx && m->pg.nx ? TLB_NX : 0) |
-				   ((e & PTE_D) ? TLB_D : 0) | ((e & PTE_G) ? TLB_G : 0);
-			return 0;
+		bool leaf = lvl == 0 || ((e & PTE_PS) && (unsigned int)lvl <= m->pg.max_large_level);
+		if (!leaf) {
+			table = (e & m->pg.pfn_mask) >> MM_PAGE_SHIFT;
+			continue;
 		}
-		table = ent_pfn(m, e);
+		w->refs = refs;
+		if (user && !us)
+			return err | MM_PF_PROT;
+		if (kind == MM_ACCESS_WRITE && !rw)
+			return err | MM_PF_PROT;        /* CR0.WP = 1 */
+		if (kind == MM_ACCESS_EXEC && nx && m->pg.nx)
+			return err | MM_PF_PROT;
+		for (unsigned int i = 0; i < n; i++) {
+			if (wide)
+				*(uint64_t *)used[i] |= PTE_A;
+			else
+				*(uint32_t *)used[i] |= (uint32_t)PTE_A;
+		}
+		if (kind == MM_ACCESS_WRITE && !(e & PTE_D)) {
+			e |= PTE_D;
+			if (wide)
+				*(uint64_t *)ep |= PTE_D;
+			else
+				*(uint32_t *)ep |= (uint32_t)PTE_D;
+		}
+		/* bits of a large leaf below its size are PAT/reserved, not address */
+		w->pa_base = e & m->pg.pfn_mask & ~(((uint64_t)1 << shift) - 1);
+		w->shift = shift;
+		w->flags = (rw ? TLB_W : 0) | (us ? TLB_U : 0) | (nx && m->pg.nx ? TLB_NX : 0) |
+			   ((e & PTE_D) ? TLB_D : 0) | ((e & PTE_G) ? TLB_G : 0);
+		return 0;
 	}
+	w->refs = refs;
 	return err;   /* not reached */
+}
+
+unsigned int sim_hw_walk(struct mm_machine *m, uint64_t root_pfn, uint64_t va,
+			 enum mm_access_kind kind, bool user, struct sim_walk *w)
+{
+	if (m->pg.entry_size == 8)
+		return walk(m, true, root_pfn, va, kind, user, w);
+	return walk(m, false, root_pfn, va, kind, user, w);
 }
