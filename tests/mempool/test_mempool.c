@@ -535,8 +535,7 @@ static void test_page_pool(void **state)
 static void test_slab_and_kmalloc_pools(void **state)
 {
 	(void)state;
-	/* NODEBUG: exact object counts (debug caches keep extra bookkeeping) */
-	struct mm_kmem *k = mm_kmem_create(&mm_page_source_mmap, MM_KMEM_NODEBUG);
+	struct mm_kmem *k = mm_kmem_create(&mm_page_source_mmap, 0);
 	assert_non_null(k);
 	struct mm_kmem_cache *cache = mm_kmem_cache_create(k, "mempool_test", 96, 0, MM_SLAB_NO_MAGAZINES, NULL);
 	assert_non_null(cache);
