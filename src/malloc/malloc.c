@@ -286,7 +286,6 @@ static void *take_best_fit(struct mm_arena *av, size_t nb)
 	return NULL;
 }
 
-/* may_grow: 1 normal, 0 never grow, -1 quick spare (see below) */
 static void *int_malloc(struct mm_arena *av, size_t nb, int may_grow)
 {
 	size_t aflag = arena_flag(av);
@@ -309,16 +308,8 @@ static void *int_malloc(struct mm_arena *av, size_t nb, int may_grow)
 			victim->size |= aflag;
 			return chunk2mem(victim);
 		}
-	} else if (av->have_fastchunks && may_grow >= 0) {
+	} else if (av->have_fastchunks) {
 		mm_consolidate(av);
-	}
-
-	if (may_grow < 0) {
-		/* quick spare for a thread cache: no sorting, no growing */
-		void *m = take_best_fit(av, nb);
-		if (!m && av->top && chunksize(av->top) >= nb + MINSIZE)
-			m = split_top(av, nb);
-		return m;
 	}
 
 	struct mlink *unsorted = bin_at(av, UNSORTED);
@@ -368,12 +359,62 @@ void *mm_int_malloc(struct mm_arena *av, size_t nb)
 	return int_malloc(av, nb, 1);
 }
 
-/* A spare chunk for a thread cache: exact fast/small bins, best fit from
- * the sorted bins, or the top; never sorts the unsorted bin, consolidates
- * or asks the system for memory. NULL if none of those has one. */
-void *mm_int_malloc_nogrow(struct mm_arena *av, size_t nb)
+/* Spare chunks of size nb for a thread cache, at most `max`, into out[];
+ * returns how many. Exact fits first (fast bin, small bin: recycling what
+ * was freed), then one block of the remaining count * nb cut from the best
+ * fitting free chunk or the top, split into neighbouring chunks (one lock,
+ * one search, and the spares sit together in memory). Never sorts the
+ * unsorted bin, consolidates or asks the system for memory. A block with
+ * slack below MINSIZE gives its last chunk the slack: *odd receives it
+ * (size chunksize(*odd) != nb) instead of out[]. Caller holds av->lock. */
+size_t mm_int_malloc_batch(struct mm_arena *av, size_t nb, void **out, size_t max, void **odd)
 {
-	return int_malloc(av, nb, -1);
+	size_t aflag = arena_flag(av);
+	size_t n = 0;
+	*odd = NULL;
+	if (nb <= MP_GET(max_fast)) {
+		unsigned fi = fastbin_index(nb);
+		struct mchunk *p;
+		while (n < max && (p = av->fastbins[fi]) != NULL) {
+			if (mm_unlikely(chunksize(p) != nb))
+				mm_fatal("malloc(): memory corruption (fast)", chunk2mem(p));
+			av->fastbins[fi] = (struct mchunk *)(void *)p->link.fd;
+			out[n++] = chunk2mem(p);
+		}
+	}
+	if (in_smallbin_range(nb)) {
+		struct mlink *b = bin_at(av, smallbin_index(nb));
+		while (n < max && !bin_empty(b)) {
+			struct mchunk *victim = link2chunk(b->bk);
+			mm_unlink_chunk(av, victim);
+			set_inuse_at(victim, nb);
+			victim->size |= aflag;
+			out[n++] = chunk2mem(victim);
+		}
+	}
+	if (n == max)
+		return n;
+	size_t want = (max - n) * nb;
+	void *m = take_best_fit(av, want);
+	if (!m && av->top && chunksize(av->top) >= want + MINSIZE)
+		m = split_top(av, want);
+	if (!m)
+		return n;
+	struct mchunk *p = mem2chunk(m);
+	size_t total = chunksize(p);
+	size_t k = total / nb;
+	if (k > max - n)
+		k = max - n;
+	for (size_t j = 0; j < k; j++) {
+		struct mchunk *c = chunk_at(p, j * nb);
+		size_t sz = (j == k - 1) ? total - j * nb : nb;
+		c->size = sz | (j == 0 ? (p->size & PREV_INUSE) : PREV_INUSE) | aflag;
+		if (sz == nb)
+			out[n++] = chunk2mem(c);
+		else
+			*odd = chunk2mem(c);
+	}
+	return n;
 }
 
 /* ---- Aligned allocation inside an arena ---- */

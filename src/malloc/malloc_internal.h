@@ -162,7 +162,7 @@ void mm_consolidate(struct mm_arena *av);
 
 /* ---- malloc.c ---- */
 void *mm_int_malloc(struct mm_arena *av, size_t nb);
-void *mm_int_malloc_nogrow(struct mm_arena *av, size_t nb);
+size_t mm_int_malloc_batch(struct mm_arena *av, size_t nb, void **out, size_t max, void **odd);
 void *mm_int_memalign(struct mm_arena *av, size_t align, size_t nb);
 void *mm_sysmalloc_mmap(size_t nb, size_t align);
 

@@ -68,27 +68,30 @@ void mm_tc_double_free_check(struct tc_entry *e, unsigned i)
 			mm_fatal("free(): double free detected in tcache 2", e);
 }
 
-/* Give a list of cached chunks back to their arenas, locking each arena
- * once per run of chunks from it. */
+/* Give a list of cached chunks back to their arenas: one pass per arena
+ * met, each under one lock hold (chunks freed here often come from
+ * several threads' arenas, interleaved). */
 static void flush_list(struct tc_entry *e)
 {
-	struct mm_arena *locked = NULL;
 	while (e) {
-		struct tc_entry *next = e->next;
-		struct mchunk *p = mem2chunk(e);
-		struct mm_arena *av = arena_for_chunk(p);
-		e->key = 0;
-		if (av != locked) {
-			if (locked)
-				mm_unlock(locked);
-			mm_lock(av);
-			locked = av;
+		struct mm_arena *av = arena_for_chunk(mem2chunk(e));
+		struct tc_entry *rest = NULL;
+		mm_lock(av);
+		while (e) {
+			struct tc_entry *next = e->next;
+			struct mchunk *p = mem2chunk(e);
+			if (arena_for_chunk(p) == av) {
+				e->key = 0;
+				mm_int_free_locked(av, p);
+			} else {
+				e->next = rest;
+				rest = e;
+			}
+			e = next;
 		}
-		mm_int_free_locked(av, p);
-		e = next;
+		mm_unlock(av);
+		e = rest;
 	}
-	if (locked)
-		mm_unlock(locked);
 }
 
 static void flush_bin(unsigned i)
@@ -100,30 +103,68 @@ static void flush_bin(unsigned i)
 	flush_list(e);
 }
 
+/* Keep the newest half of bin i, give the older half back. */
+static void halve_bin(unsigned i)
+{
+	unsigned keep = mm_tc.count[i] / 2;
+	if (keep == 0) {
+		flush_bin(i);
+		return;
+	}
+	struct tc_entry *e = mm_tc.head[i];
+	for (unsigned k = 1; k < keep; k++)
+		e = e->next;
+	struct tc_entry *rest = e->next;
+	e->next = NULL;
+	mm_tc.bytes -= (size_t)(mm_tc.count[i] - keep) * (i + 2) * MALLOC_ALIGN;
+	mm_tc.count[i] = (uint16_t)keep;
+	flush_list(rest);
+}
+
+/* Over the byte budget: halve every bin (O(cached chunks), once per
+ * budget/2 bytes of frees at most). */
+static void halve_all(void)
+{
+	for (unsigned i = 0; i < TC_NBINS; i++)
+		if (mm_tc.count[i])
+			halve_bin(i);
+}
+
 void *mm_tc_refill(size_t nb)
 {
 	if (mm_tc.state == TC_NEW)
 		tc_register();
 	unsigned i = (unsigned)(nb >> 4) - 2;
 	unsigned want = mm_tc.limit[i] / 2;   /* 0 when the cache is closed */
-	if (mm_tc.bytes + (size_t)want * nb > TC_BUDGET)
-		want = 0;
+	if (mm_tc.bytes + (size_t)want * nb > TC_BUDGET) {
+		/* other sizes hold the budget: halve every bin, then take
+		 * what fits */
+		halve_all();
+		size_t room = mm_tc.bytes < TC_BUDGET ? (TC_BUDGET - mm_tc.bytes) / nb : 0;
+		if (want > room)
+			want = (unsigned)room;
+	}
 	struct mm_arena *av = mm_arena_get();
+	void *spare[64];
+	void *odd = NULL;
+	size_t got = 0;
+	if (want > 64)
+		want = 64;
 	mm_lock(av);
 	void *first = mm_int_malloc(av, nb);
-	if (first && !chunk_is_mmapped(mem2chunk(first))) {
-		while (mm_tc.count[i] < want) {
-			struct tc_entry *e = mm_int_malloc_nogrow(av, nb);
-			if (!e)
-				break;
-			e->key = mm_tc_key;
-			e->next = mm_tc.head[i];
-			mm_tc.head[i] = e;
-			mm_tc.count[i]++;
-			mm_tc.bytes += nb;
-		}
-	}
+	if (first && want > 0 && !chunk_is_mmapped(mem2chunk(first)))
+		got = mm_int_malloc_batch(av, nb, spare, want, &odd);
+	if (odd)
+		mm_int_free_locked(av, mem2chunk(odd));
 	mm_unlock(av);
+	for (size_t k = 0; k < got; k++) {
+		struct tc_entry *e = spare[k];
+		e->key = mm_tc_key;
+		e->next = mm_tc.head[i];
+		mm_tc.head[i] = e;
+	}
+	mm_tc.count[i] = (uint16_t)(mm_tc.count[i] + got);
+	mm_tc.bytes += got * nb;
 	if (!first) {
 		struct mm_arena *alt = mm_arena_retry(av, nb);
 		if (alt) {
@@ -152,28 +193,13 @@ int mm_tc_put_slow(void *mem, size_t csize)
 	unsigned i = (unsigned)(csize >> 4) - 2;
 	if (i >= TC_NBINS || !aligned_ok(mem))
 		return 0;
-	/* keep the newest half (hot in cache), return the older half */
-	unsigned keep = mm_tc.count[i] / 2;
 	if (mm_tc.count[i] < mm_tc.limit[i]) {
-		/* over the byte budget, not the count: drop the whole bin and
-		 * send this chunk to its arena too */
-		flush_bin(i);
-		return 0;
+		/* over the byte budget, not the count */
+		halve_all();
+		return tc_put(mem, csize);
 	}
-	struct tc_entry *e = mm_tc.head[i];
-	if (keep == 0) {
-		flush_bin(i);
-	} else {
-		for (unsigned k = 1; k < keep && e; k++)
-			e = e->next;
-		if (e) {
-			struct tc_entry *rest = e->next;
-			e->next = NULL;
-			mm_tc.bytes -= (size_t)(mm_tc.count[i] - keep) * csize;
-			mm_tc.count[i] = (uint16_t)keep;
-			flush_list(rest);
-		}
-	}
+	/* the bin is full: keep the newest half (hot in cache) */
+	halve_bin(i);
 	return tc_put(mem, csize);
 }
 
