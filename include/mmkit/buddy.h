@@ -219,6 +219,17 @@ struct mm_page_source mm_buddy_page_source(struct mm_buddy *b);
  * Returns 0 or -MM_ECORRUPT (with a message on stderr). */
 int mm_buddy_check(struct mm_buddy *b);
 
+/* Event counters, as /proc/vmstat's pgalloc_dma / pgalloc_dma32 /
+ * pgalloc_normal and pgfree (in pages, whatever the order), plus the number
+ * of requests that returned NULL. Counts from the per-thread caches are
+ * included (briefly locking them out), those of exited threads too. */
+struct mm_buddy_events {
+	uint64_t pgalloc[MM_NR_ZONES]; /* pages allocated, per zone */
+	uint64_t pgfree;               /* pages freed */
+	uint64_t alloc_fail;           /* allocation requests that failed */
+};
+void mm_buddy_events(struct mm_buddy *b, struct mm_buddy_events *ev);
+
 /* ---- zones and watermarks ------------------------------------------------- */
 
 /* The zone of that type, or NULL if it holds no pages. */

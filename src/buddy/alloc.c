@@ -33,6 +33,7 @@ static struct mm_page *rmqueue_pcp(struct pcp_set *set, struct mm_zone *z, int m
 		page = mm_list_first_entry(list, struct mm_page, lru);
 		mm_list_del(&page->lru);
 		pcp->count--;
+		pcp->ev_alloc++;
 		mark_allocated(page, 0, mt);
 	}
 	pcp_exit(set);
@@ -48,8 +49,10 @@ static struct mm_page *rmqueue_buddy(struct mm_zone *z, unsigned int order, int 
 								      memory_order_relaxed),
 					h, wclass, zone_free(z)))
 		page = __mm_rmqueue(z, order, mt);
-	if (page)
+	if (page) {
 		mark_allocated(page, order, mt);
+		z->ev_alloc += 1ULL << order;
+	}
 	zone_unlock(z);
 	return page;
 }
@@ -104,8 +107,10 @@ static MM_NOINLINE struct mm_page *alloc_pages_slow(struct mm_buddy *b, mm_gfp_t
 		if (page)
 			break;
 	}
-	if (!page)
+	if (!page) {
+		atomic_fetch_add_explicit(&b->ev_alloc_fail, 1, memory_order_relaxed);
 		return NULL;
+	}
 	mm_list_init(&page->lru);
 	prep_head(page);
 	zero_block(b, page, gfp, order);
@@ -131,6 +136,7 @@ struct mm_page *mm_alloc_pages(struct mm_buddy *b, mm_gfp_t gfp, unsigned int or
 					struct mm_page *page = mm_list_first_entry(list, struct mm_page, lru);
 					mm_list_del(&page->lru); /* leaves lru self-linked */
 					set->pcp[h].count--;
+					set->pcp[h].ev_alloc++;
 					mark_allocated(page, 0, mt);
 					pcp_exit(set);
 					prep_head(page);
@@ -180,6 +186,7 @@ static MM_NOINLINE void free_pages_slow(struct mm_buddy *b, struct mm_page *page
 			struct mm_pcp *pcp = &set->pcp[z->idx];
 			set_pg_state(page, MM_PAGE_PCP);
 			mm_list_add(&page->lru, &pcp->lists[mt]);
+			pcp->ev_free++;
 			if (++pcp->count >= pcp->high)
 				__mm_pcp_free_bulk(b, z, pcp, pcp->batch);
 			pcp_exit(set);
@@ -189,6 +196,7 @@ static MM_NOINLINE void free_pages_slow(struct mm_buddy *b, struct mm_page *page
 	zone_lock(z);
 	set_pg_state(page, 0);
 	__mm_free_one_page(z, pfn, order, pageblock_mt(b, pfn));
+	z->ev_free += 1ULL << order;
 	zone_unlock(z);
 }
 
@@ -231,6 +239,7 @@ void mm_free_pages(struct mm_buddy *b, struct mm_page *page, unsigned int order)
 			if (mm_likely(pcp_enter(set))) {
 				set_pg_state(page, MM_PAGE_PCP);
 				mm_list_add(&page->lru, &pcp->lists[mt]);
+				pcp->ev_free++;
 				if (mm_unlikely(++pcp->count >= pcp->high))
 					__mm_pcp_free_bulk(b, &b->zones[page->zone], pcp, pcp->batch);
 				pcp_exit(set);

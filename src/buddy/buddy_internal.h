@@ -60,6 +60,8 @@ struct mm_zone {
 	/* min adjusted for the class, + lowmem_reserve[classzone]: the order-0
 	 * threshold (free must be above it), recomputed with the watermarks */
 	_Atomic uint64_t wmark_fast[MM_NR_ZONES][NR_WCLASS];
+	uint64_t ev_alloc, ev_free;    /* pages allocated / freed through the zone
+					* itself and by exited threads' caches */
 	unsigned int pcp_batch;        /* per-thread cache refill/drain size */
 	unsigned int pcp_high;         /* drain when a cache holds this many */
 	struct mm_free_area area[MM_MAX_ORDER_LIMIT];
@@ -71,6 +73,7 @@ struct mm_pcp {
 	int count;                                 /* pages on the lists */
 	int high;                                  /* drain `batch` when count >= high */
 	int batch;                                 /* pages per refill / drain */
+	uint64_t ev_alloc, ev_free;                /* pages handed out / taken back */
 	struct mm_list lists[MM_MIGRATE_PCPTYPES]; /* hot pages first */
 };
 
@@ -119,6 +122,7 @@ struct mm_buddy {
 	enum mm_zone_type gfp_zone[4]; /* preferred (highest populated allowed)
 					* zone for gfp & (DMA | DMA32) */
 	struct mm_list pcp_sets;       /* this allocator's thread caches (registry) */
+	_Atomic uint64_t ev_alloc_fail; /* requests that returned NULL */
 	struct mm_zone zones[MM_NR_ZONES];
 };
 

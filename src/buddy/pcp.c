@@ -127,6 +127,20 @@ static void drain_set(struct pcp_set *s)
 
 /* ---- thread lifetime ------------------------------------------------------------------- */
 
+/* Fold a dying set's event counts into its zones (registry lock held). */
+static void fold_events(struct pcp_set *s)
+{
+	for (int zi = 0; zi < MM_NR_ZONES; zi++) {
+		struct mm_zone *z = &s->b->zones[zi];
+		if (!s->pcp[zi].ev_alloc && !s->pcp[zi].ev_free)
+			continue;
+		zone_lock(z);
+		z->ev_alloc += s->pcp[zi].ev_alloc;
+		z->ev_free += s->pcp[zi].ev_free;
+		zone_unlock(z);
+	}
+}
+
 static void thread_exit(void *arg)
 {
 	struct pcp_thread *t = arg;
@@ -134,6 +148,7 @@ static void thread_exit(void *arg)
 	pthread_mutex_lock(&registry);
 	mm_list_for_each_entry_safe(s, tmp, &t->sets, t_node) {
 		drain_set(s);
+		fold_events(s);
 		mm_list_del(&s->t_node);
 		mm_list_del(&s->b_node);
 		free(s);
@@ -304,4 +319,32 @@ void mm_buddy_drain_local(struct mm_buddy *b)
 		drain_set(s);
 		pcp_exit(s);
 	}
+}
+
+/* ---- event counters (vmstat) ------------------------------------------------------------ */
+
+void mm_buddy_events(struct mm_buddy *b, struct mm_buddy_events *ev)
+{
+	struct pcp_set *s;
+	memset(ev, 0, sizeof(*ev));
+	pthread_mutex_lock(&registry);
+	if (b->pcp_on)
+		__mm_pcp_lockout_all(b);
+	mm_list_for_each_entry(s, &b->pcp_sets, b_node) {
+		for (int zi = 0; zi < MM_NR_ZONES; zi++) {
+			ev->pgalloc[zi] += s->pcp[zi].ev_alloc;
+			ev->pgfree += s->pcp[zi].ev_free;
+		}
+	}
+	if (b->pcp_on)
+		__mm_pcp_unlock_all(b);
+	for (int zi = 0; zi < MM_NR_ZONES; zi++) {
+		struct mm_zone *z = &b->zones[zi];
+		zone_lock(z);
+		ev->pgalloc[zi] += z->ev_alloc;
+		ev->pgfree += z->ev_free;
+		zone_unlock(z);
+	}
+	pthread_mutex_unlock(&registry);
+	ev->alloc_fail = atomic_load_explicit(&b->ev_alloc_fail, memory_order_relaxed);
 }

@@ -157,6 +157,16 @@ static void run(bool pcp, bool wmarks, uint64_t iters, struct mm_rng *rng)
 					  (unsigned long long)(NR - nreserved - live_pages));
 		if (!pcp && mm_buddy_free_pages(b) != NR - nreserved - live_pages)
 			mm_test_fail_seed("free count disagrees with the model");
+		if (it % 1024 == 0) {
+			struct mm_buddy_events ev;
+			mm_buddy_events(b, &ev);
+			uint64_t alloc = ev.pgalloc[0] + ev.pgalloc[1] + ev.pgalloc[2];
+			if (alloc - ev.pgfree != live_pages)
+				mm_test_fail_seed("events: %llu allocated - %llu freed != %llu live",
+						  (unsigned long long)alloc,
+						  (unsigned long long)ev.pgfree,
+						  (unsigned long long)live_pages);
+		}
 	}
 	while (nlive) {
 		struct blk bl = live[--nlive];

@@ -173,6 +173,11 @@ static void test_stress_cross_thread(void **state)
 	char final[1024];
 	mm_buddy_show_buddyinfo(c.b, final, sizeof(final));
 	assert_string_equal(initial, final);
+	/* the exited threads' event counts were folded into the zone */
+	struct mm_buddy_events ev;
+	mm_buddy_events(c.b, &ev);
+	assert_true(ev.pgalloc[MM_ZONE_NORMAL] > 0);
+	assert_int_equal(ev.pgalloc[MM_ZONE_NORMAL], ev.pgfree);
 	pthread_mutex_destroy(&c.box.lock);
 	mm_buddy_destroy(c.b);
 }

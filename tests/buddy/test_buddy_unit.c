@@ -74,6 +74,14 @@ static void test_split_merge_textbook(void **state)
 	ASSERT_ORDERS(b, MM_ZONE_NORMAL, "0 0 0 1");
 	assert_int_equal(mm_buddy_check(b), 0);
 	assert_null(mm_alloc_pages(b, 0, 4));             /* order >= max_order */
+	struct mm_page *all = mm_alloc_pages(b, 0, 3);
+	assert_null(mm_alloc_pages(b, 0, 0));             /* counted as a failure */
+	mm_free_pages(b, all, 3);
+	struct mm_buddy_events ev;
+	mm_buddy_events(b, &ev);
+	assert_int_equal(ev.pgalloc[MM_ZONE_NORMAL], 4 + 1 + 8);
+	assert_int_equal(ev.pgfree, 1 + 4 + 8);
+	assert_int_equal(ev.alloc_fail, 1);
 	mm_buddy_destroy(b);
 }
 
@@ -185,6 +193,12 @@ static void test_pcp_batch_high(void **state)
 	mm_buddy_drain_local(b);
 	assert_int_equal(mm_buddy_free_pages(b), 256);
 	ASSERT_ORDERS(b, MM_ZONE_NORMAL, "0 0 0 0 0 0 0 0 1 0 0");
+	struct mm_buddy_events ev;
+	mm_buddy_events(b, &ev);
+	assert_int_equal(ev.pgalloc[MM_ZONE_NORMAL], 20);
+	assert_int_equal(ev.pgalloc[MM_ZONE_DMA], 0);
+	assert_int_equal(ev.pgfree, 20);
+	assert_int_equal(ev.alloc_fail, 0);
 	assert_int_equal(mm_buddy_check(b), 0);
 	mm_buddy_destroy(b);
 }
