@@ -66,8 +66,11 @@ bool mm_bitmap_range_is_clear(const uint64_t *map, size_t start, size_t len);
 bool mm_bitmap_range_is_set(const uint64_t *map, size_t start, size_t len);
 
 /* First index i >= start with bits [i, i + len) all clear and i a multiple of
- * align (a power of two), searching within nbits; nbits if there is none.
- * (Linux's bitmap_find_next_zero_area.) */
+ * align (a power of two; 0 counts as 1), searching within nbits (i + len <=
+ * nbits); nbits if there is none. len 0 gives the first multiple of align at
+ * or after start, if below nbits. (Linux's bitmap_find_next_zero_area.)
+ * Cost: O(nbits / 64) word operations plus one restart per set bit that
+ * interrupts a candidate window. */
 size_t mm_bitmap_find_next_zero_area(const uint64_t *map, size_t nbits, size_t start,
 				     size_t len, size_t align);
 
