@@ -16,6 +16,10 @@ struct mm_rng {
 /* Seed the generator; every seed (including 0) gives a valid stream. */
 void mm_rng_seed(struct mm_rng *r, uint64_t seed);
 
+/* The one invalid xoshiro state is all zero (the stream would stay 0).
+ * Returns 0, or -MM_ECORRUPT for that state (e.g. an unseeded zeroed rng). */
+int mm_rng_check(const struct mm_rng *r);
+
 static inline uint64_t mm_rng__rotl(uint64_t x, int k)
 {
 	return (x << k) | (x >> (64 - k));

@@ -9,6 +9,7 @@
  */
 #include <math.h>
 
+#include "mmkit/error.h"
 #include "mmkit/rng.h"
 
 static uint64_t splitmix64(uint64_t *x)
@@ -24,6 +25,11 @@ void mm_rng_seed(struct mm_rng *r, uint64_t seed)
 	uint64_t x = seed;
 	for (int i = 0; i < 4; i++)
 		r->s[i] = splitmix64(&x);
+}
+
+int mm_rng_check(const struct mm_rng *r)
+{
+	return (r->s[0] | r->s[1] | r->s[2] | r->s[3]) ? 0 : -MM_ECORRUPT;
 }
 
 uint64_t mm_rng_below(struct mm_rng *r, uint64_t n)

@@ -5,6 +5,7 @@
 
 #include "testutil.h"
 
+#include "mmkit/error.h"
 #include "mmkit/rng.h"
 
 static void test_same_seed_same_stream(void **state)
@@ -25,6 +26,9 @@ static void test_same_seed_same_stream(void **state)
 	/* seed 0 is valid: the state is not all zero and the stream moves */
 	mm_rng_seed(&a, 0);
 	assert_true(a.s[0] | a.s[1] | a.s[2] | a.s[3]);
+	assert_int_equal(mm_rng_check(&a), 0);
+	struct mm_rng zero = { { 0, 0, 0, 0 } };
+	assert_int_equal(mm_rng_check(&zero), -MM_ECORRUPT);
 	assert_int_not_equal(mm_rng_next(&a), mm_rng_next(&a));
 	/* the derived functions are deterministic too */
 	mm_rng_seed(&a, 42);
