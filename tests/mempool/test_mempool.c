@@ -352,8 +352,9 @@ static void test_sleeper_retries_after_timeout(void **state)
 	struct sleeper s = { pool, NULL };
 	pthread_t t;
 	assert_int_equal(pthread_create(&t, NULL, sleeper_main, &s), 0);
-	while (stats_of(pool).timeouts < 3) /* it keeps retrying ... */
-		usleep(100);
+	for (int i = 0; i < 200000 && stats_of(pool).timeouts < 3; i++)
+		usleep(100); /* it keeps retrying ... */
+	assert_true(stats_of(pool).timeouts >= 3);
 	assert_null(s.got);
 	atomic_store(&c->fail_all, 0); /* ... memory comes back, nobody frees */
 	pthread_join(t, NULL);
@@ -403,9 +404,9 @@ static void child_destroy_with_sleeper(void)
 	struct sleeper s = { pool, NULL };
 	pthread_t t;
 	pthread_create(&t, NULL, sleeper_main, &s);
-	while (stats_of(pool).waiting != 1)
+	for (int i = 0; i < 200000 && stats_of(pool).waiting != 1; i++)
 		usleep(100);
-	mm_mempool_destroy(pool);
+	mm_mempool_destroy(pool); /* aborts (the parent checks) */
 }
 
 static void test_destroy_with_sleeper_aborts(void **state)
