@@ -101,11 +101,15 @@ if [ ! -d "$build" ]; then
   cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 fi
 echo "run.sh: building the workloads in $build" >&2
-cmake --build "$build" -j2 --target mb-all >/dev/null
+mkdir -p "$out"
+if ! cmake --build "$build" -j2 --target mb-all >"$out/build.log" 2>&1; then
+  cat "$out/build.log" >&2; echo "run.sh: building the workloads failed" >&2; exit 1
+fi
 if [[ " ${ALLOCS[*]} " =~ " mmalloc " ]] && [ -z "$user_lib" ]; then
   # build libmmalloc too when its target exists and no library was given
   if cmake --build "$build" --target help 2>/dev/null | grep -q '^\.\.\. mmalloc$'; then
-    cmake --build "$build" -j2 --target mmalloc >/dev/null || echo "run.sh: building mmalloc failed" >&2
+    cmake --build "$build" -j2 --target mmalloc >>"$out/build.log" 2>&1 ||
+      echo "run.sh: building mmalloc failed (see $out/build.log); its runs will fail" >&2
   fi
 fi
 for a in "${ALLOCS[@]}"; do
