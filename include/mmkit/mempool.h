@@ -15,14 +15,16 @@
  *   3. else, if gfp may not sleep (MM_GFP_ATOMIC or MM_GFP_NOWAIT): NULL;
  *   4. else alloc_fn(gfp) once with reclaim allowed;
  *   5. else sleep until an element is freed into the reserve or the wait
- *      timeout passes (Linux: io_schedule_timeout(5 * HZ)), then go to 1.
+ *      timeout passes (Linux: io_schedule_timeout(5 * HZ)), then call
+ *      alloc_fn(gfp) again and continue at 2.
  *   So a sleeping allocation never returns NULL.
  * mm_mempool_free(elem, pool): if the reserve is below min_nr the element
  *   refills it and waiters are woken; otherwise it goes to free_fn. (A pool
  *   with min_nr 0 keeps one freed element while its reserve is empty, so
  *   that sleepers can be woken, as Linux does.)
  *
- * Elements are opaque pointers; the pool never reads or writes them. The
+ * Elements are opaque pointers; a pool made by mm_mempool_create never
+ * reads or writes them (see poisoning below for the ready-made pools). The
  * reserve is a LIFO stack (the most recently freed element is reused first,
  * while it is still cache-hot). MM_GFP_ZERO is removed from gfp: reserve
  * elements are not cleared (Linux warns on __GFP_ZERO for the same reason).
