@@ -32,6 +32,9 @@
  * has nothing left; MM_GFP_HIGH may use half of min and MM_GFP_ATOMIC a
  * further quarter of that (Linux's ALLOC_MIN_RESERVE / ALLOC_NON_BLOCK).
  * Set `ignore_watermarks` to let every allocation use every free page.
+ * (Linux's first pass checks the low mark and wakes kswapd; mmkit has no
+ * kswapd inside the allocator: a simulator compares mm_zone_free_pages()
+ * with mm_zone_wmark(z, MM_WMARK_LOW) itself.)
  *
  * Thread safety: every function may be called from any thread. One mutex
  * per zone; the order-0 per-thread cache path takes no lock and uses no
