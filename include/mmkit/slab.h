@@ -216,6 +216,9 @@ struct mm_kmem_stats {
 	unsigned long large_allocs;  /* large kmalloc blocks outstanding */
 	unsigned long pagemap_pages; /* pages of the page map */
 	unsigned long threads;       /* threads with per-thread state */
+	unsigned long self_pages;    /* pages of the block holding the instance;
+					slab + large + pagemap + self = every page
+					taken from the page source */
 };
 
 void mm_kmem_stats(struct mm_kmem *k, struct mm_kmem_stats *st);

@@ -340,4 +340,5 @@ void mm_kmem_stats(struct mm_kmem *k, struct mm_kmem_stats *st)
 	st->large_pages = atomic_load(&k->large_pages);
 	st->large_allocs = atomic_load(&k->large_allocs);
 	st->pagemap_pages = atomic_load(&k->pm_pages);
+	st->self_pages = 1ul << k->self_order;
 }

@@ -221,6 +221,9 @@ static void test_large_pages(void **state)
 	mm_kmem_stats(k, &st);
 	assert_int_equal(st.large_pages, pages);
 	assert_int_equal(st.large_allocs, 7);
+	/* every page taken from the source is accounted for */
+	assert_int_equal(atomic_load(&f->fs.pages_out),
+			 st.slab_pages + st.large_pages + st.pagemap_pages + st.self_pages);
 	for (int i = 0; i < 7; i++)
 		mm_kfree(k, p[i]);
 	mm_kmem_stats(k, &st);

@@ -180,6 +180,15 @@ static void test_random_model(void **state)
 		}
 		if ((op < check_all || (op & 15) == 0) && mm_kmem_check(k) != 0)
 			mm_test_fail_seed("op %llu: mm_kmem_check failed", (unsigned long long)op);
+		if ((op & 1023) == 0) {
+			/* every page taken from the source is accounted for */
+			struct mm_kmem_stats ks;
+			mm_kmem_stats(k, &ks);
+			if (atomic_load(&fs.pages_out) != ks.slab_pages + ks.large_pages +
+								   ks.pagemap_pages + ks.self_pages)
+				mm_test_fail_seed("op %llu: page accounting is off",
+						  (unsigned long long)op);
+		}
 	}
 	for (size_t i = 0; i < nlive; i++) {
 		if (verify(&live[i], live[i].size) < 0)
