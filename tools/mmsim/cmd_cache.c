@@ -1,0 +1,512 @@
+/* cmd_cache.c — `mmsim cache`: replay a trace through replacement policies
+ * alone, as a cache simulator does (no MMU, no page tables: a request is an
+ * id, a cache of size N holds N ids).
+ *
+ * Every (policy, size) pair is one run of the cachesim engine, and all runs
+ * are fed from one pass over the trace in chunks (mm_cachesim_feed), so the
+ * trace is read and parsed once whatever the number of runs. The trace is
+ * streamed in constant memory, except when a run is OPT: OPT needs each
+ * request's next use, which takes the whole trace in memory and a backward
+ * pass (24 bytes per request, mm_cache_next_use).
+ *
+ * --check re-derives what can be derived another way: every run's
+ * invariants (mm_cachesim_check: hits + misses = requests, residents =
+ * misses - evictions, the policy's own structure), and every LRU run against
+ * Mattson's stack algorithm, which computes LRU's misses independently.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mmkit/error.h"
+#include "mmsim.h"
+
+#define CHUNK       8192      /* requests per feed */
+#define MAX_SIZE    ((1ull << 31) - 1)
+#define MAX_SIZES   100000
+#define MAX_RUNS    100000
+
+enum {
+	OPT_POLICY = 1, OPT_ALL, OPT_SIZE, OPT_JSON, OPT_CSV, OPT_OUTPUT, OPT_SEED, OPT_TICK,
+	OPT_CHECK, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_NUM_REQ, OPT_HELP,
+};
+
+static const struct cli_opt own_opts[] = {
+	{ "policy", 'p', CLI_ARG_REQUIRED, OPT_POLICY },
+	{ "all", 'a', CLI_ARG_NONE, OPT_ALL },
+	{ "size", 's', CLI_ARG_REQUIRED, OPT_SIZE },
+	{ "json", 'j', CLI_ARG_NONE, OPT_JSON },
+	{ "csv", 0, CLI_ARG_NONE, OPT_CSV },
+	{ "output", 'o', CLI_ARG_REQUIRED, OPT_OUTPUT },
+	{ "seed", 0, CLI_ARG_REQUIRED, OPT_SEED },
+	{ "tick", 0, CLI_ARG_REQUIRED, OPT_TICK },
+	{ "check", 0, CLI_ARG_NONE, OPT_CHECK },
+	{ "progress", 0, CLI_ARG_NONE, OPT_PROGRESS },
+	{ "no-progress", 0, CLI_ARG_NONE, OPT_NO_PROGRESS },
+	{ "num-req", 'n', CLI_ARG_REQUIRED, OPT_NUM_REQ },
+	{ "help", 'h', CLI_ARG_NONE, OPT_HELP },
+};
+
+enum out_fmt { OUT_TEXT, OUT_JSON, OUT_CSV };
+
+struct cache_args {
+	char **specs;
+	size_t nspecs;
+	size_t *sizes;
+	size_t nsizes;
+	bool all;
+	enum out_fmt fmt;
+	const char *output;
+	const char *trace;
+	struct mm_cachesim_config cfg;
+	bool check;
+	int progress;
+	uint64_t num_req;            /* 0: no limit */
+	struct trace_args ta;
+};
+
+/* ---- Options ------------------------------------------------------------ */
+
+static void free_args(struct cache_args *a)
+{
+	cli_free_list(a->specs, a->nspecs);
+	free(a->sizes);
+}
+
+static int add_sizes(struct cache_args *a, const char *arg)
+{
+	char err[256];
+	size_t *v;
+	long n = cli_parse_sizes(arg, MAX_SIZE, MAX_SIZES, &v, err, sizeof(err));
+	if (n < 0)
+		return mmsim_usage_err("cache", "--size: %s", err);
+	/* merge with earlier --size options: sorted, no duplicates */
+	size_t *m = realloc(a->sizes, (a->nsizes + (size_t)n) * sizeof(*m));
+	if (!m) {
+		free(v);
+		mmsim_err("cache", "out of memory");
+		return EXIT_NOMEM;
+	}
+	memcpy(m + a->nsizes, v, (size_t)n * sizeof(*v));
+	free(v);
+	a->sizes = m;
+	a->nsizes += (size_t)n;
+	size_t k = 0;
+	for (size_t i = 0; i < a->nsizes; i++) { /* insertion sort: lists are short */
+		size_t x = a->sizes[i], j = k;
+		bool dup = false;
+		for (size_t q = 0; q < k; q++)
+			dup |= a->sizes[q] == x;
+		if (dup)
+			continue;
+		while (j > 0 && a->sizes[j - 1] > x) {
+			a->sizes[j] = a->sizes[j - 1];
+			j--;
+		}
+		a->sizes[j] = x;
+		k++;
+	}
+	a->nsizes = k;
+	if (k > MAX_SIZES)
+		return mmsim_usage_err("cache", "--size: too many sizes (at most %d)", MAX_SIZES);
+	return 0;
+}
+
+static int add_policies(struct cache_args *a, const char *arg)
+{
+	char err[256], **list;
+	long n = cli_split_list(arg, &list, err, sizeof(err));
+	if (n < 0)
+		return mmsim_usage_err("cache", "--policy: %s", err);
+	int rc = 0;
+	for (long i = 0; i < n && !rc; i++)
+		if (cli_list_append(&a->specs, &a->nspecs, list[i]))
+			rc = EXIT_NOMEM;
+	cli_free_list(list, (size_t)n);
+	if (rc)
+		mmsim_err("cache", "out of memory");
+	return rc;
+}
+
+static int parse_args(struct cache_args *a, int argc, char **argv, bool *help)
+{
+	struct cli_opt opts[64];
+	size_t nopts = 0;
+	for (size_t i = 0; i < sizeof(own_opts) / sizeof(own_opts[0]); i++)
+		opts[nopts++] = own_opts[i];
+	for (size_t i = 0; i < trace_cli_nopts; i++)
+		opts[nopts++] = trace_cli_opts[i];
+
+	struct cli c;
+	const char *arg;
+	int id, rc;
+	uint64_t v;
+	cli_init(&c, "cache", argc, argv, opts, nopts);
+	while ((id = cli_next(&c, &arg)) != CLI_END) {
+		switch (id) {
+		case CLI_ERROR:
+			return EXIT_USAGE;
+		case CLI_POSITIONAL:
+			if (a->trace)
+				return mmsim_usage_err("cache", "one trace at a time ('%s' and '%s')",
+						       a->trace, arg);
+			a->trace = arg;
+			break;
+		case OPT_POLICY:
+			if ((rc = add_policies(a, arg)))
+				return rc;
+			break;
+		case OPT_ALL:
+			a->all = true;
+			break;
+		case OPT_SIZE:
+			if ((rc = add_sizes(a, arg)))
+				return rc;
+			break;
+		case OPT_JSON:
+			a->fmt = OUT_JSON;
+			break;
+		case OPT_CSV:
+			a->fmt = OUT_CSV;
+			break;
+		case OPT_OUTPUT:
+			a->output = arg;
+			break;
+		case OPT_SEED:
+			if (cli_parse_u64(arg, &a->cfg.seed))
+				return mmsim_usage_err("cache", "--seed: expected a number, got '%s'", arg);
+			break;
+		case OPT_TICK:
+			if (cli_parse_u64(arg, &a->cfg.tick_interval))
+				return mmsim_usage_err("cache", "--tick: expected a number of requests "
+						       "(0: the cache size), got '%s'", arg);
+			break;
+		case OPT_CHECK:
+			a->check = true;
+			break;
+		case OPT_PROGRESS:
+			a->progress = PROGRESS_ON;
+			break;
+		case OPT_NO_PROGRESS:
+			a->progress = PROGRESS_OFF;
+			break;
+		case OPT_NUM_REQ:
+			if (cli_parse_u64(arg, &v) || v == 0)
+				return mmsim_usage_err("cache", "--num-req: expected a number >= 1, "
+						       "got '%s'", arg);
+			a->num_req = v;
+			break;
+		case OPT_HELP:
+			*help = true;
+			return 0;
+		default:
+			if (trace_args_apply(&a->ta, "cache", id, arg) < 0)
+				return EXIT_USAGE;
+		}
+	}
+	if (!a->trace)
+		return mmsim_usage_err("cache", "no trace given (a file, or - for stdin)");
+	if (a->all) {
+		for (size_t i = 0; i < mm_policy_count(); i++)
+			if (cli_list_append(&a->specs, &a->nspecs, mm_policy_info(i)->name)) {
+				mmsim_err("cache", "out of memory");
+				return EXIT_NOMEM;
+			}
+	}
+	if (a->nspecs == 0)
+		return mmsim_usage_err("cache", "no policy given (--policy P[,P...] or --all)");
+	if (a->nsizes == 0)
+		return mmsim_usage_err("cache", "no cache size given (--size N[,N...])");
+	if (a->nspecs * a->nsizes > MAX_RUNS)
+		return mmsim_usage_err("cache", "%zu policies x %zu sizes is too many runs (at most "
+				       "%d)", a->nspecs, a->nsizes, MAX_RUNS);
+	if (cli_check_policies("cache", a->specs, a->nspecs))
+		return EXIT_USAGE;
+	return 0;
+}
+
+/* ---- Replay ------------------------------------------------------------- */
+
+struct replay {
+	struct mm_cachesim *cs;
+	struct mm_lru_stack *stack;  /* --check with an lru run */
+	struct progress prog;
+	uint64_t fed;
+};
+
+static int feed(struct replay *r, const struct mm_cache_request *req, const uint64_t *next_use,
+		size_t n)
+{
+	if (r->stack)
+		for (size_t i = 0; i < n; i++)
+			if (mm_lru_stack_access(r->stack, req[i].id) < 0)
+				return EXIT_NOMEM;
+	mm_cachesim_feed(r->cs, req, next_use, n);
+	r->fed += n;
+	progress_update(&r->prog, r->fed);
+	return 0;
+}
+
+/* Stream the trace through every run; OPT's runs get the pre-pass. */
+static int replay(struct replay *r, const struct cache_args *a)
+{
+	struct reqsrc src;
+	int rc = reqsrc_open(&src, "cache", a->trace, &a->ta);
+	if (rc)
+		return rc;
+	uint64_t limit = a->num_req ? a->num_req : UINT64_MAX;
+	if (mm_cachesim_needs_future(r->cs)) {
+		struct mm_cache_request *all;
+		size_t n;
+		uint64_t *next = NULL;
+		rc = reqsrc_load(&src, &all, &n);
+		if (rc == 0) {
+			if (n > limit)
+				n = (size_t)limit;
+			next = malloc((n ? n : 1) * sizeof(*next));
+			if (!next || mm_cache_next_use(all, n, next))
+				rc = EXIT_NOMEM;
+			for (size_t i = 0; i < n && !rc; i += CHUNK)
+				rc = feed(r, all + i, next + i, n - i < CHUNK ? n - i : CHUNK);
+			free(next);
+			free(all);
+		}
+	} else {
+		struct mm_cache_request *buf = malloc(CHUNK * sizeof(*buf));
+		if (!buf)
+			rc = EXIT_NOMEM;
+		while (!rc && r->fed < limit) {
+			uint64_t want = limit - r->fed < CHUNK ? limit - r->fed : CHUNK;
+			long n = reqsrc_read(&src, buf, (size_t)want);
+			if (n <= 0) {
+				rc = (int)-n;
+				break;
+			}
+			rc = feed(r, buf, NULL, (size_t)n);
+		}
+		free(buf);
+	}
+	progress_done(&r->prog, r->fed);
+	if (rc == EXIT_NOMEM)
+		mmsim_err("cache", "out of memory");
+	if (!rc)
+		reqsrc_notes(&src);
+	reqsrc_close(&src);
+	return rc;
+}
+
+/* --check: the engine's invariants, and LRU against the stack algorithm. */
+static int check_results(const struct replay *r)
+{
+	int bad = 0;
+	if (mm_cachesim_check(r->cs)) {
+		mmsim_err("cache", "check failed: a run's counters or policy state are inconsistent");
+		bad = 1;
+	}
+	for (size_t i = 0; i < mm_cachesim_nruns(r->cs); i++) {
+		struct mm_cache_result res;
+		mm_cachesim_result(r->cs, i, &res);
+		if (strcmp(mm_policy_name(mm_cachesim_policy(r->cs, i)), "lru") != 0 || !r->stack)
+			continue;
+		uint64_t m = mm_lru_stack_misses(r->stack, res.size);
+		if (m != res.misses) {
+			mmsim_err("cache", "check failed: lru at size %zu has %llu misses, the stack "
+				  "algorithm says %llu", res.size, (unsigned long long)res.misses,
+				  (unsigned long long)m);
+			bad = 1;
+		}
+	}
+	if (!bad)
+		mmsim_err("cache", "check passed: %zu runs consistent%s", mm_cachesim_nruns(r->cs),
+			  r->stack ? ", lru agrees with the stack algorithm" : "");
+	return bad ? EXIT_CHECK : 0;
+}
+
+/* ---- Output ------------------------------------------------------------- */
+
+static const char *run_name(const struct replay *r, size_t i)
+{
+	return mm_policy_spec(mm_cachesim_policy(r->cs, i));
+}
+
+static int print_results(const struct replay *r, enum out_fmt fmt, FILE *f)
+{
+	size_t n = mm_cachesim_nruns(r->cs);
+	struct mm_cache_result res;
+	if (fmt == OUT_JSON) {
+		struct jw w;
+		jw_init(&w, f);
+		w.compact = true;
+		jw_begin_array(&w);
+		for (size_t i = 0; i < n; i++) {
+			mm_cachesim_result(r->cs, i, &res);
+			jw_begin_object(&w);
+			jw_key(&w, "policy");          jw_str(&w, run_name(r, i));
+			jw_key(&w, "size");            jw_u64(&w, res.size);
+			jw_key(&w, "requests");        jw_u64(&w, res.requests);
+			jw_key(&w, "misses");          jw_u64(&w, res.misses);
+			jw_key(&w, "miss_ratio");      jw_double(&w, res.miss_ratio);
+			jw_key(&w, "hits");            jw_u64(&w, res.hits);
+			jw_key(&w, "evictions");       jw_u64(&w, res.evictions);
+			jw_key(&w, "dirty_evictions"); jw_u64(&w, res.dirty_evictions);
+			jw_key(&w, "writebacks");      jw_u64(&w, res.writebacks);
+			jw_end_object(&w);
+		}
+		jw_end_array(&w);
+		jw_finish(&w);
+		return 0;
+	}
+	if (fmt == OUT_CSV) {
+		fputs("policy,size,requests,misses,miss_ratio,hits,evictions,dirty_evictions,"
+		      "writebacks\n", f);
+		for (size_t i = 0; i < n; i++) {
+			mm_cachesim_result(r->cs, i, &res);
+			csv_field(f, run_name(r, i), false);
+			csv_u64(f, res.size, false);
+			csv_u64(f, res.requests, false);
+			csv_u64(f, res.misses, false);
+			csv_double(f, res.miss_ratio, false);
+			csv_u64(f, res.hits, false);
+			csv_u64(f, res.evictions, false);
+			csv_u64(f, res.dirty_evictions, false);
+			csv_u64(f, res.writebacks, true);
+		}
+		return 0;
+	}
+	static const char *const heads[] = { "policy", "size", "requests", "misses", "miss_ratio" };
+	static const bool right[] = { false, true, true, true, true };
+	struct table t;
+	if (table_init(&t, 5, heads, right))
+		return EXIT_NOMEM;
+	for (size_t i = 0; i < n; i++) {
+		char size[24], req[24], miss[24], ratio[24];
+		mm_cachesim_result(r->cs, i, &res);
+		snprintf(size, sizeof(size), "%zu", res.size);
+		snprintf(req, sizeof(req), "%llu", (unsigned long long)res.requests);
+		snprintf(miss, sizeof(miss), "%llu", (unsigned long long)res.misses);
+		fmt_ratio(ratio, sizeof(ratio), res.miss_ratio);
+		const char *row[] = { run_name(r, i), size, req, miss, ratio };
+		if (table_add(&t, row)) {
+			table_free(&t);
+			return EXIT_NOMEM;
+		}
+	}
+	table_print(&t, f);
+	table_free(&t);
+	return 0;
+}
+
+/* ---- The command -------------------------------------------------------- */
+
+static int run_cache(int argc, char **argv)
+{
+	struct cache_args a = { .progress = PROGRESS_AUTO };
+	struct replay r = { 0 };
+	bool help = false;
+	trace_args_init(&a.ta);
+	int rc = parse_args(&a, argc, argv, &help);
+	if (rc || help) {
+		if (help)
+			mmsim_print_help(&mmsim_cmd_cache, stdout);
+		free_args(&a);
+		return rc;
+	}
+	FILE *out = NULL;
+	if (mm_cachesim_create(&a.cfg, &r.cs))
+		goto nomem;
+	for (size_t i = 0; i < a.nspecs; i++) {
+		for (size_t j = 0; j < a.nsizes; j++) {
+			int err = mm_cachesim_add(r.cs, a.specs[i], a.sizes[j]);
+			if (err == -MM_ENOMEM)
+				goto nomem;
+			if (err) { /* specs were checked: only the size can be wrong */
+				rc = mmsim_usage_err("cache", "policy %s cannot run with size %zu",
+						     a.specs[i], a.sizes[j]);
+				goto out;
+			}
+		}
+	}
+	for (size_t i = 0; a.check && !r.stack && i < mm_cachesim_nruns(r.cs); i++)
+		if (strcmp(mm_policy_name(mm_cachesim_policy(r.cs, i)), "lru") == 0 &&
+		    mm_lru_stack_create(&r.stack))
+			goto nomem;
+	progress_init(&r.prog, "cache", a.progress);
+	rc = replay(&r, &a);
+	if (rc)
+		goto out;
+	out = out_open("cache", a.output ? a.output : "-");
+	if (!out) {
+		rc = EXIT_IO;
+		goto out;
+	}
+	rc = print_results(&r, a.fmt, out);
+	if (rc == EXIT_NOMEM)
+		goto nomem;
+	rc = out_close("cache", a.output ? a.output : "-", out);
+	out = NULL;
+	if (!rc && a.check)
+		rc = check_results(&r);
+	goto out;
+nomem:
+	mmsim_err("cache", "out of memory");
+	rc = EXIT_NOMEM;
+out:
+	if (out && out != stdout)
+		fclose(out);
+	mm_lru_stack_destroy(r.stack);
+	mm_cachesim_destroy(r.cs);
+	free_args(&a);
+	return rc;
+}
+
+const struct mmsim_cmd mmsim_cmd_cache = {
+	.name = "cache",
+	.summary = "replay a trace through replacement policies alone (a cache simulator)",
+	.help =
+	"Usage: mmsim cache TRACE --policy P[,P...] --size N[,N...] [OPTIONS]\n"
+	"\n"
+	"Replay a trace of page or object ids through replacement policies alone,\n"
+	"with no MMU, as a cache simulator does: a cache of size N holds N ids, every\n"
+	"object counts as one (libCacheSim's --ignore-obj-size). All policy x size\n"
+	"runs share one pass over the trace. For each run: requests, misses (first\n"
+	"references included) and the miss ratio.\n"
+	"\n"
+	"Options:\n"
+	"  -p, --policy LIST     policy specs, comma-separated: fifo,lru,clock:ref=1\n"
+	"                        (repeatable; 'mmsim policies --long' lists them)\n"
+	"  -a, --all             every policy, with its default options\n"
+	"  -s, --size LIST       cache sizes in objects, comma-separated items:\n"
+	"                          N        one size (suffix k = 1024, m, g)\n"
+	"                          A:B      every size from A to B\n"
+	"                          A:B:S    A, A+S, A+2S ... up to B\n"
+	"                          A:B:*F   A, A*F, A*F*F ... up to B\n"
+	"                        e.g. 3,4  1:16  16:4096:*2  (repeatable; sorted,\n"
+	"                        duplicates dropped)\n"
+	"  -j, --json            a JSON list of objects: policy, size, requests,\n"
+	"                        misses, miss_ratio, hits, evictions, dirty_evictions,\n"
+	"                        writebacks\n"
+	"      --csv             CSV with the same columns\n"
+	"  -o, --output FILE     write the results to FILE instead of stdout\n"
+	"  -n, --num-req N       replay only the first N requests\n"
+	"      --seed N          seed of random and nru (run i uses N + i; default 0)\n"
+	"      --tick N          requests between clock ticks (nru, aging); default 0:\n"
+	"                        each run's size\n"
+	"      --check           verify every run's invariants and LRU against\n"
+	"                        Mattson's stack algorithm; exit 1 if anything differs\n"
+	"      --progress        show progress on stderr (default: only when stderr\n"
+	"                        is a terminal and the run lasts over a second)\n"
+	"      --no-progress     never show progress\n"
+	"  -h, --help            this help\n"
+	"\n"
+	"%TRACE_OPTS%"
+	"\n"
+	"Requests: lackey and addr records are byte addresses, turned into page ids\n"
+	"(an access that crosses a page boundary requests both pages); txt and csv\n"
+	"records are ids. Stores and lackey modifies are writes (they set the dirty\n"
+	"bit), instruction fetches are exec accesses. csv deletes and lackey system\n"
+	"calls are not requests: they are counted in a note on stderr. OPT keeps the\n"
+	"whole trace in memory (24 bytes per request); the others stream.\n"
+	"\n"
+	"Example:\n"
+	"  mmsim cache examples/traces/belady.txt --policy fifo,lru,opt --size 3,4\n",
+	.run = run_cache,
+};
