@@ -203,7 +203,9 @@ static struct mm_slab *cache_grow(struct mm_kmem_cache *c, unsigned colour_idx, 
 	} else {
 		s = (struct mm_slab *)(void *)base;
 	}
-	if (slab_pagemap_set_range(k, base, (size_t)1 << c->order, (uintptr_t)s) < 0) {
+	s->cache_id = (uint16_t)(c->id | ((c->flags & SLAB_DEBUG_FLAGS) ? SLAB_ID_SLOW : 0));
+	if ((uintptr_t)s > PM_PTR_MASK ||
+	    slab_pagemap_set_range(k, base, (size_t)1 << c->order, PM_SLAB_ENTRY(s)) < 0) {
 		if (c->off_slab)
 			slab_kfree_internal(k, s);
 		mm_ps_free(&k->ps, base, c->order);
@@ -215,7 +217,6 @@ static struct mm_slab *cache_grow(struct mm_kmem_cache *c, unsigned colour_idx, 
 	s->colour = (colour_idx % c->colours) * c->colour_off;
 	s->s_mem = base + c->s_off + s->colour;
 	s->inuse = 0;
-	s->cache_id = (uint16_t)(c->id | ((c->flags & SLAB_DEBUG_FLAGS) ? SLAB_ID_SLOW : 0));
 	for (unsigned i = 0; i < c->num; i++)
 		s->freelist[i] = (uint16_t)i;
 	for (unsigned i = 0; i < c->num; i++) {

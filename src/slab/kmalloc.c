@@ -185,7 +185,7 @@ static MM_NOINLINE void kfree_slow(struct mm_kmem *k, const void *p)
 		te->leaf = leaf;
 	}
 	if (mm_likely(e && !(e & PM_LARGE_TAG))) {
-		struct mm_slab *s = (struct mm_slab *)e;
+		struct mm_slab *s = pm_entry_slab(e);
 		cache_free(s->cache, (void *)(uintptr_t)p);
 		return;
 	}
@@ -204,7 +204,7 @@ void mm_kfree(struct mm_kmem *k, const void *p)
 		uintptr_t e = atomic_load_explicit(&te->leaf->e[vpn & (PM_ENTRIES - 1)],
 						   memory_order_relaxed);
 		if (mm_likely(e && !(e & PM_LARGE_TAG))) {
-			unsigned id = ((const struct mm_slab *)e)->cache_id;
+			unsigned id = (unsigned)(e >> PM_ID_SHIFT);
 			if (mm_likely(id < te->ntc)) {
 				struct mm_tcache *tc = te->tc[id];
 				if (mm_likely(tc != NULL)) {
@@ -233,7 +233,7 @@ size_t mm_ksize(struct mm_kmem *k, const void *p)
 		return 0;
 	if (e & PM_LARGE_TAG)
 		return MM_PAGE_SIZE << (e >> 1);
-	return ((struct mm_slab *)e)->cache->object_size;
+	return pm_entry_slab(e)->cache->object_size;
 }
 
 void *mm_krealloc(struct mm_kmem *k, const void *p, size_t new_size, mm_gfp_t gfp)

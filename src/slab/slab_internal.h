@@ -175,6 +175,16 @@ struct mm_kmem_cache {
 #define PM_ENTRIES (1u << PM_BITS)
 #define PM_VPN_BITS (PM_LEVELS * PM_BITS)
 #define PM_LARGE_TAG 1ul
+/* A slab entry is the descriptor address (user space: below 2^47) with the
+ * slab's cache_id in the top 16 bits, so kfree learns the cache id from the
+ * page map alone. */
+#define PM_ID_SHIFT 48
+#define PM_PTR_MASK ((1ul << PM_ID_SHIFT) - 1)
+#define PM_SLAB_ENTRY(s) ((uintptr_t)(s) | ((uintptr_t)(s)->cache_id << PM_ID_SHIFT))
+static inline struct mm_slab *pm_entry_slab(uintptr_t e)
+{
+	return (struct mm_slab *)(e & PM_PTR_MASK);
+}
 
 struct pm_node {
 	_Atomic uintptr_t e[PM_ENTRIES];
@@ -257,7 +267,7 @@ void slab_pagemap_for_each_large(struct mm_kmem *k, void (*fn)(struct mm_kmem *,
 static inline struct mm_slab *obj_to_slab(struct mm_kmem *k, const void *p)
 {
 	uintptr_t e = pagemap_get(k->pm_root, p);
-	return (e & PM_LARGE_TAG) ? NULL : (struct mm_slab *)e;
+	return (e & PM_LARGE_TAG) ? NULL : pm_entry_slab(e);
 }
 
 static inline unsigned obj_to_index(const struct mm_kmem_cache *c, const struct mm_slab *s,
