@@ -193,6 +193,7 @@ awk -F, -v allocs="$allocs" -v reps="$reps" -v quick="$quick" -v md="$md" '
 function fmt_t(b, a) { return st[b, a] == "ok" ? sprintf("%.3f", t[b, a]) : st[b, a] }
 function fmt_m(b, a) { return st[b, a] == "ok" ? sprintf("%.1f", m[b, a] / 1024) : st[b, a] }
 function ratio(x, y) { return (y > 0) ? x / y : 0 }
+function check(what, ok, got,   s) { s = sprintf("  %-52s %-4s (mmalloc: %s)", what, ok ? "MET" : "NOT MET", got); print s; print s > md }
 NR > 1 {
   if (!($1 in seen)) { seen[$1] = 1; order[++nb] = $1 }
   t[$1, $2] = $3; m[$1, $2] = $4; st[$1, $2] = $5
@@ -246,9 +247,19 @@ END {
       best = 0
       for (i = 1; i <= na; i++) if (i != ours && st[b, A[i]] == "ok" && (best == 0 || t[b, A[i]] < best)) best = t[b, A[i]]
       if (best > 0 && t[b, "mmalloc"] / best > worst) { worst = t[b, "mmalloc"] / best; worstb = b }
+      if (best > 0 && t[b, "mmalloc"] / best > 2) over = over sprintf(" %s %.1fx", b, t[b, "mmalloc"] / best)
     }
     s = sprintf("mmalloc: time geomean %s, RSS geomean %s (x%s) over %d completed benchmark(s), %d failed; worst vs best peer: %.2fx (%s)", gt[ours], gm[ours], base, cnt[ours], failed, worst, worstb)
     print s; print s > md
+    bp = ""; bpn = ""; gl = 0
+    for (i = 1; i <= na; i++) {
+      if (A[i] == "glibc") gl = i
+      if (i != ours && gt[i] != "-" && (bp == "" || gt[i] + 0 < bp + 0)) { bp = gt[i]; bpn = A[i] }
+    }
+    if (bp != "") check("target: time geomean <= best peer (" bpn " " bp ")", gt[ours] != "-" && gt[ours] + 0 <= bp + 0 && !failed, gt[ours])
+    if (gl) check("target: peak RSS geomean <= glibc (" gm[gl] ")", gm[ours] != "-" && gm[ours] + 0 <= gm[gl] + 0 && !failed, gm[ours])
+    if (gl) check("minimum: time geomean below glibc (" gt[gl] ")", gt[ours] != "-" && gt[ours] + 0 < gt[gl] + 0 && !failed, gt[ours])
+    check("minimum: no benchmark more than 2x the best peer", over == "" && !failed, over == "" ? "none" : over)
   }
 }' "$summary"
 echo
