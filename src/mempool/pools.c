@@ -5,7 +5,11 @@
  * need two values as pool_data (instance + size, source + order) where Linux
  * gets by with one global allocator; those values live inside the pool
  * itself (struct mm_mempool.helper), so the helpers allocate nothing extra.
- * Costs are those of the wrapped allocator plus mempool's O(1).
+ * Costs and fragmentation are those of the wrapped allocator (slab objects,
+ * kmalloc size classes, naturally aligned page blocks) plus mempool's O(1)
+ * per operation; the reserve pins min_nr elements of it.
+ * Reference: Linux mm/mempool.c (mempool_alloc_slab, mempool_kmalloc,
+ * mempool_alloc_pages) and include/linux/mempool.h.
  */
 #include "mmkit/slab.h"
 #include "mempool_internal.h"
