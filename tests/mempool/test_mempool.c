@@ -17,6 +17,7 @@
 #include "testutil.h"
 
 #include "mmkit/compiler.h"
+#include "mmkit/buddy.h"
 #include "mmkit/error.h"
 #include "mmkit/mempool.h"
 #include "mmkit/rng.h"
@@ -533,6 +534,59 @@ static void test_page_pool(void **state)
 	assert_null(mm_mempool_create_page_pool(1, 0, NULL));
 }
 
+/* The arrangement the simulator uses: a page mempool over the buddy
+ * allocator's page source. When the buddy allocator runs dry, the reserve
+ * keeps ATOMIC callers going; frees refill it first; destroy gives every
+ * page back to the buddy allocator. */
+static void test_page_pool_over_buddy(void **state)
+{
+	(void)state;
+	struct mm_buddy_config cfg;
+	mm_buddy_config_init(&cfg, 0, 256);
+	cfg.ignore_watermarks = true; /* every page may be taken */
+	cfg.no_pcp = true;            /* counts are exact at once */
+	struct mm_buddy *b;
+	assert_int_equal(mm_buddy_create_mmap(&cfg, &b), 0);
+	struct mm_page_source ps = mm_buddy_page_source(b);
+	uint64_t free0 = mm_buddy_free_pages(b);
+	struct mm_mempool *pool = mm_mempool_create_page_pool(4, 1, &ps);
+	assert_non_null(pool);
+	assert_int_equal(mm_buddy_free_pages(b), free0 - 8);
+	/* drain the buddy allocator through the pool */
+	void *blk[200];
+	int n = 0;
+	for (;;) {
+		void *p = mm_mempool_alloc(pool, MM_GFP_ATOMIC);
+		if (!p)
+			break;
+		assert_true(n < 200);
+		assert_int_equal((uintptr_t)p % (2 * MM_PAGE_SIZE), 0);
+		memset(p, n, 2 * MM_PAGE_SIZE);
+		blk[n++] = p;
+	}
+	struct mm_mempool_stats st = stats_of(pool);
+	assert_int_equal(st.reserve_allocs, 4); /* the reserve went last */
+	assert_int_equal(st.curr_nr, 0);
+	assert_int_equal(mm_buddy_free_pages(b), 0);
+	assert_int_equal(n, (int)(free0 / 2));
+	/* the contents survived: no block was handed out twice */
+	for (int i = 0; i < n; i++)
+		assert_int_equal(((unsigned char *)blk[i])[2 * MM_PAGE_SIZE - 1], (unsigned char)i);
+	/* frees refill the reserve before the buddy allocator sees pages */
+	for (int i = 0; i < 4; i++)
+		mm_mempool_free(blk[--n], pool);
+	assert_int_equal(stats_of(pool).curr_nr, 4);
+	assert_int_equal(mm_buddy_free_pages(b), 0);
+	while (n > 0)
+		mm_mempool_free(blk[--n], pool);
+	assert_int_equal(mm_buddy_free_pages(b), free0 - 8);
+	assert_int_equal(mm_mempool_check(pool), 0);
+	mm_mempool_destroy(pool);
+	assert_int_equal(mm_buddy_free_pages(b), free0);
+	assert_int_equal(mm_buddy_check(b), 0);
+	mm_buddy_destroy(b);
+}
+
 static void test_slab_and_kmalloc_pools(void **state)
 {
 	(void)state;
@@ -768,6 +822,7 @@ int main(void)
 		cmocka_unit_test(test_destroy_with_sleeper_aborts),
 		cmocka_unit_test(test_reserve_poison),
 		cmocka_unit_test(test_page_pool),
+		cmocka_unit_test(test_page_pool_over_buddy),
 		cmocka_unit_test(test_slab_and_kmalloc_pools),
 		cmocka_unit_test(test_random_vs_model),
 	};
