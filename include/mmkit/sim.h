@@ -194,11 +194,12 @@ struct mm_task *mm_find_task(struct mm_machine *m, int pid);
 
 /* ---- system calls ----------------------------------------------------------- */
 
-/* mmap(). file mappings are not available yet: flags must contain
- * MM_MAP_ANONYMOUS (else -MM_EBADF, as Linux for fd -1). Returns the start
- * address (>= 0) or a negative error as Linux returns it: -MM_EINVAL (len 0,
- * bad flags, unaligned offset or fixed address), -MM_ENOMEM (no room, or a
- * length that overflows), -MM_EEXIST (MAP_FIXED_NOREPLACE over a mapping).
+/* mmap(): anonymous (private, or shared: a shmem object) or of a file opened
+ * with mm_open (fd). Returns the start address (>= 0) or a negative error as
+ * Linux returns it: -MM_EINVAL (len 0, bad flags, unaligned offset or fixed
+ * address), -MM_ENOMEM (no room, a length that overflows, MAP_HUGETLB with
+ * no huge pages), -MM_EEXIST (MAP_FIXED_NOREPLACE over a mapping),
+ * -MM_EBADF (bad fd), -MM_EACCES (shared writable mapping of a read-only fd).
  * Nothing changes on failure (MAP_FIXED replaces old mappings only once the
  * new one is sure to fit). */
 int64_t mm_do_mmap(struct mm_machine *m, struct mm_task *t, uint64_t addr, uint64_t len,
@@ -231,6 +232,53 @@ int mm_do_madvise(struct mm_machine *m, struct mm_task *t, uint64_t addr, uint64
 /* msync(). Returns 0, -MM_EINVAL (unaligned, bad flags, ASYNC with SYNC),
  * -MM_ENOMEM (a hole in the range). */
 int mm_do_msync(struct mm_machine *m, struct mm_task *t, uint64_t addr, uint64_t len, int flags);
+
+/* ---- files and System V shared memory ---------------------------------------- */
+
+#define MM_O_RDONLY  0
+#define MM_O_RDWR    2
+#define MM_O_ACCMODE 3
+
+/* open() of a host file into t's descriptor table. Every process mapping
+ * the same host file (device and inode) shares one page cache. Returns the
+ * descriptor (>= 0), or -MM_EMFILE (table full), -MM_EINVAL (flags),
+ * -MM_EACCES (not a regular file) or the host's -errno (-MM_ENOENT...). */
+int mm_open(struct mm_machine *m, struct mm_task *t, const char *path, int flags);
+/* close(): 0 or -MM_EBADF. Mappings of the file stay valid. */
+int mm_close(struct mm_machine *m, struct mm_task *t, int fd);
+
+#define MM_IPC_PRIVATE 0
+#define MM_IPC_CREAT   01000
+#define MM_IPC_EXCL    02000
+#define MM_IPC_RMID    0
+#define MM_IPC_STAT    2
+#define MM_SHM_RDONLY  010000
+#define MM_SHM_RND     020000
+
+/* What IPC_STAT reports (the fields of struct shmid_ds mmsim keeps). */
+struct mm_shmid_ds {
+	int32_t key;
+	uint64_t shm_segsz;
+	uint64_t shm_nattch;
+	int shm_cpid, shm_lpid;
+	bool removed;          /* SHM_DEST: marked for removal */
+};
+
+/* shmget(): the id of the segment with that key (created with IPC_CREAT;
+ * IPC_PRIVATE always creates). Returns the id (>= 0), -MM_ENOENT (no such
+ * key without IPC_CREAT), -MM_EEXIST (IPC_CREAT|IPC_EXCL on an existing
+ * key), -MM_EINVAL (size 0, or larger than the existing segment),
+ * -MM_ENOMEM. */
+int mm_shmget(struct mm_machine *m, struct mm_task *t, int32_t key, uint64_t size, int shmflg);
+/* shmat(): attach at addr (0: the kernel chooses; SHM_RND rounds down),
+ * read-only with SHM_RDONLY. Returns the address or -MM_EINVAL (bad id,
+ * unaligned address) / -MM_ENOMEM. */
+int64_t mm_shmat(struct mm_machine *m, struct mm_task *t, int shmid, uint64_t addr, int shmflg);
+/* shmdt(): detach the segment attached at addr. 0 or -MM_EINVAL. */
+int mm_shmdt(struct mm_machine *m, struct mm_task *t, uint64_t addr);
+/* shmctl() with IPC_STAT (fills *buf) or IPC_RMID (the segment goes when
+ * its last attachment does). 0 or -MM_EINVAL. */
+int mm_shmctl(struct mm_machine *m, struct mm_task *t, int shmid, int cmd, struct mm_shmid_ds *buf);
 
 /* ---- memory accesses through the MMU ---------------------------------------- */
 

@@ -91,7 +91,16 @@ static void check_leaf(struct checker *c, struct sim_mm *mm, uint64_t va, uint64
 		return;
 	}
 	c->maps[pfn]++;
-	c->rss[mm_page_test_flag(p, MM_PG_ANON) ? MM_ANONPAGES : MM_FILEPAGES]++;
+	c->rss[sim_rss_kind(p)]++;
+	if (!mm_page_test_flag(p, MM_PG_ANON)) {
+		uint64_t idx = v->vm_pgoff + ((va - v->vm_start) >> MM_PAGE_SHIFT);
+		if (p->mapping != v->mapping || p->index != idx)
+			fail(c, "pid %d: cache page at %#llx is not page %llu of the VMA's object",
+			     mm->owner->pid, (unsigned long long)va, (unsigned long long)idx);
+		if ((e & PTE_RW) && v->mapping->kind == SIM_MAP_FILE && !(e & PTE_D))
+			fail(c, "pid %d: writable clean PTE of a shared file page at %#llx",
+			     mm->owner->pid, (unsigned long long)va);
+	}
 	if (!rmap_has(m, pfn, mm, va))
 		fail(c, "pid %d: pfn %#llx mapped at %#llx has no rmap item", mm->owner->pid,
 		     (unsigned long long)pfn, (unsigned long long)va);
@@ -180,7 +189,7 @@ int mm_machine_check(struct mm_machine *m)
 			fail(&c, "pid %d: %llu tables found, %llu counted", t->pid,
 			     (unsigned long long)c.tables, (unsigned long long)mm->pgtables);
 		for (int i = 0; i < NR_MM_COUNTERS; i++)
-			if (i != MM_SHMEMPAGES && c.rss[i] != mm->rss[i])
+			if (c.rss[i] != mm->rss[i])
 				fail(&c, "pid %d: rss[%d] is %lld, PTEs say %lld", t->pid, i,
 				     (long long)mm->rss[i], (long long)c.rss[i]);
 		tables += c.tables;
@@ -189,7 +198,7 @@ int mm_machine_check(struct mm_machine *m)
 		fail(&c, "PageTables %llu, tables found %llu", (unsigned long long)m->pagetable_pages,
 		     (unsigned long long)tables);
 
-	uint64_t user = 0, anon = 0, boot = 0, kern = 0, ptab = 0;
+	uint64_t user = 0, anon = 0, boot = 0, kern = 0, ptab = 0, cached = 0, shmem = 0;
 	for (uint64_t pfn = 0; pfn < m->nr_pages; pfn++) {
 		struct mm_page *p = pfn_page(m, pfn);
 		unsigned int chain = 0;
@@ -221,13 +230,42 @@ int mm_machine_check(struct mm_machine *m)
 		if ((uint32_t)p->mapcount != c.maps[pfn] || chain != c.maps[pfn])
 			fail(&c, "pfn %#llx: mapcount %d, PTEs %u, rmap chain %u",
 			     (unsigned long long)pfn, p->mapcount, c.maps[pfn], chain);
-		if (mm_page_test_flag(p, MM_PG_ANON) && p->refcount != p->mapcount)
-			fail(&c, "pfn %#llx: refcount %d != mapcount %d", (unsigned long long)pfn,
-			     p->refcount, p->mapcount);
+		int cache = mm_page_test_flag(p, SIM_PG_CACHE) ? 1 : 0;
+		if (p->refcount != p->mapcount + cache)
+			fail(&c, "pfn %#llx: refcount %d != mapcount %d + cache %d",
+			     (unsigned long long)pfn, p->refcount, p->mapcount, cache);
+		if (cache) {
+			struct sim_mapping *map = p->mapping;
+			cached++;
+			shmem += map->kind == SIM_MAP_SHMEM;
+			if (p->index >= map->cap || map->pages[p->index] != p)
+				fail(&c, "pfn %#llx: cache page not at its index %llu",
+				     (unsigned long long)pfn, (unsigned long long)p->index);
+		} else if (!mm_page_test_flag(p, MM_PG_ANON) || !p->mapcount) {
+			fail(&c, "pfn %#llx: user frame neither anonymous nor cached", (unsigned long long)pfn);
+		}
 	}
 	if (anon != m->anon_pages)
 		fail(&c, "AnonPages %llu, anonymous frames %llu", (unsigned long long)m->anon_pages,
 		     (unsigned long long)anon);
+	if (cached != m->cache_pages || shmem != m->shmem_pages)
+		fail(&c, "Cached %llu/%llu, Shmem %llu/%llu", (unsigned long long)cached,
+		     (unsigned long long)m->cache_pages, (unsigned long long)shmem,
+		     (unsigned long long)m->shmem_pages);
+	uint64_t nr = 0;
+	struct sim_mapping *map;
+	mm_list_for_each_entry(map, &m->mappings, node) {
+		uint64_t k = 0;
+		for (uint64_t i = 0; i < map->cap; i++)
+			k += map->pages[i] != NULL;
+		if (k != map->nrpages || map->refs < 0 || (map->kind == SIM_MAP_SHMEM && !map->refs))
+			fail(&c, "mapping %s: %llu pages, nrpages %llu, refs %d", map->name,
+			     (unsigned long long)k, (unsigned long long)map->nrpages, map->refs);
+		nr += k;
+	}
+	if (nr != cached)
+		fail(&c, "page-cache pages %llu in mappings, %llu frames", (unsigned long long)nr,
+		     (unsigned long long)cached);
 	if (boot != m->boot_pages || ptab != m->pagetable_pages || kern != m->kernel_pages)
 		fail(&c, "boot %llu/%llu, page tables %llu/%llu, kernel %llu/%llu",
 		     (unsigned long long)boot, (unsigned long long)m->boot_pages,

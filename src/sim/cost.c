@@ -33,6 +33,13 @@ void mm_machine_meminfo(struct mm_machine *m, struct mm_meminfo *out)
 	out->slab_pages = ks.slab_pages + ks.large_pages + ks.pagemap_pages + m->kmem_self_pages;
 	out->kernel_pages = m->kernel_pages;
 	out->boot_pages = m->boot_pages;
+	out->cached_pages = m->cache_pages;
+	out->shmem_pages = m->shmem_pages;
+	struct sim_mapping *map;
+	mm_list_for_each_entry(map, &m->mappings, node)
+		for (uint64_t i = 0; i < map->cap; i++)
+			if (map->pages[i] && map->pages[i]->mapcount)
+				out->mapped_pages++;
 }
 
 double mm_effective_access_time(const struct mm_machine *m, const struct mm_counters *c)
@@ -49,10 +56,13 @@ double mm_effective_access_time(const struct mm_machine *m, const struct mm_coun
 uint64_t mm_machine_drop_caches(struct mm_machine *m)
 {
 	uint64_t before = mm_buddy_free_pages(m->buddy);
+	sim_drop_page_cache(m);
 	mm_kmem_cache_shrink(m->task_cache);
 	mm_kmem_cache_shrink(m->mm_cache);
 	mm_kmem_cache_shrink(m->vma_cache);
 	mm_kmem_cache_shrink(m->rmap_cache);
+	for (size_t i = 0; i < MM_ARRAY_SIZE(sim_kmalloc_sizes); i++)
+		mm_kmem_cache_shrink(mm_kmalloc_cache(m->kmem, sim_kmalloc_sizes[i]));
 	mm_kmem_shrink_all(m->kmem);
 	return mm_buddy_free_pages(m->buddy) - before;
 }

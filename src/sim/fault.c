@@ -32,7 +32,7 @@
  */
 #include "sim_internal.h"
 
-static struct mm_page *alloc_user_page(struct mm_machine *m, bool zero)
+struct mm_page *sim_alloc_user_page(struct mm_machine *m, bool zero)
 {
 	mm_gfp_t gfp = MM_GFP_HIGHUSER_MOVABLE | (zero ? MM_GFP_ZERO : 0);
 	for (;;) {
@@ -75,7 +75,7 @@ static int do_anonymous_page(struct mm_machine *m, struct sim_mm *mm, struct sim
 		t->cnt.zero_maps++;
 		return 0;
 	}
-	struct mm_page *page = alloc_user_page(m, true);
+	struct mm_page *page = sim_alloc_user_page(m, true);
 	if (!page)
 		return -MM_ENOMEM;
 	int err = map_new_anon(m, mm, vma, va, ep, page);
@@ -86,11 +86,46 @@ static int do_anonymous_page(struct mm_machine *m, struct sim_mm *mm, struct sim
 	return err;
 }
 
+int sim_cow_page(struct mm_machine *m, struct mm_task *t, struct sim_vma *vma, uint64_t va, void *ep,
+		 uint64_t src_pfn, bool replace)
+{
+	struct sim_mm *mm = t->mm;
+	bool zero = src_pfn == m->zero_pfn;
+	struct mm_page *page = sim_alloc_user_page(m, zero);
+	if (!page)
+		return -MM_ENOMEM;
+	if (!zero)
+		memcpy(pfn_host(m, page_pfn(m, page)), pfn_host(m, src_pfn), MM_PAGE_SIZE);
+	if (replace) {
+		/* ptep_clear_flush(): the old translation leaves every TLB */
+		ent_set(m, ep, 0);
+		sim_flush_tlb_range(m, mm, va, va + MM_PAGE_SIZE);
+		if (!zero)
+			sim_page_remove_rmap(m, src_pfn, mm, va);
+	}
+	int err = map_new_anon(m, mm, vma, va, ep, page);
+	if (err) {
+		/* the old mapping is gone; the PTE stays empty (a refault reads anew) */
+		page->refcount = 1;
+		mm_free_pages(m->buddy, page, 0);
+		return err;
+	}
+	t->cnt.cow_copies++;
+	return 0;
+}
+
 static int do_wp_page(struct mm_machine *m, struct sim_mm *mm, struct sim_vma *vma, uint64_t va,
 		      void *ep, uint64_t e, struct mm_task *t)
 {
 	uint64_t pfn = ent_pfn(m, e);
 	struct mm_page *old = pfn == m->zero_pfn ? NULL : pfn_page(m, pfn);
+	(void)mm;
+	if (old && (vma->vm_flags & VM_SHARED)) {
+		/* wp_page_shared(): write-notify on a shared mapping */
+		ent_set(m, ep, e | PTE_RW | PTE_D | PTE_A);
+		mm_page_set_flag(old, MM_PG_DIRTY);
+		return 0;
+	}
 	if (old && mm_page_test_flag(old, MM_PG_ANON) && old->mapcount == 1 && old->refcount == 1) {
 		/* wp_page_reuse(): the only user keeps the page */
 		ent_set(m, ep, e | PTE_RW | PTE_D | PTE_A);
@@ -98,25 +133,7 @@ static int do_wp_page(struct mm_machine *m, struct sim_mm *mm, struct sim_vma *v
 		return 0;
 	}
 	/* wp_page_copy(): a zero page becomes a zeroed frame, else copy */
-	struct mm_page *page = alloc_user_page(m, old == NULL);
-	if (!page)
-		return -MM_ENOMEM;
-	if (old)
-		memcpy(pfn_host(m, page_pfn(m, page)), pfn_host(m, pfn), MM_PAGE_SIZE);
-	/* ptep_clear_flush(): the old translation leaves every TLB */
-	ent_set(m, ep, 0);
-	sim_flush_tlb_range(m, mm, va, va + MM_PAGE_SIZE);
-	if (old)
-		sim_page_remove_rmap(m, pfn, mm, va);
-	int err = map_new_anon(m, mm, vma, va, ep, page);
-	if (err) {
-		/* the old page is gone; leave the PTE empty (refault reads anew) */
-		page->refcount = 1;
-		mm_free_pages(m->buddy, page, 0);
-		return err;
-	}
-	t->cnt.cow_copies++;
-	return 0;
+	return sim_cow_page(m, t, vma, va, ep, pfn, true);
 }
 
 int sim_handle_mm_fault(struct mm_machine *m, struct mm_task *t, struct sim_vma *vma, uint64_t va,
@@ -129,8 +146,11 @@ int sim_handle_mm_fault(struct mm_machine *m, struct mm_task *t, struct sim_vma 
 	if (!ep)
 		return -MM_ENOMEM;
 	uint64_t e = ent_get(m, ep);
-	if (!e)
+	if (!e) {
+		if (vma->mapping)
+			return sim_do_fault(m, t, vma, va, ep, write, major);
 		return do_anonymous_page(m, mm, vma, va, ep, write, t);
+	}
 	if (!pte_present_sw(e)) {
 		if (!m->hooks.swapin)
 			return -MM_EIO;

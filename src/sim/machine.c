@@ -208,6 +208,8 @@ int mm_machine_create(const struct mm_machine_config *cfg, struct mm_machine **o
 	m->nr_pages = c->ram_bytes >> MM_PAGE_SHIFT;
 	setup_paging(m);
 	mm_list_init(&m->tasks);
+	mm_list_init(&m->mappings);
+	mm_list_init(&m->shms);
 	m->next_pid = 1;
 	m->next_ctx_id = 1;
 
@@ -267,6 +269,12 @@ int mm_machine_create(const struct mm_machine_config *cfg, struct mm_machine **o
 			goto fail;
 		mm_kmem_cache_free(caches[i], obj);
 	}
+	for (size_t i = 0; i < MM_ARRAY_SIZE(sim_kmalloc_sizes); i++) {
+		void *obj = mm_kmalloc(m->kmem, sim_kmalloc_sizes[i], 0);
+		if (!obj)
+			goto fail;
+		mm_kfree(m->kmem, obj);
+	}
 
 	/* empty_zero_page */
 	struct mm_page *zp = sim_alloc_page(m, MM_GFP_ZERO, 0);
@@ -297,6 +305,14 @@ void mm_machine_destroy(struct mm_machine *m)
 		return;
 	while (!mm_list_empty(&m->tasks))
 		mm_exit(m, mm_list_entry(m->tasks.next, struct mm_task, node));
+	if (m->kmem) {
+		sim_shm_destroy_all(m);
+		while (!mm_list_empty(&m->mappings)) {
+			struct sim_mapping *map = mm_list_entry(m->mappings.next, struct sim_mapping, node);
+			map->refs = 0;
+			sim_mapping_destroy(m, map);
+		}
+	}
 	sim_tlb_destroy(m);
 	mm_kmem_destroy(m->kmem);
 	free(m->rmap);

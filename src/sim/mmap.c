@@ -90,6 +90,7 @@ int sim_munmap_range(struct mm_machine *m, struct sim_mm *mm, uint64_t start, ui
 	while (v && v->vm_start < end) {
 		struct sim_vma *next = vma_next(mm, v);
 		sim_zap_range(m, mm, v->vm_start, v->vm_end);
+		sim_vma_writeback(m, v, v->vm_start, v->vm_end);
 		sim_vm_stat_account(mm, v->vm_flags, -(int64_t)vma_pages(v));
 		zend = v->vm_end;
 		sim_vma_unlink(mm, v);
@@ -170,12 +171,18 @@ int64_t mm_do_mmap(struct mm_machine *m, struct mm_task *t, uint64_t addr, uint6
 		return -MM_EINVAL;
 	if (prot & ~(MM_PROT_READ | MM_PROT_WRITE | MM_PROT_EXEC))
 		return -MM_EINVAL;
+	struct sim_mapping *file = NULL;
+	uint64_t may_clear = 0;
 	if (!(flags & MM_MAP_ANONYMOUS)) {
-		(void)fd;
-		return -MM_EBADF;     /* no file descriptors yet */
+		if (fd < 0 || fd >= SIM_MAX_FILES || !t->files[fd].map)
+			return -MM_EBADF;
+		file = t->files[fd].map;
+		if (type != MM_MAP_PRIVATE && t->files[fd].flags != MM_O_RDWR) {
+			if (prot & MM_PROT_WRITE)
+				return -MM_EACCES;
+			may_clear = VM_MAYWRITE;   /* mprotect cannot add write later */
+		}
 	}
-	if (type != MM_MAP_PRIVATE)
-		return -MM_EINVAL;    /* shared anonymous memory arrives with shmem */
 	if (flags & MM_MAP_HUGETLB)
 		return -MM_ENOMEM;    /* the hugetlb pool is empty (HugePages_Total 0) */
 	if (flags & MM_MAP_FIXED_NOREPLACE)
@@ -191,14 +198,29 @@ int64_t mm_do_mmap(struct mm_machine *m, struct mm_task *t, uint64_t addr, uint6
 	struct sim_vma *v = sim_vma_alloc(m);
 	if (!v)
 		return -MM_ENOMEM;
+	if (file) {
+		sim_mapping_get(file);
+		v->mapping = file;
+		v->vm_pgoff = offset >> MM_PAGE_SHIFT;
+	} else if (type != MM_MAP_PRIVATE) {
+		/* shared anonymous memory is a shmem object ("/dev/zero (deleted)") */
+		v->mapping = sim_mapping_new(m, SIM_MAP_SHMEM, len);
+		if (!v->mapping) {
+			sim_vma_free(m, v);
+			return -MM_ENOMEM;
+		}
+		v->vm_pgoff = 0;
+	} else {
+		v->vm_pgoff = addr >> MM_PAGE_SHIFT;
+	}
 	if ((flags & MM_MAP_FIXED) && sim_munmap_range(m, mm, addr, end)) {
 		sim_vma_free(m, v);
 		return -MM_ENOMEM;
 	}
 	v->vm_start = addr;
 	v->vm_end = end;
-	v->vm_flags = sim_calc_vm_flags(prot, flags) | VM_ACCOUNT;
-	v->vm_pgoff = addr >> MM_PAGE_SHIFT;
+	v->vm_flags = (sim_calc_vm_flags(prot, flags) & ~may_clear) |
+		      (file || type != MM_MAP_PRIVATE ? 0 : VM_ACCOUNT);
 	v->kind = (flags & MM_MAP_GROWSDOWN) ? VMA_STACK : VMA_PLAIN;
 	sim_vma_link(mm, v);
 	sim_vm_stat_account(mm, v->vm_flags, (int64_t)vma_pages(v));
@@ -239,6 +261,7 @@ int sim_populate(struct mm_machine *m, struct mm_task *t, uint64_t start, uint64
 struct prot_arg {
 	uint64_t prot;
 	bool may_write;
+	bool shared_file;
 };
 
 static void change_pte(struct mm_machine *m, struct sim_mm *mm, uint64_t va, void *ep, void *arg)
@@ -250,6 +273,8 @@ static void change_pte(struct mm_machine *m, struct sim_mm *mm, uint64_t va, voi
 	uint64_t pfn = ent_pfn(m, e);
 	uint64_t keep = e & (m->pg.pfn_mask | PTE_A | PTE_D | PTE_SPECIAL);
 	uint64_t ne = keep | pa->prot;
+	if (pa->shared_file && !(e & PTE_D))
+		ne &= ~PTE_RW;     /* write-notify: clean file pages stay read-only */
 	if (pa->may_write && pfn != m->zero_pfn) {
 		struct mm_page *p = pfn_page(m, pfn);
 		/* can_change_pte_writable(): an exclusive anonymous page */
@@ -276,9 +301,8 @@ static int mprotect_fixup(struct mm_machine *m, struct sim_mm *mm, struct sim_vm
 	v->vm_flags = newflags;
 	sim_vm_stat_account(mm, v->vm_flags, (int64_t)vma_pages(v));
 	struct prot_arg pa = { sim_vm_page_prot(m, newflags),
-			       (newflags & VM_WRITE) && !(newflags & VM_SHARED) };
-	if (newflags & VM_SHARED && newflags & VM_WRITE)
-		pa.prot |= PTE_RW;
+			       (newflags & VM_WRITE) && !(newflags & VM_SHARED),
+			       v->mapping && v->mapping->kind == SIM_MAP_FILE };
 	sim_for_each_pte(m, mm, v->vm_start, v->vm_end, change_pte, &pa);
 	sim_flush_tlb_range(m, mm, v->vm_start, v->vm_end);
 	*pv = sim_vma_merge(m, mm, v);
@@ -416,7 +440,6 @@ int mm_do_madvise(struct mm_machine *m, struct mm_task *t, uint64_t start, uint6
 
 int mm_do_msync(struct mm_machine *m, struct mm_task *t, uint64_t start, uint64_t len, int flags)
 {
-	(void)m;
 	struct sim_mm *mm = t->mm;
 	if (flags & ~(MM_MS_ASYNC | MM_MS_INVALIDATE | MM_MS_SYNC))
 		return -MM_EINVAL;
@@ -436,7 +459,9 @@ int mm_do_msync(struct mm_machine *m, struct mm_task *t, uint64_t start, uint64_
 			return -MM_ENOMEM;
 		if (v->vm_start > pos)
 			err = -MM_ENOMEM;
-		/* no file-backed VMAs yet: nothing to write back */
+		/* MS_ASYNC starts the same writeback (it completes at once here) */
+		if (flags & (MM_MS_SYNC | MM_MS_ASYNC))
+			sim_vma_writeback(m, v, MM_MAX(pos, v->vm_start), MM_MIN(end, v->vm_end));
 		pos = v->vm_end;
 	}
 	return err;

@@ -65,9 +65,11 @@ void sim_put_user_page(struct mm_machine *m, struct mm_page *page)
 	mm_free_pages(m->buddy, page, 0);
 }
 
-static int rss_kind(const struct mm_page *page)
+int sim_rss_kind(const struct mm_page *page)
 {
-	return mm_page_test_flag(page, MM_PG_ANON) ? MM_ANONPAGES : MM_FILEPAGES;
+	if (mm_page_test_flag(page, MM_PG_ANON))
+		return MM_ANONPAGES;
+	return mm_page_test_flag(page, MM_PG_SWAPBACKED) ? MM_SHMEMPAGES : MM_FILEPAGES;
 }
 
 void sim_page_remove_rmap(struct mm_machine *m, uint64_t pfn, struct sim_mm *mm, uint64_t va)
@@ -76,7 +78,7 @@ void sim_page_remove_rmap(struct mm_machine *m, uint64_t pfn, struct sim_mm *mm,
 	sim_rmap_remove(m, pfn, mm, va);
 	MM_BUG_ON(page->mapcount <= 0);
 	page->mapcount--;
-	mm->rss[rss_kind(page)]--;
+	mm->rss[sim_rss_kind(page)]--;
 	sim_put_user_page(m, page);
 }
 

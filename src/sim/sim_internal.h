@@ -49,6 +49,48 @@
 #define SIM_PG_ZERO   (1u << 23) /* the shared zero page */
 #define SIM_PG_KERNEL (1u << 24) /* kernel allocation API (kalloc) */
 #define SIM_PG_BOOT   (1u << 25) /* allocated at boot: kernel tables, zero page */
+#define SIM_PG_CACHE  (1u << 26) /* in a mapping's page cache (file or shmem) */
+
+/* ---- page cache objects ---------------------------------------------------------- */
+
+enum { SIM_MAP_FILE, SIM_MAP_SHMEM };
+
+/* Linux's address_space (with the inode facts it needs).
+ * Invariants: pages[i] is NULL or a user frame with SIM_PG_CACHE, mapping
+ * == this, index == i, refcount == mapcount + 1; nrpages = non-NULL slots;
+ * refs = open files + VMAs + shm segments using it. A file mapping with no
+ * refs lives on while it has cached pages; a shmem one dies with its refs. */
+struct sim_mapping {
+	int kind;                    /* SIM_MAP_FILE / SIM_MAP_SHMEM */
+	int refs;
+	struct mm_page **pages;      /* by page offset (kmalloc'ed) */
+	uint64_t cap, nrpages;
+	uint64_t size;               /* bytes: the file size, or the shmem size */
+	int host_fd;                 /* the host file (files) */
+	bool host_writable;          /* host_fd is open read-write */
+	uint64_t dev, ino;           /* identity of the host file */
+	char name[96];               /* path shown in maps */
+	struct mm_list node;         /* machine->mappings */
+};
+
+/* A System V shared memory segment (Linux's shmid_kernel). */
+struct sim_shm {
+	int id;
+	int32_t key;
+	uint64_t size;               /* as asked */
+	struct sim_mapping *map;     /* its shmem object (one ref) */
+	int nattch;                  /* VMAs attached (Linux counts VMAs) */
+	bool removed;                /* IPC_RMID done: destroyed at nattch 0 */
+	int cpid, lpid;
+	struct mm_list node;         /* machine->shms */
+};
+
+#define SIM_MAX_FILES 32
+
+struct sim_file {
+	struct sim_mapping *map;     /* NULL: the descriptor is free */
+	int flags;                   /* MM_O_RDONLY / MM_O_RDWR */
+};
 
 /* ---- VMA flags (Linux's values) ------------------------------------------------ */
 #define VM_READ      0x00000001ULL
@@ -88,6 +130,8 @@ struct sim_vma {
 	uint64_t rb_subtree_gap;     /* largest `gap` in the subtree */
 	bool anon_vma;               /* holds anonymous pages (Linux: anon_vma != NULL):
 				      * fork copies its PTEs */
+	struct sim_mapping *mapping; /* file or shmem object (a ref), NULL: anonymous */
+	struct sim_shm *shm;         /* the System V segment attached, or NULL */
 	uint8_t kind;                /* enum sim_vma_kind */
 };
 
@@ -124,6 +168,7 @@ struct mm_task {
 	uint64_t task_size;          /* mm->task_size, for the access fast path */
 	struct mm_counters cnt;
 	struct mm_siginfo sig;
+	struct sim_file files[SIM_MAX_FILES];
 	struct mm_list node;         /* machine->tasks */
 };
 
@@ -228,6 +273,9 @@ struct mm_machine {
 	struct sim_cpu cpu;
 	struct mm_reclaim_hooks hooks;
 	struct mm_list tasks;
+	struct mm_list mappings;     /* every sim_mapping */
+	struct mm_list shms;         /* System V segments */
+	int next_shm_id;
 	int nr_tasks, next_pid;
 	uint64_t next_ctx_id;
 	/* accounting (pages) */
@@ -237,6 +285,9 @@ struct mm_machine {
 	uint64_t anon_pages;         /* AnonPages */
 	uint64_t kernel_pages;       /* kalloc API */
 	uint64_t kmem_self_pages;    /* the slab instance's own descriptor */
+	uint64_t cache_pages;        /* page-cache pages, shmem included (Cached) */
+	uint64_t shmem_pages;        /* Shmem */
+	uint64_t pgpgin, pgpgout;    /* KiB read from / written to files */
 	/* counters */
 	struct mm_counters dead;     /* of exited tasks */
 	struct mm_counters kcnt;     /* kernel-mode accesses */
@@ -329,12 +380,32 @@ static inline uint64_t vma_pages(const struct sim_vma *v)
 
 static inline bool vma_is_anonymous(const struct sim_vma *v)
 {
-	(void)v;
-	return true; /* file and shmem mappings arrive with the page cache */
+	return v->mapping == NULL;
 }
+
+/* The kmalloc size classes of mmkit/slab.h (warmed at boot, shrunk by
+ * drop_caches). */
+static const size_t sim_kmalloc_sizes[] = { 8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048,
+					    4096, 8192 };
 
 /* ---- machine.c ---- */
 struct mm_page *sim_alloc_page(struct mm_machine *m, mm_gfp_t gfp, unsigned int order);
+
+/* ---- filemap.c ---- */
+struct sim_mapping *sim_mapping_new(struct mm_machine *m, int kind, uint64_t size);
+void sim_mapping_get(struct sim_mapping *map);
+void sim_mapping_put(struct mm_machine *m, struct sim_mapping *map);
+void sim_mapping_destroy(struct mm_machine *m, struct sim_mapping *map);
+uint64_t sim_drop_page_cache(struct mm_machine *m);
+int sim_do_fault(struct mm_machine *m, struct mm_task *t, struct sim_vma *vma, uint64_t va, void *ep,
+		 bool write, bool *major);
+int sim_writeback(struct mm_machine *m, struct sim_mapping *map, uint64_t first, uint64_t last);
+/* Write back what a shared file VMA covers of [start, end). */
+void sim_vma_writeback(struct mm_machine *m, struct sim_vma *v, uint64_t start, uint64_t end);
+
+/* ---- shm.c ---- */
+void sim_shm_vma_gone(struct mm_machine *m, struct sim_shm *seg);
+void sim_shm_destroy_all(struct mm_machine *m);
 
 /* ---- pgtable.c ---- */
 int sim_pgd_alloc(struct mm_machine *m, struct sim_mm *mm);
@@ -430,6 +501,14 @@ int sim_do_page_fault(struct mm_machine *m, struct mm_task *t, uint64_t va, unsi
 int sim_handle_mm_fault(struct mm_machine *m, struct mm_task *t, struct sim_vma *vma,
 			uint64_t va, bool write, bool *major);
 bool sim_expand_stack(struct mm_machine *m, struct sim_mm *mm, struct sim_vma *v, uint64_t addr);
+/* A user frame, zeroed if asked, retrying through the reclaim hook. */
+struct mm_page *sim_alloc_user_page(struct mm_machine *m, bool zero);
+/* Map at va (PTE at ep) a private anonymous copy of frame src_pfn (the
+ * zero page gives a zeroed frame). With replace, the PTE maps src_pfn now
+ * and that mapping is dropped first (do_wp_page); else it is empty
+ * (do_cow_fault). */
+int sim_cow_page(struct mm_machine *m, struct mm_task *t, struct sim_vma *vma, uint64_t va, void *ep,
+		 uint64_t src_pfn, bool replace);
 
 /* ---- rmap.c ---- */
 int sim_rmap_add(struct mm_machine *m, uint64_t pfn, struct sim_mm *mm, uint64_t va);
@@ -437,6 +516,7 @@ void sim_rmap_remove(struct mm_machine *m, uint64_t pfn, struct sim_mm *mm, uint
 /* Drop one mapping of a user frame: rmap, mapcount, reference; frees it at 0. */
 void sim_page_remove_rmap(struct mm_machine *m, uint64_t pfn, struct sim_mm *mm, uint64_t va);
 void sim_put_user_page(struct mm_machine *m, struct mm_page *page);
+int sim_rss_kind(const struct mm_page *page);
 /* Zap (clear) the user PTEs of [start, end) in mm, dropping their pages;
  * flushes the TLB. */
 void sim_zap_range(struct mm_machine *m, struct sim_mm *mm, uint64_t start, uint64_t end);

@@ -61,6 +61,7 @@ void sim_exit_mmap(struct mm_machine *m, struct sim_mm *mm)
 	struct sim_vma *v;
 	while ((v = vma_first(mm))) {
 		sim_zap_range(m, mm, v->vm_start, v->vm_end);
+		sim_vma_writeback(m, v, v->vm_start, v->vm_end);
 		sim_vm_stat_account(mm, v->vm_flags, -(int64_t)vma_pages(v));
 		sim_vma_unlink(mm, v);
 		sim_vma_free(m, v);
@@ -128,6 +129,9 @@ void mm_exit(struct mm_machine *m, struct mm_task *t)
 {
 	if (m->cpu.current == t)
 		m->cpu.current = NULL;
+	for (int fd = 0; fd < SIM_MAX_FILES; fd++)
+		if (t->files[fd].map)
+			mm_close(m, t, fd);
 	sim_mm_free(m, t->mm);
 	counters_add(&m->dead, &t->cnt);
 	mm_list_del(&t->node);
@@ -221,7 +225,7 @@ static void copy_one(struct mm_machine *m, struct sim_mm *src, uint64_t va, void
 		struct mm_page *p = pfn_page(m, pfn);
 		mm_page_get(p);
 		p->mapcount++;
-		ca->dst->rss[mm_page_test_flag(p, MM_PG_ANON) ? MM_ANONPAGES : MM_FILEPAGES]++;
+		ca->dst->rss[sim_rss_kind(p)]++;
 	}
 	uint64_t f = ca->vma->vm_flags;
 	bool cow = (f & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE;
@@ -258,6 +262,11 @@ int mm_fork(struct mm_machine *m, struct mm_task *parent, struct mm_task **out)
 	mm->start_brk = pm->start_brk;
 	mm->brk = pm->brk;
 	mm->start_stack = pm->start_stack;
+	for (int fd = 0; fd < SIM_MAX_FILES; fd++) {
+		t->files[fd] = parent->files[fd];
+		if (t->files[fd].map)
+			sim_mapping_get(t->files[fd].map);
+	}
 	int err = 0;
 	for (struct sim_vma *v = vma_first(pm); v && !err; v = vma_next(pm, v)) {
 		if (v->vm_flags & VM_DONTCOPY)
@@ -273,6 +282,12 @@ int mm_fork(struct mm_machine *m, struct mm_task *parent, struct mm_task **out)
 		n->vm_pgoff = v->vm_pgoff;
 		n->anon_vma = v->anon_vma;
 		n->kind = v->kind;
+		n->mapping = v->mapping;
+		n->shm = v->shm;
+		if (n->mapping)
+			sim_mapping_get(n->mapping);
+		if (n->shm)
+			n->shm->nattch++;
 		sim_vma_link(mm, n);
 		sim_vm_stat_account(mm, n->vm_flags, (int64_t)vma_pages(n));
 		if (v->anon_vma) {
@@ -284,6 +299,9 @@ int mm_fork(struct mm_machine *m, struct mm_task *parent, struct mm_task **out)
 	/* the parent's write-protected PTEs must leave its TLB entries */
 	sim_flush_tlb_mm(m, pm);
 	if (err) {
+		for (int fd = 0; fd < SIM_MAX_FILES; fd++)
+			if (t->files[fd].map)
+				mm_close(m, t, fd);
 		sim_mm_free(m, mm);
 		m->next_pid--;
 		mm_kmem_cache_free(m->task_cache, t);

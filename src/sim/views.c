@@ -9,6 +9,8 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
 
 #include "sim_internal.h"
 
@@ -137,8 +139,16 @@ size_t mm_show_vmstat(struct mm_machine *m, char *buf, size_t size)
 
 /* ---- /proc/PID/maps ----------------------------------------------------------------------- */
 
-static const char *vma_name(const struct sim_mm *mm, const struct sim_vma *v)
+static const char *vma_name(const struct sim_mm *mm, const struct sim_vma *v, char *buf, size_t n)
 {
+	if (v->shm) {
+		snprintf(buf, n, "%s (deleted)", v->mapping->name);
+		return buf;
+	}
+	if (v->mapping && v->mapping->kind == SIM_MAP_SHMEM)
+		return "/dev/zero (deleted)";
+	if (v->mapping)
+		return v->mapping->name;
 	if (v->kind == VMA_STACK && v->vm_start <= mm->start_stack && v->vm_end >= mm->start_stack)
 		return "[stack]";
 	if (mm->brk > mm->start_brk && v->vm_start < MM_ALIGN_UP(mm->brk, MM_PAGE_SIZE) &&
@@ -155,10 +165,16 @@ size_t mm_show_maps(struct mm_machine *m, struct mm_task *t, char *buf, size_t s
 	for (struct sim_vma *v = vma_first(mm); v; v = vma_next(mm, v)) {
 		size_t start = o.len;
 		uint64_t f = v->vm_flags;
-		put(&o, "%08llx-%08llx %c%c%c%c %08llx %02x:%02x %lu ", (unsigned long long)v->vm_start,
+		const struct sim_mapping *map = v->mapping;
+		bool file = map && map->kind == SIM_MAP_FILE;
+		put(&o, "%08llx-%08llx %c%c%c%c %08llx %02x:%02x %llu ", (unsigned long long)v->vm_start,
 		    (unsigned long long)v->vm_end, f & VM_READ ? 'r' : '-', f & VM_WRITE ? 'w' : '-',
-		    f & VM_EXEC ? 'x' : '-', f & VM_MAYSHARE ? 's' : 'p', 0ULL, 0, 0, 0UL);
-		const char *name = vma_name(mm, v);
+		    f & VM_EXEC ? 'x' : '-', f & VM_MAYSHARE ? 's' : 'p',
+		    (unsigned long long)(map ? v->vm_pgoff << MM_PAGE_SHIFT : 0),
+		    file ? (unsigned int)major((dev_t)map->dev) : 0u, file ? (unsigned int)minor((dev_t)map->dev) : 0u,
+		    (unsigned long long)(file ? map->ino : 0));
+		char nbuf[128];
+		const char *name = vma_name(mm, v, nbuf, sizeof(nbuf));
 		if (name) {
 			size_t w = o.len - start;
 			put(&o, "%*s%s", (int)(w < 73 ? 73 - w : 1), "", name);

@@ -80,7 +80,13 @@ struct sim_vma *sim_vma_alloc(struct mm_machine *m)
 
 void sim_vma_free(struct mm_machine *m, struct sim_vma *v)
 {
+	struct sim_mapping *map = v->mapping;
+	struct sim_shm *seg = v->shm;
 	mm_kmem_cache_free(m->vma_cache, v);
+	if (seg)
+		sim_shm_vma_gone(m, seg);
+	if (map)
+		sim_mapping_put(m, map);
 }
 
 struct sim_vma *sim_find_vma(struct sim_mm *mm, uint64_t addr)
@@ -178,6 +184,12 @@ struct sim_vma *sim_split_vma(struct mm_machine *m, struct sim_mm *mm, struct si
 	n->vm_pgoff = v->vm_pgoff + ((addr - v->vm_start) >> MM_PAGE_SHIFT);
 	n->anon_vma = v->anon_vma;
 	n->kind = v->kind;
+	n->mapping = v->mapping;
+	n->shm = v->shm;
+	if (n->mapping)
+		sim_mapping_get(n->mapping);
+	if (n->shm)
+		n->shm->nattch++;
 	v->vm_end = addr;
 	sim_vma_bounds_changed(mm, v);
 	sim_vma_link(mm, n);
@@ -187,6 +199,7 @@ struct sim_vma *sim_split_vma(struct mm_machine *m, struct sim_mm *mm, struct si
 static bool can_merge(const struct sim_vma *a, const struct sim_vma *b)
 {
 	return a->vm_end == b->vm_start && a->vm_flags == b->vm_flags && a->kind == b->kind &&
+	       a->mapping == b->mapping && !a->shm && !b->shm &&
 	       a->vm_pgoff + vma_pages(a) == b->vm_pgoff;
 }
 
