@@ -124,7 +124,7 @@ static int check_slab_list(struct mm_kmem_cache *c, struct mm_list *head, int ki
 			CORRUPT(c, "slab %p with %u of %u in use on list %d", (void *)s, s->inuse,
 				c->num, kind);
 		for (size_t p = 0; p < ((size_t)1 << c->order); p++)
-			if (obj_to_slab(k, s->base + p * MM_PAGE_SIZE) != s)
+			if (pagemap_get(k->pm_root, s->base + p * MM_PAGE_SIZE) != PM_SLAB_ENTRY(s))
 				CORRUPT(c, "page map misses page %zu of slab %p", p, (void *)s);
 		mm_bitmap_zero(seen, c->num);
 		for (unsigned i = s->inuse; i < c->num; i++) {

@@ -455,6 +455,41 @@ static void test_destroy_reclaims_live_magazines(void **state)
 	assert_true(atomic_load(&f->fs.pages_out) <= out0 + 1);
 }
 
+static void *churn_thread(void *arg)
+{
+	struct mm_kmem_cache *c = arg;
+	void *o[300];
+	for (int i = 0; i < 300; i++)
+		o[i] = mm_kmem_cache_alloc(c, 0);
+	for (int i = 0; i < 300; i++)
+		mm_kmem_cache_free(c, o[i]);
+	return NULL;
+}
+
+static void test_thread_exit_returns_magazines(void **state)
+{
+	struct fixture *f = *state;
+	struct mm_kmem_cache *c = mm_kmem_cache_create(f->k, "exiting", 256, 0, 0, NULL);
+	struct mm_kmem_stats ks0, ks1;
+	mm_kmem_stats(f->k, &ks0);
+	pthread_t t;
+	pthread_create(&t, NULL, churn_thread, c);
+	pthread_join(t, NULL);
+	mm_kmem_stats(f->k, &ks1);
+	assert_int_equal(ks1.threads, ks0.threads); /* its state is gone */
+	struct mm_kmem_cache_stats st;
+	mm_kmem_cache_stats(c, &st);
+	/* what the thread held is in the depot now, nowhere else */
+	assert_true(st.active_objs > 0);
+	assert_int_equal(st.active_objs, st.depot_objs);
+	assert_int_equal(mm_kmem_check(f->k), 0);
+	mm_kmem_shrink_all(f->k);
+	mm_kmem_cache_stats(c, &st);
+	assert_int_equal(st.active_objs, 0);
+	assert_int_equal(st.full_slabs + st.partial_slabs + st.empty_slabs, 0);
+	mm_kmem_cache_destroy(c);
+}
+
 static void test_destroy_with_live_objects_keeps_cache(void **state)
 {
 	struct fixture *f = *state;
@@ -506,6 +541,7 @@ int main(void)
 		cmocka_unit_test(test_shrink_flushes_magazines),
 		cmocka_unit_test(test_slabinfo_text),
 		cmocka_unit_test(test_destroy_reclaims_live_magazines),
+		cmocka_unit_test(test_thread_exit_returns_magazines),
 		cmocka_unit_test(test_destroy_with_live_objects_keeps_cache),
 		cmocka_unit_test(test_instances_coexist),
 	};

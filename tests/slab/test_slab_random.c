@@ -106,7 +106,7 @@ static void test_random_model(void **state)
 	}
 	static struct live live[MAXLIVE];
 	size_t nlive = 0;
-	uint64_t ops = mm_test_iters(1000000), check_all = mm_test_iters(30000);
+	uint64_t ops = mm_test_iters(2000000), check_all = mm_test_iters(30000);
 	for (uint64_t op = 0; op < ops; op++) {
 		uint64_t what = mm_rng_below(&rng, 100);
 		if (what < 48 && nlive < MAXLIVE) {
