@@ -94,8 +94,12 @@ void mm_kmem_destroy(struct mm_kmem *k);
  * constructed state, so ctor runs once per object per slab, not per alloc).
  * `name` is copied (at most 31 characters are kept).
  * Returns NULL when size is 0 or above MM_SLAB_MAX_OBJ_SIZE, align is not a
- * power of two, or memory for the descriptor is not available; nothing is
- * created then. */
+ * power of two or is above a page, the instance already has 1024 caches, or
+ * memory for the descriptor is not available; nothing is created then.
+ * Slab pages are asked with the gfp of the allocation that builds the slab
+ * (MM_GFP_RECLAIMABLE added for MM_SLAB_RECLAIM_ACCOUNT); objects of one
+ * cache share slabs whatever gfp they were asked with, so a cache whose
+ * objects must come from a zone should always be used with that zone. */
 struct mm_kmem_cache *mm_kmem_cache_create(struct mm_kmem *k, const char *name, size_t size,
 					   size_t align, unsigned long flags,
 					   void (*ctor)(void *));
