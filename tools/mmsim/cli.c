@@ -388,6 +388,52 @@ long cli_split_list(const char *s, char ***out, char *err, size_t errlen)
 	return (long)n;
 }
 
+int cli_add_sizes(const char *cmd, size_t **sizes, size_t *nsizes, const char *arg,
+		  uint64_t max, size_t max_count)
+{
+	char err[256];
+	size_t *v;
+	long n = cli_parse_sizes(arg, max, max_count, &v, err, sizeof(err));
+	if (n < 0)
+		return mmsim_usage_err(cmd, "--size: %s", err);
+	/* merge with earlier --size options: sorted, no duplicates */
+	size_t *m = realloc((*sizes), ((*nsizes) + (size_t)n) * sizeof(*m));
+	if (!m) {
+		free(v);
+		mmsim_err(cmd, "out of memory");
+		return EXIT_NOMEM;
+	}
+	memcpy(m + (*nsizes), v, (size_t)n * sizeof(*v));
+	free(v);
+	*sizes = m;
+	(*nsizes) += (size_t)n;
+	qsort(m, *nsizes, sizeof(*m), cmp_size);
+	size_t k = 0;
+	for (size_t i = 0; i < *nsizes; i++)
+		if (k == 0 || m[k - 1] != m[i])
+			m[k++] = m[i];
+	(*nsizes) = k;
+	if (k > max_count)
+		return mmsim_usage_err(cmd, "--size: too many sizes (at most %zu)", max_count);
+	return 0;
+}
+
+int cli_add_policies(const char *cmd, char ***specs, size_t *nspecs, const char *arg)
+{
+	char err[256], **list;
+	long n = cli_split_list(arg, &list, err, sizeof(err));
+	if (n < 0)
+		return mmsim_usage_err(cmd, "--policy: %s", err);
+	int rc = 0;
+	for (long i = 0; i < n && !rc; i++)
+		if (cli_list_append(specs, nspecs, list[i]))
+			rc = EXIT_NOMEM;
+	cli_free_list(list, (size_t)n);
+	if (rc)
+		mmsim_err(cmd, "out of memory");
+	return rc;
+}
+
 int cli_check_policies(const char *cmd, char *const *specs, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {

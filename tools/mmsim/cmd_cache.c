@@ -72,61 +72,6 @@ static void free_args(struct cache_args *a)
 	free(a->sizes);
 }
 
-static int add_sizes(struct cache_args *a, const char *arg)
-{
-	char err[256];
-	size_t *v;
-	long n = cli_parse_sizes(arg, MAX_SIZE, MAX_SIZES, &v, err, sizeof(err));
-	if (n < 0)
-		return mmsim_usage_err("cache", "--size: %s", err);
-	/* merge with earlier --size options: sorted, no duplicates */
-	size_t *m = realloc(a->sizes, (a->nsizes + (size_t)n) * sizeof(*m));
-	if (!m) {
-		free(v);
-		mmsim_err("cache", "out of memory");
-		return EXIT_NOMEM;
-	}
-	memcpy(m + a->nsizes, v, (size_t)n * sizeof(*v));
-	free(v);
-	a->sizes = m;
-	a->nsizes += (size_t)n;
-	size_t k = 0;
-	for (size_t i = 0; i < a->nsizes; i++) { /* insertion sort: lists are short */
-		size_t x = a->sizes[i], j = k;
-		bool dup = false;
-		for (size_t q = 0; q < k; q++)
-			dup |= a->sizes[q] == x;
-		if (dup)
-			continue;
-		while (j > 0 && a->sizes[j - 1] > x) {
-			a->sizes[j] = a->sizes[j - 1];
-			j--;
-		}
-		a->sizes[j] = x;
-		k++;
-	}
-	a->nsizes = k;
-	if (k > MAX_SIZES)
-		return mmsim_usage_err("cache", "--size: too many sizes (at most %d)", MAX_SIZES);
-	return 0;
-}
-
-static int add_policies(struct cache_args *a, const char *arg)
-{
-	char err[256], **list;
-	long n = cli_split_list(arg, &list, err, sizeof(err));
-	if (n < 0)
-		return mmsim_usage_err("cache", "--policy: %s", err);
-	int rc = 0;
-	for (long i = 0; i < n && !rc; i++)
-		if (cli_list_append(&a->specs, &a->nspecs, list[i]))
-			rc = EXIT_NOMEM;
-	cli_free_list(list, (size_t)n);
-	if (rc)
-		mmsim_err("cache", "out of memory");
-	return rc;
-}
-
 static int parse_args(struct cache_args *a, int argc, char **argv, bool *help)
 {
 	struct cli_opt opts[64];
@@ -152,14 +97,14 @@ static int parse_args(struct cache_args *a, int argc, char **argv, bool *help)
 			a->trace = arg;
 			break;
 		case OPT_POLICY:
-			if ((rc = add_policies(a, arg)))
+			if ((rc = cli_add_policies("cache", &a->specs, &a->nspecs, arg)))
 				return rc;
 			break;
 		case OPT_ALL:
 			a->all = true;
 			break;
 		case OPT_SIZE:
-			if ((rc = add_sizes(a, arg)))
+			if ((rc = cli_add_sizes("cache", &a->sizes, &a->nsizes, arg, MAX_SIZE, MAX_SIZES)))
 				return rc;
 			break;
 		case OPT_JSON:

@@ -1,3 +1,755 @@
+/* cmd_sweep.c — `mmsim sweep`: fault rate against frame count for several
+ * policies in one run, as a table, JSON, CSV and a plot; Belady's anomaly
+ * where a curve shows it.
+ *
+ * How each curve is computed:
+ *  - lru: Mattson's stack algorithm (mm_lru_stack_*). One pass gives the
+ *    histogram of LRU stack distances, from which the misses at *every* size
+ *    follow exactly; it also counts the distinct ids, which sets the range of
+ *    the automatic sizes. LRU is a stack algorithm, so its curve never rises.
+ *  - every other policy: one cachesim run per sampled size, all fed from the
+ *    same pass (mm_cachesim_feed). Memory grows with the sum of the sampled
+ *    sizes (about 100 bytes per slot), which is checked before starting.
+ *  - opt needs the future: the trace is loaded (24 bytes per request) and
+ *    the next-use pre-pass computed.
+ *
+ * Passes: with --size given (and no opt), one streaming pass feeds the stack
+ * and the runs together. With automatic sizes the first pass (the stack)
+ * decides the sizes and a second pass reopens the file for the runs; a trace
+ * on stdin, or a sweep with opt, is loaded once instead.
+ *
+ * Belady's anomaly: a sampled size s whose misses exceed those of the
+ * previous sampled size (more frames, more faults). With sampled sizes that
+ * are not consecutive an anomaly between two samples can be missed; sweep
+ * FIFO over A:B to see every one.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mmkit/error.h"
 #include "mmsim.h"
-static int run_sweep(int argc, char **argv) { (void)argc; (void)argv; return 0; }
-const struct mmsim_cmd mmsim_cmd_sweep = { .name = "sweep", .summary = "x", .help = "x\n", .run = run_sweep };
+
+#define CHUNK        8192
+#define MAX_SIZE     ((1ull << 31) - 1)
+#define MAX_SIZES    100000
+#define SLOT_BYTES   100                    /* per cached item, all policies, rounded up */
+#define MAX_RUN_MEM  (4ull << 30)           /* refuse sweeps that need more */
+#define DEF_POLICIES "lru,fifo,clock,opt"
+#define DEF_POINTS   50
+
+enum {
+	OPT_POLICY = 1, OPT_SIZE, OPT_POINTS, OPT_MAX_SIZE, OPT_JSON, OPT_CSV, OPT_PLOT,
+	OPT_PLOT_SCRIPT, OPT_SEED, OPT_TICK, OPT_CHECK, OPT_PROGRESS, OPT_NO_PROGRESS,
+	OPT_NUM_REQ, OPT_HELP,
+};
+
+static const struct cli_opt own_opts[] = {
+	{ "policy", 'p', CLI_ARG_REQUIRED, OPT_POLICY },
+	{ "size", 's', CLI_ARG_REQUIRED, OPT_SIZE },
+	{ "points", 0, CLI_ARG_REQUIRED, OPT_POINTS },
+	{ "max-size", 0, CLI_ARG_REQUIRED, OPT_MAX_SIZE },
+	{ "json", 'j', CLI_ARG_NONE, OPT_JSON },
+	{ "csv", 0, CLI_ARG_REQUIRED, OPT_CSV },
+	{ "plot", 0, CLI_ARG_REQUIRED, OPT_PLOT },
+	{ "plot-script", 0, CLI_ARG_REQUIRED, OPT_PLOT_SCRIPT },
+	{ "seed", 0, CLI_ARG_REQUIRED, OPT_SEED },
+	{ "tick", 0, CLI_ARG_REQUIRED, OPT_TICK },
+	{ "check", 0, CLI_ARG_NONE, OPT_CHECK },
+	{ "progress", 0, CLI_ARG_NONE, OPT_PROGRESS },
+	{ "no-progress", 0, CLI_ARG_NONE, OPT_NO_PROGRESS },
+	{ "num-req", 'n', CLI_ARG_REQUIRED, OPT_NUM_REQ },
+	{ "help", 'h', CLI_ARG_NONE, OPT_HELP },
+};
+
+struct sweep_args {
+	char **specs;
+	size_t nspecs;
+	size_t *sizes;               /* given sizes, or NULL: automatic */
+	size_t nsizes;
+	uint64_t points, max_size;
+	bool json, check;
+	const char *csv, *plot, *plot_script, *trace;
+	struct mm_cachesim_config cfg;
+	int progress;
+	uint64_t num_req;
+	struct trace_args ta;
+};
+
+/* One curve. */
+struct curve {
+	const char *spec;            /* canonical spec */
+	bool stack;                  /* lru through the stack algorithm */
+	size_t run0;                 /* its first cachesim run (not stack) */
+	uint64_t *misses;            /* per size */
+	bool *anomaly;               /* per size */
+	size_t nanomalies;
+};
+
+struct sweep {
+	struct sweep_args *a;
+	struct mm_lru_stack *stack;
+	struct mm_cachesim *cs;
+	struct progress prog;
+	size_t *sizes;
+	size_t nsizes;
+	struct curve *curves;
+	size_t ncurves;
+	size_t check_run0;           /* --check: lru runs in the engine */
+	uint64_t requests;
+};
+
+/* ---- Options ------------------------------------------------------------ */
+
+static int parse_args(struct sweep_args *a, int argc, char **argv, bool *help)
+{
+	struct cli_opt opts[64];
+	size_t nopts = 0;
+	for (size_t i = 0; i < sizeof(own_opts) / sizeof(own_opts[0]); i++)
+		opts[nopts++] = own_opts[i];
+	for (size_t i = 0; i < trace_cli_nopts; i++)
+		opts[nopts++] = trace_cli_opts[i];
+	struct cli c;
+	const char *arg;
+	int id, rc;
+	uint64_t v;
+	cli_init(&c, "sweep", argc, argv, opts, nopts);
+	while ((id = cli_next(&c, &arg)) != CLI_END) {
+		switch (id) {
+		case CLI_ERROR:
+			return EXIT_USAGE;
+		case CLI_POSITIONAL:
+			if (a->trace)
+				return mmsim_usage_err("sweep", "one trace at a time ('%s' and '%s')",
+						       a->trace, arg);
+			a->trace = arg;
+			break;
+		case OPT_POLICY:
+			if ((rc = cli_add_policies("sweep", &a->specs, &a->nspecs, arg)))
+				return rc;
+			break;
+		case OPT_SIZE:
+			if ((rc = cli_add_sizes("sweep", &a->sizes, &a->nsizes, arg, MAX_SIZE,
+						MAX_SIZES)))
+				return rc;
+			break;
+		case OPT_POINTS:
+			if (cli_parse_u64(arg, &v) || v < 2 || v > MAX_SIZES)
+				return mmsim_usage_err("sweep", "--points: expected 2 to %d, got '%s'",
+						       MAX_SIZES, arg);
+			a->points = v;
+			break;
+		case OPT_MAX_SIZE:
+			if (cli_parse_u64(arg, &v) || v < 1 || v > MAX_SIZE)
+				return mmsim_usage_err("sweep", "--max-size: expected 1 to %llu, got "
+						       "'%s'", (unsigned long long)MAX_SIZE, arg);
+			a->max_size = v;
+			break;
+		case OPT_JSON:
+			a->json = true;
+			break;
+		case OPT_CSV:
+			a->csv = arg;
+			break;
+		case OPT_PLOT:
+			if (!plot_kind(arg))
+				return mmsim_usage_err("sweep", "--plot: the file name must end in "
+						       ".png or .svg, got '%s'", arg);
+			a->plot = arg;
+			break;
+		case OPT_PLOT_SCRIPT:
+			a->plot_script = arg;
+			break;
+		case OPT_SEED:
+			if (cli_parse_u64(arg, &a->cfg.seed))
+				return mmsim_usage_err("sweep", "--seed: expected a number, got '%s'", arg);
+			break;
+		case OPT_TICK:
+			if (cli_parse_u64(arg, &a->cfg.tick_interval))
+				return mmsim_usage_err("sweep", "--tick: expected a number, got '%s'", arg);
+			break;
+		case OPT_CHECK:
+			a->check = true;
+			break;
+		case OPT_PROGRESS:
+			a->progress = PROGRESS_ON;
+			break;
+		case OPT_NO_PROGRESS:
+			a->progress = PROGRESS_OFF;
+			break;
+		case OPT_NUM_REQ:
+			if (cli_parse_u64(arg, &v) || v == 0)
+				return mmsim_usage_err("sweep", "--num-req: expected a number >= 1, "
+						       "got '%s'", arg);
+			a->num_req = v;
+			break;
+		case OPT_HELP:
+			*help = true;
+			return 0;
+		default:
+			if (trace_args_apply(&a->ta, "sweep", id, arg) < 0)
+				return EXIT_USAGE;
+		}
+	}
+	if (!a->trace)
+		return mmsim_usage_err("sweep", "no trace given (a file, or - for stdin)");
+	if (!a->specs && (rc = cli_add_policies("sweep", &a->specs, &a->nspecs, DEF_POLICIES)))
+		return rc;
+	if (a->plot_script && !a->plot)
+		return mmsim_usage_err("sweep", "--plot-script needs --plot FILE.png|.svg (the "
+				       "script draws into that file)");
+	if (cli_check_policies("sweep", a->specs, a->nspecs))
+		return EXIT_USAGE;
+	return 0;
+}
+
+/* ---- Passes ------------------------------------------------------------- */
+
+/* The canonical spec of a policy spec (checked already). */
+static const char *canonical(struct mm_policy **p, const char *spec)
+{
+	struct mm_policy_config cfg = { .capacity = 1 };
+	if (mm_policy_create(spec, &cfg, p))
+		return NULL;
+	return mm_policy_spec(*p);
+}
+
+static bool is_opt(const char *spec)
+{
+	char name[64];
+	size_t len = strcspn(spec, ":");
+	snprintf(name, sizeof(name), "%.*s", (int)(len < 63 ? len : 63), spec);
+	const struct mm_policy_info *in = mm_policy_find(name);
+	return in && strcmp(in->name, "opt") == 0;
+}
+
+/* Feed n requests to the stack and/or the engine. */
+static int feed(struct sweep *sw, const struct mm_cache_request *req, const uint64_t *next,
+		size_t n, bool stack, bool engine)
+{
+	if (stack)
+		for (size_t i = 0; i < n; i++)
+			if (mm_lru_stack_access(sw->stack, req[i].id) < 0)
+				return EXIT_NOMEM;
+	if (engine && sw->cs)
+		mm_cachesim_feed(sw->cs, req, next, n);
+	return 0;
+}
+
+/* One streaming pass over the trace file. */
+static int stream_pass(struct sweep *sw, bool stack, bool engine, uint64_t *count)
+{
+	struct sweep_args *a = sw->a;
+	struct reqsrc src;
+	int rc = reqsrc_open(&src, "sweep", a->trace, &a->ta);
+	if (rc)
+		return rc;
+	uint64_t limit = a->num_req ? a->num_req : UINT64_MAX, fed = 0;
+	struct mm_cache_request *buf = malloc(CHUNK * sizeof(*buf));
+	if (!buf)
+		rc = EXIT_NOMEM;
+	while (!rc && fed < limit) {
+		uint64_t want = limit - fed < CHUNK ? limit - fed : CHUNK;
+		long n = reqsrc_read(&src, buf, (size_t)want);
+		if (n <= 0) {
+			rc = (int)-n;
+			break;
+		}
+		rc = feed(sw, buf, NULL, (size_t)n, stack, engine);
+		fed += (uint64_t)n;
+		progress_update(&sw->prog, fed);
+	}
+	free(buf);
+	if (!rc && stack)
+		reqsrc_notes(&src); /* once: the first pass */
+	reqsrc_close(&src);
+	*count = fed;
+	return rc;
+}
+
+/* Choose the sizes: the given ones, or `points` evenly spaced up to the
+ * number of distinct ids (every size when there are few). */
+static int choose_sizes(struct sweep *sw)
+{
+	struct sweep_args *a = sw->a;
+	if (a->sizes) {
+		sw->sizes = a->sizes;
+		sw->nsizes = a->nsizes;
+		a->sizes = NULL;
+		return 0;
+	}
+	uint64_t d = mm_lru_stack_distinct(sw->stack);
+	uint64_t top = d ? d : 1, pts = a->points ? a->points : DEF_POINTS;
+	if (a->max_size && top > a->max_size)
+		top = a->max_size;
+	if (top > MAX_SIZE)
+		top = MAX_SIZE;
+	size_t n = top <= pts ? (size_t)top : (size_t)pts;
+	sw->sizes = malloc(n * sizeof(*sw->sizes));
+	if (!sw->sizes)
+		return EXIT_NOMEM;
+	size_t m = 0;
+	for (size_t k = 1; k <= n; k++) {
+		uint64_t s = top <= pts ? k : (top * k + n / 2) / n;
+		if (s < 1)
+			s = 1;
+		if (m == 0 || sw->sizes[m - 1] != s)
+			sw->sizes[m++] = (size_t)s;
+	}
+	sw->nsizes = m;
+	return 0;
+}
+
+/* Create the engine's runs: every non-stack curve at every size, and with
+ * --check lru through the engine too. */
+static int add_runs(struct sweep *sw)
+{
+	uint64_t total = 0;
+	size_t engine_curves = 0;
+	for (size_t i = 0; i < sw->ncurves; i++)
+		engine_curves += !sw->curves[i].stack;
+	engine_curves += sw->a->check;
+	for (size_t j = 0; j < sw->nsizes; j++)
+		total += sw->sizes[j];
+	if (engine_curves && total * engine_curves > MAX_RUN_MEM / SLOT_BYTES) {
+		mmsim_err("sweep", "%zu sizes summing to %llu frames for %zu replayed policies would "
+			  "need about %llu MiB; sample fewer sizes (--points, --max-size, --size), "
+			  "or sweep only lru (exact at every size)", sw->nsizes,
+			  (unsigned long long)total, engine_curves,
+			  (unsigned long long)(total * engine_curves * SLOT_BYTES >> 20));
+		return EXIT_USAGE;
+	}
+	if (!engine_curves)
+		return 0;
+	if (mm_cachesim_create(&sw->a->cfg, &sw->cs))
+		return EXIT_NOMEM;
+	for (size_t i = 0; i < sw->ncurves + sw->a->check; i++) {
+		bool check = i == sw->ncurves;
+		if (!check && sw->curves[i].stack)
+			continue;
+		if (check)
+			sw->check_run0 = mm_cachesim_nruns(sw->cs);
+		else
+			sw->curves[i].run0 = mm_cachesim_nruns(sw->cs);
+		for (size_t j = 0; j < sw->nsizes; j++) {
+			int err = mm_cachesim_add(sw->cs, check ? "lru" : sw->curves[i].spec,
+						  sw->sizes[j]);
+			if (err)
+				return err == -MM_ENOMEM ? EXIT_NOMEM : EXIT_USAGE;
+		}
+	}
+	return 0;
+}
+
+static int run_passes(struct sweep *sw)
+{
+	struct sweep_args *a = sw->a;
+	bool opt = false;
+	for (size_t i = 0; i < sw->ncurves; i++)
+		opt |= is_opt(sw->curves[i].spec);
+	bool in_memory = opt || (!a->sizes && strcmp(a->trace, "-") == 0);
+	int rc;
+	if (!in_memory) {
+		if (a->sizes) { /* one pass: stack and runs together */
+			if ((rc = choose_sizes(sw)) || (rc = add_runs(sw)))
+				return rc;
+			return stream_pass(sw, true, true, &sw->requests);
+		}
+		if ((rc = stream_pass(sw, true, false, &sw->requests)))
+			return rc;
+		if ((rc = choose_sizes(sw)) || (rc = add_runs(sw)))
+			return rc;
+		if (!sw->cs)
+			return 0;
+		uint64_t again;
+		if ((rc = stream_pass(sw, false, true, &again)))
+			return rc;
+		if (again != sw->requests) {
+			mmsim_err("sweep", "%s changed between the two passes (%llu then %llu "
+				  "requests)", a->trace, (unsigned long long)sw->requests,
+				  (unsigned long long)again);
+			return EXIT_INPUT;
+		}
+		return 0;
+	}
+	/* the whole trace in memory */
+	struct reqsrc src;
+	struct mm_cache_request *all = NULL;
+	uint64_t *next = NULL;
+	size_t n = 0;
+	if ((rc = reqsrc_open(&src, "sweep", a->trace, &a->ta)))
+		return rc;
+	rc = reqsrc_load(&src, &all, &n);
+	if (!rc)
+		reqsrc_notes(&src);
+	reqsrc_close(&src);
+	if (rc)
+		return rc;
+	if (a->num_req && n > a->num_req)
+		n = (size_t)a->num_req;
+	sw->requests = n;
+	for (size_t i = 0; i < n && !rc; i += CHUNK) {
+		rc = feed(sw, all + i, NULL, n - i < CHUNK ? n - i : CHUNK, true, false);
+		progress_update(&sw->prog, i);
+	}
+	if (!rc)
+		rc = choose_sizes(sw);
+	if (!rc)
+		rc = add_runs(sw);
+	if (!rc && sw->cs && mm_cachesim_needs_future(sw->cs)) {
+		next = malloc((n ? n : 1) * sizeof(*next));
+		if (!next || mm_cache_next_use(all, n, next))
+			rc = EXIT_NOMEM;
+	}
+	for (size_t i = 0; i < n && !rc && sw->cs; i += CHUNK) {
+		rc = feed(sw, all + i, next ? next + i : NULL, n - i < CHUNK ? n - i : CHUNK, false,
+			  true);
+		progress_update(&sw->prog, n + i);
+	}
+	free(next);
+	free(all);
+	return rc;
+}
+
+/* ---- Results ------------------------------------------------------------ */
+
+static int collect(struct sweep *sw)
+{
+	for (size_t i = 0; i < sw->ncurves; i++) {
+		struct curve *c = &sw->curves[i];
+		c->misses = calloc(sw->nsizes, sizeof(*c->misses));
+		c->anomaly = calloc(sw->nsizes, sizeof(*c->anomaly));
+		if (!c->misses || !c->anomaly)
+			return EXIT_NOMEM;
+		for (size_t j = 0; j < sw->nsizes; j++) {
+			if (c->stack) {
+				c->misses[j] = mm_lru_stack_misses(sw->stack, sw->sizes[j]);
+			} else {
+				struct mm_cache_result r;
+				mm_cachesim_result(sw->cs, c->run0 + j, &r);
+				c->misses[j] = r.misses;
+			}
+			if (j > 0 && c->misses[j] > c->misses[j - 1]) {
+				c->anomaly[j] = true;
+				c->nanomalies++;
+			}
+		}
+	}
+	return 0;
+}
+
+static int check_results(const struct sweep *sw)
+{
+	int bad = 0;
+	if (sw->cs && mm_cachesim_check(sw->cs)) {
+		mmsim_err("sweep", "check failed: a run's counters or policy state are inconsistent");
+		bad = 1;
+	}
+	if (mm_lru_stack_check(sw->stack)) {
+		mmsim_err("sweep", "check failed: the stack algorithm's state is inconsistent");
+		bad = 1;
+	}
+	for (size_t j = 0; j < sw->nsizes; j++) {
+		struct mm_cache_result r;
+		mm_cachesim_result(sw->cs, sw->check_run0 + j, &r);
+		uint64_t m = mm_lru_stack_misses(sw->stack, sw->sizes[j]);
+		if (r.misses != m) {
+			mmsim_err("sweep", "check failed: lru at %zu frames: %llu misses replayed, "
+				  "%llu by the stack algorithm", sw->sizes[j],
+				  (unsigned long long)r.misses, (unsigned long long)m);
+			bad = 1;
+		}
+	}
+	if (!bad)
+		mmsim_err("sweep", "check passed: lru replayed at %zu sizes agrees with the stack "
+			  "algorithm", sw->nsizes);
+	return bad ? EXIT_CHECK : 0;
+}
+
+static double ratio(const struct sweep *sw, uint64_t misses)
+{
+	return sw->requests ? (double)misses / (double)sw->requests : 0.0;
+}
+
+static void print_text(const struct sweep *sw, FILE *f)
+{
+	fprintf(f, "# %s: %llu requests, %llu distinct ids; fault rate = misses / requests\n",
+		sw->a->trace, (unsigned long long)sw->requests,
+		(unsigned long long)mm_lru_stack_distinct(sw->stack));
+	const char **heads = calloc(sw->ncurves + 1, sizeof(*heads));
+	bool *right = calloc(sw->ncurves + 1, sizeof(*right));
+	const char **row = calloc(sw->ncurves + 1, sizeof(*row));
+	char (*cells)[24] = calloc(sw->ncurves + 1, sizeof(*cells));
+	struct table t;
+	if (!heads || !right || !row || !cells)
+		goto out;
+	heads[0] = "frames";
+	for (size_t i = 0; i <= sw->ncurves; i++) {
+		right[i] = true;
+		if (i)
+			heads[i] = sw->curves[i - 1].spec;
+		row[i] = cells[i];
+	}
+	if (table_init(&t, sw->ncurves + 1, heads, right))
+		goto out;
+	for (size_t j = 0; j < sw->nsizes; j++) {
+		snprintf(cells[0], sizeof(cells[0]), "%zu", sw->sizes[j]);
+		for (size_t i = 0; i < sw->ncurves; i++) {
+			fmt_ratio(cells[i + 1], sizeof(cells[0]), ratio(sw, sw->curves[i].misses[j]));
+			if (sw->curves[i].anomaly[j])
+				strcat(cells[i + 1], "*");
+		}
+		if (table_add(&t, row))
+			break;
+	}
+	table_print(&t, f);
+	table_free(&t);
+	size_t total = 0;
+	for (size_t i = 0; i < sw->ncurves; i++)
+		total += sw->curves[i].nanomalies;
+	if (!total) {
+		fputs("No Belady anomaly at these sizes.\n", f);
+		goto out;
+	}
+	fputs("Belady's anomaly (*: more frames, more faults):\n", f);
+	for (size_t i = 0; i < sw->ncurves; i++) {
+		const struct curve *c = &sw->curves[i];
+		for (size_t j = 1; j < sw->nsizes; j++)
+			if (c->anomaly[j])
+				fprintf(f, "  %s: %zu frames give %llu faults, %zu frames gave %llu\n",
+					c->spec, sw->sizes[j], (unsigned long long)c->misses[j],
+					sw->sizes[j - 1], (unsigned long long)c->misses[j - 1]);
+	}
+out:
+	free(heads);
+	free(right);
+	free(row);
+	free(cells);
+}
+
+static void print_json(const struct sweep *sw, FILE *f)
+{
+	struct jw w;
+	jw_init(&w, f);
+	w.compact = true;
+	jw_begin_array(&w);
+	for (size_t i = 0; i < sw->ncurves; i++) {
+		const struct curve *c = &sw->curves[i];
+		for (size_t j = 0; j < sw->nsizes; j++) {
+			jw_begin_object(&w);
+			jw_key(&w, "policy");     jw_str(&w, c->spec);
+			jw_key(&w, "size");       jw_u64(&w, sw->sizes[j]);
+			jw_key(&w, "requests");   jw_u64(&w, sw->requests);
+			jw_key(&w, "misses");     jw_u64(&w, c->misses[j]);
+			jw_key(&w, "miss_ratio"); jw_double(&w, ratio(sw, c->misses[j]));
+			jw_key(&w, "anomaly");    jw_bool(&w, c->anomaly[j]);
+			jw_key(&w, "method");     jw_str(&w, c->stack ? "stack" : "replay");
+			jw_end_object(&w);
+		}
+	}
+	jw_end_array(&w);
+	jw_finish(&w);
+}
+
+static void print_csv(const struct sweep *sw, FILE *f)
+{
+	fputs("policy,size,requests,misses,miss_ratio,anomaly,method\n", f);
+	for (size_t i = 0; i < sw->ncurves; i++) {
+		const struct curve *c = &sw->curves[i];
+		for (size_t j = 0; j < sw->nsizes; j++) {
+			csv_field(f, c->spec, false);
+			csv_u64(f, sw->sizes[j], false);
+			csv_u64(f, sw->requests, false);
+			csv_u64(f, c->misses[j], false);
+			csv_double(f, ratio(sw, c->misses[j]), false);
+			csv_u64(f, c->anomaly[j], false);
+			csv_field(f, c->stack ? "stack" : "replay", true);
+		}
+	}
+}
+
+/* The plot and/or its script. */
+static int do_plot(const struct sweep *sw)
+{
+	const struct sweep_args *a = sw->a;
+	size_t n = sw->nsizes, nc = sw->ncurves;
+	struct plot_series *series = calloc(nc, sizeof(*series));
+	double *buf = calloc(n * 4 * nc + 1, sizeof(*buf));
+	char title[512];
+	int rc = 0;
+	if (!series || !buf) {
+		rc = EXIT_NOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < nc; i++) {
+		const struct curve *c = &sw->curves[i];
+		double *x = buf + i * 4 * n, *y = x + n, *mx = y + n, *my = mx + n;
+		size_t m = 0;
+		for (size_t j = 0; j < n; j++) {
+			x[j] = (double)sw->sizes[j];
+			y[j] = ratio(sw, c->misses[j]);
+			if (c->anomaly[j]) {
+				mx[m] = x[j];
+				my[m++] = y[j];
+			}
+		}
+		series[i] = (struct plot_series){ .name = c->spec, .n = n, .x = x, .y = y,
+						  .nmarks = m, .mx = mx, .my = my };
+	}
+	const char *base = strrchr(a->trace, '/');
+	snprintf(title, sizeof(title), "Fault rate against frames: %s (%llu requests)",
+		 base ? base + 1 : a->trace, (unsigned long long)sw->requests);
+	struct plot p = {
+		.title = title, .xlabel = "frames", .ylabel = "fault rate (misses / requests)",
+		.marks_label = "Belady's anomaly", .nseries = nc, .series = series,
+	};
+	if (a->plot_script) {
+		FILE *f = out_open("sweep", a->plot_script);
+		if (!f) {
+			rc = EXIT_IO;
+			goto out;
+		}
+		plot_write_script(f, &p, a->plot);
+		if ((rc = out_close("sweep", a->plot_script, f)))
+			goto out;
+	}
+	rc = plot_render("sweep", &p, a->plot);
+out:
+	free(series);
+	free(buf);
+	return rc;
+}
+
+static int write_outputs(struct sweep *sw)
+{
+	struct sweep_args *a = sw->a;
+	int rc = 0;
+	if (a->csv) {
+		FILE *f = out_open("sweep", a->csv);
+		if (!f)
+			return EXIT_IO;
+		print_csv(sw, f);
+		if ((rc = out_close("sweep", a->csv, f)))
+			return rc;
+	}
+	if (!a->csv || strcmp(a->csv, "-") != 0) {
+		if (a->json)
+			print_json(sw, stdout);
+		else
+			print_text(sw, stdout);
+		if ((rc = out_close("sweep", "-", stdout)))
+			return rc;
+	}
+	if (a->plot)
+		rc = do_plot(sw);
+	return rc;
+}
+
+/* ---- The command -------------------------------------------------------- */
+
+static int run_sweep(int argc, char **argv)
+{
+	struct sweep_args a = { .progress = PROGRESS_AUTO };
+	struct sweep sw = { .a = &a };
+	struct mm_policy **pols = NULL;
+	bool help = false;
+	trace_args_init(&a.ta);
+	int rc = parse_args(&a, argc, argv, &help);
+	if (rc || help) {
+		if (help)
+			mmsim_print_help(&mmsim_cmd_sweep, stdout);
+		goto out;
+	}
+	sw.curves = calloc(a.nspecs, sizeof(*sw.curves));
+	pols = calloc(a.nspecs, sizeof(*pols));
+	if (!sw.curves || !pols || mm_lru_stack_create(&sw.stack))
+		goto nomem;
+	for (size_t i = 0; i < a.nspecs; i++) {
+		const char *spec = canonical(&pols[i], a.specs[i]);
+		if (!spec)
+			goto nomem;
+		sw.curves[i].spec = spec;
+		sw.curves[i].stack = strcmp(spec, "lru") == 0;
+	}
+	sw.ncurves = a.nspecs;
+	progress_init(&sw.prog, "sweep", a.progress);
+	rc = run_passes(&sw);
+	progress_done(&sw.prog, sw.requests);
+	if (rc == EXIT_NOMEM)
+		goto nomem;
+	if (rc)
+		goto out;
+	if ((rc = collect(&sw)))
+		goto nomem;
+	rc = write_outputs(&sw);
+	if (!rc && a.check)
+		rc = check_results(&sw);
+	goto out;
+nomem:
+	mmsim_err("sweep", "out of memory");
+	rc = EXIT_NOMEM;
+out:
+	for (size_t i = 0; i < sw.ncurves; i++) {
+		free(sw.curves[i].misses);
+		free(sw.curves[i].anomaly);
+	}
+	for (size_t i = 0; pols && i < a.nspecs; i++)
+		mm_policy_destroy(pols[i]);
+	free(pols);
+	free(sw.curves);
+	free(sw.sizes);
+	mm_cachesim_destroy(sw.cs);
+	mm_lru_stack_destroy(sw.stack);
+	cli_free_list(a.specs, a.nspecs);
+	free(a.sizes);
+	return rc;
+}
+
+const struct mmsim_cmd mmsim_cmd_sweep = {
+	.name = "sweep",
+	.summary = "fault rate against frame count for several policies, CSV and plot",
+	.help =
+	"Usage: mmsim sweep TRACE [--policy P[,P...]] [--size LIST] [OPTIONS]\n"
+	"\n"
+	"Fault rate (misses / requests) against the number of frames for several\n"
+	"policies in one run. lru comes from Mattson's stack algorithm, exact at every\n"
+	"size from one pass; the other policies are replayed at the sampled sizes, all\n"
+	"from one pass. Where a curve rises with more frames (Belady's anomaly, e.g.\n"
+	"FIFO), the sizes are reported in the text, marked * in the table, flagged in\n"
+	"JSON and CSV (anomaly), and circled and labelled on the plot.\n"
+	"\n"
+	"Options:\n"
+	"  -p, --policy LIST     policy specs (default " DEF_POLICIES "); opt keeps the\n"
+	"                        trace in memory (24 bytes per request)\n"
+	"  -s, --size LIST       the frame counts to sample (syntax of mmsim cache:\n"
+	"                        N, A:B, A:B:S, A:B:*F, comma-separated). Default:\n"
+	"                        every size from 1 to D if the trace has D <= --points\n"
+	"                        distinct ids, else --points sizes evenly spaced up to D\n"
+	"      --points N        number of automatic sizes (default 50)\n"
+	"      --max-size N      largest automatic size (default D)\n"
+	"  -j, --json            print a JSON list of objects: policy, size, requests,\n"
+	"                        misses, miss_ratio, anomaly, method (stack or replay)\n"
+	"      --csv FILE        write the same as CSV to FILE (- for stdout, instead\n"
+	"                        of the table)\n"
+	"      --plot FILE       draw the curves with gnuplot into FILE.png or FILE.svg\n"
+	"                        (if gnuplot is missing: a message, exit 4; the table\n"
+	"                        and the CSV are still written)\n"
+	"      --plot-script FILE  also save the gnuplot script (data included)\n"
+	"  -n, --num-req N       use only the first N requests\n"
+	"      --seed N          seed of random and nru (default 0)\n"
+	"      --tick N          requests between clock ticks (default: each size)\n"
+	"      --check           also replay lru at every sampled size and compare it\n"
+	"                        with the stack algorithm; exit 1 if they differ\n"
+	"      --progress        show progress on stderr (default: only when stderr\n"
+	"                        is a terminal and the run lasts over a second)\n"
+	"      --no-progress     never show progress\n"
+	"  -h, --help            this help\n"
+	"\n"
+	"%TRACE_OPTS%"
+	"\n"
+	"Memory: the replayed policies need about 100 bytes per frame of every sampled\n"
+	"size; sweeps needing over 4 GiB are refused (use --points or --max-size).\n"
+	"\n"
+	"Example:\n"
+	"  mmsim sweep examples/traces/belady.txt --policy fifo,lru --plot belady.png\n",
+	.run = run_sweep,
+};

@@ -131,6 +131,13 @@ void cli_free_list(char **list, size_t n);
 /* Append a copy of s to a list made by cli_split_list. 0 or -1 (no memory). */
 int cli_list_append(char ***list, size_t *n, const char *s);
 
+/* Add the sizes of one --size option to a sorted list without duplicates,
+ * and the specs of one --policy option to a list. 0, or an exit code after
+ * printing the message. */
+int cli_add_sizes(const char *cmd, size_t **sizes, size_t *nsizes, const char *arg,
+		  uint64_t max, size_t max_count);
+int cli_add_policies(const char *cmd, char ***specs, size_t *nspecs, const char *arg);
+
 /* Check every policy spec with mm_policy_create(); message and -1 on the
  * first bad one. */
 int cli_check_policies(const char *cmd, char *const *specs, size_t n);
