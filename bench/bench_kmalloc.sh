@@ -1,34 +1,44 @@
 #!/usr/bin/env bash
-# bench_kmalloc.sh BINARY [trials]: mm_kmalloc/mm_kfree against glibc, jemalloc
-# and mimalloc malloc/free in one go. The binary runs once as is (kmalloc and
-# glibc) and once under each LD_PRELOADed peer (malloc only); the table gives
-# ns per alloc+free pair (minimum over trials) and kmalloc's ratio to mimalloc
+# bench_kmalloc.sh BINARY [trials [rounds]]: mm_kmalloc/mm_kfree against glibc, jemalloc
+# and mimalloc malloc/free in one go. The binary runs as is (kmalloc and
+# glibc) and under each LD_PRELOADed peer (malloc only), the three runs
+# interleaved and repeated `rounds` times; the table gives ns per alloc+free
+# pair (minimum over trials and rounds) and kmalloc's ratio to mimalloc
 # (< 1 means kmalloc is faster). Each run prints the library that really
 # defines malloc; a peer that does not load is reported, not silently skipped.
 set -euo pipefail
 bin=${1:-build/bench/bench_kmalloc}
-trials=${2:-40}
+trials=${2:-30}
+rounds=${3:-3}   # the three runs are repeated, interleaved; each cell keeps its minimum
 libdir=/usr/lib/x86_64-linux-gnu
 declare -A peers=([jemalloc]=$libdir/libjemalloc.so.2 [mimalloc]=$libdir/libmimalloc.so.2)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-"$bin" "$trials" >"$tmp/glibc"
-grep '^malloc-library' "$tmp/glibc" | sed 's/^/glibc run:    /'
-sed -i 's/^result malloc /result glibc /' "$tmp/glibc"
-for p in jemalloc mimalloc; do
-  if [ ! -f "${peers[$p]}" ]; then
-    echo "$p: ${peers[$p]} missing (scripts/install-deps.sh bench installs it)"; continue
-  fi
-  LD_PRELOAD=${peers[$p]} "$bin" --malloc-only "$trials" >"$tmp/$p"
-  lib=$(grep '^malloc-library' "$tmp/$p" | cut -d' ' -f2)
-  echo "$p run: malloc-library $lib"
-  case "$lib" in *"$p"*) ;; *) echo "$p: preload did not take effect, dropping it"; : >"$tmp/$p";; esac
-  sed -i "s/^result malloc /result $p /" "$tmp/$p"
+: >"$tmp/all"
+for r in $(seq "$rounds"); do
+  "$bin" "$trials" >"$tmp/glibc"
+  [ "$r" = 1 ] && grep '^malloc-library' "$tmp/glibc" | sed 's/^/glibc run:    /'
+  sed 's/^result malloc /result glibc /' "$tmp/glibc" >>"$tmp/all"
+  for p in jemalloc mimalloc; do
+    if [ ! -f "${peers[$p]}" ]; then
+      [ "$r" = 1 ] && echo "$p: ${peers[$p]} missing (scripts/install-deps.sh bench installs it)"
+      continue
+    fi
+    LD_PRELOAD=${peers[$p]} "$bin" --malloc-only "$trials" >"$tmp/$p"
+    lib=$(grep '^malloc-library' "$tmp/$p" | cut -d' ' -f2)
+    [ "$r" = 1 ] && echo "$p run: malloc-library $lib"
+    case "$lib" in
+      *"$p"*) sed "s/^result malloc /result $p /" "$tmp/$p" >>"$tmp/all" ;;
+      *) [ "$r" = 1 ] && echo "$p: preload did not take effect, dropping it" ;;
+    esac
+  done
 done
 
-cat "$tmp"/glibc "$tmp"/jemalloc "$tmp"/mimalloc 2>/dev/null | awk '
-  $1 == "result" { key = $3 " " $4 " " $5; v[$2, key] = $6; if (!(key in seen)) { seen[key] = 1; order[n++] = key } }
+awk '
+  $1 == "result" { key = $3 " " $4 " " $5
+    if (!(($2, key) in v) || $6 + 0 < v[$2, key] + 0) v[$2, key] = $6
+    if (!(key in seen)) { seen[key] = 1; order[n++] = key } }
   END {
     printf "\nns per alloc+free pair (min over trials; threads = loops running at once)\n"
     printf "%-5s %-7s %-6s %9s %9s %9s %9s %14s\n", "size", "threads", "pattern", "kmalloc", "glibc", "jemalloc", "mimalloc", "kmalloc/mimal."
@@ -39,4 +49,4 @@ cat "$tmp"/glibc "$tmp"/jemalloc "$tmp"/mimalloc 2>/dev/null | awk '
       printf "%-5s %-7s %-6s %9s %9s %9s %9s %14s\n", f[1], f[2], f[3], km, v["glibc", order[i]], \
         (v["jemalloc", order[i]] == "" ? "-" : v["jemalloc", order[i]]), (mi == "" ? "-" : mi), ratio
     }
-  }'
+  }' "$tmp/all"
