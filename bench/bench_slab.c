@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "mmkit/buddy.h"
 #include "mmkit/slab.h"
 
 static double now_ns(void)
@@ -96,5 +97,28 @@ int main(int argc, char **argv)
 		mm_kmem_cache_destroy(d);
 	}
 	mm_kmem_destroy(k);
+
+	/* The same batches over the buddy allocator's page source (as in the
+	 * simulator): what a slab build and free cost without mmap. */
+	struct mm_buddy_config cfg;
+	mm_buddy_config_init(&cfg, 0, 65536); /* 256 MiB */
+	cfg.ignore_watermarks = true;
+	struct mm_buddy *b = NULL;
+	if (mm_buddy_create_mmap(&cfg, &b) != 0) {
+		fprintf(stderr, "bench_slab: no buddy allocator\n");
+		return 1;
+	}
+	struct mm_page_source bps = mm_buddy_page_source(b);
+	k = mm_kmem_create(&bps, 0);
+	printf("\nover the buddy page source\n%-6s %9s %10s\n", "size", "batch256", "batch1000");
+	for (int i = 0; i < 3; i++) {
+		struct mm_kmem_cache *c = mm_kmem_cache_create(k, "bench", sizes[i], 0, 0, NULL);
+		double b256 = bench_batch(c, 256, trials, pairs);
+		double b1000 = bench_batch(c, 1000, trials / 4 + 1, pairs);
+		printf("%-6zu %9.2f %10.2f\n", sizes[i], b256, b1000);
+		mm_kmem_cache_destroy(c);
+	}
+	mm_kmem_destroy(k);
+	mm_buddy_destroy(b);
 	return 0;
 }
