@@ -140,15 +140,12 @@ MM_INLINE int tr_isdigit(char c)
 	return (unsigned char)(c - '0') < 10;
 }
 
+/* value of each byte as a hex digit, -1 if it is not one (reader.c) */
+extern const signed char tr_hex_tab[256];
+
 MM_INLINE int tr_hexval(char c)
 {
-	unsigned char u = (unsigned char)c;
-	if ((unsigned char)(u - '0') < 10)
-		return u - '0';
-	u |= 0x20;
-	if ((unsigned char)(u - 'a') < 6)
-		return u - 'a' + 10;
-	return -1;
+	return tr_hex_tab[(unsigned char)c];
 }
 
 MM_INLINE const char *tr_skip_space(const char *p, const char *end)
@@ -183,20 +180,21 @@ MM_INLINE int tr_dec(const char **pp, const char *end, uint64_t *out)
 /* Hex digits (no prefix) at *pp, as tr_dec; leading zeros are free. */
 MM_INLINE int tr_hex(const char **pp, const char *end, uint64_t *out)
 {
-	const char *p = *pp;
+	const char *p = *pp, *sig;
 	uint64_t v = 0;
-	int sig = 0, d;
+	int d;
 	if (p >= end || tr_hexval(*p) < 0)
 		return TR_NUM_NONE;
+	while (p < end && *p == '0')
+		p++;
+	sig = p;
 	while (p < end && (d = tr_hexval(*p)) >= 0) {
-		if (v || d)
-			sig++;
 		v = (v << 4) | (uint64_t)d;
 		p++;
 	}
 	*pp = p;
 	*out = v;
-	return sig > 16 ? TR_NUM_OVF : TR_NUM_OK;
+	return p - sig > 16 ? TR_NUM_OVF : TR_NUM_OK;
 }
 
 /* "0x"/"0X" then hex digits, or decimal digits. TR_NUM_BADHEX: "0x" with no
