@@ -27,7 +27,7 @@
 
 enum {
 	OPT_POLICY = 1, OPT_ALL, OPT_SIZE, OPT_JSON, OPT_CSV, OPT_OUTPUT, OPT_SEED, OPT_TICK,
-	OPT_CHECK, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_NUM_REQ, OPT_HELP,
+	OPT_CHECK, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_NUM_REQ, OPT_READ_ONLY, OPT_HELP,
 };
 
 static const struct cli_opt own_opts[] = {
@@ -43,6 +43,7 @@ static const struct cli_opt own_opts[] = {
 	{ "progress", 0, CLI_ARG_NONE, OPT_PROGRESS },
 	{ "no-progress", 0, CLI_ARG_NONE, OPT_NO_PROGRESS },
 	{ "num-req", 'n', CLI_ARG_REQUIRED, OPT_NUM_REQ },
+	{ "read-only", 0, CLI_ARG_NONE, OPT_READ_ONLY },
 	{ "help", 'h', CLI_ARG_NONE, OPT_HELP },
 };
 
@@ -59,6 +60,7 @@ struct cache_args {
 	const char *trace;
 	struct mm_cachesim_config cfg;
 	bool check;
+	bool read_only;              /* read the trace, replay nothing */
 	int progress;
 	uint64_t num_req;            /* 0: no limit */
 	struct trace_args ta;
@@ -140,6 +142,9 @@ static int parse_args(struct cache_args *a, int argc, char **argv, bool *help)
 						       "got '%s'", arg);
 			a->num_req = v;
 			break;
+		case OPT_READ_ONLY:
+			a->read_only = true;
+			break;
 		case OPT_HELP:
 			*help = true;
 			return 0;
@@ -150,6 +155,12 @@ static int parse_args(struct cache_args *a, int argc, char **argv, bool *help)
 	}
 	if (!a->trace)
 		return mmsim_usage_err("cache", "no trace given (a file, or - for stdin)");
+	if (a->read_only) {
+		if (a->nspecs || a->all || a->nsizes || a->check)
+			return mmsim_usage_err("cache", "--read-only replays nothing: no --policy, "
+					       "--all, --size or --check with it");
+		return 0;
+	}
 	if (a->all) {
 		for (size_t i = 0; i < mm_policy_count(); i++)
 			if (cli_list_append(&a->specs, &a->nspecs, mm_policy_info(i)->name)) {
@@ -237,6 +248,82 @@ static int replay(struct replay *r, const struct cache_args *a)
 		reqsrc_notes(&src);
 	reqsrc_close(&src);
 	return rc;
+}
+
+/* --read-only: the trace is read and turned into requests, nothing more
+ * (what the reader and the conversion cost; what a trace holds). */
+static int read_only(const struct cache_args *a, struct progress *prog)
+{
+	struct reqsrc src;
+	int rc = reqsrc_open(&src, "cache", a->trace, &a->ta);
+	if (rc)
+		return rc;
+	uint64_t limit = a->num_req ? a->num_req : UINT64_MAX, fed = 0, writes = 0;
+	struct mm_cache_request *buf = malloc(CHUNK * sizeof(*buf));
+	if (!buf)
+		rc = EXIT_NOMEM;
+	while (!rc && fed < limit) {
+		uint64_t want = limit - fed < CHUNK ? limit - fed : CHUNK;
+		long n = reqsrc_read(&src, buf, (size_t)want);
+		if (n <= 0) {
+			rc = (int)-n;
+			break;
+		}
+		for (long i = 0; i < n; i++)
+			writes += buf[i].kind == MM_ACCESS_WRITE;
+		fed += (uint64_t)n;
+		progress_update(prog, fed);
+	}
+	free(buf);
+	progress_done(prog, fed);
+	if (rc == EXIT_NOMEM)
+		mmsim_err("cache", "out of memory");
+	if (rc) {
+		reqsrc_close(&src);
+		return rc;
+	}
+	const char *fmt = mm_trace_fmt_name(mm_trace_format(src.t));
+	const char *comp = mm_trace_compression(src.t);
+	FILE *out = out_open("cache", a->output ? a->output : "-");
+	if (!out) {
+		reqsrc_close(&src);
+		return EXIT_IO;
+	}
+	if (a->fmt == OUT_JSON) {
+		struct jw w;
+		jw_init(&w, out);
+		jw_begin_object(&w);
+		jw_key(&w, "format");      jw_str(&w, fmt);
+		jw_key(&w, "compression"); jw_str(&w, comp);
+		jw_key(&w, "records");     jw_u64(&w, src.records);
+		jw_key(&w, "requests");    jw_u64(&w, fed);
+		jw_key(&w, "writes");      jw_u64(&w, writes);
+		jw_key(&w, "deletes");     jw_u64(&w, src.deletes);
+		jw_key(&w, "syscalls");    jw_u64(&w, src.syscalls);
+		jw_key(&w, "split");       jw_u64(&w, src.split);
+		jw_key(&w, "skipped");     jw_u64(&w, mm_trace_skipped(src.t));
+		jw_end_object(&w);
+		jw_finish(&w);
+	} else if (a->fmt == OUT_CSV) {
+		fputs("format,compression,records,requests,writes,deletes,syscalls,split,skipped\n",
+		      out);
+		fprintf(out, "%s,%s,%llu,%llu,%llu,%llu,%llu,%llu,%llu\n", fmt, comp,
+			(unsigned long long)src.records, (unsigned long long)fed,
+			(unsigned long long)writes, (unsigned long long)src.deletes,
+			(unsigned long long)src.syscalls, (unsigned long long)src.split,
+			(unsigned long long)mm_trace_skipped(src.t));
+	} else {
+		fprintf(out, "format       %s (%s)\n", fmt, comp);
+		fprintf(out, "records      %llu\n", (unsigned long long)src.records);
+		fprintf(out, "requests     %llu (%llu writes; %llu accesses crossed a page)\n",
+			(unsigned long long)fed, (unsigned long long)writes,
+			(unsigned long long)src.split);
+		fprintf(out, "not replayed %llu deletes, %llu system calls, %llu bad lines skipped\n",
+			(unsigned long long)src.deletes, (unsigned long long)src.syscalls,
+			(unsigned long long)mm_trace_skipped(src.t));
+	}
+	reqsrc_close(&src);
+	return out_close("cache", a->output ? a->output : "-", out);
 }
 
 /* --check: the engine's invariants, and LRU against the stack algorithm. */
@@ -356,6 +443,11 @@ static int run_cache(int argc, char **argv)
 		return rc;
 	}
 	FILE *out = NULL;
+	if (a.read_only) {
+		progress_init(&r.prog, "cache", a.progress);
+		rc = read_only(&a, &r.prog);
+		goto out;
+	}
 	if (mm_cachesim_create(&a.cfg, &r.cs))
 		goto nomem;
 	for (size_t i = 0; i < a.nspecs; i++) {
@@ -440,6 +532,9 @@ const struct mmsim_cmd mmsim_cmd_cache = {
 	"      --progress        show progress on stderr (default: only when stderr\n"
 	"                        is a terminal and the run lasts over a second)\n"
 	"      --no-progress     never show progress\n"
+	"      --read-only       read the trace and count its requests (records,\n"
+	"                        writes, deletes, system calls, page-crossing accesses,\n"
+	"                        skipped lines), replay nothing; no --policy or --size\n"
 	"  -h, --help            this help\n"
 	"\n"
 	"%TRACE_OPTS%"
