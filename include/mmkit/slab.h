@@ -125,9 +125,11 @@ void mm_kmem_cache_free(struct mm_kmem_cache *c, void *obj);
  * two each); they come back at thread exit or cache destroy. */
 int mm_kmem_cache_shrink(struct mm_kmem_cache *c);
 
-/* The shrinker for memory pressure: drain every cache's depot and free every
- * empty slab of every cache. Per-thread magazines are left alone (this may
- * run from inside an allocation's slow path). Returns the pages the
+/* The shrinker for memory pressure: flush the calling thread's magazines
+ * (all but the one an allocation of this thread may be refilling when the
+ * page source calls this from inside it), drain every cache's depot and free
+ * every empty slab of every cache. Other threads keep their magazines (at
+ * most two per cache each). Returns the pages the
  * caches' slabs gave back (>= 0; pages of the instance's own helper caches
  * freed in passing, e.g. magazines, are not counted). */
 long mm_kmem_shrink_all(struct mm_kmem *k);

@@ -262,7 +262,7 @@ int mm_kmem_cache_shrink(struct mm_kmem_cache *c)
 
 long mm_kmem_shrink_all(struct mm_kmem *k)
 {
-	long pages = 0;
+	long pages = slab_tcache_flush_thread(k);
 	struct mm_kmem_cache *c;
 	pthread_mutex_lock(&k->chain_lock);
 	mm_list_for_each_entry(c, &k->caches, chain)

@@ -202,6 +202,7 @@ static struct mm_kthread *kthread_get(struct mm_kmem *k)
 	t->kmem = k;
 	t->tc = NULL;
 	t->ntc = 0;
+	t->busy = NULL;
 	if (pthread_setspecific(k->key, t) != 0) {
 		slab_kfree_internal(k, t);
 		return NULL;
@@ -296,6 +297,24 @@ long slab_tcache_flush_current(struct mm_kmem_cache *c)
 {
 	struct mm_tcache *tc = tcache_of(c);
 	return tc ? tcache_drain(tc, false) : 0;
+}
+
+/* mm_kmem_shrink_all: every magazine of the calling thread goes back to
+ * the slabs, except the one tcache a slow path of this thread may be in the
+ * middle of (the shrinker can run from inside the page source). Returns
+ * pages freed. */
+long slab_tcache_flush_thread(struct mm_kmem *k)
+{
+	struct mm_kthread *t = pthread_getspecific(k->key);
+	long freed = 0;
+	if (!t)
+		return 0;
+	for (unsigned i = 0; i < t->ntc; i++) {
+		struct mm_tcache *tc = t->tc[i];
+		if (tc && tc != t->busy)
+			freed += tcache_drain(tc, false);
+	}
+	return freed;
 }
 
 /* pthread key destructor: a thread that used the instance exits. */
@@ -418,7 +437,9 @@ void *slab_alloc_slow(struct mm_kmem_cache *c, mm_gfp_t gfp)
 			return slab_alloc_direct(c, gfp);
 	}
 	tc_unload(c, tc);
+	tc->thread->busy = tc;
 	void *obj = tcache_refill(c, tc, gfp);
+	tc->thread->busy = NULL;
 	tc_load(tc);
 	if (!obj)
 		return NULL;
@@ -448,7 +469,9 @@ void slab_free_slow(struct mm_kmem_cache *c, void *obj)
 		}
 	}
 	tc_unload(c, tc);
+	tc->thread->busy = tc;
 	tcache_make_room(c, tc, obj);
+	tc->thread->busy = NULL;
 	tc_load(tc);
 }
 

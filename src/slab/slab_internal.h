@@ -88,6 +88,8 @@ struct mm_kthread {
 	struct mm_kmem *kmem;
 	struct mm_tcache **tc;        /* indexed by cache id, NULL = none yet */
 	unsigned ntc;                 /* entries in tc */
+	struct mm_tcache *busy;       /* the tcache a slow path is working on
+					 (owner only): the shrinker leaves it */
 	struct mm_list link;          /* on k->threads, under k->thr_lock */
 };
 
@@ -303,6 +305,7 @@ void *slab_alloc_slow(struct mm_kmem_cache *c, mm_gfp_t gfp);
 void slab_free_slow(struct mm_kmem_cache *c, void *obj);
 void slab_tcache_reclaim_all(struct mm_kmem_cache *c);
 long slab_tcache_flush_current(struct mm_kmem_cache *c);
+long slab_tcache_flush_thread(struct mm_kmem *k);
 long slab_depot_drain(struct mm_kmem_cache *c);
 void slab_kthread_destructor(void *arg);
 void slab_magazine_setup(struct mm_kmem_cache *c);
