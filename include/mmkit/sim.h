@@ -312,6 +312,31 @@ int mm_kernel_access(struct mm_machine *m, uint64_t va, void *buf, size_t len,
  * (a software walk, no A/D update, no TLB), or -MM_EFAULT if not mapped. */
 int64_t mm_virt_to_phys(struct mm_machine *m, struct mm_task *t, uint64_t va);
 
+/* ---- the kernel's allocation API (seed 003) --------------------------------- */
+/* Addresses are kernel virtual addresses of this machine (use them with
+ * mm_kernel_access); 0 means failure, with nothing changed. */
+
+/* alloc_pages + page_address: 2^order contiguous frames (zone modifiers
+ * MM_GFP_DMA / MM_GFP_DMA32 limit where), at their direct-map address.
+ * 0 when no block fits (or, on 32-bit, it lies in high memory). */
+uint64_t mm_kernel_alloc_pages(struct mm_machine *m, mm_gfp_t gfp, unsigned int order);
+void mm_kernel_free_pages(struct mm_machine *m, uint64_t va, unsigned int order);
+/* kmalloc/kfree at direct-map addresses (the machine's slab instance). */
+uint64_t mm_kernel_kmalloc(struct mm_machine *m, size_t size, mm_gfp_t gfp);
+void mm_kernel_kfree(struct mm_machine *m, uint64_t va);
+/* vmalloc: virtually contiguous, physically scattered, any size; vfree. */
+uint64_t mm_vmalloc(struct mm_machine *m, uint64_t size);
+void mm_vfree(struct mm_machine *m, uint64_t va);
+/* dma_alloc_coherent: physically contiguous, from ZONE_DMA; *dma_handle
+ * gets the bus (= physical) address. */
+uint64_t mm_dma_alloc_coherent(struct mm_machine *m, uint64_t size, uint64_t *dma_handle);
+void mm_dma_free_coherent(struct mm_machine *m, uint64_t size, uint64_t va);
+/* ioremap of physical memory inside the boot reservation (reserve_bytes at
+ * the top of RAM, kept from the allocator like mem=); uncached mapping in
+ * the vmalloc area. 0 for anything else. */
+uint64_t mm_ioremap(struct mm_machine *m, uint64_t phys, uint64_t size);
+void mm_iounmap(struct mm_machine *m, uint64_t va);
+
 /* ---- counters and the cost model ------------------------------------------- */
 
 struct mm_counters {

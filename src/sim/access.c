@@ -100,12 +100,13 @@ static MM_NOINLINE uint8_t *translate_slow(struct mm_machine *m, struct mm_task 
 			return NULL;
 		}
 		struct sim_walk w;
-		unsigned int err = sim_hw_walk(m, m->cpu.cr3_pfn, va, kind, user, &w);
+		unsigned int res = sim_hw_walk(m, m->cpu.cr3_pfn, va, kind, user, &w);
 		c->walk_refs += w.refs;
-		if (!err) {
+		if (!res) {
 			sim_tlb_insert(m, instr, va, w.shift, w.pa_base, w.flags);
 			return m->ram + w.pa_base + (va & ((1ULL << w.shift) - 1));
 		}
+		unsigned int err = res & ~SIM_WALK_FAULT;
 		/* #PF: the faulting address leaves the TLBs */
 		sim_tlb_invalidate_va(m, va, m->cpu.pcid, false);
 		if (!t || (!user && va >= t->mm->task_size)) {

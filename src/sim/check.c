@@ -212,10 +212,10 @@ int mm_machine_check(struct mm_machine *m)
 		}
 		if (mm_page_test_flag(p, SIM_PG_BOOT))
 			boot++;
+		else if (mm_page_test_flag(p, SIM_PG_KERNEL))
+			kern++;   /* kalloc frames and kernel tables made after boot */
 		else if (mm_page_test_flag(p, MM_PG_PAGETABLE))
 			ptab++;
-		else if (mm_page_test_flag(p, SIM_PG_KERNEL))
-			kern++;
 		if (!mm_page_test_flag(p, SIM_PG_USER)) {
 			if (c.maps[pfn] || chain)
 				fail(&c, "pfn %#llx: not a user frame but mapped %u times (chain %u)",

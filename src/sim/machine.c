@@ -210,6 +210,7 @@ int mm_machine_create(const struct mm_machine_config *cfg, struct mm_machine **o
 	mm_list_init(&m->tasks);
 	mm_list_init(&m->mappings);
 	mm_list_init(&m->shms);
+	mm_list_init(&m->vmap_areas);
 	m->next_pid = 1;
 	m->next_ctx_id = 1;
 
@@ -306,6 +307,7 @@ void mm_machine_destroy(struct mm_machine *m)
 	while (!mm_list_empty(&m->tasks))
 		mm_exit(m, mm_list_entry(m->tasks.next, struct mm_task, node));
 	if (m->kmem) {
+		sim_kalloc_destroy(m);
 		sim_shm_destroy_all(m);
 		while (!mm_list_empty(&m->mappings)) {
 			struct sim_mapping *map = mm_list_entry(m->mappings.next, struct sim_mapping, node);

@@ -275,6 +275,7 @@ struct mm_machine {
 	struct mm_list tasks;
 	struct mm_list mappings;     /* every sim_mapping */
 	struct mm_list shms;         /* System V segments */
+	struct mm_list vmap_areas;   /* vmalloc / ioremap areas, by address */
 	int next_shm_id;
 	int nr_tasks, next_pid;
 	uint64_t next_ctx_id;
@@ -288,6 +289,7 @@ struct mm_machine {
 	uint64_t cache_pages;        /* page-cache pages, shmem included (Cached) */
 	uint64_t shmem_pages;        /* Shmem */
 	uint64_t pgpgin, pgpgout;    /* KiB read from / written to files */
+	uint64_t vmalloc_pages;      /* VmallocUsed */
 	/* counters */
 	struct mm_counters dead;     /* of exited tasks */
 	struct mm_counters kcnt;     /* kernel-mode accesses */
@@ -403,6 +405,9 @@ int sim_writeback(struct mm_machine *m, struct sim_mapping *map, uint64_t first,
 /* Write back what a shared file VMA covers of [start, end). */
 void sim_vma_writeback(struct mm_machine *m, struct sim_vma *v, uint64_t start, uint64_t end);
 
+/* ---- kalloc.c ---- */
+void sim_kalloc_destroy(struct mm_machine *m);
+
 /* ---- shm.c ---- */
 void sim_shm_vma_gone(struct mm_machine *m, struct sim_shm *seg);
 void sim_shm_destroy_all(struct mm_machine *m);
@@ -462,7 +467,8 @@ struct sim_walk {
 	unsigned int refs;           /* memory references made */
 };
 /* The hardware walk: returns 0 and fills *w (A set at every level, D on write),
- * or the page-fault error code (MM_PF_*, > 0). */
+ * or SIM_WALK_FAULT | the page-fault error code (MM_PF_*). */
+#define SIM_WALK_FAULT 0x80000000u
 unsigned int sim_hw_walk(struct mm_machine *m, uint64_t root_pfn, uint64_t va,
 			 enum mm_access_kind kind, bool user, struct sim_walk *w);
 

@@ -74,7 +74,7 @@ size_t mm_show_meminfo(struct mm_machine *m, char *buf, size_t size)
 	}
 	uint64_t vm_total = (m->lay.vmalloc_end - m->lay.vmalloc_start) >> 10;
 	put(&o, "%-15s%9llu kB\n", "VmallocTotal:", (unsigned long long)vm_total);
-	put(&o, "%-15s%9llu kB\n", "VmallocUsed:", (unsigned long long)kb(mi.kernel_pages));
+	put(&o, "%-15s%9llu kB\n", "VmallocUsed:", (unsigned long long)kb(m->vmalloc_pages));
 	put(&o, "HugePages_Total:       0\nHugePages_Free:        0\nHugePages_Rsvd:        0\n"
 		"HugePages_Surp:        0\n");
 	put(&o, "%-15s%9llu kB\n", "Hugepagesize:",

@@ -40,8 +40,10 @@ walk(struct mm_machine *m, bool wide, uint64_t root_pfn, uint64_t va, enum mm_ac
 	uint64_t rw = PTE_RW, us = PTE_US, nx = 0;
 	const unsigned int ibits = wide ? 9 : 10;
 	const uint64_t imask = (1u << ibits) - 1;
-	unsigned int err = (kind == MM_ACCESS_WRITE ? MM_PF_WRITE : 0) | (user ? MM_PF_USER : 0) |
-			   (kind == MM_ACCESS_EXEC && m->pg.nx ? MM_PF_INSTR : 0);
+	/* SIM_WALK_FAULT marks a fault: a supervisor read of a not-present
+	 * page has error code 0 */
+	unsigned int err = SIM_WALK_FAULT | (kind == MM_ACCESS_WRITE ? MM_PF_WRITE : 0) |
+			   (user ? MM_PF_USER : 0) | (kind == MM_ACCESS_EXEC && m->pg.nx ? MM_PF_INSTR : 0);
 	for (int lvl = (int)m->pg.levels - 1; lvl >= 0; lvl--) {
 		unsigned int shift = wide ? 12 + 9 * (unsigned int)lvl : 12 + 10 * (unsigned int)lvl;
 		unsigned int idx = (unsigned int)((va >> shift) & imask);

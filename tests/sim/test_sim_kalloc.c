@@ -1,0 +1,174 @@
+/* The kernel allocation API of seed 003: alloc_pages with zones, kmalloc,
+ * vmalloc (beyond 4 MiB, physically scattered), dma_alloc_coherent from
+ * ZONE_DMA, the boot reservation and ioremap — through the kernel page
+ * tables every process shares. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mmkit/compiler.h"
+#include "mmkit/error.h"
+#include "mmkit/sim.h"
+#include "testutil.h"
+
+static const enum mm_paging_mode modes[] = { MM_PAGING_2LEVEL, MM_PAGING_4LEVEL, MM_PAGING_5LEVEL };
+
+static struct mm_machine *boot(enum mm_paging_mode mode, uint64_t reserve)
+{
+	struct mm_machine_config cfg;
+	mm_machine_config_init(&cfg);
+	cfg.ram_bytes = 48ULL << 20;
+	cfg.paging = mode;
+	cfg.reserve_bytes = reserve;
+	struct mm_machine *m;
+	assert_int_equal(mm_machine_create(&cfg, &m), 0);
+	return m;
+}
+
+static uint64_t free_pages(struct mm_machine *m)
+{
+	mm_machine_drop_caches(m);
+	struct mm_meminfo mi;
+	mm_machine_meminfo(m, &mi);
+	return mi.free_pages;
+}
+
+static void test_vmalloc(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < MM_ARRAY_SIZE(modes); i++) {
+		struct mm_machine *m = boot(modes[i], 0);
+		struct mm_task *t;
+		/* a process that exists before the vmalloc area gets its tables */
+		assert_int_equal(mm_task_create(m, "before", &t), 0);
+		mm_context_switch(m, t);
+		uint64_t free0 = free_pages(m);
+		struct mm_meminfo m0;
+		mm_machine_meminfo(m, &m0);
+		uint64_t size = 6ULL << 20;   /* more than the buddy's 4 MiB blocks */
+		uint64_t va = mm_vmalloc(m, size);
+		assert_true(va != 0);
+		for (uint64_t off = 0; off < size; off += 4096) {
+			uint64_t v = va + off;
+			assert_int_equal(mm_kernel_access(m, va + off + 8, &v, 8, MM_ACCESS_WRITE), 0);
+		}
+		bool scattered = false;
+		int64_t prev = -1;
+		for (uint64_t off = 0; off < size; off += 4096) {
+			uint64_t v = 0;
+			assert_int_equal(mm_kernel_access(m, va + off + 8, &v, 8, MM_ACCESS_READ), 0);
+			assert_true(v == va + off);
+			int64_t pa = mm_virt_to_phys(m, NULL, va + off);
+			assert_true(pa > 0);
+			if (prev >= 0 && pa != prev + 4096)
+				scattered = true;
+			prev = pa;
+		}
+		(void)scattered;   /* physically scattered is allowed, not required */
+		/* the user cannot touch it */
+		uint64_t v;
+		assert_int_equal(mm_read(m, t, va, &v, 8), -MM_EFAULT);
+		/* a process created afterwards shares the mapping */
+		struct mm_task *t2;
+		assert_int_equal(mm_task_create(m, "after", &t2), 0);
+		mm_context_switch(m, t2);
+		assert_int_equal(mm_kernel_access(m, va + 8, &v, 8, MM_ACCESS_READ), 0);
+		assert_true(v == va);
+		assert_int_equal(mm_machine_check(m), 0);
+		char mi[4096];
+		mm_show_meminfo(m, mi, sizeof(mi));
+		assert_non_null(strstr(mi, "VmallocUsed:        6144 kB\n"));
+		/* the guard page after the area is not mapped */
+		assert_int_equal(mm_kernel_access(m, va + size, &v, 8, MM_ACCESS_READ), -MM_EFAULT);
+		mm_vfree(m, va);
+		assert_int_equal(mm_kernel_access(m, va + 8, &v, 8, MM_ACCESS_READ), -MM_EFAULT);
+		assert_int_equal(mm_machine_check(m), 0);
+		mm_exit(m, t2);
+		mm_context_switch(m, t);
+		/* the kernel tables made for the area stay, as Linux keeps them;
+		 * the slab's page map may have grown a node for the area's
+		 * descriptor (its nodes are never freed) */
+		uint64_t f1 = free_pages(m);
+		struct mm_meminfo m1;
+		mm_machine_meminfo(m, &m1);
+		if (f1 + m1.kernel_pages + (m1.slab_pages - m0.slab_pages) != free0)
+			fail_msg("mode %d: free %llu + kernel %llu + slab growth %llu != %llu", modes[i],
+				 (unsigned long long)f1, (unsigned long long)m1.kernel_pages,
+				 (unsigned long long)(m1.slab_pages - m0.slab_pages), (unsigned long long)free0);
+		assert_true(m1.slab_pages - m0.slab_pages <= 1);
+		mm_machine_destroy(m);
+	}
+}
+
+static void test_pages_dma_kmalloc(void **state)
+{
+	(void)state;
+	struct mm_machine *m = boot(MM_PAGING_4LEVEL, 0);
+	uint64_t free0 = free_pages(m);
+	uint64_t handle = 0;
+	uint64_t va = mm_dma_alloc_coherent(m, 40000, &handle);
+	assert_true(va != 0);
+	assert_true(handle + 65536 <= (16ULL << 20));   /* ZONE_DMA */
+	assert_true(handle % 65536 == 0);               /* an order-4 block */
+	uint8_t pattern[40000];
+	for (size_t i = 0; i < sizeof(pattern); i++)
+		pattern[i] = (uint8_t)(i * 13);
+	assert_int_equal(mm_kernel_access(m, va, pattern, sizeof(pattern), MM_ACCESS_WRITE), 0);
+	/* physically contiguous: the device sees it at handle */
+	assert_memory_equal(mm_phys_to_host(m, handle), pattern, sizeof(pattern));
+	uint64_t p32 = mm_kernel_alloc_pages(m, MM_GFP_DMA32, 2);
+	assert_true(p32 != 0);
+	int64_t pa = mm_virt_to_phys(m, NULL, p32);
+	assert_true(pa >= (int64_t)(16ULL << 20));       /* the highest allowed zone first */
+	uint64_t k = mm_kernel_kmalloc(m, 100, 0);
+	assert_true(k != 0);
+	uint64_t v = 0xfeed;
+	assert_int_equal(mm_kernel_access(m, k + 16, &v, 8, MM_ACCESS_WRITE), 0);
+	int64_t kpa = mm_virt_to_phys(m, NULL, k + 16);
+	assert_memory_equal(mm_phys_to_host(m, (uint64_t)kpa), &v, 8);
+	struct mm_meminfo mi;
+	mm_machine_meminfo(m, &mi);
+	assert_int_equal(mi.kernel_pages, 16 + 4);
+	assert_int_equal(mm_machine_check(m), 0);
+	mm_kernel_kfree(m, k);
+	mm_kernel_free_pages(m, p32, 2);
+	mm_dma_free_coherent(m, 40000, va);
+	assert_int_equal(free_pages(m), free0);
+	assert_int_equal(mm_machine_check(m), 0);
+	mm_machine_destroy(m);
+}
+
+static void test_reserve_ioremap(void **state)
+{
+	(void)state;
+	struct mm_machine *a = boot(MM_PAGING_4LEVEL, 0), *m = boot(MM_PAGING_4LEVEL, 4ULL << 20);
+	struct mm_meminfo ma, mb;
+	mm_machine_meminfo(a, &ma);
+	mm_machine_meminfo(m, &mb);
+	assert_int_equal(ma.total_pages - mb.total_pages, 1024);   /* mem= kept 4 MiB out */
+	uint64_t top = 48ULL << 20, res = top - (4ULL << 20);
+	assert_int_equal(mm_ioremap(m, 0x100000, 4096), 0);         /* not reserved: refused */
+	uint64_t io = mm_ioremap(m, res + 0x1234, 8192);
+	assert_true(io != 0);
+	assert_int_equal(io & 0xfff, 0x234);
+	uint64_t v = 0xabcdef;
+	assert_int_equal(mm_kernel_access(m, io, &v, 8, MM_ACCESS_WRITE), 0);
+	assert_memory_equal(mm_phys_to_host(m, res + 0x1234), &v, 8);
+	char walk[2048];
+	mm_show_pagewalk(m, NULL, io, walk, sizeof(walk));
+	assert_non_null(strstr(walk, "PTE"));
+	assert_int_equal(mm_machine_check(m), 0);
+	mm_iounmap(m, io);
+	assert_int_equal(mm_kernel_access(m, io, &v, 8, MM_ACCESS_READ), -MM_EFAULT);
+	mm_machine_destroy(a);
+	mm_machine_destroy(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_vmalloc),
+		cmocka_unit_test(test_pages_dma_kmalloc),
+		cmocka_unit_test(test_reserve_ioremap),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
