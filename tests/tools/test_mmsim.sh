@@ -1,0 +1,420 @@
+#!/usr/bin/env bash
+# test_mmsim.sh GROUP MMSIM SRCDIR — command-line tests of mmsim.
+#
+# Groups: help, errors, cache, sweep, policies, docs, zipf (one CTest test
+# each, tests/tools/CMakeLists.txt). Golden files are in tests/tools/expected/;
+# to regenerate one after an intended change, run the command shown in the
+# failure and review the difference before committing it.
+# Every check compares exact output or exit codes: nothing here is timed.
+set -u
+GROUP=$1
+MMSIM=$2
+SRC=$3
+EXP=$SRC/tests/tools/expected
+DATA=tests/tools/data      # relative: outputs name their traces
+TR=examples/traces
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+cd "$SRC" || exit 1   # golden outputs name traces by their relative paths
+failures=0
+checks=0
+
+fail() {
+	echo "FAIL: $*" >&2
+	failures=$((failures + 1))
+}
+
+# run NAME EXPECTED_RC ARGS...: stdout to $TMP/NAME.out, stderr to .err
+run() {
+	local name=$1 want=$2
+	shift 2
+	checks=$((checks + 1))
+	"$MMSIM" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
+	local rc=$?
+	if [ "$rc" != "$want" ]; then
+		fail "$name: mmsim $* exited $rc, expected $want; stderr:"
+		sed 's/^/    /' "$TMP/$name.err" >&2
+	fi
+}
+
+# golden NAME: $TMP/NAME.out must equal $EXP/NAME.out
+golden() {
+	checks=$((checks + 1))
+	if ! diff -u "$EXP/$1.out" "$TMP/$1.out" >"$TMP/$1.diff"; then
+		fail "$1: output differs from tests/tools/expected/$1.out:"
+		sed 's/^/    /' "$TMP/$1.diff" >&2
+	fi
+}
+
+# contains NAME FILE-SUFFIX TEXT: the file holds TEXT (fixed string)
+contains() {
+	checks=$((checks + 1))
+	if ! grep -qF -- "$3" "$TMP/$1.$2"; then
+		fail "$1: '$3' not found in $2:"
+		sed 's/^/    /' "$TMP/$1.$2" >&2
+	fi
+}
+
+# py NAME SCRIPT: run a python3 check reading $TMP/NAME.out on stdin
+py() {
+	checks=$((checks + 1))
+	if ! python3 -c "$2" <"$TMP/$1.out" 2>"$TMP/$1.py.err"; then
+		fail "$1: python check failed:"
+		sed 's/^/    /' "$TMP/$1.py.err" >&2
+	fi
+}
+
+# ---- help, version, dispatch -------------------------------------------------
+group_help() {
+	run help_main 0 --help
+	golden help_main
+	run help_word 0 help
+	checks=$((checks + 1))
+	cmp -s "$TMP/help_main.out" "$TMP/help_word.out" || fail "'mmsim help' differs from --help"
+	for c in cache sweep policies; do
+		run "help_$c" 0 help "$c"
+		run "dashhelp_$c" 0 "$c" --help
+		checks=$((checks + 1))
+		cmp -s "$TMP/help_$c.out" "$TMP/dashhelp_$c.out" ||
+			fail "'mmsim help $c' differs from 'mmsim $c --help'"
+		contains "help_$c" out "Usage: mmsim $c"
+		contains help_main out "  $c "
+	done
+	golden help_cache
+	# the trace options block is spliced into cache and sweep help
+	contains help_sweep out "--page-size N"
+	contains help_cache out "--obj-id-col C"
+	run version 0 --version
+	contains version out "mmsim (mmkit) "
+	run noargs 2
+	contains noargs err "Usage: mmsim COMMAND"
+	# exit codes are documented in --help
+	for code in "0  success" "1  a check failed" "2  usage error" "3  bad input" \
+		"4  I/O error" "5  out of memory"; do
+		contains help_main out "$code"
+	done
+}
+
+# ---- errors: messages and exit codes -------------------------------------------
+group_errors() {
+	run unknown_cmd 2 cahce x
+	contains unknown_cmd err "mmsim: unknown command 'cahce' (did you mean 'cache'?)"
+	run unknown_opt 2 cache "$TR/belady.txt" -p fifo -s 3 --sise 4
+	contains unknown_opt err "unknown option '--sise' (did you mean '--size'?)"
+	contains unknown_opt err "Try 'mmsim cache --help'."
+	run unknown_short 2 cache "$TR/belady.txt" -p fifo -s 3 -Z
+	contains unknown_short err "unknown option '-Z'"
+	run missing_value 2 cache "$TR/belady.txt" -p fifo --size
+	contains missing_value err "option '--size' needs a value"
+	run flag_value 2 cache "$TR/belady.txt" -p fifo -s 3 --json=yes
+	contains flag_value err "option '--json' takes no value"
+	run global_opt 2 --frobnicate
+	contains global_opt err "unknown option '--frobnicate'"
+	run no_trace 2 cache -p fifo -s 3
+	contains no_trace err "no trace given"
+	run two_traces 2 cache a b -p fifo -s 3
+	contains two_traces err "one trace at a time"
+	run no_policy 2 cache "$TR/belady.txt" -s 3
+	contains no_policy err "no policy given"
+	run no_size 2 cache "$TR/belady.txt" -p fifo
+	contains no_size err "no cache size given"
+	run bad_policy 2 cache "$TR/belady.txt" -p fifo,lur -s 3
+	contains bad_policy err "unknown policy 'lur' (did you mean 'lru'?"
+	run bad_policy_opt 2 cache "$TR/belady.txt" -p clock:ref=2 -s 3
+	contains bad_policy_opt err "bad options in policy spec 'clock:ref=2' (clock takes: ref=0(0|1))"
+	run bad_size0 2 cache "$TR/belady.txt" -p fifo -s 0
+	contains bad_size0 err "size 0 out of range"
+	run bad_size_list 2 cache "$TR/belady.txt" -p fifo -s 3,,4
+	contains bad_size_list err "bad size list '3,,4'"
+	run bad_size_word 2 cache "$TR/belady.txt" -p fifo -s three
+	contains bad_size_word err "bad size 'three'"
+	run bad_range 2 cache "$TR/belady.txt" -p fifo -s 9:3
+	contains bad_range err "the start is above the end"
+	run bad_step 2 cache "$TR/belady.txt" -p fifo -s 1:9:*1
+	contains bad_step err "factor F >= 2"
+	run bad_format 2 cache "$TR/belady.txt" -p fifo -s 3 -f json
+	contains bad_format err "unknown trace format 'json'"
+	run bad_page 2 cache "$TR/belady.txt" -p fifo -s 3 --page-size 1000
+	contains bad_page err "--page-size: expected a power of two"
+	run bad_param 2 cache "$TR/belady.txt" -p fifo -s 3 -t "colour=blue"
+	contains bad_param err "--trace-params:"
+	run readonly_mix 2 cache "$TR/belady.txt" --read-only -p fifo
+	contains readonly_mix err "--read-only replays nothing"
+	# I/O: a missing file is exit 4, named with the system's reason
+	run missing_file 4 cache "$TMP/nosuch.txt" -p fifo -s 3
+	contains missing_file err "mmsim cache: $TMP/nosuch.txt: No such file or directory"
+	run missing_sweep 4 sweep "$TMP/nosuch.txt"
+	contains missing_sweep err "No such file or directory"
+	run unwritable 4 cache "$TR/belady.txt" -p fifo -s 3 -o "$TMP/no/such/dir/out.txt"
+	contains unwritable err "cannot write $TMP/no/such/dir/out.txt"
+	# input: a malformed line is exit 3 with FILE:LINE:COL
+	run bad_line 3 cache "$DATA/bad-line.txt" -f txt -p fifo -s 3
+	contains bad_line err "mmsim cache: $DATA/bad-line.txt:5:2: "
+	run bad_line_sweep 3 sweep "$DATA/bad-line.txt" -f txt -p fifo
+	contains bad_line_sweep err "$DATA/bad-line.txt:5:2: "
+	run bad_addr 3 cache "$DATA/bad-addr.addr" -f addr -p fifo -s 3
+	contains bad_addr err "$DATA/bad-addr.addr:2:"
+	# auto-detection reads the first 200 lines; a bad line after them still
+	# stops the replay with its place
+	{ seq 1 300; echo 12y; seq 1 5; } >"$TMP/late.txt"
+	run bad_late 3 cache "$TMP/late.txt" -p fifo -s 3
+	contains bad_late err "mmsim cache: $TMP/late.txt:301:3: "
+	# without a format, a bad line among the first ones makes the format unknown
+	run bad_detect 3 cache "$DATA/bad-line.txt" -p fifo -s 3
+	contains bad_detect err "cannot detect the trace format"
+	# --skip-bad: skipped and counted, exit 0
+	run skip_bad 0 cache "$DATA/bad-line.txt" -f txt -p fifo -s 3 --skip-bad
+	contains skip_bad err "note: 1 malformed lines were skipped; the last: $DATA/bad-line.txt:5:2:"
+	contains skip_bad out "fifo       3         4       4      1.0000"
+	# truncated gzip data is bad input (3), not an I/O error
+	run truncated 3 cache "$DATA/belady-truncated.txt.gz" -p fifo -s 3
+	contains truncated err "truncated gzip data"
+	# a stdin trace that cannot be detected
+	checks=$((checks + 1))
+	printf '1;2;3\n' | "$MMSIM" cache - -p fifo -s 3 >"$TMP/undetect.out" 2>"$TMP/undetect.err"
+	[ $? = 3 ] || fail "undetectable stdin trace: expected exit 3"
+	contains undetect err "<stdin>: cannot detect the trace format"
+	# plot needs a known extension
+	run plot_ext 2 sweep "$TR/belady.txt" --plot "$TMP/x.pdf"
+	contains plot_ext err "must end in .png or .svg"
+	run help_unknown 2 help frob
+	contains help_unknown err "unknown command 'frob'"
+}
+
+# ---- cache ---------------------------------------------------------------------
+group_cache() {
+	# the textbook check: FIFO on Belady's string, 9 misses at 3 frames, 10 at 4
+	run belady_json 0 cache "$TR/belady.txt" --policy fifo --size 3,4 --json
+	py belady_json '
+import json, sys
+rows = json.load(sys.stdin)
+assert [list(r)[:5] for r in rows] == [["policy", "size", "requests", "misses", "miss_ratio"]] * 2, rows
+got = {(r["policy"], r["size"]): r["misses"] for r in rows}
+assert got == {("fifo", 3): 9, ("fifo", 4): 10}, got
+assert all(r["requests"] == 12 for r in rows)
+assert abs(rows[0]["miss_ratio"] - 0.75) < 1e-9 and abs(rows[1]["miss_ratio"] - 10 / 12) < 1e-9
+assert all(r["hits"] + r["misses"] == r["requests"] for r in rows)
+'
+	golden belady_json
+	# text table: fifo, lru, opt at every size 1..6
+	run belady_text 0 cache "$TR/belady.txt" -p fifo,lru,opt -s 1:6
+	golden belady_text
+	# the same from stdin, from zstd and from the csv output
+	checks=$((checks + 1))
+	"$MMSIM" cache - -p fifo,lru,opt -s 1:6 <"$TR/belady.txt" >"$TMP/stdin.out" 2>&1 ||
+		fail "stdin replay failed"
+	cmp -s "$TMP/stdin.out" "$EXP/belady_text.out" || fail "stdin replay differs from file replay"
+	run zstd 0 cache "$DATA/belady.txt.zst" -p fifo,lru,opt -s 1:6
+	checks=$((checks + 1))
+	cmp -s "$TMP/zstd.out" "$EXP/belady_text.out" || fail "zstd replay differs from plain replay"
+	run belady_csv 0 cache "$TR/belady.txt" -p fifo,clock:ref=1 -s 3,4 --csv
+	golden belady_csv
+	# every policy on the csv sample (named columns, deletes not replayed)
+	run all_csv 0 cache "$TR/cache.csv" --all -s 2,4 --seed 7
+	golden all_csv
+	contains all_csv err "note: 5 delete requests were not replayed"
+	# a lackey trace, gzip, page ids from addresses; syscalls passed over
+	run lackey 0 cache "$TR/touch.lk.gz" -p clock,lfu,linux -s 8,64 --json
+	golden lackey
+	contains lackey err "note: 9 system call records were passed over"
+	# read-only: what the readers produce
+	run ro_lackey 0 cache "$TR/touch.lk.gz" --read-only
+	golden ro_lackey
+	run ro_matrix 0 cache "$TR/matrix.addr" --read-only --json
+	golden ro_matrix
+	run matrix_pages 0 cache "$TR/matrix.addr" -p lru -s 1:5 --json
+	py matrix_pages '
+import json, sys
+rows = json.load(sys.stdin)
+# 4 rows of 4 KiB pages plus the page of the result: 5 cold misses; the
+# column sums cycle over the 4 row pages, so LRU with fewer than 4 frames
+# misses every one of the 32 reads
+m = {r["size"]: r["misses"] for r in rows}
+assert m[4] == 5 and m[5] == 5, m
+assert m[3] == 5 + 32 and m[1] == 5 + 32, m
+'
+	run matrix_512 0 cache "$TR/matrix.addr" -p lru -s 64 --page-size 512 --json
+	py matrix_512 '
+import json, sys
+r = json.load(sys.stdin)[0]
+assert r["misses"] == 33, r   # 32 distinct 512-byte elements and the result, all cold
+'
+	# string ids in csv (hashed), op column names, deletes
+	run strings 0 cache "$DATA/strings.csv" --obj-id-col key --op-col op -p lru -s 2 --json
+	py strings '
+import json, sys
+r = json.load(sys.stdin)[0]
+# alpha beta, alpha hits, gamma evicts beta, (beta deleted: not replayed),
+# beta evicts alpha, alpha evicts gamma: 5 misses in 6 requests
+assert r["requests"] == 6 and r["misses"] == 5, r
+'
+	# size syntax: ranges with steps and factors, sorted, deduplicated
+	run sizes 0 cache "$TR/belady.txt" -p fifo -s 16:128:*2 -s 1:10:3,4 --json
+	py sizes '
+import json, sys
+assert [r["size"] for r in json.load(sys.stdin)] == [1, 4, 7, 10, 16, 32, 64, 128]
+'
+	run numreq 0 cache "$TR/belady.txt" -p fifo -s 3 -n 6 --json
+	py numreq '
+import json, sys
+r = json.load(sys.stdin)[0]
+assert r["requests"] == 6 and r["misses"] == 6, r
+'
+	# --check: consistent runs, lru against the stack algorithm
+	run check 0 cache "$TR/touch.lk.gz" -p lru,fifo,clock -s 1:40 --check
+	contains check err "check passed: 120 runs consistent, lru agrees with the stack algorithm"
+	# output file
+	run output 0 cache "$TR/belady.txt" -p fifo -s 3,4 --json -o "$TMP/out.json"
+	checks=$((checks + 1))
+	cmp -s "$TMP/out.json" "$EXP/belady_json.out" || fail "-o FILE differs from stdout"
+	# forced progress goes to stderr, never stdout
+	run progress 0 cache "$TR/belady.txt" -p fifo -s 3 --progress
+	contains progress err "mmsim cache: 0.0 M requests"
+	checks=$((checks + 1))
+	grep -q "M requests" "$TMP/progress.out" && fail "progress written to stdout"
+}
+
+# ---- sweep ---------------------------------------------------------------------
+group_sweep() {
+	run sweep_text 0 sweep "$TR/belady.txt"
+	golden sweep_text
+	run sweep_json 0 sweep "$TR/belady.txt" -p fifo,lru,clock -s 1:7 --json
+	py sweep_json '
+import json, sys
+rows = json.load(sys.stdin)
+assert list(rows[0])[:5] == ["policy", "size", "requests", "misses", "miss_ratio"]
+anom = [(r["policy"], r["size"]) for r in rows if r["anomaly"]]
+assert anom == [("fifo", 4)], anom
+fifo = [r["misses"] for r in rows if r["policy"] == "fifo"]
+assert fifo == [12, 12, 9, 10, 5, 5, 5], fifo
+assert {r["method"] for r in rows if r["policy"] == "lru"} == {"stack"}
+assert {r["method"] for r in rows if r["policy"] != "lru"} == {"replay"}
+'
+	# CSV to a file, with the table on stdout
+	run sweep_csv 0 sweep "$TR/belady.txt" -p fifo,lru -s 1:6 --csv "$TMP/sweep.csv"
+	checks=$((checks + 1))
+	diff -u "$EXP/sweep_csv.csv" "$TMP/sweep.csv" >&2 || fail "sweep CSV differs"
+	contains sweep_csv out "fifo: 4 frames give 10 faults, 3 frames gave 9"
+	# the gnuplot script, data and anomaly label included
+	run sweep_script 0 sweep "$TR/belady.txt" -p fifo,lru -s 1:6 --plot "$TMP/p.svg" \
+		--plot-script "$TMP/p.gp" --no-progress
+	checks=$((checks + 1))
+	sed "s|$TMP/|OUT/|" "$TMP/p.gp" >"$TMP/p.gp.norm"
+	diff -u "$EXP/sweep_script.gp" "$TMP/p.gp.norm" >&2 || fail "gnuplot script differs"
+	# gnuplot missing: a clear message, exit 4, the CSV still written
+	checks=$((checks + 1))
+	PATH=/nonexistent "$MMSIM" sweep "$TR/belady.txt" -p fifo -s 1:6 --csv "$TMP/np.csv" \
+		--plot "$TMP/np.png" >"$TMP/nognuplot.out" 2>"$TMP/nognuplot.err"
+	[ $? = 4 ] || fail "sweep without gnuplot: expected exit 4"
+	contains nognuplot err "gnuplot not found in PATH: the plot $TMP/np.png was not drawn"
+	checks=$((checks + 1))
+	[ -s "$TMP/np.csv" ] && [ ! -e "$TMP/np.png" ] || fail "without gnuplot: CSV missing or PNG present"
+	if command -v gnuplot >/dev/null; then
+		run sweep_png 0 sweep "$TR/belady.txt" -p fifo,lru -s 1:6 --plot "$TMP/p.png"
+		checks=$((checks + 1))
+		[ "$(head -c 8 "$TMP/p.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] ||
+			fail "sweep --plot did not write a PNG"
+		checks=$((checks + 1))
+		grep -q "fifo: 4 frames" "$TMP/p.svg" || fail "the SVG lacks the anomaly label"
+	else
+		echo "note: gnuplot not installed: PNG/SVG rendering not checked" >&2
+	fi
+	# automatic sizes on a larger trace: 50 points up to the distinct count,
+	# two passes over the file; stdin gives the same numbers in one pass
+	run sweep_auto 0 sweep "$TR/touch.lk.gz" -p lru,fifo --json
+	checks=$((checks + 1))
+	gzip -dc "$TR/touch.lk.gz" | "$MMSIM" sweep - -p lru,fifo --json >"$TMP/auto_stdin.out" 2>/dev/null
+	cmp -s "$TMP/sweep_auto.out" "$TMP/auto_stdin.out" || fail "sweep from stdin differs from file"
+	py sweep_auto '
+import json, sys
+rows = json.load(sys.stdin)
+lru = [r for r in rows if r["policy"] == "lru"]
+sizes = [r["size"] for r in lru]
+assert len(sizes) == 50 and sizes == sorted(sizes) and sizes[0] >= 1, sizes
+assert all(a["misses"] >= b["misses"] for a, b in zip(lru, lru[1:])), "lru rose"
+assert lru[-1]["misses"] == min(r["misses"] for r in rows), "the largest size has only cold misses"
+'
+	run sweep_check 0 sweep "$TR/touch.lk.gz" -p fifo,lru -s 1:64 --check
+	contains sweep_check err "check passed: lru replayed at 64 sizes agrees with the stack algorithm"
+	run sweep_mem 2 sweep "$TR/belady.txt" -p fifo -s 1:2000000000:100000000
+	contains sweep_mem err "sample fewer sizes"
+}
+
+# ---- policies ------------------------------------------------------------------
+group_policies() {
+	run pol_text 0 policies
+	golden pol_text
+	run pol_long 0 policies --long
+	contains pol_long out "options: ref=0(0|1)"
+	contains pol_long out "aliases: belady min"
+	run pol_json 0 policies --json
+	py pol_json '
+import json, sys
+rows = json.load(sys.stdin)
+kind = {r["name"]: r["kind"] for r in rows}
+assert {n for n, k in kind.items() if k == "idealised"} == {"lru", "lfu", "opt"}, kind
+assert {"fifo", "clock", "second-chance", "nru", "aging", "wsclock", "linux", "random"} <= set(kind)
+assert all(r["idealised"] == (r["kind"] == "idealised") for r in rows)
+assert next(r for r in rows if r["name"] == "opt")["aliases"] == ["belady", "min"]
+assert all(r["summary"] for r in rows)
+'
+	run pol_arg 2 policies extra
+	contains pol_arg err "unexpected argument 'extra'"
+}
+
+# ---- docs: every option of --help is in the man page and the guide ----------------
+group_docs() {
+	local man=$SRC/docs/mmsim.1 md=$SRC/docs/mmsim.md
+	for c in cache sweep policies; do
+		"$MMSIM" "$c" --help >"$TMP/h.txt"
+		for o in $(grep -oE -- '--[a-z][a-z-]+' "$TMP/h.txt" | sort -u); do
+			checks=$((checks + 1))
+			# roff writes - as \-
+			grep -qF -- "$(printf '%s' "$o" | sed 's/-/\\-/g')" "$man" ||
+				fail "$c option $o is not in docs/mmsim.1"
+			checks=$((checks + 1))
+			grep -qF -- "$o" "$md" || fail "$c option $o is not in docs/mmsim.md"
+		done
+		checks=$((checks + 1))
+		grep -q "^\.SS.*$c" "$man" || fail "docs/mmsim.1 has no section for $c"
+	done
+	for code in 0 1 2 3 4 5; do
+		checks=$((checks + 1))
+		grep -qE "^\.TP|^\.IP" "$man" && grep -qE "^\\\\fB$code\\\\fR|^\.B $code\$|^$code\$" "$man" ||
+			fail "exit code $code not in docs/mmsim.1"
+	done
+}
+
+# ---- the Zipf trace generator --------------------------------------------------
+group_zipf() {
+	local gen=$SRC/scripts/gen-zipf-trace
+	checks=$((checks + 3))
+	"$gen" -n 20000 -u 500 -a 1.0 -s 42 -o "$TMP/z1.txt" || fail "gen-zipf-trace failed"
+	"$gen" -n 20000 -u 500 -a 1.0 -s 42 >"$TMP/z2.txt"
+	"$gen" -n 20000 -u 500 -a 1.0 -s 43 >"$TMP/z3.txt"
+	cmp -s "$TMP/z1.txt" "$TMP/z2.txt" || fail "same seed, different traces"
+	cmp -s "$TMP/z1.txt" "$TMP/z3.txt" && fail "different seeds, same trace"
+	[ "$(wc -l <"$TMP/z1.txt")" = 20000 ] || fail "wrong number of requests"
+	# ids in 1..500 and Zipf-shaped: the most popular id takes about
+	# 1/H(500) = 14.7% of the requests (1.0 alpha), the top 10 about 43%
+	run zipf_ro 0 cache "$TMP/z1.txt" --read-only --json
+	py zipf_ro 'import json, sys; r = json.load(sys.stdin); assert r["format"] == "txt" and r["requests"] == 20000, r'
+	checks=$((checks + 1))
+	python3 - "$TMP/z1.txt" <<'EOF' || fail "the trace is not Zipf(1.0) over 500 ids"
+import collections, sys
+ids = [int(x) for x in open(sys.argv[1])]
+assert min(ids) >= 1 and max(ids) <= 500
+c = sorted(collections.Counter(ids).values(), reverse=True)
+top = c[0] / len(ids)
+top10 = sum(c[:10]) / len(ids)
+assert 0.13 < top < 0.165, top
+assert 0.40 < top10 < 0.46, top10
+EOF
+}
+
+case $GROUP in
+help | errors | cache | sweep | policies | docs | zipf) "group_$GROUP" ;;
+*) echo "test_mmsim.sh: unknown group '$GROUP'" >&2; exit 2 ;;
+esac
+echo "$GROUP: $checks checks, $failures failures"
+[ "$failures" = 0 ]
