@@ -267,11 +267,13 @@ long mm_kmem_shrink_all(struct mm_kmem *k)
 	pthread_mutex_lock(&k->chain_lock);
 	mm_list_for_each_entry(c, &k->caches, chain)
 		pages += slab_depot_drain(c);
-	/* Magazines went back to kmem_magazine above; reap it last. */
-	mm_list_for_each_entry(c, &k->caches, chain)
-		if (c != k->mag_cache)
+	/* Freeing a slab with an off-slab descriptor frees a kmalloc object,
+	 * which may empty a kmalloc slab that was already visited: a second
+	 * pass reaps those (descriptor caches keep theirs on-slab, so two
+	 * passes reach the fixed point). */
+	for (int pass = 0; pass < 2; pass++)
+		mm_list_for_each_entry(c, &k->caches, chain)
 			pages += slab_reap_empty(c, 0);
-	pages += slab_reap_empty(k->mag_cache, 0);
 	pthread_mutex_unlock(&k->chain_lock);
 	return pages;
 }

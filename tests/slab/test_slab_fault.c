@@ -102,13 +102,14 @@ static void *op_cache_create(struct ctx *x)
 /* Print the first slabinfo line that differs. */
 static void print_difference(const char *a, const char *b)
 {
-	while (*a && *a == *b) {
-		a++;
-		b++;
+	size_t i = 0, line = 0;
+	while (a[i] && a[i] == b[i]) {
+		if (a[i] == '\n')
+			line = i + 1;
+		i++;
 	}
-	while (a > b - 0 && a[-1] != '\n')
-		a--, b--;
-	print_error("before: %.140s\nafter:  %.140s\n", a, b);
+	print_error("before: %.*s\nafter:  %.*s\n", (int)strcspn(a + line, "\n"), a + line,
+		    (int)strcspn(b + line, "\n"), b + line);
 }
 
 /* Run op until it has failed `want` times; returns the failures seen. */
