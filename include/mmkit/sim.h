@@ -458,6 +458,12 @@ size_t mm_show_free(struct mm_machine *m, char *buf, size_t size);
 size_t mm_show_vmstat(struct mm_machine *m, char *buf, size_t size);
 size_t mm_show_maps(struct mm_machine *m, struct mm_task *t, char *buf, size_t size);
 size_t mm_show_status(struct mm_machine *m, struct mm_task *t, char *buf, size_t size);
+size_t mm_show_smaps(struct mm_machine *m, struct mm_task *t, char *buf, size_t size);
+size_t mm_show_buddyinfo(struct mm_machine *m, char *buf, size_t size);
+size_t mm_show_slabinfo(struct mm_machine *m, char *buf, size_t size);
+/* The process's proportional set size in bytes (sum of its smaps Pss,
+ * without the per-VMA rounding). */
+uint64_t mm_task_pss_bytes(struct mm_machine *m, struct mm_task *t);
 size_t mm_show_ps(struct mm_machine *m, char *buf, size_t size);
 /* The page walk of va in t (each level's index, entry and flags). */
 size_t mm_show_pagewalk(struct mm_machine *m, struct mm_task *t, uint64_t va, char *buf,

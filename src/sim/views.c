@@ -50,7 +50,9 @@ size_t mm_show_meminfo(struct mm_machine *m, char *buf, size_t size)
 	struct out o = { buf, size, 0 };
 	struct mm_meminfo mi;
 	mm_machine_meminfo(m, &mi);
-	uint64_t avail = mi.free_pages + mi.cached_pages;
+	/* MemAvailable, simplified: free plus the page cache that can be
+	 * dropped (shmem cannot); Linux also subtracts the reserves */
+	uint64_t avail = mi.free_pages + mi.cached_pages - mi.shmem_pages;
 	struct { const char *name; uint64_t pages; } rows[] = {
 		{ "MemTotal", mi.total_pages },   { "MemFree", mi.free_pages },
 		{ "MemAvailable", avail },        { "Buffers", 0 },
@@ -90,10 +92,11 @@ size_t mm_show_free(struct mm_machine *m, char *buf, size_t size)
 	struct mm_meminfo mi;
 	mm_machine_meminfo(m, &mi);
 	uint64_t total = kb(mi.total_pages), fr = kb(mi.free_pages);
-	uint64_t cache = kb(mi.cached_pages + mi.slab_pages);   /* procps: Cached + SReclaimable + Buffers */
-	cache = kb(mi.cached_pages);
+	/* procps: buff/cache = Buffers + Cached + SReclaimable (0 and 0 here),
+	 * used = total - free - buff/cache, available = MemAvailable */
+	uint64_t cache = kb(mi.cached_pages);
 	uint64_t used = total - fr - cache;
-	uint64_t avail = kb(mi.free_pages + mi.cached_pages);
+	uint64_t avail = kb(mi.free_pages + mi.cached_pages - mi.shmem_pages);
 	put(&o, "               total        used        free      shared  buff/cache   available\n");
 	put(&o, "Mem:    %12llu%12llu%12llu%12llu%12llu%12llu\n", (unsigned long long)total,
 	    (unsigned long long)used, (unsigned long long)fr, (unsigned long long)kb(mi.shmem_pages),
@@ -287,4 +290,158 @@ size_t mm_show_pagewalk(struct mm_machine *m, struct mm_task *t, uint64_t va, ch
 		table = ent_pfn(m, e);
 	}
 	return done(&o);
+}
+
+/* ---- /proc/PID/smaps ------------------------------------------------------------------ */
+
+struct smaps_acc {
+	uint64_t rss, pss_x;        /* bytes; pss in 1/mapcount shares, scaled by 2^12 */
+	uint64_t pss_dirty_x;
+	uint64_t shared_clean, shared_dirty, private_clean, private_dirty;
+	uint64_t referenced, anonymous, swap;
+};
+
+#define PSS_SHIFT 12
+
+static void smaps_pte(struct mm_machine *m, struct sim_mm *mm, uint64_t va, void *ep, void *arg)
+{
+	(void)mm;
+	(void)va;
+	struct smaps_acc *a = arg;
+	uint64_t e = ent_get(m, ep);
+	uint64_t pfn = ent_pfn(m, e);
+	if (pfn == m->zero_pfn)
+		return;                 /* vm_normal_page() is NULL: not counted */
+	struct mm_page *p = pfn_page(m, pfn);
+	bool dirty = (e & PTE_D) || mm_page_test_flag(p, MM_PG_DIRTY);
+	uint64_t sz = MM_PAGE_SIZE;
+	a->rss += sz;
+	if (e & PTE_A)
+		a->referenced += sz;
+	if (mm_page_test_flag(p, MM_PG_ANON))
+		a->anonymous += sz;
+	int mc = p->mapcount > 0 ? p->mapcount : 1;
+	uint64_t share = (sz << PSS_SHIFT) / (uint64_t)mc;
+	a->pss_x += share;
+	if (dirty)
+		a->pss_dirty_x += share;
+	if (mc >= 2) {
+		if (dirty)
+			a->shared_dirty += sz;
+		else
+			a->shared_clean += sz;
+	} else {
+		if (dirty)
+			a->private_dirty += sz;
+		else
+			a->private_clean += sz;
+	}
+}
+
+static void count_swap(struct mm_machine *m, struct sim_mm *mm, struct sim_vma *v, struct smaps_acc *a)
+{
+	/* swap entries are not "present": walk the PTE slots */
+	for (uint64_t va = v->vm_start; va < v->vm_end; va += MM_PAGE_SIZE) {
+		void *ep = sim_pte_lookup(m, mm->pgd_pfn, va, NULL);
+		if (!ep)
+			continue;
+		unsigned int type;
+		uint64_t off;
+		if (mm_pte_swp_entry(m, ent_get(m, ep), &type, &off))
+			a->swap += MM_PAGE_SIZE;
+	}
+}
+
+static void put_vmflags(struct out *o, uint64_t f)
+{
+	static const struct { uint64_t bit; const char *s; } names[] = {
+		{ VM_READ, "rd" },       { VM_WRITE, "wr" },      { VM_EXEC, "ex" },
+		{ VM_SHARED, "sh" },     { VM_MAYREAD, "mr" },    { VM_MAYWRITE, "mw" },
+		{ VM_MAYEXEC, "me" },    { VM_MAYSHARE, "ms" },   { VM_GROWSDOWN, "gd" },
+		{ VM_LOCKED, "lo" },     { VM_SEQ_READ, "sr" },   { VM_RAND_READ, "rr" },
+		{ VM_DONTCOPY, "dc" },   { VM_ACCOUNT, "ac" },    { VM_NORESERVE, "nr" },
+		{ VM_HUGETLB, "ht" },
+	};
+	put(o, "VmFlags:");
+	for (size_t i = 0; i < MM_ARRAY_SIZE(names); i++)
+		if (f & names[i].bit)
+			put(o, " %s", names[i].s);
+	put(o, " \n");
+}
+
+size_t mm_show_smaps(struct mm_machine *m, struct mm_task *t, char *buf, size_t size)
+{
+	struct out o = { buf, size, 0 };
+	struct sim_mm *mm = t->mm;
+	char line[512];
+	for (struct sim_vma *v = vma_first(mm); v; v = vma_next(mm, v)) {
+		struct smaps_acc a = { 0 };
+		sim_for_each_pte(m, mm, v->vm_start, v->vm_end, smaps_pte, &a);
+		count_swap(m, mm, v, &a);
+		/* the maps line of this VMA alone */
+		struct sim_vma *next = vma_next(mm, v);
+		(void)next;
+		size_t start = o.len;
+		uint64_t f = v->vm_flags;
+		const struct sim_mapping *map = v->mapping;
+		bool file = map && map->kind == SIM_MAP_FILE;
+		put(&o, "%08llx-%08llx %c%c%c%c %08llx %02x:%02x %llu ", (unsigned long long)v->vm_start,
+		    (unsigned long long)v->vm_end, f & VM_READ ? 'r' : '-', f & VM_WRITE ? 'w' : '-',
+		    f & VM_EXEC ? 'x' : '-', f & VM_MAYSHARE ? 's' : 'p',
+		    (unsigned long long)(map ? v->vm_pgoff << MM_PAGE_SHIFT : 0),
+		    file ? (unsigned int)major((dev_t)map->dev) : 0u,
+		    file ? (unsigned int)minor((dev_t)map->dev) : 0u, (unsigned long long)(file ? map->ino : 0));
+		const char *name = vma_name(mm, v, line, sizeof(line));
+		if (name) {
+			size_t w = o.len - start;
+			put(&o, "%*s%s", (int)(w < 73 ? 73 - w : 1), "", name);
+		}
+		put(&o, "\n");
+#define ROW(label, bytes) put(&o, "%-16s%8llu kB\n", label, (unsigned long long)((bytes) >> 10))
+		ROW("Size:", v->vm_end - v->vm_start);
+		ROW("KernelPageSize:", MM_PAGE_SIZE);
+		ROW("MMUPageSize:", MM_PAGE_SIZE);
+		ROW("Rss:", a.rss);
+		ROW("Pss:", a.pss_x >> PSS_SHIFT);
+		ROW("Pss_Dirty:", a.pss_dirty_x >> PSS_SHIFT);
+		ROW("Shared_Clean:", a.shared_clean);
+		ROW("Shared_Dirty:", a.shared_dirty);
+		ROW("Private_Clean:", a.private_clean);
+		ROW("Private_Dirty:", a.private_dirty);
+		ROW("Referenced:", a.referenced);
+		ROW("Anonymous:", a.anonymous);
+		ROW("KSM:", 0);
+		ROW("LazyFree:", 0);
+		ROW("AnonHugePages:", 0);
+		ROW("ShmemPmdMapped:", 0);
+		ROW("FilePmdMapped:", 0);
+		ROW("Shared_Hugetlb:", 0);
+		ROW("Private_Hugetlb:", 0);
+		ROW("Swap:", a.swap);
+		ROW("SwapPss:", a.swap);
+		ROW("Locked:", 0);
+#undef ROW
+		put(&o, "THPeligible:    %8d\n", 0);
+		put_vmflags(&o, f);
+	}
+	return done(&o);
+}
+
+uint64_t mm_task_pss_bytes(struct mm_machine *m, struct mm_task *t)
+{
+	struct smaps_acc a = { 0 };
+	sim_for_each_pte(m, t->mm, 0, t->mm->task_size, smaps_pte, &a);
+	return a.pss_x >> PSS_SHIFT;
+}
+
+/* ---- the allocators' own views ----------------------------------------------------------- */
+
+size_t mm_show_buddyinfo(struct mm_machine *m, char *buf, size_t size)
+{
+	return mm_buddy_show_buddyinfo(m->buddy, buf, size);
+}
+
+size_t mm_show_slabinfo(struct mm_machine *m, char *buf, size_t size)
+{
+	return mm_kmem_slabinfo(m->kmem, buf, size);
 }
