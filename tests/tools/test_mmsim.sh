@@ -378,11 +378,20 @@ group_docs() {
 		checks=$((checks + 1))
 		grep -q "^\.SS.*$c" "$man" || fail "docs/mmsim.1 has no section for $c"
 	done
+	# each exit code has its own entry under EXIT STATUS, as in --help
 	for code in 0 1 2 3 4 5; do
 		checks=$((checks + 1))
-		grep -qE "^\.TP|^\.IP" "$man" && grep -qE "^\\\\fB$code\\\\fR|^\.B $code\$|^$code\$" "$man" ||
-			fail "exit code $code not in docs/mmsim.1"
+		sed -n '/^\.SH EXIT STATUS/,/^\.SH EXAMPLES/p' "$man" | grep -qx "\.B $code" ||
+			fail "exit code $code not under EXIT STATUS in docs/mmsim.1"
+		checks=$((checks + 1))
+		grep -q "^| $code |" "$md" || fail "exit code $code not in the table of docs/mmsim.md"
 	done
+	# the man page renders without warnings
+	if command -v groff >/dev/null; then
+		checks=$((checks + 1))
+		groff -ww -man -z "$man" 2>"$TMP/groff.err" && [ ! -s "$TMP/groff.err" ] ||
+			{ fail "groff warns about docs/mmsim.1:"; cat "$TMP/groff.err" >&2; }
+	fi
 }
 
 # ---- the Zipf trace generator --------------------------------------------------
