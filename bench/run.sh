@@ -14,4 +14,9 @@ for b in build/bench/bench_*; do
   fi
   echo
 done
+if [ -x build/tools/mmsim/mmsim ]; then
+  echo "== mmsim cache (bench/mmsim_cache.sh)"
+  bash bench/mmsim_cache.sh build/tools/mmsim/mmsim || status=1
+  echo
+fi
 exit $status
