@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "buddy_internal.h" /* the allocator id, to find two sharing a TLS slot */
 #include "mmkit/buddy.h"
 #include "mmkit/rng.h"
 
@@ -251,11 +252,112 @@ static void test_multi_instance_destroy(void **state)
 	pthread_barrier_destroy(&m.bar);
 }
 
+/* Two allocators whose ids share a slot of the 16-entry thread-local table.
+ * A thread alternating between them must always reach its own cache of each
+ * (a page of one must never come out of the other's cache), its caches must
+ * go back to the right allocator when it exits, and destroying one of the
+ * two while the thread lives must leave a stale slot that the other never
+ * follows (ASan would see the freed cache set). */
+struct coll {
+	struct mm_buddy *x, *y;
+	pthread_barrier_t bar;
+	_Atomic int errors;
+};
+
+static bool owns(const struct mm_buddy *b, const struct mm_page *p)
+{
+	return p && p >= b->memmap && p < b->memmap + (b->end_pfn - b->start_pfn);
+}
+
+/* Allocate n order-0 pages from each allocator in turn, then free them in
+ * turn. A foreign page is counted and leaked (freeing it would abort). */
+static void coll_round(struct coll *c, struct mm_buddy *const *bs, int nb, int n)
+{
+	struct mm_page *pg[2][8];
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < nb; k++) {
+			pg[k][i] = mm_alloc_pages(bs[k], 0, 0);
+			if (!owns(bs[k], pg[k][i])) {
+				c->errors++;
+				pg[k][i] = NULL;
+			}
+		}
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < nb; k++)
+			if (pg[k][i])
+				mm_free_pages(bs[k], pg[k][i], 0);
+}
+
+static void *coll_worker(void *arg)
+{
+	struct coll *c = arg;
+	struct mm_buddy *both[2] = { c->x, c->y };
+	for (int r = 0; r < 2000; r++)
+		coll_round(c, both, 2, 1 + r % 8);
+	pthread_barrier_wait(&c->bar); /* main checks while both caches hold pages */
+	pthread_barrier_wait(&c->bar); /* main destroys y */
+	for (int r = 0; r < 2000; r++)
+		coll_round(c, both, 1, 1 + r % 8);
+	return NULL;                   /* thread exit drains the cache of x */
+}
+
+static void test_slot_collision(void **state)
+{
+	(void)state;
+	struct mm_buddy *made[PCP_SLOTS + 1];
+	struct mm_buddy_config cfg;
+	struct coll c;
+	memset(&c, 0, sizeof(c));
+	int nmade = 0;
+	/* ids are consecutive here: within PCP_SLOTS + 1 creations two collide */
+	for (; nmade < PCP_SLOTS + 1 && !c.y; nmade++) {
+		mm_buddy_config_init(&cfg, (uint64_t)nmade << 20, 256);
+		cfg.ignore_watermarks = true;
+		cfg.pcp_batch = 4;
+		cfg.pcp_high = 12;
+		assert_int_equal(mm_buddy_create(&cfg, &made[nmade]), 0);
+		for (int k = 0; k < nmade; k++)
+			if (made[k]->id % PCP_SLOTS == made[nmade]->id % PCP_SLOTS) {
+				c.x = made[k];
+				c.y = made[nmade];
+			}
+	}
+	assert_non_null(c.y);
+	char initial[512], final[512];
+	mm_buddy_show_buddyinfo(c.x, initial, sizeof(initial));
+	pthread_barrier_init(&c.bar, NULL, 2);
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, coll_worker, &c), 0);
+	pthread_barrier_wait(&c.bar);
+	assert_int_equal(c.errors, 0);
+	assert_int_equal(mm_buddy_check(c.x), 0);
+	assert_int_equal(mm_buddy_check(c.y), 0);
+	/* the live worker's caches hold pages of both */
+	assert_true(mm_buddy_free_pages(c.x) < 256);
+	assert_true(mm_buddy_free_pages(c.y) < 256);
+	mm_buddy_destroy(c.y);
+	for (int k = 0; k < nmade; k++)
+		if (made[k] == c.y)
+			made[k] = NULL;
+	pthread_barrier_wait(&c.bar);
+	pthread_join(th, NULL);
+	assert_int_equal(c.errors, 0);
+	/* the exited worker's cache went back to x, and only to x */
+	assert_int_equal(mm_buddy_check(c.x), 0);
+	assert_int_equal(mm_buddy_free_pages(c.x), 256);
+	mm_buddy_show_buddyinfo(c.x, final, sizeof(final));
+	assert_string_equal(initial, final);
+	pthread_barrier_destroy(&c.bar);
+	for (int k = 0; k < nmade; k++)
+		mm_buddy_destroy(made[k]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stress_cross_thread),
 		cmocka_unit_test(test_multi_instance_destroy),
+		cmocka_unit_test(test_slot_collision),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
