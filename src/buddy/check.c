@@ -140,6 +140,12 @@ static int check_coverage(struct mm_buddy *b, uint64_t *buddy_heads, uint64_t *p
 			if (p->order >= b->max_order || pfn + nr > b->end_pfn)
 				return corrupt("pfn %llu: order %u too large", (unsigned long long)pfn,
 					       p->order);
+			if (pfn & (nr - 1))
+				return corrupt("pfn %llu: block of order %u not aligned",
+					       (unsigned long long)pfn, p->order);
+			if (pfn + nr > b->zones[p->zone].end_pfn)
+				return corrupt("pfn %llu: block of order %u crosses the end of zone %s",
+					       (unsigned long long)pfn, p->order, b->zones[p->zone].name);
 			for (uint64_t i = 1; i < nr; i++)
 				if (pg_state(&p[i]))
 					return corrupt("pfn %llu inside the block at %llu has state %#x",

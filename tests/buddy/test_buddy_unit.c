@@ -232,6 +232,24 @@ static void test_check_detects_corruption(void **state)
 	mm_free_pages(b, p, 0);
 	assert_int_equal(mm_buddy_check(b), 0);
 	mm_buddy_destroy(b);
+
+	/* an allocated block that is not naturally aligned: pfn 1 claims
+	 * order 1 (pages 1-2) and page 2's own head is gone */
+	b = mk(0, 16, 5, false, false, NULL, 0);
+	struct mm_page *pg[16];
+	for (int i = 0; i < 16; i++)
+		pg[i] = mm_alloc_pages(b, 0, 0);
+	assert_int_equal(mm_page_to_pfn(b, pg[2]), 2);
+	assert_int_equal(mm_buddy_check(b), 0);
+	pg[1]->order = 1;
+	pg[2]->state = 0;
+	assert_int_equal(mm_buddy_check(b), -MM_ECORRUPT);
+	pg[1]->order = 0;
+	pg[2]->state = MM_PAGE_HEAD;
+	assert_int_equal(mm_buddy_check(b), 0);
+	for (int i = 0; i < 16; i++)
+		mm_free_pages(b, pg[i], 0);
+	mm_buddy_destroy(b);
 }
 
 /* Zones split by physical address; normal allocations prefer the highest
@@ -481,8 +499,12 @@ static void test_migratetype_stealing(void **state)
 	assert_int_equal(mm_buddy_check(b), 0);
 	mm_free_pages(b, u, 0);
 	mm_free_pages(b, m, 0);
-	/* the merged order-10 block takes the type of the block freed last */
+	/* the merged order-10 block takes the type of the block freed last:
+	 * both pageblocks are movable again, on the movable list */
 	assert_int_equal(mm_buddy_check(b), 0);
+	ASSERT_ORDERS(b, MM_ZONE_NORMAL, "0 0 0 0 0 0 0 0 0 0 1");
+	assert_int_equal(mm_buddy_pageblock_migratetype(b, 0), MM_MIGRATE_MOVABLE);
+	assert_int_equal(mm_buddy_pageblock_migratetype(b, 512), MM_MIGRATE_MOVABLE);
 	mm_buddy_destroy(b);
 
 	/* partial pageblock, enough free: claimed (free 256 >= 512/2) */
