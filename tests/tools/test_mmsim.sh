@@ -260,6 +260,14 @@ import json, sys
 r = json.load(sys.stdin)[0]
 assert r["requests"] == 6 and r["misses"] == 6, r
 '
+	# opt loads the trace for its pre-pass: only the first N requests, and
+	# their next uses are within those N (1 2 3 4 1 with 3 frames: 4 misses)
+	run numreq_opt 0 cache "$TR/belady.txt" -p belady -s 3 -n 5 --json
+	py numreq_opt '
+import json, sys
+r = json.load(sys.stdin)[0]
+assert r["policy"] == "opt" and r["requests"] == 5 and r["misses"] == 4, r
+'
 	# --check: consistent runs, lru against the stack algorithm
 	run check 0 cache "$TR/touch.lk.gz" -p lru,fifo,clock -s 1:40 --check
 	contains check err "check passed: 120 runs consistent, lru agrees with the stack algorithm"

@@ -214,10 +214,8 @@ static int replay(struct replay *r, const struct cache_args *a)
 		struct mm_cache_request *all;
 		size_t n;
 		uint64_t *next = NULL;
-		rc = reqsrc_load(&src, &all, &n);
+		rc = reqsrc_load(&src, limit, &all, &n);
 		if (rc == 0) {
-			if (n > limit)
-				n = (size_t)limit;
 			next = malloc((n ? n : 1) * sizeof(*next));
 			if (!next || mm_cache_next_use(all, n, next))
 				rc = EXIT_NOMEM;

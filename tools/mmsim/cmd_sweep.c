@@ -378,14 +378,12 @@ static int run_passes(struct sweep *sw)
 	size_t n = 0;
 	if ((rc = reqsrc_open(&src, "sweep", a->trace, &a->ta)))
 		return rc;
-	rc = reqsrc_load(&src, &all, &n);
+	rc = reqsrc_load(&src, a->num_req ? a->num_req : UINT64_MAX, &all, &n);
 	if (!rc)
 		reqsrc_notes(&src);
 	reqsrc_close(&src);
 	if (rc)
 		return rc;
-	if (a->num_req && n > a->num_req)
-		n = (size_t)a->num_req;
 	sw->requests = n;
 	for (size_t i = 0; i < n && !rc; i += CHUNK) {
 		rc = feed(sw, all + i, NULL, n - i < CHUNK ? n - i : CHUNK, true, false);

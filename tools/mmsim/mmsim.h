@@ -204,8 +204,9 @@ void reqsrc_notes(const struct reqsrc *s);
 
 void reqsrc_close(struct reqsrc *s);
 
-/* Read the whole source into a malloc'ed array. 0 or an exit code. */
-int reqsrc_load(struct reqsrc *s, struct mm_cache_request **out, size_t *n);
+/* Read the source, up to limit requests, into a malloc'ed array. 0 or an
+ * exit code. */
+int reqsrc_load(struct reqsrc *s, uint64_t limit, struct mm_cache_request **out, size_t *n);
 
 /* ---- Progress (progress.c) ---------------------------------------------- */
 

@@ -279,13 +279,13 @@ void reqsrc_close(struct reqsrc *s)
 	s->fd = -1;
 }
 
-int reqsrc_load(struct reqsrc *s, struct mm_cache_request **out, size_t *nout)
+int reqsrc_load(struct reqsrc *s, uint64_t limit, struct mm_cache_request **out, size_t *nout)
 {
 	size_t cap = 1 << 16, n = 0;
 	struct mm_cache_request *v = malloc(cap * sizeof(*v));
 	if (!v)
 		goto nomem;
-	for (;;) {
+	while (n < limit) {
 		if (cap - n < 4096) {
 			size_t nc = cap * 2;
 			struct mm_cache_request *nv = realloc(v, nc * sizeof(*nv));
@@ -294,7 +294,10 @@ int reqsrc_load(struct reqsrc *s, struct mm_cache_request **out, size_t *nout)
 			v = nv;
 			cap = nc;
 		}
-		long got = reqsrc_read(s, v + n, cap - n);
+		size_t want = cap - n;
+		if (limit - n < want)
+			want = (size_t)(limit - n);
+		long got = reqsrc_read(s, v + n, want);
 		if (got < 0) {
 			free(v);
 			return (int)-got;
