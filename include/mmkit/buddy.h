@@ -27,7 +27,7 @@
  * (min_free_kbytes = sqrt(16 * lowmem_kbytes) clamped to [128, 262144],
  * split among zones by size; low = min + step, high = low + step with
  * step = max(min / 4, managed * watermark_scale_factor / 10000)). By default
- * an allocation fails (NULL) when it would take its zone to or below min
+ * an allocation fails (NULL) when it would take its zone below min
  * (+ lowmem_reserve), as Linux's get_page_from_freelist() does once reclaim
  * has nothing left; MM_GFP_HIGH may use half of min and MM_GFP_ATOMIC a
  * further quarter of that (Linux's ALLOC_MIN_RESERVE / ALLOC_NON_BLOCK).

@@ -178,6 +178,20 @@ static inline int gfp_wclass(mm_gfp_t gfp)
 	return WCLASS_NORMAL;
 }
 
+/* The free-page threshold of Linux's __zone_watermark_ok(): `mark` reduced
+ * for the class (ALLOC_MIN_RESERVE: half; ALLOC_NON_BLOCK: a further
+ * quarter), plus lowmem_reserve. Saturates, so a mark near UINT64_MAX
+ * refuses everything instead of wrapping around to a small number. */
+static inline uint64_t wmark_threshold(uint64_t mark, int wclass, uint64_t reserve)
+{
+	if (wclass != WCLASS_NORMAL) {
+		mark -= mark / 2;
+		if (wclass == WCLASS_ATOMIC)
+			mark -= mark / 4;
+	}
+	return mark + reserve < mark ? UINT64_MAX : mark + reserve;
+}
+
 /* Counter updates done under the zone lock: plain load + store, no RMW. */
 static inline void zone_free_add(struct mm_zone *z, int64_t n)
 {

@@ -369,14 +369,10 @@ bool __mm_take_page_off_buddy(struct mm_zone *z, uint64_t pfn)
 bool __mm_watermark_ok(const struct mm_zone *z, unsigned int order, uint64_t mark,
 		       enum mm_zone_type classzone, int wclass, uint64_t free)
 {
-	int64_t f = (int64_t)free - (((int64_t)1 << order) - 1);
-	int64_t min = (int64_t)mark;
-	if (wclass != WCLASS_NORMAL) {
-		min -= min / 2;          /* ALLOC_MIN_RESERVE (__GFP_HIGH) */
-		if (wclass == WCLASS_ATOMIC)
-			min -= min / 4;  /* ALLOC_NON_BLOCK */
-	}
-	if (f <= min + (int64_t)z->lowmem_reserve[classzone])
+	/* Linux: fail when free - (2^order - 1) <= min + lowmem_reserve */
+	uint64_t need = wmark_threshold(mark, wclass, z->lowmem_reserve[classzone]);
+	uint64_t take = (1ULL << order) - 1;
+	if (free <= take || free - take <= need)
 		return false;
 	if (!order)
 		return true;

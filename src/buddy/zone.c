@@ -82,18 +82,23 @@ unsigned long mm_calc_min_free_kbytes(uint64_t lowmem_kbytes)
 void __mm_zone_update_fast_wmarks(struct mm_zone *z)
 {
 	uint64_t min = atomic_load_explicit(&z->wmark[MM_WMARK_MIN], memory_order_relaxed);
-	for (int h = 0; h < MM_NR_ZONES; h++) {
-		for (int c = 0; c < NR_WCLASS; c++) {
-			uint64_t m = min;
-			if (c != WCLASS_NORMAL) {
-				m -= m / 2;
-				if (c == WCLASS_ATOMIC)
-					m -= m / 4;
-			}
-			atomic_store_explicit(&z->wmark_fast[h][c], m + z->lowmem_reserve[h],
+	for (int h = 0; h < MM_NR_ZONES; h++)
+		for (int c = 0; c < NR_WCLASS; c++)
+			atomic_store_explicit(&z->wmark_fast[h][c],
+					      wmark_threshold(min, c, z->lowmem_reserve[h]),
 					      memory_order_relaxed);
-		}
-	}
+}
+
+/* a * b / c without overflow (the sysctls may be anything), saturating. */
+static uint64_t mul_div(uint64_t a, uint64_t b, uint64_t c)
+{
+	unsigned __int128 r = (unsigned __int128)a * b / c;
+	return r > UINT64_MAX ? UINT64_MAX : (uint64_t)r;
+}
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a + b < a ? UINT64_MAX : a + b;
 }
 
 /* Zone lock held. */
@@ -128,11 +133,12 @@ void mm_buddy_setup_watermarks(struct mm_buddy *b, unsigned long min_free_kbytes
 		struct mm_zone *z = &b->zones[zi];
 		zone_lock(z);
 		setup_lowmem_reserve(b, zi);
-		uint64_t min = lowmem_pages ? pages_min * z->managed / lowmem_pages : 0;
-		uint64_t step = MM_MAX(min >> 2, z->managed * watermark_scale_factor / 10000);
+		uint64_t min = lowmem_pages ? mul_div(pages_min, z->managed, lowmem_pages) : 0;
+		uint64_t step = MM_MAX(min >> 2, mul_div(z->managed, watermark_scale_factor, 10000));
+		uint64_t low = sat_add(min, step);
 		atomic_store_explicit(&z->wmark[MM_WMARK_MIN], min, memory_order_relaxed);
-		atomic_store_explicit(&z->wmark[MM_WMARK_LOW], min + step, memory_order_relaxed);
-		atomic_store_explicit(&z->wmark[MM_WMARK_HIGH], min + 2 * step, memory_order_relaxed);
+		atomic_store_explicit(&z->wmark[MM_WMARK_LOW], low, memory_order_relaxed);
+		atomic_store_explicit(&z->wmark[MM_WMARK_HIGH], sat_add(low, step), memory_order_relaxed);
 		__mm_zone_update_fast_wmarks(z);
 		zone_unlock(z);
 	}

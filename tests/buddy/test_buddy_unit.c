@@ -1,6 +1,7 @@
 /* Unit tests of the buddy allocator: split/merge, unaligned ranges and
  * holes, zones and fallback, DMA caps, migrate-type stealing, watermarks,
  * the /proc views and the fragmentation indices. */
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -410,6 +411,18 @@ static void test_watermarks_enforced(void **state)
 	assert_int_equal(mm_zone_set_watermarks(dma32, 0, 1, 2), 0);
 	assert_non_null(mm_alloc_pages(b, 0, 0));
 	assert_int_equal(mm_zone_set_watermarks(dma32, 3, 2, 1), -MM_EINVAL);
+	/* the largest marks refuse everything: nothing wraps around, neither
+	 * the order-0 threshold nor the query nor the order > 0 check */
+	assert_int_equal(mm_zone_set_watermarks(dma32, UINT64_MAX, UINT64_MAX, UINT64_MAX), 0);
+	assert_int_equal(mm_zone_set_watermarks(dma, UINT64_MAX, UINT64_MAX, UINT64_MAX), 0);
+	assert_false(mm_zone_watermark_ok(dma32, 0, UINT64_MAX, MM_ZONE_DMA32, 0));
+	assert_false(mm_zone_watermark_ok(dma, 0, UINT64_MAX, MM_ZONE_DMA32, MM_GFP_ATOMIC));
+	for (unsigned int o = 0; o < 3; o++) {
+		assert_null(mm_alloc_pages(b, 0, o));
+		assert_null(mm_alloc_pages(b, MM_GFP_ATOMIC, o));
+		assert_null(mm_alloc_pages(b, MM_GFP_DMA | MM_GFP_HIGH, o));
+	}
+	assert_int_equal(mm_buddy_check(b), 0);
 	mm_buddy_destroy(b);
 }
 
@@ -471,6 +484,20 @@ static void test_watermark_values(void **state)
 		uint64_t m1 = mm_zone_wmark(mm_buddy_zone(b, MM_ZONE_DMA32), MM_WMARK_MIN);
 		assert_int_equal(m0, 1024 * 4096 / cases[i].pages);
 		assert_int_equal(m1, 1024 * (cases[i].pages - 4096) / cases[i].pages);
+		/* absurd sysctls do not wrap around: min_free_kbytes = 2^62 is
+		 * 2^60 pages, far more than the zone, and pages_min * managed
+		 * (a multiple of 2^64 here) must not come out as 0 */
+		mm_buddy_setup_watermarks(b, 1UL << 62, UINT_MAX);
+		for (int z = 0; z < 2; z++) {
+			struct mm_zone *zone = mm_buddy_zone(b, (enum mm_zone_type)z);
+			uint64_t want = (1ULL << 60) / cases[i].pages * mm_zone_managed_pages(zone);
+			assert_int_equal(mm_zone_wmark(zone, MM_WMARK_MIN), want);
+			assert_true(mm_zone_wmark(zone, MM_WMARK_LOW) > want);
+			assert_true(mm_zone_wmark(zone, MM_WMARK_HIGH) >= mm_zone_wmark(zone, MM_WMARK_LOW));
+		}
+		assert_null(mm_alloc_pages(b, 0, 0));
+		assert_null(mm_alloc_pages(b, MM_GFP_ATOMIC, 2));
+		assert_int_equal(mm_buddy_check(b), 0);
 		mm_buddy_destroy(b);
 	}
 }
