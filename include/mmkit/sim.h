@@ -171,6 +171,16 @@ int mm_task_create(struct mm_machine *m, const char *name, struct mm_task **out)
 int mm_exec_synthetic(struct mm_machine *m, struct mm_task *t, uint64_t text_bytes,
 		      uint64_t data_bytes, uint64_t bss_bytes);
 
+/* execve() of a host ELF file (ELF64 x86-64 in 64-bit modes, ELF32 i386 in
+ * 2-level mode): a new address space with the PT_LOAD segments as private
+ * file mappings (bss anonymous), the heap after them, the stack, the
+ * PT_INTERP interpreter, and the DT_NEEDED libraries found in the host's
+ * standard directories mapped as ld.so would (no relocation, no code runs).
+ * Open files are kept. Returns 0; -MM_ENOENT / -MM_EINVAL (not a loadable
+ * ELF for this machine) with nothing changed; or -MM_ENOMEM after the old
+ * address space is gone (as Linux, the process is then unusable). */
+int mm_exec(struct mm_machine *m, struct mm_task *t, const char *path);
+
 /* fork(): a child with a copy of the parent's VMAs and page tables (not of
  * its data): private writable pages become read-only copy-on-write in both.
  * Returns 0 and *child, or -MM_ENOMEM with nothing changed (the parent's

@@ -1,0 +1,140 @@
+/* exec of a real ELF file of the host: PT_LOAD segments as private file
+ * mappings, the interpreter and DT_NEEDED libraries through the shared page
+ * cache, the heap and stack; and the synthetic layout's errors. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mmkit/compiler.h"
+#include "mmkit/error.h"
+#include "mmkit/sim.h"
+#include "testutil.h"
+
+static char buf[1 << 16];
+
+static struct mm_machine *boot(enum mm_paging_mode mode)
+{
+	struct mm_machine_config cfg;
+	mm_machine_config_init(&cfg);
+	cfg.ram_bytes = 64ULL << 20;
+	cfg.paging = mode;
+	struct mm_machine *m;
+	assert_int_equal(mm_machine_create(&cfg, &m), 0);
+	return m;
+}
+
+static const char *find_binary(void)
+{
+	static const char *const cands[] = { "/usr/bin/true", "/bin/true", "/usr/bin/sleep", "/bin/sleep" };
+	for (size_t i = 0; i < MM_ARRAY_SIZE(cands); i++)
+		if (access(cands[i], R_OK) == 0)
+			return cands[i];
+	return NULL;
+}
+
+static uint64_t free_after_drop(struct mm_machine *m)
+{
+	mm_machine_drop_caches(m);
+	struct mm_meminfo mi;
+	mm_machine_meminfo(m, &mi);
+	return mi.free_pages;
+}
+
+static void test_exec_elf(void **state)
+{
+	(void)state;
+	const char *bin = find_binary();
+	if (!bin)
+		skip();
+	struct mm_machine *m = boot(MM_PAGING_4LEVEL);
+	uint64_t free0 = free_after_drop(m);
+	struct mm_task *a, *b;
+	assert_int_equal(mm_task_create(m, "sh", &a), 0);
+	assert_int_equal(mm_task_create(m, "sh", &b), 0);
+	assert_int_equal(mm_exec(m, a, bin), 0);
+	assert_string_equal(mm_task_comm(a), strrchr(bin, '/') + 1);
+	mm_show_maps(m, a, buf, sizeof(buf));
+	/* the executable's segments, named by path, and the stack */
+	assert_non_null(strstr(buf, bin));
+	assert_non_null(strstr(buf, "r-xp"));
+	assert_non_null(strstr(buf, "[stack]\n"));
+	/* the first PT_LOAD maps the ELF header: read it through the MMU */
+	unsigned long long start = strtoull(buf, NULL, 16);
+	uint8_t magic[4];
+	struct mm_counters c0, c1;
+	mm_task_counters(a, &c0);
+	assert_int_equal(mm_read(m, a, start, magic, 4), 0);
+	assert_memory_equal(magic, "\x7f" "ELF", 4);
+	mm_task_counters(a, &c1);
+	assert_int_equal(c1.maj_flt - c0.maj_flt, 1);   /* read from the host file */
+	/* a second process running the same file shares the page */
+	assert_int_equal(mm_exec(m, b, bin), 0);
+	mm_task_counters(b, &c0);
+	assert_int_equal(mm_read(m, b, start, magic, 4), 0);
+	mm_task_counters(b, &c1);
+	assert_int_equal(c1.maj_flt - c0.maj_flt, 0);
+	assert_int_equal(c1.min_flt - c0.min_flt, 1);
+	assert_true(mm_virt_to_phys(m, a, start) == mm_virt_to_phys(m, b, start));
+	/* the heap starts after the image; brk works */
+	uint64_t brk0 = mm_do_brk(m, a, 0);
+	assert_true(brk0 > start);
+	assert_true(mm_do_brk(m, a, brk0 + 10000) == brk0 + 10000);
+	uint64_t v = 5;
+	assert_int_equal(mm_write(m, a, brk0 + 100, &v, 8), 0);
+	mm_show_status(m, a, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "RssFile:"));
+	assert_int_equal(mm_machine_check(m), 0);
+	/* fork and exit of an exec'ed process */
+	struct mm_task *c;
+	assert_int_equal(mm_fork(m, a, &c), 0);
+	assert_int_equal(mm_read(m, c, brk0 + 100, &v, 8), 0);
+	assert_true(v == 5);
+	assert_int_equal(mm_machine_check(m), 0);
+	mm_exit(m, c);
+	mm_exit(m, a);
+	mm_exit(m, b);
+	assert_int_equal(mm_machine_check(m), 0);
+	assert_int_equal(free_after_drop(m), free0);
+	mm_machine_destroy(m);
+}
+
+static void test_exec_errors(void **state)
+{
+	(void)state;
+	struct mm_machine *m = boot(MM_PAGING_4LEVEL);
+	struct mm_task *t;
+	assert_int_equal(mm_task_create(m, "x", &t), 0);
+	assert_int_equal(mm_exec_synthetic(m, t, 4096, 4096, 4096), 0);
+	assert_int_equal(mm_exec(m, t, "/nonexistent/binary"), -MM_ENOENT);
+	char path[] = "/tmp/mmsim-notelf-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "#!/bin/sh\necho hi\n" "........................................................", 74), 74);
+	close(fd);
+	assert_int_equal(mm_exec(m, t, path), -MM_EINVAL);
+	unlink(path);
+	/* nothing changed: the synthetic layout is still there */
+	mm_show_maps(m, t, buf, sizeof(buf));
+	assert_true(strncmp(buf, "00400000-00401000 r-xp", 22) == 0);
+	/* a 64-bit binary cannot run on the 32-bit machine */
+	const char *bin = find_binary();
+	if (bin) {
+		struct mm_machine *m32 = boot(MM_PAGING_2LEVEL);
+		struct mm_task *u;
+		assert_int_equal(mm_task_create(m32, "x", &u), 0);
+		assert_int_equal(mm_exec(m32, u, bin), -MM_EINVAL);
+		mm_machine_destroy(m32);
+	}
+	assert_int_equal(mm_exec_synthetic(m, t, 4096, 0, 0), -MM_EINVAL);   /* has VMAs */
+	mm_machine_destroy(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exec_elf),
+		cmocka_unit_test(test_exec_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
