@@ -352,12 +352,71 @@ static void test_slot_collision(void **state)
 		mm_buddy_destroy(made[k]);
 }
 
+/* Threads that used an allocator exit while the main thread destroys it:
+ * their exit-time drains and the destroy race for the same cache sets
+ * (ThreadSanitizer and ASan builds watch for a set used after it was freed
+ * or a page drained into a freed allocator). Repeated, with a second
+ * allocator that lives on and must get its pages back. */
+struct exitrace {
+	struct mm_buddy *gone, *kept;
+	pthread_barrier_t bar;
+	_Atomic int errors;
+};
+
+static void *exitrace_worker(void *arg)
+{
+	struct exitrace *e = arg;
+	struct mm_buddy *bs[2] = { e->gone, e->kept };
+	for (int k = 0; k < 2; k++) {
+		struct mm_page *p[5];
+		for (int i = 0; i < 5; i++)
+			if (!(p[i] = mm_alloc_pages(bs[k], 0, 0)))
+				e->errors++;
+		for (int i = 0; i < 5; i++)
+			mm_free_pages(bs[k], p[i], 0); /* stay in this thread's caches */
+	}
+	pthread_barrier_wait(&e->bar);
+	return NULL; /* exit drains both caches, racing with the destroy */
+}
+
+static void test_destroy_during_thread_exit(void **state)
+{
+	(void)state;
+	enum { THREADS = 4 };
+	struct mm_buddy_config cfg;
+	mm_buddy_config_init(&cfg, 0, 512);
+	cfg.ignore_watermarks = true;
+	cfg.pcp_batch = 8;
+	cfg.pcp_high = 48;
+	int rounds = (int)mm_test_iters(200);
+	for (int r = 0; r < rounds; r++) {
+		struct exitrace e;
+		memset(&e, 0, sizeof(e));
+		assert_int_equal(mm_buddy_create(&cfg, &e.gone), 0);
+		assert_int_equal(mm_buddy_create(&cfg, &e.kept), 0);
+		pthread_barrier_init(&e.bar, NULL, THREADS + 1);
+		pthread_t th[THREADS];
+		for (int i = 0; i < THREADS; i++)
+			assert_int_equal(pthread_create(&th[i], NULL, exitrace_worker, &e), 0);
+		pthread_barrier_wait(&e.bar);
+		mm_buddy_destroy(e.gone);
+		for (int i = 0; i < THREADS; i++)
+			pthread_join(th[i], NULL);
+		assert_int_equal(e.errors, 0);
+		assert_int_equal(mm_buddy_check(e.kept), 0);
+		assert_int_equal(mm_buddy_free_pages(e.kept), 512);
+		mm_buddy_destroy(e.kept);
+		pthread_barrier_destroy(&e.bar);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stress_cross_thread),
 		cmocka_unit_test(test_multi_instance_destroy),
 		cmocka_unit_test(test_slot_collision),
+		cmocka_unit_test(test_destroy_during_thread_exit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
