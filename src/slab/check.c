@@ -272,5 +272,19 @@ int mm_kmem_check(struct mm_kmem *k)
 			atomic_load(&k->slab_pages));
 		err = -MM_ECORRUPT;
 	}
+	/* The page map holds exactly the slabs' pages and the large blocks:
+	 * no entry outlives its slab or block. */
+	unsigned long pm_slab, pm_large, pm_large_pages, pm_nodes;
+	slab_pagemap_census(k, &pm_slab, &pm_large, &pm_large_pages, &pm_nodes);
+	if (!err && (pm_slab != pages || pm_large != atomic_load(&k->large_allocs) ||
+		     pm_large_pages != atomic_load(&k->large_pages) ||
+		     pm_nodes != atomic_load(&k->pm_pages))) {
+		fprintf(stderr,
+			"mm_kmem_check: page map has %lu slab pages (slabs: %lu), %lu large "
+			"blocks of %lu pages (counters: %lu, %lu), %lu nodes (counter %lu)\n",
+			pm_slab, pages, pm_large, pm_large_pages, atomic_load(&k->large_allocs),
+			atomic_load(&k->large_pages), pm_nodes, atomic_load(&k->pm_pages));
+		err = -MM_ECORRUPT;
+	}
 	return err;
 }

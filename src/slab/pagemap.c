@@ -149,6 +149,36 @@ void slab_pagemap_for_each_large(struct mm_kmem *k, void (*fn)(struct mm_kmem *,
 	pm_walk_large(k, k->pm_root, PM_LEVELS - 1, 0, fn);
 }
 
+static void pm_count(struct pm_node *n, int lvl, unsigned long *slab_pages,
+		     unsigned long *large, unsigned long *large_pages, unsigned long *nodes)
+{
+	(*nodes)++;
+	for (unsigned i = 0; i < PM_ENTRIES; i++) {
+		uintptr_t e = atomic_load(&n->e[i]);
+		if (!e)
+			continue;
+		if (lvl > 0) {
+			pm_count((struct pm_node *)e, lvl - 1, slab_pages, large, large_pages, nodes);
+		} else if (e & PM_LARGE_TAG) {
+			(*large)++;
+			*large_pages += 1ul << (e >> 1);
+		} else {
+			(*slab_pages)++;
+		}
+	}
+}
+
+/* Census of the page map for mm_kmem_check: pages mapped to slabs, large
+ * blocks, their pages, and nodes. */
+void slab_pagemap_census(struct mm_kmem *k, unsigned long *slab_pages, unsigned long *large,
+			 unsigned long *large_pages, unsigned long *nodes)
+{
+	*slab_pages = *large = *large_pages = *nodes = 0;
+	pthread_mutex_lock(&k->pm_lock);
+	pm_count(k->pm_root, PM_LEVELS - 1, slab_pages, large, large_pages, nodes);
+	pthread_mutex_unlock(&k->pm_lock);
+}
+
 static void pm_free_tree(struct mm_kmem *k, struct pm_node *n, int lvl)
 {
 	if (lvl > 0) {

@@ -264,6 +264,8 @@ int slab_pagemap_init(struct mm_kmem *k);
 int slab_pagemap_set_range(struct mm_kmem *k, const void *addr, size_t pages, uintptr_t val);
 void slab_pagemap_clear_range(struct mm_kmem *k, const void *addr, size_t pages);
 void slab_pagemap_destroy(struct mm_kmem *k);
+void slab_pagemap_census(struct mm_kmem *k, unsigned long *slab_pages, unsigned long *large,
+			 unsigned long *large_pages, unsigned long *nodes);
 void slab_pagemap_for_each_large(struct mm_kmem *k, void (*fn)(struct mm_kmem *, void *, unsigned));
 
 static inline struct mm_slab *obj_to_slab(struct mm_kmem *k, const void *p)

@@ -142,6 +142,28 @@ static void test_list_and_pagemap(void **state)
 	expect_ok();
 }
 
+static void test_stale_pagemap_entry(void **state)
+{
+	(void)state;
+	/* an entry pointing at a slab from a page that is not the slab's (as
+	 * one left behind by a freed slab would) */
+	struct mm_slab *s = partial_slab();
+	struct pm_node *leaf = pagemap_leaf(k->pm_root, s->base);
+	assert_non_null(leaf);
+	_Atomic uintptr_t *slot = NULL;
+	for (unsigned i = 0; i < PM_ENTRIES && !slot; i++)
+		if (atomic_load(&leaf->e[i]) == 0)
+			slot = &leaf->e[i];
+	assert_non_null(slot);
+	atomic_store(slot, PM_SLAB_ENTRY(s));
+	assert_int_equal(mm_kmem_check(k), -MM_ECORRUPT);
+	/* a large-block tag with no block */
+	atomic_store(slot, PM_LARGE_TAG | (2ul << 1));
+	assert_int_equal(mm_kmem_check(k), -MM_ECORRUPT);
+	atomic_store(slot, 0);
+	expect_ok();
+}
+
 static void test_debug_flags_by_build(void **state)
 {
 	(void)state;
@@ -174,6 +196,7 @@ int main(void)
 		cmocka_unit_test(test_counters),
 		cmocka_unit_test(test_object_free_and_in_magazine),
 		cmocka_unit_test(test_list_and_pagemap),
+		cmocka_unit_test(test_stale_pagemap_entry),
 		cmocka_unit_test(test_debug_flags_by_build),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
