@@ -1,7 +1,7 @@
 /* Randomized run against a model: a set of live objects with their sizes
  * and contents. Every object gets a pattern written over its whole size and
  * checked when it is freed or resized; no two live objects may overlap;
- * mm_kmem_check runs after every operation (every 16th after the first
+ * mm_kmem_check runs after every operation (every 32nd after the first
  * 30000). Mixes kmem caches (with and without magazines, with a ctor),
  * kmalloc of every class, large kmalloc, krealloc, kmalloc(0), shrink and
  * shrink_all. A failure prints the seed (MMKIT_SEED=... replays it). At the
@@ -178,7 +178,7 @@ static void test_random_model(void **state)
 		} else {
 			mm_kmem_shrink_all(k);
 		}
-		if ((op < check_all || (op & 15) == 0) && mm_kmem_check(k) != 0)
+		if ((op < check_all || (op & 31) == 0) && mm_kmem_check(k) != 0)
 			mm_test_fail_seed("op %llu: mm_kmem_check failed", (unsigned long long)op);
 		if ((op & 1023) == 0) {
 			/* every page taken from the source is accounted for */
