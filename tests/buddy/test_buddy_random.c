@@ -6,7 +6,10 @@
  * operation. The model is the set of allocated blocks: a new block must not
  * overlap any allocated block or reserved page, must be aligned, must lie in
  * a zone the gfp mask allows; the page counts must add up. A failed request
- * must leave the allocator unchanged. Seed printed for replay.
+ * must leave the allocator unchanged. At the end, with everything freed, the
+ * free lists must equal those of a fresh allocator with the same reserved
+ * pages (every page back, merged to the largest blocks). Seed printed for
+ * replay.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,17 +28,25 @@ struct blk {
 	unsigned int order;
 };
 
-static const struct mm_pfn_range holes[] = { { 3950, 3 }, { 4096, 1 }, { 4300, 17 } };
+/* Two sets of holes: one on the DMA/DMA32 line (PFN 4096), one that leaves
+ * the line free, so blocks on both sides of it can be free at once and must
+ * never merge across it. */
+static const struct mm_pfn_range holes_on_line[] = { { 3950, 3 }, { 4096, 1 }, { 4300, 17 } };
+static const struct mm_pfn_range holes_off_line[] = { { 3950, 3 }, { 4300, 17 } };
+#define MAX_HOLES 3
+
+static const struct mm_pfn_range *holes;
+static size_t nholes;
 
 static bool reserved_pfn(uint64_t pfn)
 {
-	for (size_t i = 0; i < MM_ARRAY_SIZE(holes); i++)
+	for (size_t i = 0; i < nholes; i++)
 		if (pfn >= holes[i].start && pfn < holes[i].start + holes[i].nr)
 			return true;
 	return false;
 }
 
-static void run(bool pcp, bool wmarks, uint64_t iters, struct mm_rng *rng)
+static struct mm_buddy *create(bool pcp, bool wmarks, const struct mm_pfn_range *res, size_t nres)
 {
 	struct mm_buddy_config cfg;
 	struct mm_buddy *b;
@@ -46,11 +57,19 @@ static void run(bool pcp, bool wmarks, uint64_t iters, struct mm_rng *rng)
 	cfg.ignore_watermarks = !wmarks;
 	cfg.pcp_batch = 4;
 	cfg.pcp_high = 12;
-	cfg.reserved = holes;
-	cfg.nr_reserved = MM_ARRAY_SIZE(holes);
+	cfg.reserved = res;
+	cfg.nr_reserved = nres;
 	assert_int_equal(mm_buddy_create(&cfg, &b), 0);
-	char initial[2048];
-	mm_buddy_show_buddyinfo(b, initial, sizeof(initial));
+	return b;
+}
+
+static void run(bool pcp, bool wmarks, uint64_t iters, struct mm_rng *rng)
+{
+	struct mm_buddy *b = create(pcp, wmarks, holes, nholes);
+	/* the holes plus the pages reserved late, for the final comparison */
+	struct mm_pfn_range all_res[MAX_HOLES + NR];
+	size_t nall_res = nholes;
+	memcpy(all_res, holes, nholes * sizeof(*holes));
 
 	uint8_t owner[NR] = { 0 };   /* 1 = allocated in the model */
 	struct blk *live = calloc(NR, sizeof(*live));
@@ -146,6 +165,7 @@ static void run(bool pcp, bool wmarks, uint64_t iters, struct mm_rng *rng)
 			if (!err && !reserved_pfn(pfn) && owner[pfn - START] == 0) {
 				owner[pfn - START] = 2; /* reserved for good */
 				nreserved++;
+				all_res[nall_res++] = (struct mm_pfn_range){ pfn, 1 };
 			}
 		}
 		if (mm_buddy_check(b) != 0)
@@ -176,10 +196,14 @@ static void run(bool pcp, bool wmarks, uint64_t iters, struct mm_rng *rng)
 	assert_int_equal(mm_buddy_check(b), 0);
 	assert_int_equal(mm_buddy_free_pages(b), NR - nreserved);
 	assert_int_equal(mm_buddy_reserved_pages(b), nreserved);
-	char final[2048];
+	/* Every page is back and merged to the largest blocks: the free lists
+	 * equal those of a fresh allocator with the same reserved pages. */
+	char final[2048], fresh[2048];
 	mm_buddy_show_buddyinfo(b, final, sizeof(final));
-	if (nreserved == 20)  /* no late reserve happened: back to the start */
-		assert_string_equal(initial, final);
+	struct mm_buddy *f = create(pcp, wmarks, all_res, nall_res);
+	mm_buddy_show_buddyinfo(f, fresh, sizeof(fresh));
+	assert_string_equal(final, fresh);
+	mm_buddy_destroy(f);
 	free(live);
 	mm_buddy_destroy(b);
 }
@@ -189,6 +213,8 @@ static void test_random_no_pcp(void **state)
 	(void)state;
 	struct mm_rng rng;
 	mm_rng_seed(&rng, mm_test_seed());
+	holes = holes_on_line;
+	nholes = MM_ARRAY_SIZE(holes_on_line);
 	run(false, false, mm_test_iters(700000), &rng);
 }
 
@@ -197,6 +223,8 @@ static void test_random_pcp_watermarks(void **state)
 	(void)state;
 	struct mm_rng rng;
 	mm_rng_seed(&rng, mm_test_seed() + 1);
+	holes = holes_off_line;
+	nholes = MM_ARRAY_SIZE(holes_off_line);
 	run(true, true, mm_test_iters(700000), &rng);
 }
 
@@ -205,6 +233,8 @@ static void test_random_pcp(void **state)
 	(void)state;
 	struct mm_rng rng;
 	mm_rng_seed(&rng, mm_test_seed() + 2);
+	holes = holes_off_line;
+	nholes = MM_ARRAY_SIZE(holes_off_line);
 	run(true, false, mm_test_iters(600000), &rng);
 }
 
