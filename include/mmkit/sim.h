@@ -290,6 +290,44 @@ int mm_shmdt(struct mm_machine *m, struct mm_task *t, uint64_t addr);
  * its last attachment does). 0 or -MM_EINVAL. */
 int mm_shmctl(struct mm_machine *m, struct mm_task *t, int shmid, int cmd, struct mm_shmid_ds *buf);
 
+/* ---- segmentation ------------------------------------------------------------------ */
+
+/* Segment registers, in the x86 encoding order. */
+enum mm_segreg { MM_SEG_ES, MM_SEG_CS, MM_SEG_SS, MM_SEG_DS, MM_SEG_FS, MM_SEG_GS, MM_NR_SEGREGS };
+
+/* Descriptor type bits for code/data segments (system = false). */
+#define MM_SEGT_ACCESSED 0x1
+#define MM_SEGT_WRITE    0x2   /* data: writable; code: readable */
+#define MM_SEGT_EXPDOWN  0x4   /* data: expand-down; code: conforming */
+#define MM_SEGT_CODE     0x8
+
+/* A segment descriptor, decoded. limit is the last valid offset in bytes
+ * (mm_gdt_set stores limits above 0xfffff with 4 KiB granularity; they must
+ * then end in 0xfff). */
+struct mm_segdesc {
+	uint32_t base, limit;
+	uint8_t type, dpl;
+	bool system, present, long_mode, db, granularity;
+};
+
+/* Write / read GDT entry index (1..31; entry 0 is the null descriptor).
+ * 0 or -MM_EINVAL (nothing changed). */
+int mm_gdt_set(struct mm_machine *m, unsigned int index, const struct mm_segdesc *d);
+int mm_gdt_get(struct mm_machine *m, unsigned int index, struct mm_segdesc *d);
+/* MOV to a segment register (not CS) with the hardware's checks. Returns 0,
+ * or -MM_EFAULT (#GP: SIGSEGV) / -MM_EIO (#NP: SIGBUS) with the register
+ * unchanged and mm_task_siginfo() set; -MM_EINVAL for CS. */
+int mm_seg_load(struct mm_machine *m, struct mm_task *t, enum mm_segreg reg, uint16_t sel);
+int mm_seg_get(const struct mm_task *t, enum mm_segreg reg, uint16_t *sel, struct mm_segdesc *d);
+/* arch_prctl(ARCH_SET_FS/ARCH_SET_GS) in 64-bit modes: 0, -MM_EINVAL,
+ * -MM_EPERM (a base outside the user half). */
+int mm_arch_prctl_set_base(struct mm_machine *m, struct mm_task *t, enum mm_segreg reg, uint64_t base);
+/* An access through a segment: logical (reg:offset) -> linear with the
+ * limit and type checks of the mode, then mm_access. A segment fault
+ * returns -MM_EFAULT (#GP: SIGSEGV) or -MM_EIO (#SS: SIGBUS). */
+int mm_access_seg(struct mm_machine *m, struct mm_task *t, enum mm_segreg reg, uint64_t offset,
+		  void *buf, size_t len, enum mm_access_kind kind);
+
 /* ---- memory accesses through the MMU ---------------------------------------- */
 
 /* len bytes at virtual address va of process t, as the CPU does them in user

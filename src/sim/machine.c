@@ -285,6 +285,9 @@ int mm_machine_create(const struct mm_machine_config *cfg, struct mm_machine **o
 	m->zero_pfn = page_pfn(m, zp);
 	m->boot_pages++;
 
+	err = sim_gdt_init(m);
+	if (err)
+		goto fail;
 	err = boot_kernel_tables(m);
 	if (err)
 		goto fail;

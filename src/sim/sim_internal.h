@@ -160,6 +160,12 @@ struct sim_mm {
 	struct mm_task *owner;
 };
 
+/* A segment register: the visible selector and the cached descriptor. */
+struct sim_segreg {
+	uint16_t sel;
+	struct mm_segdesc d;
+};
+
 /* A process. */
 struct mm_task {
 	int pid, ppid;
@@ -169,6 +175,8 @@ struct mm_task {
 	struct mm_counters cnt;
 	struct mm_siginfo sig;
 	struct sim_file files[SIM_MAX_FILES];
+	struct sim_segreg seg[MM_NR_SEGREGS];
+	uint64_t fs_base, gs_base;   /* 64-bit FS/GS bases (arch_prctl) */
 	struct mm_list node;         /* machine->tasks */
 };
 
@@ -269,6 +277,8 @@ struct mm_machine {
 				      * an extension of struct page) */
 	uint64_t kernel_pgd_pfn;     /* init_mm's root: the kernel half */
 	uint64_t zero_pfn;
+	uint64_t gdt_pa;             /* the GDT's page */
+	uint16_t user_cs, user_ds;   /* Linux's flat user selectors */
 	struct sim_tlb tlb;
 	struct sim_cpu cpu;
 	struct mm_reclaim_hooks hooks;
@@ -404,6 +414,10 @@ int sim_do_fault(struct mm_machine *m, struct mm_task *t, struct sim_vma *vma, u
 int sim_writeback(struct mm_machine *m, struct sim_mapping *map, uint64_t first, uint64_t last);
 /* Write back what a shared file VMA covers of [start, end). */
 void sim_vma_writeback(struct mm_machine *m, struct sim_vma *v, uint64_t start, uint64_t end);
+
+/* ---- segment.c ---- */
+int sim_gdt_init(struct mm_machine *m);
+void sim_seg_init_task(struct mm_machine *m, struct mm_task *t);
 
 /* ---- kalloc.c ---- */
 void sim_kalloc_destroy(struct mm_machine *m);

@@ -111,6 +111,7 @@ int mm_task_create(struct mm_machine *m, const char *name, struct mm_task **out)
 	}
 	t->mm->owner = t;
 	t->task_size = t->mm->task_size;
+	sim_seg_init_task(m, t);
 	mm_list_add_tail(&t->node, &m->tasks);
 	m->nr_tasks++;
 	*out = t;
@@ -254,6 +255,9 @@ int mm_fork(struct mm_machine *m, struct mm_task *parent, struct mm_task **out)
 	t->mm = mm;
 	t->task_size = mm->task_size;
 	t->ppid = parent->pid;
+	memcpy(t->seg, parent->seg, sizeof(t->seg));
+	t->fs_base = parent->fs_base;
+	t->gs_base = parent->gs_base;
 	mm->mmap_base = pm->mmap_base;
 	mm->start_code = pm->start_code;
 	mm->end_code = pm->end_code;
