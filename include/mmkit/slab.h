@@ -3,10 +3,12 @@
  *
  * One `struct mm_kmem` is one slab-allocator instance: its page source, its
  * chain of caches (what /proc/slabinfo lists), its kmalloc caches, its page
- * map (page address -> slab) and its per-thread state. There is no process-
- * wide state: several instances coexist (the simulator runs one per
- * simulated machine over its simulated buddy allocator; real programs run
- * one over mm_page_source_mmap).
+ * map (page address -> slab) and its per-thread state. Instances share
+ * nothing: several coexist (the simulator runs one per simulated machine
+ * over its buddy allocator; real programs run one over
+ * mm_page_source_mmap). The only static storage is a small thread-local memo
+ * of lookup shortcuts (which instance's per-thread state this thread used
+ * last), validated by a per-instance nonce; it holds no data.
  *
  * Objects are carved from slabs (naturally aligned blocks of 2^order pages)
  * kept on three lists per cache (full / partial / empty). Each thread has a
