@@ -244,11 +244,8 @@ int mm_buddy_reserve(struct mm_buddy *b, uint64_t pfn, uint64_t nr)
 	if (nr == 0 || pfn < b->start_pfn || pfn + nr < pfn || pfn + nr > b->end_pfn)
 		return -MM_EINVAL;
 	int err = 0;
-	__mm_registry_lock();
-	if (b->pcp_on) {
-		__mm_pcp_lockout_all(b);
-		__mm_pcp_drain_locked(b);
-	}
+	__mm_pcp_freeze(b);
+	__mm_pcp_drain_frozen(b);
 	for (int zi = 0; zi < MM_NR_ZONES; zi++)
 		zone_lock(&b->zones[zi]);
 	/* all or nothing: every page must be free or already reserved */
@@ -273,9 +270,7 @@ int mm_buddy_reserve(struct mm_buddy *b, uint64_t pfn, uint64_t nr)
 	}
 	for (int zi = MM_NR_ZONES - 1; zi >= 0; zi--)
 		zone_unlock(&b->zones[zi]);
-	if (b->pcp_on)
-		__mm_pcp_unlock_all(b);
-	__mm_registry_unlock();
+	__mm_pcp_thaw(b);
 	if (!err)
 		mm_buddy_setup_watermarks(b, b->cfg_min_free_kbytes, b->cfg_wsf);
 	return err;

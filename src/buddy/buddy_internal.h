@@ -318,11 +318,13 @@ void __mm_pcp_destroy_all(struct mm_buddy *b);
 void __mm_pcp_global_init(void);
 uint64_t __mm_buddy_next_id(void);
 
-/* Lock out every cache of b (registry lock held by the caller) / release. */
-void __mm_pcp_lockout_all(struct mm_buddy *b);
-/* Drain every cache of b; registry lock held and caches locked out. */
-void __mm_pcp_drain_locked(struct mm_buddy *b);
-void __mm_pcp_unlock_all(struct mm_buddy *b);
+/* Freeze: take the registry lock and lock out every other thread's cache of
+ * b (waiting for owners inside to leave), so the caller may read or drain
+ * every cache of b and then take zone locks. Thaw undoes both. */
+void __mm_pcp_freeze(struct mm_buddy *b);
+void __mm_pcp_thaw(struct mm_buddy *b);
+/* Drain every cache of b; between freeze and thaw. */
+void __mm_pcp_drain_frozen(struct mm_buddy *b);
 void __mm_registry_lock(void);
 void __mm_registry_unlock(void);
 

@@ -175,9 +175,7 @@ int mm_buddy_check(struct mm_buddy *b)
 	int err = 0;
 	uint64_t blocks = 0, heads = 0, pcp_listed = 0, pcp_flagged = 0;
 
-	__mm_registry_lock();
-	if (b->pcp_on)
-		__mm_pcp_lockout_all(b);
+	__mm_pcp_freeze(b);
 	for (int zi = 0; zi < MM_NR_ZONES; zi++)
 		zone_lock(&b->zones[zi]);
 
@@ -208,8 +206,6 @@ int mm_buddy_check(struct mm_buddy *b)
 
 	for (int zi = MM_NR_ZONES - 1; zi >= 0; zi--)
 		zone_unlock(&b->zones[zi]);
-	if (b->pcp_on)
-		__mm_pcp_unlock_all(b);
-	__mm_registry_unlock();
+	__mm_pcp_thaw(b);
 	return err;
 }

@@ -257,7 +257,8 @@ static void remote_barrier(void)
 #endif
 }
 
-void __mm_pcp_lockout_all(struct mm_buddy *b)
+/* Lock out every other thread's cache of b; registry lock held. */
+static void lockout_all(struct mm_buddy *b)
 {
 	struct pcp_set *s;
 	bool foreign = false;
@@ -278,17 +279,24 @@ void __mm_pcp_lockout_all(struct mm_buddy *b)
 	}
 }
 
-void __mm_pcp_unlock_all(struct mm_buddy *b)
+void __mm_pcp_freeze(struct mm_buddy *b)
+{
+	pthread_mutex_lock(&registry);
+	lockout_all(b);
+}
+
+void __mm_pcp_thaw(struct mm_buddy *b)
 {
 	struct pcp_set *s;
 	mm_list_for_each_entry(s, &b->pcp_sets, b_node)
 		if (s->owner != cur_thread)
 			atomic_store_explicit(&s->locked, 0, memory_order_release);
+	pthread_mutex_unlock(&registry);
 }
 
 /* ---- draining ------------------------------------------------------------------------------ */
 
-void __mm_pcp_drain_locked(struct mm_buddy *b)
+void __mm_pcp_drain_frozen(struct mm_buddy *b)
 {
 	struct pcp_set *s;
 	mm_list_for_each_entry(s, &b->pcp_sets, b_node)
@@ -299,13 +307,9 @@ void mm_buddy_drain_all(struct mm_buddy *b)
 {
 	if (!b->pcp_on)
 		return;
-	struct pcp_set *s;
-	pthread_mutex_lock(&registry);
-	__mm_pcp_lockout_all(b);
-	mm_list_for_each_entry(s, &b->pcp_sets, b_node)
-		drain_set(s);
-	__mm_pcp_unlock_all(b);
-	pthread_mutex_unlock(&registry);
+	__mm_pcp_freeze(b);
+	__mm_pcp_drain_frozen(b);
+	__mm_pcp_thaw(b);
 }
 
 void mm_buddy_drain_local(struct mm_buddy *b)
@@ -327,17 +331,13 @@ void mm_buddy_events(struct mm_buddy *b, struct mm_buddy_events *ev)
 {
 	struct pcp_set *s;
 	memset(ev, 0, sizeof(*ev));
-	pthread_mutex_lock(&registry);
-	if (b->pcp_on)
-		__mm_pcp_lockout_all(b);
+	__mm_pcp_freeze(b);
 	mm_list_for_each_entry(s, &b->pcp_sets, b_node) {
 		for (int zi = 0; zi < MM_NR_ZONES; zi++) {
 			ev->pgalloc[zi] += s->pcp[zi].ev_alloc;
 			ev->pgfree += s->pcp[zi].ev_free;
 		}
 	}
-	if (b->pcp_on)
-		__mm_pcp_unlock_all(b);
 	for (int zi = 0; zi < MM_NR_ZONES; zi++) {
 		struct mm_zone *z = &b->zones[zi];
 		zone_lock(z);
@@ -345,6 +345,6 @@ void mm_buddy_events(struct mm_buddy *b, struct mm_buddy_events *ev)
 		ev->pgfree += z->ev_free;
 		zone_unlock(z);
 	}
-	pthread_mutex_unlock(&registry);
+	__mm_pcp_thaw(b);
 	ev->alloc_fail = atomic_load_explicit(&b->ev_alloc_fail, memory_order_relaxed);
 }
