@@ -113,13 +113,28 @@ static void print_difference(const char *a, const char *b)
 }
 
 /* Run op until it has failed `want` times; returns the failures seen. */
-static int drive(struct ctx *x, op_fn op, int keep, int want, void (*release)(struct ctx *, void *))
+/* The counters of a cache that must not move at all when its allocation
+ * fails (no normalisation). */
+static void cache_counters(struct mm_kmem_cache *c, unsigned long out[8])
+{
+	struct mm_kmem_cache_stats st;
+	mm_kmem_cache_stats(c, &st);
+	unsigned long v[8] = { st.full_slabs, st.partial_slabs, st.empty_slabs, st.active_objs,
+			       st.num_objs, st.depot_full, st.depot_objs, st.grows };
+	memcpy(out, v, sizeof(v));
+}
+
+static int drive_cache(struct ctx *x, op_fn op, int keep, int want,
+		       void (*release)(struct ctx *, void *), struct mm_kmem_cache *target)
 {
 	static struct snap before, after;
+	unsigned long cbefore[8], cafter[8];
 	void **kept = calloc(20000, sizeof(void *));
 	int nkept = 0, failures = 0;
 	for (int call = 0; call < 20000 && failures < want; call++) {
 		take(x, &before);
+		if (target)
+			cache_counters(target, cbefore);
 		int offset = 1 + (int)mm_rng_below(&x->rng, 3);
 		x->fs.fail_nth = atomic_load(&x->fs.allocs) + (uint64_t)offset;
 		void *r = op(x);
@@ -130,6 +145,12 @@ static int drive(struct ctx *x, op_fn op, int keep, int want, void (*release)(st
 			continue;
 		}
 		failures++;
+		if (target) {
+			cache_counters(target, cafter);
+			if (memcmp(cbefore, cafter, sizeof(cbefore)) != 0)
+				fail_msg("failed call changed the counters of %s",
+					 mm_kmem_cache_name(target));
+		}
 		take(x, &after);
 		if (strcmp(before.text, after.text) != 0) {
 			print_difference(before.text, after.text);
@@ -147,6 +168,11 @@ static int drive(struct ctx *x, op_fn op, int keep, int want, void (*release)(st
 		release(x, kept[i]);
 	free(kept);
 	return failures;
+}
+
+static int drive(struct ctx *x, op_fn op, int keep, int want, void (*release)(struct ctx *, void *))
+{
+	return drive_cache(x, op, keep, want, release, NULL);
 }
 
 static void rel_mag(struct ctx *x, void *p)
@@ -185,9 +211,9 @@ static void test_every_path_fails_cleanly(void **state)
 		x.re[i] = (unsigned char)(i * 7);
 
 	print_message("%s\n", "op_cache_mag");
-	assert_int_equal(drive(&x, op_cache_mag, 1, 30, rel_mag), 30);
+	assert_int_equal(drive_cache(&x, op_cache_mag, 1, 30, rel_mag, x.mag), 30);
 	print_message("%s\n", "op_cache_direct");
-	assert_int_equal(drive(&x, op_cache_direct, 1, 30, rel_direct), 30);
+	assert_int_equal(drive_cache(&x, op_cache_direct, 1, 30, rel_direct, x.direct), 30);
 	print_message("%s\n", "op_kmalloc_small");
 	assert_int_equal(drive(&x, op_kmalloc_small, 1, 30, rel_kfree), 30);
 	print_message("%s\n", "op_kmalloc_large");
