@@ -271,13 +271,21 @@ assert r["policy"] == "opt" and r["requests"] == 5 and r["misses"] == 4, r
 	# --check: consistent runs, lru against the stack algorithm
 	run check 0 cache "$TR/touch.lk.gz" -p lru,fifo,clock -s 1:40 --check
 	contains check err "check passed: 120 runs consistent, lru agrees with the stack algorithm"
+	# a full disk is an I/O error
+	checks=$((checks + 1))
+	"$MMSIM" policies >/dev/full 2>"$TMP/full.err"
+	[ $? = 4 ] || fail "writing to /dev/full: expected exit 4"
+	contains full err "mmsim policies: error writing standard output: No space left on device"
+	run full_csv 4 sweep "$TR/belady.txt" -p fifo --csv /dev/full
+	contains full_csv err "error writing /dev/full"
 	# output file
 	run output 0 cache "$TR/belady.txt" -p fifo -s 3,4 --json -o "$TMP/out.json"
 	checks=$((checks + 1))
 	cmp -s "$TMP/out.json" "$EXP/belady_json.out" || fail "-o FILE differs from stdout"
 	# forced progress goes to stderr, never stdout
 	run progress 0 cache "$TR/belady.txt" -p fifo -s 3 --progress
-	contains progress err "mmsim cache: 0.0 M requests"
+	contains progress err "mmsim cache: 0.0 M requests (100% read), "
+	contains progress err " (done)"
 	checks=$((checks + 1))
 	grep -q "M requests" "$TMP/progress.out" && fail "progress written to stdout"
 }

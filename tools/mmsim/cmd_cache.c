@@ -210,12 +210,15 @@ static int replay(struct replay *r, const struct cache_args *a)
 	if (rc)
 		return rc;
 	uint64_t limit = a->num_req ? a->num_req : UINT64_MAX;
+	progress_phase(&r->prog, NULL, src.in_fd);
 	if (mm_cachesim_needs_future(r->cs)) {
+		progress_phase(&r->prog, "loading for opt", src.in_fd);
 		struct mm_cache_request *all;
 		size_t n;
 		uint64_t *next = NULL;
 		rc = reqsrc_load(&src, limit, &all, &n);
 		if (rc == 0) {
+			progress_phase(&r->prog, "replay", -1);
 			next = malloc((n ? n : 1) * sizeof(*next));
 			if (!next || mm_cache_next_use(all, n, next))
 				rc = EXIT_NOMEM;
@@ -240,6 +243,7 @@ static int replay(struct replay *r, const struct cache_args *a)
 		free(buf);
 	}
 	progress_done(&r->prog, r->fed);
+	progress_phase(&r->prog, NULL, -1);
 	if (rc == EXIT_NOMEM)
 		mmsim_err("cache", "out of memory");
 	if (!rc)
@@ -257,6 +261,7 @@ static int read_only(const struct cache_args *a, struct progress *prog)
 	if (rc)
 		return rc;
 	uint64_t limit = a->num_req ? a->num_req : UINT64_MAX, fed = 0, writes = 0;
+	progress_phase(prog, NULL, src.in_fd);
 	struct mm_cache_request *buf = malloc(CHUNK * sizeof(*buf));
 	if (!buf)
 		rc = EXIT_NOMEM;
@@ -274,6 +279,7 @@ static int read_only(const struct cache_args *a, struct progress *prog)
 	}
 	free(buf);
 	progress_done(prog, fed);
+	progress_phase(prog, NULL, -1);
 	if (rc == EXIT_NOMEM)
 		mmsim_err("cache", "out of memory");
 	if (rc) {

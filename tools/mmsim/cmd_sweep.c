@@ -195,11 +195,14 @@ static int feed(struct sweep *sw, const struct mm_cache_request *req, const uint
 				return EXIT_NOMEM;
 	if (engine && sw->cs)
 		mm_cachesim_feed(sw->cs, req, next, n);
+	sw->work += n;
+	progress_update(&sw->prog, sw->work);
 	return 0;
 }
 
 /* One streaming pass over the trace file. */
-static int stream_pass(struct sweep *sw, bool stack, bool engine, uint64_t *count)
+static int stream_pass(struct sweep *sw, const char *phase, bool stack, bool engine,
+		       uint64_t *count)
 {
 	struct sweep_args *a = sw->a;
 	struct reqsrc src;
@@ -210,6 +213,7 @@ static int stream_pass(struct sweep *sw, bool stack, bool engine, uint64_t *coun
 	struct mm_cache_request *buf = malloc(CHUNK * sizeof(*buf));
 	if (!buf)
 		rc = EXIT_NOMEM;
+	progress_phase(&sw->prog, phase, src.in_fd);
 	while (!rc && fed < limit) {
 		uint64_t want = limit - fed < CHUNK ? limit - fed : CHUNK;
 		long n = reqsrc_read(&src, buf, (size_t)want);
@@ -219,11 +223,11 @@ static int stream_pass(struct sweep *sw, bool stack, bool engine, uint64_t *coun
 		}
 		rc = feed(sw, buf, NULL, (size_t)n, stack, engine);
 		fed += (uint64_t)n;
-		progress_update(&sw->prog, fed);
 	}
 	free(buf);
 	if (!rc && stack)
 		reqsrc_notes(&src); /* once: the first pass */
+	progress_phase(&sw->prog, phase, -1);
 	reqsrc_close(&src);
 	*count = fed;
 	return rc;
@@ -315,16 +319,16 @@ static int run_passes(struct sweep *sw)
 		if (a->sizes) { /* one pass: stack and runs together */
 			if ((rc = choose_sizes(sw)) || (rc = add_runs(sw)))
 				return rc;
-			return stream_pass(sw, true, true, &sw->requests);
+			return stream_pass(sw, NULL, true, true, &sw->requests);
 		}
-		if ((rc = stream_pass(sw, true, false, &sw->requests)))
+		if ((rc = stream_pass(sw, "pass 1 of 2", true, false, &sw->requests)))
 			return rc;
 		if ((rc = choose_sizes(sw)) || (rc = add_runs(sw)))
 			return rc;
 		if (!sw->cs)
 			return 0;
 		uint64_t again;
-		if ((rc = stream_pass(sw, false, true, &again)))
+		if ((rc = stream_pass(sw, "pass 2 of 2", false, true, &again)))
 			return rc;
 		if (again != sw->requests) {
 			mmsim_err("sweep", "%s changed between the two passes (%llu then %llu "
@@ -341,17 +345,18 @@ static int run_passes(struct sweep *sw)
 	size_t n = 0;
 	if ((rc = reqsrc_open(&src, "sweep", a->trace, &a->ta)))
 		return rc;
+	progress_phase(&sw->prog, "loading", src.in_fd);
 	rc = reqsrc_load(&src, a->num_req ? a->num_req : UINT64_MAX, &all, &n);
 	if (!rc)
 		reqsrc_notes(&src);
+	progress_phase(&sw->prog, NULL, -1);
 	reqsrc_close(&src);
 	if (rc)
 		return rc;
 	sw->requests = n;
-	for (size_t i = 0; i < n && !rc; i += CHUNK) {
+	progress_phase(&sw->prog, "lru stack", -1);
+	for (size_t i = 0; i < n && !rc; i += CHUNK)
 		rc = feed(sw, all + i, NULL, n - i < CHUNK ? n - i : CHUNK, true, false);
-		progress_update(&sw->prog, i);
-	}
 	if (!rc)
 		rc = choose_sizes(sw);
 	if (!rc)
@@ -361,11 +366,10 @@ static int run_passes(struct sweep *sw)
 		if (!next || mm_cache_next_use(all, n, next))
 			rc = EXIT_NOMEM;
 	}
-	for (size_t i = 0; i < n && !rc && sw->cs; i += CHUNK) {
+	progress_phase(&sw->prog, "replay", -1);
+	for (size_t i = 0; i < n && !rc && sw->cs; i += CHUNK)
 		rc = feed(sw, all + i, next ? next + i : NULL, n - i < CHUNK ? n - i : CHUNK, false,
 			  true);
-		progress_update(&sw->prog, n + i);
-	}
 	free(next);
 	free(all);
 	return rc;
@@ -400,7 +404,7 @@ static int run_sweep(int argc, char **argv)
 	sw.ncurves = a.nspecs;
 	progress_init(&sw.prog, "sweep", a.progress);
 	rc = run_passes(&sw);
-	progress_done(&sw.prog, sw.requests);
+	progress_done(&sw.prog, sw.work);
 	if (rc == EXIT_NOMEM)
 		goto nomem;
 	if (rc)

@@ -171,6 +171,7 @@ struct reqsrc {
 	const char *path;
 	struct mm_trace *t;       /* NULL for an in-memory source */
 	int fd;                   /* owned file descriptor, or -1 */
+	int in_fd;                /* the descriptor read (0 for stdin), -1 in memory */
 	unsigned page_shift;
 	/* pending second page of an access that crosses a page boundary */
 	bool have_pending;
@@ -214,6 +215,9 @@ enum { PROGRESS_AUTO = -1, PROGRESS_OFF = 0, PROGRESS_ON = 1 };
 
 struct progress {
 	const char *cmd;
+	const char *phase;    /* "pass 1 of 2"..., or NULL */
+	int fd;               /* input being read, for the share done, or -1 */
+	uint64_t total;       /* its size in bytes if a regular file, else 0 */
 	int mode;             /* PROGRESS_*: AUTO shows after 1 s if stderr is a tty */
 	bool shown;           /* a line is on the screen */
 	uint64_t next_check;  /* count at which to look at the clock again */
@@ -221,6 +225,9 @@ struct progress {
 };
 
 void progress_init(struct progress *p, const char *cmd, int mode);
+/* Name the phase shown ("loading", "pass 2 of 2"; NULL: none) and the input
+ * descriptor whose offset shows how much is done (-1: none). */
+void progress_phase(struct progress *p, const char *phase, int fd);
 /* The slow path of progress_update(). */
 void progress_tick(struct progress *p, uint64_t done);
 /* Cheap unless a check is due; `done` counts requests so far. */

@@ -5,7 +5,10 @@
  * redrawn in place with '\r' about four times a second. --progress forces it
  * on (one line per update, so it also works in a log), --no-progress off.
  * The clock is read only every 64 Ki requests: the hot loop pays a compare.
+ * When the input is a regular file, the line also shows how far into it the
+ * reader is (its file offset: compressed bytes for a compressed trace).
  */
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,6 +28,9 @@ static double now_s(void)
 void progress_init(struct progress *p, const char *cmd, int mode)
 {
 	p->cmd = cmd;
+	p->phase = NULL;
+	p->fd = -1;
+	p->total = 0;
 	p->mode = mode;
 	if (mode == PROGRESS_AUTO && !isatty(STDERR_FILENO))
 		p->mode = PROGRESS_OFF;
@@ -35,13 +41,32 @@ void progress_init(struct progress *p, const char *cmd, int mode)
 		p->last = p->start - REDRAW_EVERY; /* the first update draws */
 }
 
+void progress_phase(struct progress *p, const char *phase, int fd)
+{
+	struct stat st;
+	p->phase = phase;
+	p->fd = -1;
+	p->total = 0;
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+		p->fd = fd;
+		p->total = (uint64_t)st.st_size;
+	}
+}
+
 static void draw(struct progress *p, uint64_t done, double t, const char *end)
 {
 	double el = t - p->start;
 	double rate = el > 0 ? (double)done / el : 0;
-	fprintf(stderr, "%smmsim %s: %.1f M requests, %.1f M/s, %.1f s%s",
-		p->mode == PROGRESS_AUTO ? "\r" : "", p->cmd, (double)done / 1e6, rate / 1e6, el,
-		end);
+	char share[32] = "";
+	if (p->fd >= 0) {
+		off_t pos = lseek(p->fd, 0, SEEK_CUR);
+		if (pos >= 0)
+			snprintf(share, sizeof(share), " (%.0f%% read)",
+				 100.0 * (double)pos / (double)p->total);
+	}
+	fprintf(stderr, "%smmsim %s: %s%s%.1f M requests%s, %.1f M/s, %.1f s%s",
+		p->mode == PROGRESS_AUTO ? "\r" : "", p->cmd, p->phase ? p->phase : "",
+		p->phase ? ": " : "", (double)done / 1e6, share, rate / 1e6, el, end);
 	fflush(stderr);
 	p->shown = true;
 }

@@ -137,6 +137,7 @@ int reqsrc_open(struct reqsrc *s, const char *cmd, const char *path, const struc
 	s->cmd = cmd;
 	s->path = path;
 	s->fd = -1;
+	s->in_fd = -1;
 	s->page_shift = ta->page_shift;
 	int fd = 0;
 	const char *name = path;
@@ -150,6 +151,7 @@ int reqsrc_open(struct reqsrc *s, const char *cmd, const char *path, const struc
 		}
 		s->fd = fd;
 	}
+	s->in_fd = fd;
 	s->t = mm_trace_open_fd(fd, name, &ta->opts, err, sizeof(err));
 	if (!s->t) {
 		mmsim_err(cmd, "%s", err);
@@ -167,6 +169,7 @@ void reqsrc_open_mem(struct reqsrc *s, const char *cmd, const struct mm_cache_re
 	memset(s, 0, sizeof(*s));
 	s->cmd = cmd;
 	s->fd = -1;
+	s->in_fd = -1;
 	s->mem = r;
 	s->mem_n = n;
 }

@@ -48,7 +48,8 @@ struct sweep {
 	struct curve *curves;
 	size_t ncurves;
 	size_t check_run0;           /* --check: lru runs in the engine */
-	uint64_t requests;
+	uint64_t requests;            /* requests in the (possibly cut) trace */
+	uint64_t work;                /* requests fed, all passes: for progress */
 };
 
 /* Fill each curve's misses and anomalies from the stack and the runs.
