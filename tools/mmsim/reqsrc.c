@@ -174,7 +174,7 @@ void reqsrc_open_mem(struct reqsrc *s, const char *cmd, const struct mm_cache_re
 	s->mem_n = n;
 }
 
-static const uint8_t kind_of[] = {
+static const uint8_t kind_of[MM_TRACE_SYSCALL + 1] = { /* delete, syscall: never used */
 	[MM_TRACE_READ] = MM_ACCESS_READ,
 	[MM_TRACE_WRITE] = MM_ACCESS_WRITE,
 	[MM_TRACE_MODIFY] = MM_ACCESS_WRITE,
