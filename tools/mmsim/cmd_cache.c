@@ -210,6 +210,7 @@ static int replay(struct replay *r, const struct cache_args *a)
 	if (rc)
 		return rc;
 	uint64_t limit = a->num_req ? a->num_req : UINT64_MAX;
+	bool oom = false; /* our own allocation failed (reqsrc reports its own) */
 	progress_phase(&r->prog, NULL, src.in_fd);
 	if (mm_cachesim_needs_future(r->cs)) {
 		progress_phase(&r->prog, "loading for opt", src.in_fd);
@@ -221,31 +222,32 @@ static int replay(struct replay *r, const struct cache_args *a)
 			progress_phase(&r->prog, "replay", -1);
 			next = malloc((n ? n : 1) * sizeof(*next));
 			if (!next || mm_cache_next_use(all, n, next))
-				rc = EXIT_NOMEM;
-			for (size_t i = 0; i < n && !rc; i += CHUNK)
-				rc = feed(r, all + i, next + i, n - i < CHUNK ? n - i : CHUNK);
+				oom = true;
+			for (size_t i = 0; i < n && !oom; i += CHUNK)
+				oom = feed(r, all + i, next + i, n - i < CHUNK ? n - i : CHUNK) != 0;
 			free(next);
 			free(all);
 		}
 	} else {
 		struct mm_cache_request *buf = malloc(CHUNK * sizeof(*buf));
-		if (!buf)
-			rc = EXIT_NOMEM;
-		while (!rc && r->fed < limit) {
+		oom = !buf;
+		while (!oom && r->fed < limit) {
 			uint64_t want = limit - r->fed < CHUNK ? limit - r->fed : CHUNK;
 			long n = reqsrc_read(&src, buf, (size_t)want);
 			if (n <= 0) {
 				rc = (int)-n;
 				break;
 			}
-			rc = feed(r, buf, NULL, (size_t)n);
+			oom = feed(r, buf, NULL, (size_t)n) != 0;
 		}
 		free(buf);
 	}
 	progress_done(&r->prog, r->fed);
 	progress_phase(&r->prog, NULL, -1);
-	if (rc == EXIT_NOMEM)
+	if (oom || rc == EXIT_NOMEM) {
 		mmsim_err("cache", "out of memory");
+		rc = EXIT_NOMEM;
+	}
 	if (!rc)
 		reqsrc_notes(&src);
 	reqsrc_close(&src);

@@ -300,8 +300,11 @@ static int add_runs(struct sweep *sw)
 		for (size_t j = 0; j < sw->nsizes; j++) {
 			int err = mm_cachesim_add(sw->cs, check ? "lru" : sw->curves[i].spec,
 						  sw->sizes[j]);
+			if (err == -MM_ENOMEM)
+				return EXIT_NOMEM;
 			if (err)
-				return err == -MM_ENOMEM ? EXIT_NOMEM : EXIT_USAGE;
+				return mmsim_usage_err("sweep", "policy %s cannot run with %zu frames",
+						       check ? "lru" : sw->curves[i].spec, sw->sizes[j]);
 		}
 	}
 	return 0;

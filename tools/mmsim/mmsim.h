@@ -196,7 +196,8 @@ void reqsrc_open_mem(struct reqsrc *s, const char *cmd, const struct mm_cache_re
 		     size_t n);
 
 /* Up to cap requests into buf. Returns the count (0 at the end), or minus
- * an exit code after printing the message (the reader's FILE:LINE:COL). */
+ * an exit code: -EXIT_INPUT after printing the reader's FILE:LINE:COL
+ * message, -EXIT_NOMEM without a message (the caller prints it). */
 long reqsrc_read(struct reqsrc *s, struct mm_cache_request *buf, size_t cap);
 
 /* Print notes about records that were not requests, and skipped lines, on
@@ -206,7 +207,7 @@ void reqsrc_notes(const struct reqsrc *s);
 void reqsrc_close(struct reqsrc *s);
 
 /* Read the source, up to limit requests, into a malloc'ed array. 0 or an
- * exit code. */
+ * exit code, as reqsrc_read(). */
 int reqsrc_load(struct reqsrc *s, uint64_t limit, struct mm_cache_request **out, size_t *n);
 
 /* ---- Progress (progress.c) ---------------------------------------------- */

@@ -197,9 +197,11 @@ static long read_trace(struct reqsrc *s, struct mm_cache_request *buf, size_t ca
 		if (rc != 1) {
 			if (rc == 0)
 				break;
+			if (rc == -MM_ENOMEM)
+				return -EXIT_NOMEM; /* the caller says it */
 			const char *msg = mm_trace_error(s->t);
 			mmsim_err(s->cmd, "%s", msg ? msg : mm_strerror(rc));
-			return rc == -MM_ENOMEM ? -EXIT_NOMEM : -EXIT_INPUT;
+			return -EXIT_INPUT;
 		}
 		s->records++;
 		if (mm_likely(rec.flags & MM_TREC_ID)) {
@@ -314,6 +316,5 @@ int reqsrc_load(struct reqsrc *s, uint64_t limit, struct mm_cache_request **out,
 	return 0;
 nomem:
 	free(v);
-	mmsim_err(s->cmd, "out of memory while loading the trace (16 bytes per request)");
 	return EXIT_NOMEM;
 }
