@@ -278,6 +278,13 @@ assert r["policy"] == "opt" and r["requests"] == 5 and r["misses"] == 4, r
 	contains full err "mmsim policies: error writing standard output: No space left on device"
 	run full_csv 4 sweep "$TR/belady.txt" -p fifo --csv /dev/full
 	contains full_csv err "error writing /dev/full"
+	# out of memory is exit 5 (not under ASan, which needs its address space)
+	if ! ldd "$MMSIM" 2>/dev/null | grep -q asan; then
+		checks=$((checks + 1))
+		(ulimit -v 300000; "$MMSIM" cache "$TR/belady.txt" -p fifo -s 1g) >/dev/null 2>"$TMP/oom.err"
+		[ $? = 5 ] || fail "a cache of 2^30 objects in 300 MB: expected exit 5"
+		contains oom err "mmsim cache: out of memory"
+	fi
 	# output file
 	run output 0 cache "$TR/belady.txt" -p fifo -s 3,4 --json -o "$TMP/out.json"
 	checks=$((checks + 1))
