@@ -39,7 +39,7 @@ struct ctx {
 };
 
 struct targ {
-	struct ctx *c;
+	void *c; /* struct ctx or struct zctx */
 	int id;
 };
 
@@ -181,6 +181,204 @@ static void test_stress_cross_thread(void **state)
 	assert_int_equal(ev.pgalloc[MM_ZONE_NORMAL], ev.pgfree);
 	pthread_mutex_destroy(&c.box.lock);
 	mm_buddy_destroy(c.b);
+}
+
+/* Zones, watermarks and late reserves under concurrency, in simulated mode.
+ * [3072, 5120) spans DMA and DMA32. Every page has an owner word taken with
+ * compare-and-swap on allocation (a page handed out twice, or a reserved
+ * page handed out, fails the swap) and cleared on free. Besides allocating
+ * and freeing with every gfp combination (and freeing others' blocks through
+ * the mailbox), thread 0 drains every cache, thread 1 runs the check, thread 2
+ * reserves random pages late (mm_buddy_reserve freezes every cache) and
+ * recomputes the watermarks, thread 3 reads the events and the views. At the
+ * end the free lists equal a fresh allocator's with the same reserves. */
+#define ZSTART 3072
+#define ZNR 2048
+#define ZRESERVE_MAX 24
+#define OWNER_RESERVED 0xff
+
+struct zctx {
+	struct mm_buddy *b;
+	struct mailbox box;
+	_Atomic uint8_t owner[ZNR];
+	uint64_t reserved[ZRESERVE_MAX];
+	_Atomic int nreserved;
+	uint64_t iters, seed;
+	_Atomic int errors;
+};
+
+static void zclaim(struct zctx *c, uint64_t pfn, unsigned int order, uint8_t tag)
+{
+	for (uint64_t q = pfn; q < pfn + (1ULL << order); q++) {
+		uint8_t zero = 0;
+		if (q < ZSTART || q >= ZSTART + ZNR ||
+		    !atomic_compare_exchange_strong(&c->owner[q - ZSTART], &zero, tag))
+			c->errors++;
+	}
+}
+
+static void zrelease(struct zctx *c, uint64_t pfn, unsigned int order)
+{
+	for (uint64_t q = pfn; q < pfn + (1ULL << order); q++)
+		atomic_store(&c->owner[q - ZSTART], 0);
+}
+
+static void zfree(struct zctx *c, struct mm_page *p, unsigned int order)
+{
+	zrelease(c, mm_page_to_pfn(c->b, p), order);
+	mm_free_pages(c->b, p, order);
+}
+
+static void *zworker(void *arg)
+{
+	struct targ *t = arg;
+	struct zctx *c = t->c;
+	struct mm_rng rng;
+	mm_rng_seed(&rng, c->seed + (uint64_t)t->id * 104729);
+	struct mm_page *mine[160]; /* enough to reach the watermarks */
+	unsigned int ord[160];
+	int n = 0;
+	char view[8192];
+	for (uint64_t it = 0; it < c->iters; it++) {
+		uint64_t r = mm_rng_below(&rng, 100);
+		if (r < 50 && n < 160) {
+			unsigned int o = mm_rng_below(&rng, 4) ? 0 : (unsigned int)mm_rng_below(&rng, 7);
+			static const mm_gfp_t zone[] = { 0, 0, MM_GFP_DMA, MM_GFP_DMA32 };
+			static const mm_gfp_t mob[] = { 0, MM_GFP_MOVABLE, MM_GFP_RECLAIMABLE };
+			static const mm_gfp_t res[] = { 0, 0, 0, MM_GFP_HIGH, MM_GFP_ATOMIC };
+			mm_gfp_t gfp = zone[mm_rng_below(&rng, 4)] | mob[mm_rng_below(&rng, 3)] |
+				       res[mm_rng_below(&rng, 5)];
+			struct mm_page *p = mm_alloc_pages(c->b, gfp, o);
+			if (p) {
+				uint64_t pfn = mm_page_to_pfn(c->b, p);
+				zclaim(c, pfn, o, (uint8_t)(t->id + 1));
+				if ((gfp & MM_GFP_DMA) && pfn + (1ULL << o) > MM_ZONE_DMA_END_PFN)
+					c->errors++;
+				mine[n] = p;
+				ord[n++] = o;
+			}
+		} else if (r < 85 && n > 0) {
+			int i = (int)mm_rng_below(&rng, (uint64_t)n);
+			zfree(c, mine[i], ord[i]);
+			mine[i] = mine[--n];
+			ord[i] = ord[n];
+		} else if (r < 93 && n > 0) {
+			pthread_mutex_lock(&c->box.lock);
+			if (c->box.n < MAILBOX) {
+				c->box.addr[c->box.n] = mine[n - 1];
+				c->box.order[c->box.n++] = ord[n - 1];
+				n--;
+			}
+			pthread_mutex_unlock(&c->box.lock);
+		} else {
+			struct mm_page *p = NULL;
+			unsigned int o = 0;
+			pthread_mutex_lock(&c->box.lock);
+			if (c->box.n > 0) {
+				p = c->box.addr[--c->box.n];
+				o = c->box.order[c->box.n];
+			}
+			pthread_mutex_unlock(&c->box.lock);
+			if (p)
+				zfree(c, p, o);
+		}
+		if (it % 997 != 0)
+			continue;
+		switch (t->id) {
+		case 0:
+			mm_buddy_drain_all(c->b);
+			break;
+		case 1:
+			if (mm_buddy_check(c->b) != 0)
+				c->errors++;
+			break;
+		case 2: {
+			uint64_t pfn = ZSTART + mm_rng_below(&rng, ZNR);
+			int k = atomic_load(&c->nreserved);
+			if (k < ZRESERVE_MAX && mm_buddy_reserve(c->b, pfn, 1) == 0) {
+				uint8_t prev = atomic_exchange(&c->owner[pfn - ZSTART], OWNER_RESERVED);
+				if (prev == 0) {
+					c->reserved[k] = pfn;
+					atomic_store(&c->nreserved, k + 1);
+				} else if (prev != OWNER_RESERVED) {
+					c->errors++; /* reserved while someone owns it */
+				}
+			}
+			mm_buddy_setup_watermarks(c->b, 0, 0);
+			break;
+		}
+		default: {
+			struct mm_buddy_events ev;
+			mm_buddy_events(c->b, &ev);
+			mm_buddy_show_buddyinfo(c->b, view, sizeof(view));
+			mm_buddy_show_pagetypeinfo(c->b, view, sizeof(view));
+			mm_buddy_drain_local(c->b);
+			break;
+		}
+		}
+	}
+	while (n > 0) {
+		n--;
+		zfree(c, mine[n], ord[n]);
+	}
+	return NULL;
+}
+
+static void test_stress_zones_reserve(void **state)
+{
+	(void)state;
+	struct mm_buddy_config cfg;
+	struct zctx *c = calloc(1, sizeof(*c));
+	assert_non_null(c);
+	mm_buddy_config_init(&cfg, ZSTART, ZNR);
+	cfg.zones = true;
+	cfg.pcp_batch = 7;
+	cfg.pcp_high = 42;
+	assert_int_equal(mm_buddy_create(&cfg, &c->b), 0);
+	assert_non_null(mm_buddy_zone(c->b, MM_ZONE_DMA));
+	assert_non_null(mm_buddy_zone(c->b, MM_ZONE_DMA32));
+	pthread_mutex_init(&c->box.lock, NULL);
+	c->iters = mm_test_iters(400000);
+	c->seed = mm_test_seed();
+	pthread_t th[NTHREADS];
+	struct targ ta[NTHREADS];
+	for (int i = 0; i < NTHREADS; i++) {
+		ta[i] = (struct targ){ c, i };
+		assert_int_equal(pthread_create(&th[i], NULL, zworker, &ta[i]), 0);
+	}
+	for (int i = 0; i < NTHREADS; i++)
+		pthread_join(th[i], NULL);
+	while (c->box.n > 0) {
+		c->box.n--;
+		zfree(c, c->box.addr[c->box.n], c->box.order[c->box.n]);
+	}
+	if (c->errors)
+		mm_test_fail_seed("%d ownership, zone or check errors", c->errors);
+	mm_buddy_drain_local(c->b);
+	assert_int_equal(mm_buddy_check(c->b), 0);
+	int nres = atomic_load(&c->nreserved);
+	assert_int_equal(mm_buddy_reserved_pages(c->b), nres);
+	assert_int_equal(mm_buddy_free_pages(c->b), ZNR - nres);
+	struct mm_buddy_events ev;
+	mm_buddy_events(c->b, &ev);
+	assert_int_equal(ev.pgalloc[MM_ZONE_DMA] + ev.pgalloc[MM_ZONE_DMA32], ev.pgfree);
+	/* merged back: the same free lists as a fresh allocator with the
+	 * same pages reserved from the start */
+	struct mm_pfn_range res[ZRESERVE_MAX];
+	for (int i = 0; i < nres; i++)
+		res[i] = (struct mm_pfn_range){ c->reserved[i], 1 };
+	cfg.reserved = res;
+	cfg.nr_reserved = (size_t)nres;
+	struct mm_buddy *fresh;
+	assert_int_equal(mm_buddy_create(&cfg, &fresh), 0);
+	char a[1024], bbuf[1024];
+	mm_buddy_show_buddyinfo(c->b, a, sizeof(a));
+	mm_buddy_show_buddyinfo(fresh, bbuf, sizeof(bbuf));
+	assert_string_equal(a, bbuf);
+	mm_buddy_destroy(fresh);
+	pthread_mutex_destroy(&c->box.lock);
+	mm_buddy_destroy(c->b);
+	free(c);
 }
 
 /* Several allocators, one destroyed while a thread that used it lives on:
@@ -414,6 +612,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stress_cross_thread),
+		cmocka_unit_test(test_stress_zones_reserve),
 		cmocka_unit_test(test_multi_instance_destroy),
 		cmocka_unit_test(test_slot_collision),
 		cmocka_unit_test(test_destroy_during_thread_exit),
