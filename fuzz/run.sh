@@ -7,6 +7,7 @@
 # build-fuzz/; each runs on a working copy of its seed corpus
 # (build-fuzz/corpus/<fmt>, seeded from fuzz/corpus/<fmt>) so the repository's
 # corpus only changes by hand. Crashes are written to build-fuzz/crash-<fmt>-*.
+# An input slower than 10 s counts as a hang, a leak as a crash (ASan).
 # Prints the executions of each run and the total.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +31,7 @@ for t in $TARGETS; do
   cp -n "fuzz/corpus/$t"/* "$OUT/corpus/$t/" 2>/dev/null || true
   log="$OUT/fuzz_trace_$t.log"
   echo "fuzz: $t for ${SECONDS_EACH}s" >&2
-  if ! "$bin" -max_total_time="$SECONDS_EACH" -dict=fuzz/trace.dict -print_final_stats=1 \
+  if ! "$bin" -max_total_time="$SECONDS_EACH" -timeout=10 -dict=fuzz/trace.dict -print_final_stats=1 \
       -artifact_prefix="$OUT/crash-$t-" -rss_limit_mb=2048 "$OUT/corpus/$t" >"$log" 2>&1; then
     tail -40 "$log" >&2
     echo "fuzz: $t FAILED (log: $log)" >&2
