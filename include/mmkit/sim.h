@@ -78,6 +78,9 @@ struct mm_machine_config {
 	uint64_t mmap_min_addr;      /* vm.mmap_min_addr (default 65536) */
 	uint64_t reserve_bytes;      /* mem=-style boot reservation at the top of RAM,
 				      * kept out of the buddy (ioremap target); default 0 */
+	unsigned int nr_hugepages;   /* vm.nr_hugepages: huge pages (2 MiB; 4 MiB in
+				      * 2-level mode) taken from the buddy at boot for
+				      * MAP_HUGETLB; default 0 */
 };
 
 /* Fill cfg with the defaults above. */
@@ -204,7 +207,8 @@ struct mm_task *mm_find_task(struct mm_machine *m, int pid);
 
 /* ---- system calls ----------------------------------------------------------- */
 
-/* mmap(): anonymous (private, or shared: a shmem object) or of a file opened
+/* mmap(): anonymous (private, or shared: a shmem object; MAP_HUGETLB:
+ * private anonymous memory in huge pages from the pool) or of a file opened
  * with mm_open (fd). Returns the start address (>= 0) or a negative error as
  * Linux returns it: -MM_EINVAL (len 0, bad flags, unaligned offset or fixed
  * address), -MM_ENOMEM (no room, a length that overflows, MAP_HUGETLB with

@@ -31,6 +31,7 @@ struct checker {
 	uint32_t *maps;          /* PTEs seen per PFN */
 	uint64_t tables;         /* tables seen in this mm */
 	int64_t rss[NR_MM_COUNTERS];
+	uint64_t huge;           /* huge entries seen in this mm */
 	int bad;
 };
 
@@ -109,6 +110,34 @@ static void check_leaf(struct checker *c, struct sim_mm *mm, uint64_t va, uint64
 		     mm->owner->pid, (unsigned long long)va, p->mapcount);
 }
 
+static void check_huge(struct checker *c, struct sim_mm *mm, uint64_t va, uint64_t e)
+{
+	struct mm_machine *m = c->m;
+	struct sim_vma *v = sim_find_vma(mm, va);
+	uint64_t pfn = ent_pfn(m, e) & ~((1ULL << m->huge_order) - 1);
+	struct mm_page *p = pfn < m->nr_pages ? pfn_page(m, pfn) : NULL;
+	if (!v || v->vm_start > va || !(v->vm_flags & VM_HUGETLB) ||
+	    va + (1ULL << m->huge_shift) > v->vm_end) {
+		fail(c, "pid %d: huge entry at %#llx outside a hugetlb VMA", mm->owner->pid,
+		     (unsigned long long)va);
+		return;
+	}
+	if (!p || !mm_page_test_flag(p, SIM_PG_HUGE) || !mm_page_test_flag(p, SIM_PG_USER)) {
+		fail(c, "pid %d: huge entry at %#llx maps no pool page in use", mm->owner->pid,
+		     (unsigned long long)va);
+		return;
+	}
+	if ((e & PTE_RW) && !(v->vm_flags & VM_WRITE))
+		fail(c, "pid %d: writable huge entry in a read-only VMA", mm->owner->pid);
+	if ((e & PTE_RW) && p->mapcount != 1)
+		fail(c, "pid %d: writable huge entry on a shared page", mm->owner->pid);
+	c->maps[pfn]++;
+	c->huge++;
+	if (!rmap_has(m, pfn, mm, va))
+		fail(c, "pid %d: huge page at %#llx has no rmap item", mm->owner->pid,
+		     (unsigned long long)va);
+}
+
 static void check_table(struct checker *c, struct sim_mm *mm, uint64_t table, unsigned int lvl,
 			uint64_t base)
 {
@@ -130,6 +159,10 @@ static void check_table(struct checker *c, struct sim_mm *mm, uint64_t table, un
 				check_leaf(c, mm, s, e);
 			else
 				c->rss[MM_SWAPENTS]++;
+			continue;
+		}
+		if ((e & PTE_PS) && lvl == 1 && pte_present_sw(e)) {
+			check_huge(c, mm, s, e);
 			continue;
 		}
 		if (!(e & PTE_P) || (e & PTE_PS)) {
@@ -182,6 +215,7 @@ int mm_machine_check(struct mm_machine *m)
 		if (sim_vma_check(m, mm))
 			fail(&c, "pid %d: VMA check failed", t->pid);
 		c.tables = 0;
+		c.huge = 0;
 		memset(c.rss, 0, sizeof(c.rss));
 		check_table(&c, mm, mm->pgd_pfn, m->pg.levels - 1, 0);
 		check_kernel_half(&c, mm);
@@ -192,6 +226,9 @@ int mm_machine_check(struct mm_machine *m)
 			if (c.rss[i] != mm->rss[i])
 				fail(&c, "pid %d: rss[%d] is %lld, PTEs say %lld", t->pid, i,
 				     (long long)mm->rss[i], (long long)c.rss[i]);
+		if (c.huge != mm->huge_pages)
+			fail(&c, "pid %d: %llu huge entries, HugetlbPages says %llu", t->pid,
+			     (unsigned long long)c.huge, (unsigned long long)mm->huge_pages);
 		tables += c.tables;
 	}
 	if (tables != m->pagetable_pages)
@@ -199,6 +236,7 @@ int mm_machine_check(struct mm_machine *m)
 		     (unsigned long long)tables);
 
 	uint64_t user = 0, anon = 0, boot = 0, kern = 0, ptab = 0, cached = 0, shmem = 0;
+	uint64_t huge = 0, huge_free = 0;
 	for (uint64_t pfn = 0; pfn < m->nr_pages; pfn++) {
 		struct mm_page *p = pfn_page(m, pfn);
 		unsigned int chain = 0;
@@ -209,6 +247,21 @@ int mm_machine_check(struct mm_machine *m)
 				fail(&c, "pfn %#llx: rmap item (pid %d, %#llx) maps something else",
 				     (unsigned long long)pfn, r->mm->owner ? r->mm->owner->pid : -1,
 				     (unsigned long long)r->va);
+		}
+		if (mm_page_test_flag(p, SIM_PG_HUGE)) {
+			/* a pool page: in use (mapped) or free in the pool */
+			huge += 1ULL << m->huge_order;
+			if (!mm_page_test_flag(p, SIM_PG_USER)) {
+				huge_free++;
+				if (c.maps[pfn] || chain)
+					fail(&c, "pfn %#llx: free huge page mapped", (unsigned long long)pfn);
+			} else if ((uint32_t)p->mapcount != c.maps[pfn] || chain != c.maps[pfn] ||
+				   p->refcount != p->mapcount) {
+				fail(&c, "pfn %#llx: huge page mapcount %d refcount %d, PTEs %u, chain %u",
+				     (unsigned long long)pfn, p->mapcount, p->refcount, c.maps[pfn], chain);
+			}
+			pfn += (1ULL << m->huge_order) - 1;
+			continue;
 		}
 		if (mm_page_test_flag(p, SIM_PG_BOOT))
 			boot++;
@@ -274,8 +327,12 @@ int mm_machine_check(struct mm_machine *m)
 	struct mm_kmem_stats ks;
 	mm_kmem_stats(m->kmem, &ks);
 	uint64_t slab = ks.slab_pages + ks.large_pages + ks.pagemap_pages + m->kmem_self_pages;
+	if (huge != m->huge_total << m->huge_order || huge_free != m->huge_free)
+		fail(&c, "huge pool: %llu frames for %llu pages, %llu free / %llu",
+		     (unsigned long long)huge, (unsigned long long)m->huge_total,
+		     (unsigned long long)huge_free, (unsigned long long)m->huge_free);
 	uint64_t sum = mm_buddy_free_pages(m->buddy) + mm_buddy_reserved_pages(m->buddy) + boot + ptab +
-		       user + slab + kern;
+		       user + slab + kern + huge;
 	if (sum != m->nr_pages)
 		fail(&c, "frames: free %llu + reserved %llu + boot %llu + tables %llu + user %llu + "
 			 "slab %llu + kernel %llu = %llu, RAM has %llu",

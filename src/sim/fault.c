@@ -142,6 +142,8 @@ int sim_handle_mm_fault(struct mm_machine *m, struct mm_task *t, struct sim_vma 
 	struct sim_mm *mm = t->mm;
 	va &= MM_PAGE_MASK;
 	*major = false;
+	if (vma->vm_flags & VM_HUGETLB)
+		return sim_hugetlb_fault(m, t, vma, va, write);
 	void *ep = sim_pte_alloc(m, mm, va);
 	if (!ep)
 		return -MM_ENOMEM;

@@ -291,6 +291,9 @@ int mm_machine_create(const struct mm_machine_config *cfg, struct mm_machine **o
 	err = boot_kernel_tables(m);
 	if (err)
 		goto fail;
+	err = sim_hugetlb_init(m);
+	if (err)
+		goto fail;
 	err = sim_tlb_init(m);
 	if (err)
 		goto fail;
@@ -319,6 +322,7 @@ void mm_machine_destroy(struct mm_machine *m)
 		}
 	}
 	sim_tlb_destroy(m);
+	sim_hugetlb_destroy(m);
 	mm_kmem_destroy(m->kmem);
 	free(m->rmap);
 	mm_buddy_destroy(m->buddy);

@@ -102,6 +102,15 @@ int sim_munmap_range(struct mm_machine *m, struct sim_mm *mm, uint64_t start, ui
 	return 0;
 }
 
+/* A hugetlb VMA can only be cut at a huge-page boundary (Linux's
+ * hugetlb_vm_op_split returns EINVAL). */
+static bool huge_cut_ok(struct mm_machine *m, struct sim_mm *mm, uint64_t addr)
+{
+	struct sim_vma *v = sim_find_vma(mm, addr);
+	return !v || v->vm_start >= addr || !(v->vm_flags & VM_HUGETLB) ||
+	       !(addr & ((1ULL << m->huge_shift) - 1));
+}
+
 int mm_do_munmap(struct mm_machine *m, struct mm_task *t, uint64_t addr, uint64_t len)
 {
 	struct sim_mm *mm = t->mm;
@@ -109,6 +118,8 @@ int mm_do_munmap(struct mm_machine *m, struct mm_task *t, uint64_t addr, uint64_
 		return -MM_EINVAL;
 	len = MM_ALIGN_UP(len, MM_PAGE_SIZE);
 	if (!len)
+		return -MM_EINVAL;
+	if (!huge_cut_ok(m, mm, addr) || !huge_cut_ok(m, mm, addr + len))
 		return -MM_EINVAL;
 	return sim_munmap_range(m, mm, addr, addr + len);
 }
@@ -183,11 +194,19 @@ int64_t mm_do_mmap(struct mm_machine *m, struct mm_task *t, uint64_t addr, uint6
 			may_clear = VM_MAYWRITE;   /* mprotect cannot add write later */
 		}
 	}
-	if (flags & MM_MAP_HUGETLB)
-		return -MM_ENOMEM;    /* the hugetlb pool is empty (HugePages_Total 0) */
+	uint64_t align = MM_PAGE_SIZE;
+	if (flags & MM_MAP_HUGETLB) {
+		/* private anonymous huge pages from the pool (see hugetlb.c) */
+		if (file || type != MM_MAP_PRIVATE)
+			return -MM_EINVAL;
+		align = 1ULL << m->huge_shift;
+		len = MM_ALIGN_UP(len, align);
+		if (!len || len >> m->huge_shift > m->huge_free)
+			return -MM_ENOMEM;
+	}
 	if (flags & MM_MAP_FIXED_NOREPLACE)
 		flags |= MM_MAP_FIXED;
-	int64_t a = get_unmapped_area(m, mm, addr, len, flags, MM_PAGE_SIZE);
+	int64_t a = get_unmapped_area(m, mm, addr, len, flags, align);
 	if (a < 0)
 		return a;
 	addr = (uint64_t)a;
@@ -222,6 +241,8 @@ int64_t mm_do_mmap(struct mm_machine *m, struct mm_task *t, uint64_t addr, uint6
 	v->vm_flags = (sim_calc_vm_flags(prot, flags) & ~may_clear) |
 		      (file || type != MM_MAP_PRIVATE ? 0 : VM_ACCOUNT);
 	v->kind = (flags & MM_MAP_GROWSDOWN) ? VMA_STACK : VMA_PLAIN;
+	if (flags & MM_MAP_HUGETLB)
+		v->vm_flags &= ~VM_ACCOUNT;
 	sim_vma_link(mm, v);
 	sim_vm_stat_account(mm, v->vm_flags, (int64_t)vma_pages(v));
 	v = sim_vma_merge(m, mm, v);
@@ -264,14 +285,15 @@ struct prot_arg {
 	bool shared_file;
 };
 
-static void change_pte(struct mm_machine *m, struct sim_mm *mm, uint64_t va, void *ep, void *arg)
+static void change_pte(struct mm_machine *m, struct sim_mm *mm, uint64_t va, unsigned int lvl,
+		 void *ep, void *arg)
 {
 	(void)mm;
 	(void)va;
 	const struct prot_arg *pa = arg;
 	uint64_t e = ent_get(m, ep);
 	uint64_t pfn = ent_pfn(m, e);
-	uint64_t keep = e & (m->pg.pfn_mask | PTE_A | PTE_D | PTE_SPECIAL);
+	uint64_t keep = e & (m->pg.pfn_mask | PTE_A | PTE_D | PTE_SPECIAL | (lvl ? PTE_PS : 0));
 	uint64_t ne = keep | pa->prot;
 	if (pa->shared_file && !(e & PTE_D))
 		ne &= ~PTE_RW;     /* write-notify: clean file pages stay read-only */
@@ -321,6 +343,8 @@ int mm_do_mprotect(struct mm_machine *m, struct mm_task *t, uint64_t start, uint
 	if (end <= start)
 		return -MM_ENOMEM;
 	if (prot & ~(MM_PROT_READ | MM_PROT_WRITE | MM_PROT_EXEC))
+		return -MM_EINVAL;
+	if (!huge_cut_ok(m, mm, start) || !huge_cut_ok(m, mm, end))
 		return -MM_EINVAL;
 	struct sim_vma *v = sim_find_vma(mm, start);
 	if (!v || v->vm_start > start)

@@ -91,8 +91,13 @@ void *sim_pte_lookup(struct mm_machine *m, uint64_t root_pfn, uint64_t va, unsig
 
 void *sim_pte_alloc(struct mm_machine *m, struct sim_mm *mm, uint64_t va)
 {
+	return sim_entry_alloc(m, mm, va, 0);
+}
+
+void *sim_entry_alloc(struct mm_machine *m, struct sim_mm *mm, uint64_t va, unsigned int leaf_lvl)
+{
 	uint64_t table = mm->pgd_pfn;
-	for (unsigned int lvl = m->pg.levels - 1; lvl > 0; lvl--) {
+	for (unsigned int lvl = m->pg.levels - 1; lvl > leaf_lvl; lvl--) {
 		void *ep = ent_ptr(m, table, ent_index(m, va, lvl));
 		uint64_t e = ent_get(m, ep);
 		if (!(e & PTE_P)) {
@@ -106,7 +111,7 @@ void *sim_pte_alloc(struct mm_machine *m, struct sim_mm *mm, uint64_t va)
 		}
 		table = ent_pfn(m, e);
 	}
-	return ent_ptr(m, table, ent_index(m, va, 0));
+	return ent_ptr(m, table, ent_index(m, va, leaf_lvl));
 }
 
 int64_t mm_virt_to_phys(struct mm_machine *m, struct mm_task *t, uint64_t va)
@@ -153,10 +158,14 @@ static void walk_level(struct mm_machine *m, struct sim_mm *mm, uint64_t table, 
 		uint64_t e = ent_get(m, ep);
 		if (lvl == 0) {
 			if (pte_present_sw(e))
-				fn(m, mm, s, ep, arg);
+				fn(m, mm, s, 0, ep, arg);
 			continue;
 		}
-		if (!(e & PTE_P) || (e & PTE_PS))
+		if ((e & PTE_PS) && pte_present_sw(e)) {
+			fn(m, mm, s, lvl, ep, arg);   /* a huge page */
+			continue;
+		}
+		if (!(e & PTE_P))
 			continue;
 		walk_level(m, mm, ent_pfn(m, e), lvl - 1, s, start, end, fn, arg);
 	}

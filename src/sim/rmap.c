@@ -54,6 +54,10 @@ void sim_put_user_page(struct mm_machine *m, struct mm_page *page)
 	if (!mm_page_put_testzero(page))
 		return;
 	MM_BUG_ON(page->mapcount != 0);
+	if (mm_page_test_flag(page, SIM_PG_HUGE)) {
+		sim_huge_page_free(m, page);
+		return;
+	}
 	if (m->hooks.page_removed)
 		m->hooks.page_removed(m->hooks.ctx, page);
 	if (mm_page_test_flag(page, MM_PG_ANON))
@@ -78,15 +82,20 @@ void sim_page_remove_rmap(struct mm_machine *m, uint64_t pfn, struct sim_mm *mm,
 	sim_rmap_remove(m, pfn, mm, va);
 	MM_BUG_ON(page->mapcount <= 0);
 	page->mapcount--;
-	mm->rss[sim_rss_kind(page)]--;
+	if (mm_page_test_flag(page, SIM_PG_HUGE))
+		mm->huge_pages--;
+	else
+		mm->rss[sim_rss_kind(page)]--;
 	sim_put_user_page(m, page);
 }
 
 /* ---- zap ------------------------------------------------------------------------ */
 
-static void zap_one(struct mm_machine *m, struct sim_mm *mm, uint64_t va, void *ep, void *arg)
+static void zap_one(struct mm_machine *m, struct sim_mm *mm, uint64_t va, unsigned int lvl,
+		 void *ep, void *arg)
 {
 	(void)arg;
+	(void)lvl;
 	uint64_t e = ent_get(m, ep);
 	ent_set(m, ep, 0);
 	uint64_t pfn = ent_pfn(m, e);

@@ -50,6 +50,7 @@
 #define SIM_PG_KERNEL (1u << 24) /* kernel allocation API (kalloc) */
 #define SIM_PG_BOOT   (1u << 25) /* allocated at boot: kernel tables, zero page */
 #define SIM_PG_CACHE  (1u << 26) /* in a mapping's page cache (file or shmem) */
+#define SIM_PG_HUGE   (1u << 27) /* head of a hugetlb pool page (in use or free) */
 
 /* ---- page cache objects ---------------------------------------------------------- */
 
@@ -154,6 +155,7 @@ struct sim_mm {
 	uint64_t start_brk, brk, start_stack;
 	uint64_t total_vm, stack_vm, exec_vm, data_vm; /* pages */
 	int64_t rss[NR_MM_COUNTERS];
+	uint64_t huge_pages;         /* hugetlb pages mapped (HugetlbPages, not RSS) */
 	uint64_t hiwater_rss, hiwater_vm;
 	uint64_t pgtables;           /* page-table pages, root included */
 	uint64_t ctx_id;             /* unique id (PCID slot ownership) */
@@ -300,6 +302,11 @@ struct mm_machine {
 	uint64_t shmem_pages;        /* Shmem */
 	uint64_t pgpgin, pgpgout;    /* KiB read from / written to files */
 	uint64_t vmalloc_pages;      /* VmallocUsed */
+	/* the hugetlb pool: huge_total blocks of 2^huge_order frames, the free
+	 * ones listed in huge_free_pfn[0 .. huge_free) */
+	unsigned int huge_order, huge_shift;
+	uint64_t huge_total, huge_free;
+	uint64_t *huge_free_pfn;
 	/* counters */
 	struct mm_counters dead;     /* of exited tasks */
 	struct mm_counters kcnt;     /* kernel-mode accesses */
@@ -419,6 +426,14 @@ void sim_vma_writeback(struct mm_machine *m, struct sim_vma *v, uint64_t start, 
 int sim_gdt_init(struct mm_machine *m);
 void sim_seg_init_task(struct mm_machine *m, struct mm_task *t);
 
+/* ---- hugetlb.c ---- */
+int sim_hugetlb_init(struct mm_machine *m);
+void sim_hugetlb_destroy(struct mm_machine *m);
+/* Give a huge page whose last reference went back to the pool. */
+void sim_huge_page_free(struct mm_machine *m, struct mm_page *page);
+int sim_hugetlb_fault(struct mm_machine *m, struct mm_task *t, struct sim_vma *vma, uint64_t va,
+		      bool write);
+
 /* ---- kalloc.c ---- */
 void sim_kalloc_destroy(struct mm_machine *m);
 
@@ -435,15 +450,18 @@ void *sim_pte_lookup(struct mm_machine *m, uint64_t root_pfn, uint64_t va, unsig
 /* Pointer to the 4K PTE of va, allocating tables on the way (counted in mm).
  * NULL when a frame cannot be had. */
 void *sim_pte_alloc(struct mm_machine *m, struct sim_mm *mm, uint64_t va);
+/* The same down to the entry of level leaf_lvl (1: a huge-page PMD/PDE). */
+void *sim_entry_alloc(struct mm_machine *m, struct sim_mm *mm, uint64_t va, unsigned int leaf_lvl);
 /* Free the page tables that cover only [floor, ceiling) and lie within
  * [start, end) (Linux's free_pgtables); their entries must be empty. */
 void sim_free_pgtables(struct mm_machine *m, struct sim_mm *mm, uint64_t start, uint64_t end,
 		       uint64_t floor, uint64_t ceiling);
 /* Protection bits of a PTE for VMA flags (vm_page_prot, W left to the caller). */
 uint64_t sim_vm_page_prot(const struct mm_machine *m, uint64_t vm_flags);
-/* Call fn on every present (or PROT_NONE) 4K leaf in [start, end). */
-typedef void (*sim_pte_fn)(struct mm_machine *m, struct sim_mm *mm, uint64_t va, void *pte,
-			   void *arg);
+/* Call fn on every present (or PROT_NONE) leaf in [start, end): 4K PTEs
+ * (lvl 0) and huge-page entries (lvl 1, PS set). */
+typedef void (*sim_pte_fn)(struct mm_machine *m, struct sim_mm *mm, uint64_t va, unsigned int lvl,
+			   void *pte, void *arg);
 void sim_for_each_pte(struct mm_machine *m, struct sim_mm *mm, uint64_t start, uint64_t end,
 		      sim_pte_fn fn, void *arg);
 

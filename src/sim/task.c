@@ -206,12 +206,13 @@ struct copy_arg {
 	int err;
 };
 
-static void copy_one(struct mm_machine *m, struct sim_mm *src, uint64_t va, void *sep, void *arg)
+static void copy_one(struct mm_machine *m, struct sim_mm *src, uint64_t va, unsigned int lvl,
+		 void *sep, void *arg)
 {
 	struct copy_arg *ca = arg;
 	if (ca->err)
 		return;
-	void *dep = sim_pte_alloc(m, ca->dst, va);
+	void *dep = sim_entry_alloc(m, ca->dst, va, lvl);
 	if (!dep) {
 		ca->err = -MM_ENOMEM;
 		return;
@@ -226,7 +227,10 @@ static void copy_one(struct mm_machine *m, struct sim_mm *src, uint64_t va, void
 		struct mm_page *p = pfn_page(m, pfn);
 		mm_page_get(p);
 		p->mapcount++;
-		ca->dst->rss[sim_rss_kind(p)]++;
+		if (mm_page_test_flag(p, SIM_PG_HUGE))
+			ca->dst->huge_pages++;
+		else
+			ca->dst->rss[sim_rss_kind(p)]++;
 	}
 	uint64_t f = ca->vma->vm_flags;
 	bool cow = (f & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE;

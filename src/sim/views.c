@@ -77,10 +77,13 @@ size_t mm_show_meminfo(struct mm_machine *m, char *buf, size_t size)
 	uint64_t vm_total = (m->lay.vmalloc_end - m->lay.vmalloc_start) >> 10;
 	put(&o, "%-15s%9llu kB\n", "VmallocTotal:", (unsigned long long)vm_total);
 	put(&o, "%-15s%9llu kB\n", "VmallocUsed:", (unsigned long long)kb(m->vmalloc_pages));
-	put(&o, "HugePages_Total:       0\nHugePages_Free:        0\nHugePages_Rsvd:        0\n"
-		"HugePages_Surp:        0\n");
+	put(&o, "HugePages_Total:   %5llu\nHugePages_Free:    %5llu\nHugePages_Rsvd:        0\n"
+		"HugePages_Surp:        0\n", (unsigned long long)m->huge_total,
+	    (unsigned long long)m->huge_free);
 	put(&o, "%-15s%9llu kB\n", "Hugepagesize:",
 	    (unsigned long long)(level_size(m, 1) >> 10));
+	put(&o, "%-15s%9llu kB\n", "Hugetlb:",
+	    (unsigned long long)((m->huge_total << m->huge_shift) >> 10));
 	return done(&o);
 }
 
@@ -216,7 +219,8 @@ size_t mm_show_status(struct mm_machine *m, struct mm_task *t, char *buf, size_t
 	VMROW("VmPTE", mm->pgtables);
 	VMROW("VmSwap", (uint64_t)mm->rss[MM_SWAPENTS]);
 #undef VMROW
-	put(&o, "HugetlbPages:\t%8llu kB\n", 0ULL);
+	put(&o, "HugetlbPages:\t%8llu kB\n",
+	    (unsigned long long)((mm->huge_pages << m->huge_shift) >> 10));
 	put(&o, "Threads:\t1\n");
 	(void)m;
 	return done(&o);
@@ -299,11 +303,13 @@ struct smaps_acc {
 	uint64_t pss_dirty_x;
 	uint64_t shared_clean, shared_dirty, private_clean, private_dirty;
 	uint64_t referenced, anonymous, swap;
+	uint64_t shared_hugetlb, private_hugetlb;
 };
 
 #define PSS_SHIFT 12
 
-static void smaps_pte(struct mm_machine *m, struct sim_mm *mm, uint64_t va, void *ep, void *arg)
+static void smaps_pte(struct mm_machine *m, struct sim_mm *mm, uint64_t va, unsigned int lvl,
+		 void *ep, void *arg)
 {
 	(void)mm;
 	(void)va;
@@ -313,6 +319,14 @@ static void smaps_pte(struct mm_machine *m, struct sim_mm *mm, uint64_t va, void
 	if (pfn == m->zero_pfn)
 		return;                 /* vm_normal_page() is NULL: not counted */
 	struct mm_page *p = pfn_page(m, pfn);
+	if (lvl) {
+		/* hugetlb pages are reported apart, not in Rss (as Linux) */
+		if (p->mapcount >= 2)
+			a->shared_hugetlb += level_size(m, lvl);
+		else
+			a->private_hugetlb += level_size(m, lvl);
+		return;
+	}
 	bool dirty = (e & PTE_D) || mm_page_test_flag(p, MM_PG_DIRTY);
 	uint64_t sz = MM_PAGE_SIZE;
 	a->rss += sz;
@@ -399,8 +413,9 @@ size_t mm_show_smaps(struct mm_machine *m, struct mm_task *t, char *buf, size_t 
 		put(&o, "\n");
 #define ROW(label, bytes) put(&o, "%-16s%8llu kB\n", label, (unsigned long long)((bytes) >> 10))
 		ROW("Size:", v->vm_end - v->vm_start);
-		ROW("KernelPageSize:", MM_PAGE_SIZE);
-		ROW("MMUPageSize:", MM_PAGE_SIZE);
+		uint64_t psz = (f & VM_HUGETLB) ? 1ULL << m->huge_shift : MM_PAGE_SIZE;
+		ROW("KernelPageSize:", psz);
+		ROW("MMUPageSize:", psz);
 		ROW("Rss:", a.rss);
 		ROW("Pss:", a.pss_x >> PSS_SHIFT);
 		ROW("Pss_Dirty:", a.pss_dirty_x >> PSS_SHIFT);
@@ -415,8 +430,8 @@ size_t mm_show_smaps(struct mm_machine *m, struct mm_task *t, char *buf, size_t 
 		ROW("AnonHugePages:", 0);
 		ROW("ShmemPmdMapped:", 0);
 		ROW("FilePmdMapped:", 0);
-		ROW("Shared_Hugetlb:", 0);
-		ROW("Private_Hugetlb:", 0);
+		ROW("Shared_Hugetlb:", a.shared_hugetlb);
+		ROW("Private_Hugetlb:", a.private_hugetlb);
 		ROW("Swap:", a.swap);
 		ROW("SwapPss:", a.swap);
 		ROW("Locked:", 0);
