@@ -69,9 +69,12 @@ int mm_bitmap_alloc_create(const struct mm_bitmap_alloc_config *cfg, struct mm_b
 			      ((((uint64_t)(uintptr_t)cfg->mem_base >> MM_PAGE_SHIFT) -
 				cfg->start_pfn) & (blk - 1))))
 		return -MM_EINVAL;
+	if (cfg->nr_reserved && !cfg->reserved)
+		return -MM_EINVAL;
 	for (size_t i = 0; i < cfg->nr_reserved; i++) {
 		const struct mm_pfn_range *r = &cfg->reserved[i];
-		if (r->start < cfg->start_pfn || r->start + r->nr > cfg->start_pfn + cfg->nr_pages)
+		if (r->start < cfg->start_pfn || r->start + r->nr < r->start ||
+		    r->start + r->nr > cfg->start_pfn + cfg->nr_pages)
 			return -MM_EINVAL;
 	}
 	struct mm_bitmap_alloc *ba = calloc(1, sizeof(*ba));

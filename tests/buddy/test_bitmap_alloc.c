@@ -160,6 +160,15 @@ static void test_page_source_real_memory(void **state)
 	cfg.mem_base = base + MM_PAGE_SIZE; /* misaligned for order-4 blocks */
 	assert_int_equal(mm_bitmap_alloc_create(&cfg, &ba), -MM_EINVAL);
 	munmap(raw, len + blk);
+	/* reserved ranges: missing array, a range whose end wraps around
+	 * (it would have set bits far outside the bitmap) */
+	cfg.mem_base = NULL;
+	cfg.nr_reserved = 1;
+	cfg.reserved = NULL;
+	assert_int_equal(mm_bitmap_alloc_create(&cfg, &ba), -MM_EINVAL);
+	const struct mm_pfn_range wrap = { UINT64_MAX - 1, 5 };
+	cfg.reserved = &wrap;
+	assert_int_equal(mm_bitmap_alloc_create(&cfg, &ba), -MM_EINVAL);
 }
 
 static void test_bad_free_aborts(void **state)
