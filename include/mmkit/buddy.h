@@ -57,6 +57,7 @@
 #define MM_MAX_ORDER_DEFAULT 11  /* orders 0..10, as Linux's NR_PAGE_ORDERS */
 #define MM_MAX_ORDER_LIMIT   20  /* largest configurable number of orders */
 #define MM_PAGEBLOCK_ORDER   9   /* pageblock_order (capped at max_order - 1) */
+#define MM_PCP_LIMIT         (1u << 24) /* largest pcp_batch / pcp_high */
 
 enum mm_zone_type {
 	MM_ZONE_DMA,     /* [0, 16 MiB) */
@@ -107,8 +108,11 @@ struct mm_buddy_config {
 	bool no_pcp;                 /* disable the per-thread order-0 cache */
 	bool ignore_watermarks;      /* allocations may take every free page */
 	unsigned int pcp_batch;      /* pages moved per refill/drain; 0 = Linux's
-				      * zone_batchsize() of the zone */
-	unsigned int pcp_high;       /* drain above this many; 0 = 6 * batch */
+				      * zone_batchsize() of the zone; at most
+				      * MM_PCP_LIMIT */
+	unsigned int pcp_high;       /* drain `batch` pages when a free brings the
+				      * cache to this many; 0 = 6 * batch; at
+				      * most MM_PCP_LIMIT */
 	unsigned long min_free_kbytes;   /* 0 = Linux's formula */
 	unsigned int watermark_scale_factor; /* in 1/10000 of the zone; 0 = 10 */
 	unsigned int lowmem_reserve_ratio[MM_NR_ZONES]; /* 0s = {256, 256, 32} */

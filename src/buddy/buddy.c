@@ -53,6 +53,9 @@ static int validate_config(const struct mm_buddy_config *cfg, unsigned int max_o
 	}
 	if (cfg->pcp_high && cfg->pcp_batch && cfg->pcp_high < cfg->pcp_batch)
 		return -MM_EINVAL;
+	/* the caches count in int; 6 * batch must fit too */
+	if (cfg->pcp_batch > MM_PCP_LIMIT || cfg->pcp_high > MM_PCP_LIMIT)
+		return -MM_EINVAL;
 	return 0;
 }
 

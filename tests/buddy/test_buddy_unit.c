@@ -202,6 +202,24 @@ static void test_pcp_batch_high(void **state)
 	assert_int_equal(ev.alloc_fail, 0);
 	assert_int_equal(mm_buddy_check(b), 0);
 	mm_buddy_destroy(b);
+
+	/* sizes the int counters cannot hold are refused */
+	cfg.pcp_batch = 1u << 31;
+	cfg.pcp_high = 0;
+	assert_int_equal(mm_buddy_create(&cfg, &b), -MM_EINVAL);
+	cfg.pcp_batch = 4;
+	cfg.pcp_high = UINT_MAX;
+	assert_int_equal(mm_buddy_create(&cfg, &b), -MM_EINVAL);
+	cfg.pcp_batch = MM_PCP_LIMIT;
+	cfg.pcp_high = MM_PCP_LIMIT;
+	assert_int_equal(mm_buddy_create(&cfg, &b), 0);
+	struct mm_page *p = mm_alloc_pages(b, 0, 0);   /* takes the whole zone */
+	assert_int_equal(mm_buddy_free_pages(b), 0);
+	mm_free_pages(b, p, 0);
+	assert_int_equal(mm_buddy_check(b), 0);
+	mm_buddy_drain_local(b);
+	assert_int_equal(mm_buddy_free_pages(b), 256);
+	mm_buddy_destroy(b);
 }
 
 /* mm_buddy_check notices broken invariants. */
