@@ -151,31 +151,67 @@ long slab_depot_drain(struct mm_kmem_cache *c)
 
 /* ---- per-thread state --------------------------------------------------- */
 
-__thread struct slab_tls_ent slab_tls[SLAB_TLS_WAYS] __attribute__((tls_model("initial-exec")));
+__thread struct slab_tls_ent slab_tls[1 + SLAB_TLS_VICTIMS]
+	__attribute__((tls_model("initial-exec")));
 
+static inline bool tls_match(const struct slab_tls_ent *e, const struct mm_kmem *k)
+{
+	return e->kmem == k && e->nonce == k->nonce;
+}
+
+/* Make k's entry the hot one (slab_tls[0]): swap it in from the victims,
+ * or demote the others by one and start a fresh entry. Returns whether an
+ * entry for k existed. */
+static bool tls_make_hot(struct mm_kmem *k)
+{
+	if (tls_match(&slab_tls[0], k))
+		return true;
+	for (unsigned i = 1; i <= SLAB_TLS_VICTIMS; i++) {
+		if (tls_match(&slab_tls[i], k)) {
+			struct slab_tls_ent tmp = slab_tls[0];
+			slab_tls[0] = slab_tls[i];
+			slab_tls[i] = tmp;
+			return true;
+		}
+	}
+	memmove(&slab_tls[2], &slab_tls[1], (SLAB_TLS_VICTIMS - 1) * sizeof(slab_tls[0]));
+	slab_tls[1] = slab_tls[0];
+	slab_tls[0] = (struct slab_tls_ent){ .kmem = k, .nonce = k->nonce,
+					     .leaf_key = SLAB_NO_LEAF };
+	return false;
+}
+
+/* Record t (its tc array may have changed) in k's entry, made hot. */
 static void tls_fill(struct mm_kmem *k, struct mm_kthread *t)
 {
-	struct slab_tls_ent *e = slab_tls_ent_of(k);
-	e->kmem = k;
-	e->nonce = k->nonce;
-	if (e->kmem != k || e->nonce != k->nonce) {
-		e->leaf_key = SLAB_NO_LEAF;
-		e->leaf = NULL;
-	}
+	tls_make_hot(k);
+	struct slab_tls_ent *e = &slab_tls[0];
 	e->tc = t->tc;
 	e->ntc = t->ntc;
 	e->t = t;
 }
 
-/* The memo missed (or the cache id is beyond this thread's array). */
+/* Forget k in this thread's memo (thread exit). */
+static void tls_forget(struct mm_kmem *k)
+{
+	for (unsigned i = 0; i <= SLAB_TLS_VICTIMS; i++)
+		if (tls_match(&slab_tls[i], k))
+			slab_tls[i] = (struct slab_tls_ent){ .leaf_key = SLAB_NO_LEAF };
+}
+
+/* The hot entry missed (another instance, or the cache id is beyond this
+ * thread's array): swap in a victim or ask pthread_getspecific. */
 MM_NOINLINE struct mm_tcache *slab_tls_refresh(const struct mm_kmem_cache *c)
 {
 	struct mm_kmem *k = c->kmem;
-	struct mm_kthread *t = pthread_getspecific(k->key);
-	if (!t)
-		return NULL;
-	tls_fill(k, t);
-	return c->id < t->ntc ? t->tc[c->id] : NULL;
+	struct slab_tls_ent *e = &slab_tls[0];
+	if (!tls_make_hot(k) || !e->t) {
+		struct mm_kthread *t = pthread_getspecific(k->key);
+		if (!t)
+			return NULL;
+		tls_fill(k, t);
+	}
+	return c->id < e->ntc ? e->tc[c->id] : NULL;
 }
 
 /* Sync the loaded magazine's rounds between the tcache and the magazine. */
@@ -335,9 +371,7 @@ void slab_kthread_destructor(void *arg)
 	mm_list_del(&t->link);
 	k->nr_threads--;
 	pthread_mutex_unlock(&k->thr_lock);
-	struct slab_tls_ent *e = slab_tls_ent_of(k);
-	if (e->kmem == k && e->nonce == k->nonce)
-		e->kmem = NULL;
+	tls_forget(k);
 	if (t->tc)
 		slab_kfree_internal(k, t->tc);
 	slab_kfree_internal(k, t);

@@ -332,13 +332,16 @@ struct mm_kmem_cache *slab_cache_new(struct mm_kmem *k, const char *name, size_t
 /* ---- the fast path ------------------------------------------------------ */
 
 /* The thread memo: pthread_getspecific costs a call and ~4 ns, twice per
- * alloc/free pair; this per-thread 4-entry table remembers the last
- * instances' struct mm_kthread. It holds no data of its own, only shortcuts:
- * an entry is used only when both the instance address and its 64-bit
- * nonce match, so an instance destroyed and another created at the same
- * address never hit a stale entry; thread exit clears the thread's entry.
- * initial-exec TLS: one %fs-relative load, also in the shared library. */
-#define SLAB_TLS_WAYS 4
+ * alloc/free pair; this per-thread table remembers the instances this
+ * thread used last: entry 0 is the one the fast paths look at, entries
+ * 1..SLAB_TLS_VICTIMS hold the ones used before it (a miss swaps a victim
+ * in before asking pthread_getspecific). It holds no data of its own, only
+ * shortcuts: an entry is used only when both the instance address and its
+ * 64-bit nonce match, so an instance destroyed and another created at the
+ * same address never hit a stale entry; thread exit clears the thread's
+ * entry. initial-exec TLS: one %fs-relative load, also in the shared
+ * library. */
+#define SLAB_TLS_VICTIMS 3
 struct slab_tls_ent {
 	const struct mm_kmem *kmem;
 	uint64_t nonce;
@@ -350,12 +353,14 @@ struct slab_tls_ent {
 	struct mm_kthread *t;
 };
 #define SLAB_NO_LEAF (~(uintptr_t)0)
-extern __thread struct slab_tls_ent slab_tls[SLAB_TLS_WAYS]
+extern __thread struct slab_tls_ent slab_tls[1 + SLAB_TLS_VICTIMS]
 	__attribute__((tls_model("initial-exec")));
 
+/* The entry the fast paths use (whichever instance it holds). */
 static inline struct slab_tls_ent *slab_tls_ent_of(const struct mm_kmem *k)
 {
-	return &slab_tls[((uintptr_t)k >> MM_PAGE_SHIFT) & (SLAB_TLS_WAYS - 1)];
+	(void)k;
+	return &slab_tls[0];
 }
 
 struct mm_tcache *slab_tls_refresh(const struct mm_kmem_cache *c);

@@ -530,6 +530,43 @@ static void test_instances_coexist(void **state)
 	assert_int_equal(atomic_load(&fs2.pages_out), 0);
 }
 
+/* One thread alternating between more instances than its memo holds, and
+ * instances destroyed and created again (perhaps at the same address):
+ * every object goes back to the instance it came from. */
+static void test_memo_many_instances(void **state)
+{
+	(void)state;
+	enum { NK = 6, NOBJ = 64 };
+	struct mm_fault_source fs[NK];
+	struct mm_kmem *k[NK];
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < NK; i++) {
+			k[i] = mm_kmem_create(mm_fault_source_init(&fs[i], &mm_page_source_mmap), 0);
+			assert_non_null(k[i]);
+		}
+		static unsigned char *o[NK][NOBJ];
+		for (int rep = 0; rep < 50; rep++) {
+			for (int j = 0; j < NOBJ; j++)
+				for (int i = 0; i < NK; i++) {
+					o[i][j] = mm_kmalloc(k[i], 24 + (size_t)j * 8, 0);
+					memset(o[i][j], i * 16 + j, 24);
+				}
+			for (int j = 0; j < NOBJ; j++)
+				for (int i = 0; i < NK; i++) {
+					for (int b = 0; b < 24; b++)
+						assert_int_equal(o[i][j][b], (unsigned char)(i * 16 + j));
+					assert_int_equal(mm_ksize(k[i], o[i][j]) >= 24, 1);
+					mm_kfree(k[i], o[i][j]);
+				}
+		}
+		for (int i = 0; i < NK; i++) {
+			assert_int_equal(mm_kmem_check(k[i]), 0);
+			mm_kmem_destroy(k[i]);
+			assert_int_equal(atomic_load(&fs[i].pages_out), 0);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -545,6 +582,7 @@ int main(void)
 		cmocka_unit_test(test_thread_exit_returns_magazines),
 		cmocka_unit_test(test_destroy_with_live_objects_keeps_cache),
 		cmocka_unit_test(test_instances_coexist),
+		cmocka_unit_test(test_memo_many_instances),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
