@@ -169,7 +169,9 @@ struct mm_page *mm_alloc_pages(struct mm_buddy *b, mm_gfp_t gfp, unsigned int or
 void mm_free_pages(struct mm_buddy *b, struct mm_page *page, unsigned int order);
 
 /* Drop a reference; frees the block (of the order it was allocated with)
- * when the count reaches zero (Linux's put_page). */
+ * when the count reaches zero (Linux's put_page). Aborts like mm_free_pages
+ * when the page is not the head of an allocated block (a put after the last
+ * reference already freed it). */
 void mm_put_page(struct mm_buddy *b, struct mm_page *page);
 
 /* __get_free_pages / free_pages: the address versions (real mode only).

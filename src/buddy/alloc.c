@@ -252,6 +252,12 @@ void mm_free_pages(struct mm_buddy *b, struct mm_page *page, unsigned int order)
 
 void mm_put_page(struct mm_buddy *b, struct mm_page *page)
 {
+	/* a put on a page that is no longer allocated (its last reference
+	 * already freed it) would only push the count below zero: abort as
+	 * mm_free_pages does (Linux: VM_BUG_ON_PAGE in put_page_testzero) */
+	if (mm_unlikely(page < b->memmap || page >= b->memmap + (b->end_pfn - b->start_pfn) ||
+			pg_state(page) != MM_PAGE_HEAD))
+		bad_free_diagnose(b, page, page->order);
 	if (mm_page_put_testzero(page))
 		mm_free_pages(b, page, page->order);
 }

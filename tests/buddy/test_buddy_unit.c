@@ -862,20 +862,17 @@ static void test_real_memory(void **state)
 	assert_int_equal(mm_buddy_create(&cfg, &b), -MM_EINVAL);
 }
 
-/* A double free aborts with a message naming it. */
-static void test_double_free_aborts(void **state)
+/* Run fn in a forked child: it must abort (SIGABRT) with a message on
+ * stderr containing `want`. */
+static void expect_abort(void (*fn)(void), const char *want)
 {
-	(void)state;
 	int pipefd[2];
 	assert_int_equal(pipe(pipefd), 0);
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		dup2(pipefd[1], 2);
-		struct mm_buddy *b = mk(0, 16, 5, false, false, NULL, 0);
-		struct mm_page *p = mm_alloc_pages(b, 0, 1);
-		mm_free_pages(b, p, 1);
-		mm_free_pages(b, p, 1);
+		fn();
 		_exit(0);
 	}
 	close(pipefd[1]);
@@ -889,7 +886,33 @@ static void test_double_free_aborts(void **state)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFSIGNALED(status));
 	assert_int_equal(WTERMSIG(status), SIGABRT);
-	assert_non_null(strstr(msg, "double free"));
+	assert_non_null(strstr(msg, want));
+}
+
+static void double_free(void)
+{
+	struct mm_buddy *b = mk(0, 16, 5, false, false, NULL, 0);
+	struct mm_page *p = mm_alloc_pages(b, 0, 1);
+	mm_free_pages(b, p, 1);
+	mm_free_pages(b, p, 1);
+}
+
+/* One put too many: the first drops the count to 0 and frees the page; the
+ * second must not pass silently (the count goes negative, nothing frees). */
+static void double_put(void)
+{
+	struct mm_buddy *b = mk(0, 16, 5, false, true, NULL, 0);
+	struct mm_page *p = mm_alloc_pages(b, 0, 0);
+	mm_put_page(b, p);
+	mm_put_page(b, p);
+}
+
+/* A double free or a put of a freed page aborts with a message naming it. */
+static void test_double_free_aborts(void **state)
+{
+	(void)state;
+	expect_abort(double_free, "double free");
+	expect_abort(double_put, "double free");
 }
 
 int main(void)
