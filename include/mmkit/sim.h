@@ -474,6 +474,12 @@ struct mm_reclaim_hooks {
 	 * return 0 (the access is retried), -MM_ENOMEM or -MM_EIO. Without this
 	 * hook such a fault is SIGBUS. *major is set when I/O was done. */
 	int (*swapin)(void *ctx, struct mm_task *t, uint64_t va, uint64_t pte, bool *major);
+	/* A PTE holding swap entry `pte` was cleared (munmap, exit): drop
+	 * that reference to the slot (Linux's swap_free). */
+	void (*swap_free)(void *ctx, uint64_t pte);
+	/* fork copied a swap entry into the child: take a reference to the
+	 * slot (swap_duplicate); non-zero fails the fork with -MM_ENOMEM. */
+	int (*swap_dup)(void *ctx, uint64_t pte);
 	void *ctx;
 };
 void mm_machine_set_reclaim_hooks(struct mm_machine *m, const struct mm_reclaim_hooks *h);
@@ -489,11 +495,18 @@ unsigned int mm_rmap_walk(struct mm_machine *m, struct mm_page *page,
  * mapping the frame (flushing the TLB entries), return how many were set. */
 int mm_page_referenced(struct mm_machine *m, struct mm_page *page);
 
-/* Linux's try_to_unmap() for a frame: remove every PTE mapping it (moving
- * each PTE's dirty bit to the page), flush the TLBs, drop the mapping
- * references. `swp_pte` (a value from mm_swp_entry_pte) replaces each PTE
- * when non-zero (anonymous pages going to swap), else the PTE is cleared.
- * Returns the number of PTEs unmapped. */
+/* A reference on the user frame pfn (NULL if pfn is not a 4 KiB user
+ * frame: anonymous or page cache), and its release, which frees the frame
+ * when it was the last reference (isolate / put, as reclaim does). */
+struct mm_page *mm_user_page_get(struct mm_machine *m, uint64_t pfn);
+void mm_user_page_put(struct mm_machine *m, struct mm_page *page);
+
+/* Linux's try_to_unmap() for a frame the caller holds a reference on
+ * (mm_user_page_get): remove every PTE mapping it (moving each PTE's dirty
+ * bit to the page), flush the TLBs, drop the mappings' references (the
+ * caller's keeps the frame). `swp_pte` (a value from mm_swp_entry_pte)
+ * replaces each PTE when non-zero (anonymous pages going to swap; counted in
+ * VmSwap), else the PTE is cleared. Returns the number of PTEs unmapped. */
 int mm_try_to_unmap(struct mm_machine *m, struct mm_page *page, uint64_t swp_pte);
 
 /* A non-present PTE value encoding a swap entry (type 0..31, offset) in the

@@ -145,7 +145,7 @@ uint64_t sim_vm_page_prot(const struct mm_machine *m, uint64_t vm_flags)
 /* ---- iteration ----------------------------------------------------------------- */
 
 static void walk_level(struct mm_machine *m, struct sim_mm *mm, uint64_t table, unsigned int lvl,
-		       uint64_t base, uint64_t start, uint64_t end, sim_pte_fn fn, void *arg)
+		       uint64_t base, uint64_t start, uint64_t end, sim_pte_fn fn, void *arg, bool any)
 {
 	uint64_t sz = level_size(m, lvl);
 	unsigned int n = entries_per_table(m);
@@ -157,7 +157,7 @@ static void walk_level(struct mm_machine *m, struct sim_mm *mm, uint64_t table, 
 		void *ep = ent_ptr(m, table, i);
 		uint64_t e = ent_get(m, ep);
 		if (lvl == 0) {
-			if (pte_present_sw(e))
+			if (any ? e != 0 : pte_present_sw(e))
 				fn(m, mm, s, 0, ep, arg);
 			continue;
 		}
@@ -167,7 +167,7 @@ static void walk_level(struct mm_machine *m, struct sim_mm *mm, uint64_t table, 
 		}
 		if (!(e & PTE_P))
 			continue;
-		walk_level(m, mm, ent_pfn(m, e), lvl - 1, s, start, end, fn, arg);
+		walk_level(m, mm, ent_pfn(m, e), lvl - 1, s, start, end, fn, arg, any);
 	}
 }
 
@@ -176,7 +176,15 @@ void sim_for_each_pte(struct mm_machine *m, struct sim_mm *mm, uint64_t start, u
 {
 	if (start >= end)
 		return;
-	walk_level(m, mm, mm->pgd_pfn, m->pg.levels - 1, 0, start, end, fn, arg);
+	walk_level(m, mm, mm->pgd_pfn, m->pg.levels - 1, 0, start, end, fn, arg, false);
+}
+
+void sim_for_each_pte_any(struct mm_machine *m, struct sim_mm *mm, uint64_t start, uint64_t end,
+			  sim_pte_fn fn, void *arg)
+{
+	if (start >= end)
+		return;
+	walk_level(m, mm, mm->pgd_pfn, m->pg.levels - 1, 0, start, end, fn, arg, true);
 }
 
 /* ---- freeing --------------------------------------------------------------------- */

@@ -98,6 +98,13 @@ static void zap_one(struct mm_machine *m, struct sim_mm *mm, uint64_t va, unsign
 	(void)lvl;
 	uint64_t e = ent_get(m, ep);
 	ent_set(m, ep, 0);
+	if (!pte_present_sw(e)) {
+		/* a swap entry: the slot loses this reference (swap_free) */
+		mm->rss[MM_SWAPENTS]--;
+		if (m->hooks.swap_free)
+			m->hooks.swap_free(m->hooks.ctx, e);
+		return;
+	}
 	uint64_t pfn = ent_pfn(m, e);
 	if (pfn == m->zero_pfn)
 		return;
@@ -109,7 +116,7 @@ static void zap_one(struct mm_machine *m, struct sim_mm *mm, uint64_t va, unsign
 
 void sim_zap_range(struct mm_machine *m, struct sim_mm *mm, uint64_t start, uint64_t end)
 {
-	sim_for_each_pte(m, mm, start, end, zap_one, NULL);
+	sim_for_each_pte_any(m, mm, start, end, zap_one, NULL);
 	sim_flush_tlb_range(m, mm, start, end);
 }
 
@@ -151,7 +158,7 @@ int mm_try_to_unmap(struct mm_machine *m, struct mm_page *page, uint64_t swp_pte
 {
 	uint64_t pfn = page_pfn(m, page);
 	int n = 0;
-	mm_page_get(page);   /* keep it while its mappings go */
+	MM_BUG_ON(page->refcount <= page->mapcount);   /* the caller holds a reference */
 	while (m->rmap[pfn]) {
 		struct sim_rmap *r = m->rmap[pfn];
 		struct sim_mm *mm = r->mm;
@@ -168,8 +175,23 @@ int mm_try_to_unmap(struct mm_machine *m, struct mm_page *page, uint64_t swp_pte
 		sim_page_remove_rmap(m, pfn, mm, va);
 		n++;
 	}
-	sim_put_user_page(m, page);
 	return n;
+}
+
+struct mm_page *mm_user_page_get(struct mm_machine *m, uint64_t pfn)
+{
+	if (pfn >= m->nr_pages)
+		return NULL;
+	struct mm_page *p = pfn_page(m, pfn);
+	if (!mm_page_test_flag(p, SIM_PG_USER) || mm_page_test_flag(p, SIM_PG_HUGE))
+		return NULL;
+	mm_page_get(p);
+	return p;
+}
+
+void mm_user_page_put(struct mm_machine *m, struct mm_page *page)
+{
+	sim_put_user_page(m, page);
 }
 
 /* ---- swap entries in non-present PTEs ------------------------------------------------ */

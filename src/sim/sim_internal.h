@@ -464,6 +464,9 @@ typedef void (*sim_pte_fn)(struct mm_machine *m, struct sim_mm *mm, uint64_t va,
 			   void *pte, void *arg);
 void sim_for_each_pte(struct mm_machine *m, struct sim_mm *mm, uint64_t start, uint64_t end,
 		      sim_pte_fn fn, void *arg);
+/* The same, also visiting non-present non-empty 4K PTEs (swap entries). */
+void sim_for_each_pte_any(struct mm_machine *m, struct sim_mm *mm, uint64_t start, uint64_t end,
+			  sim_pte_fn fn, void *arg);
 
 /* ---- tlb.c ---- */
 int sim_tlb_init(struct mm_machine *m);

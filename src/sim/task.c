@@ -74,7 +74,7 @@ void sim_mm_free(struct mm_machine *m, struct sim_mm *mm)
 {
 	sim_exit_mmap(m, mm);
 	for (int i = 0; i < NR_MM_COUNTERS; i++)
-		MM_BUG_ON(mm->rss[i] != 0 && i != MM_SWAPENTS);
+		MM_BUG_ON(mm->rss[i] != 0);
 	if (m->cpu.cr3_pfn == mm->pgd_pfn) {
 		m->cpu.current = NULL;
 		sim_switch_mm(m, NULL);
@@ -218,6 +218,16 @@ static void copy_one(struct mm_machine *m, struct sim_mm *src, uint64_t va, unsi
 		return;
 	}
 	uint64_t e = ent_get(m, sep);
+	if (!pte_present_sw(e)) {
+		/* a swap entry: copy_nonpresent_pte() -> swap_duplicate() */
+		if (m->hooks.swap_dup && m->hooks.swap_dup(m->hooks.ctx, e)) {
+			ca->err = -MM_ENOMEM;
+			return;
+		}
+		ent_set(m, dep, e);
+		ca->dst->rss[MM_SWAPENTS]++;
+		return;
+	}
 	uint64_t pfn = ent_pfn(m, e);
 	if (pfn != m->zero_pfn) {
 		if (sim_rmap_add(m, pfn, ca->dst, va)) {
@@ -300,7 +310,7 @@ int mm_fork(struct mm_machine *m, struct mm_task *parent, struct mm_task **out)
 		sim_vm_stat_account(mm, n->vm_flags, (int64_t)vma_pages(n));
 		if (v->anon_vma) {
 			struct copy_arg ca = { mm, v, 0 };
-			sim_for_each_pte(m, pm, v->vm_start, v->vm_end, copy_one, &ca);
+			sim_for_each_pte_any(m, pm, v->vm_start, v->vm_end, copy_one, &ca);
 			err = ca.err;
 		}
 	}
