@@ -86,6 +86,30 @@ static int check_free_lists(struct mm_zone *z, uint64_t *blocks)
 	return 0;
 }
 
+/* Watermarks ordered; the cached order-0 thresholds and lowmem_reserve as
+ * derived from them (zone lock held). */
+static int check_wmarks(const struct mm_zone *z)
+{
+	uint64_t min = atomic_load_explicit(&z->wmark[MM_WMARK_MIN], memory_order_relaxed);
+	uint64_t low = atomic_load_explicit(&z->wmark[MM_WMARK_LOW], memory_order_relaxed);
+	uint64_t high = atomic_load_explicit(&z->wmark[MM_WMARK_HIGH], memory_order_relaxed);
+	if (min > low || low > high)
+		return corrupt("zone %s: watermarks %llu/%llu/%llu out of order", z->name,
+			       (unsigned long long)min, (unsigned long long)low,
+			       (unsigned long long)high);
+	for (int h = 0; h < MM_NR_ZONES; h++) {
+		if (h <= (int)z->idx && z->lowmem_reserve[h])
+			return corrupt("zone %s: lowmem_reserve[%d] set for a class at or below it",
+				       z->name, h);
+		for (int c = 0; c < NR_WCLASS; c++)
+			if (atomic_load_explicit(&z->wmark_fast[h][c], memory_order_relaxed) !=
+			    wmark_threshold(min, c, z->lowmem_reserve[h]))
+				return corrupt("zone %s: cached threshold [%d][%d] is stale", z->name,
+					       h, c);
+	}
+	return 0;
+}
+
 static int check_pcp(struct mm_buddy *b, uint64_t *pcp_pages)
 {
 	struct pcp_set *s;
@@ -187,6 +211,8 @@ int mm_buddy_check(struct mm_buddy *b)
 	}
 	for (int zi = 0; zi < MM_NR_ZONES && !err; zi++)
 		err = check_free_lists(&b->zones[zi], &blocks);
+	for (int zi = 0; zi < MM_NR_ZONES && !err; zi++)
+		err = check_wmarks(&b->zones[zi]);
 	if (!err)
 		err = check_pcp(b, &pcp_listed);
 	if (!err)

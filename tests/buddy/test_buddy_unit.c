@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "testutil.h"
+#include "buddy_internal.h" /* to corrupt zone fields in the check test */
 #include "mmkit/buddy.h"
 #include "mmkit/error.h"
 #include "mmkit/fragindex.h"
@@ -268,6 +269,14 @@ static void test_check_detects_corruption(void **state)
 	assert_int_equal(mm_buddy_check(b), 0);
 	for (int i = 0; i < 16; i++)
 		mm_free_pages(b, pg[i], 0);
+	/* a cached watermark threshold that disagrees with min */
+	struct mm_zone *z = mm_buddy_zone(b, MM_ZONE_NORMAL);
+	assert_int_equal(mm_zone_set_watermarks(z, 4, 5, 6), 0);
+	assert_int_equal(mm_buddy_check(b), 0);
+	atomic_store(&z->wmark[MM_WMARK_MIN], 3);
+	assert_int_equal(mm_buddy_check(b), -MM_ECORRUPT);
+	atomic_store(&z->wmark[MM_WMARK_MIN], 4);
+	assert_int_equal(mm_buddy_check(b), 0);
 	mm_buddy_destroy(b);
 }
 
