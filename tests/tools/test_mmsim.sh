@@ -248,6 +248,24 @@ r = json.load(sys.stdin)[0]
 # beta evicts alpha, alpha evicts gamma: 5 misses in 6 requests
 assert r["requests"] == 6 and r["misses"] == 5, r
 '
+	# csv options one by one or as libCacheSim's -t list give the same runs
+	run semi1 0 cache "$DATA/semicolon.csv" -f csv --delimiter semicolon --obj-id-col 1 \
+		--op-col 2 --has-header false -p lru -s 2 --json
+	run semi2 0 cache "$DATA/semicolon.csv" -f csv --delimiter ';' \
+		-t "obj-id-col=1,op-col=2,has-header=false" -p lru -s 2 --json
+	checks=$((checks + 1))
+	cmp -s "$TMP/semi1.out" "$TMP/semi2.out" || fail "--delimiter/--obj-id-col differ from -t"
+	py semi1 '
+import json, sys
+r = json.load(sys.stdin)[0]
+# 7 8 7 9 8 with 2 frames: 7 hits once; 9 evicts 8 (written by its set:
+# a dirty eviction), 8 evicts 7
+assert (r["requests"], r["misses"], r["dirty_evictions"]) == (5, 4, 1), r
+'
+	run csv_t 0 cache "$TR/cache.csv" -t "obj-id-col=2, time-col=1, op-col=4" -p fifo,lru -s 2,4
+	run csv_auto 0 cache "$TR/cache.csv" -p fifo,lru -s 2,4
+	checks=$((checks + 1))
+	cmp -s "$TMP/csv_t.out" "$TMP/csv_auto.out" || fail "named csv columns differ from detected ones"
 	# size syntax: ranges with steps and factors, sorted, deduplicated
 	run sizes 0 cache "$TR/belady.txt" -p fifo -s 16:128:*2 -s 1:10:3,4 --json
 	py sizes '
@@ -368,6 +386,7 @@ group_policies() {
 	run pol_text 0 policies
 	golden pol_text
 	run pol_long 0 policies --long
+	golden pol_long
 	contains pol_long out "options: ref=0(0|1)"
 	contains pol_long out "aliases: belady min"
 	run pol_json 0 policies --json
