@@ -160,7 +160,11 @@ int mm_buddy_reserve(struct mm_buddy *b, uint64_t pfn, uint64_t nr);
  * RECLAIMABLE), the reserve access (MM_GFP_HIGH / ATOMIC) and zeroing
  * (MM_GFP_ZERO, real memory only). Returns the head page with refcount 1,
  * or NULL (order too large, no block, below the watermark) with nothing
- * changed. */
+ * changed. With per-thread caches on, order-0 pages parked in caches (this
+ * thread's lists of other migrate types, other threads' caches) neither
+ * serve the request nor merge, so it can fail while the caches hold enough
+ * pages: Linux drains the per-CPU lists in its reclaim slow path; here a
+ * caller that wants that retry calls mm_buddy_drain_all() and tries again. */
 struct mm_page *mm_alloc_pages(struct mm_buddy *b, mm_gfp_t gfp, unsigned int order);
 
 /* Free a block that mm_alloc_pages returned, with the same order. Aborts

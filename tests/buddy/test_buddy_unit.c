@@ -223,6 +223,41 @@ static void test_pcp_batch_high(void **state)
 	mm_buddy_destroy(b);
 }
 
+/* Pages in a per-thread cache neither merge nor serve other requests: with
+ * all 64 pages of an instance in this thread's cache an order-6 request and
+ * an order-0 request of another migrate type fail; after a drain both work
+ * (the documented retry for callers, as Linux's slow path drains). */
+static void test_pcp_pages_need_drain(void **state)
+{
+	(void)state;
+	struct mm_buddy_config cfg;
+	struct mm_buddy *b;
+	mm_buddy_config_init(&cfg, 0, 64);
+	cfg.max_order = 7;
+	cfg.ignore_watermarks = true;
+	cfg.pcp_batch = 16;
+	cfg.pcp_high = 96;
+	assert_int_equal(mm_buddy_create(&cfg, &b), 0);
+	struct mm_page *pg[64];
+	for (int i = 0; i < 64; i++)
+		assert_non_null(pg[i] = mm_alloc_pages(b, MM_GFP_MOVABLE, 0));
+	for (int i = 0; i < 64; i++)
+		mm_free_pages(b, pg[i], 0);
+	assert_int_equal(mm_buddy_free_pages(b), 0);       /* all cached */
+	assert_null(mm_alloc_pages(b, MM_GFP_MOVABLE, 6));
+	assert_null(mm_alloc_pages(b, MM_GFP_KERNEL, 0));  /* other type's list */
+	assert_int_equal(mm_buddy_check(b), 0);
+	mm_buddy_drain_all(b);
+	assert_int_equal(mm_buddy_free_pages(b), 64);
+	struct mm_page *big = mm_alloc_pages(b, MM_GFP_MOVABLE, 6);
+	assert_non_null(big);
+	mm_free_pages(b, big, 6);
+	struct mm_page *u = mm_alloc_pages(b, MM_GFP_KERNEL, 0);
+	assert_non_null(u);
+	mm_free_pages(b, u, 0);
+	mm_buddy_destroy(b);
+}
+
 /* mm_buddy_check notices broken invariants. */
 static void test_check_detects_corruption(void **state)
 {
@@ -931,6 +966,7 @@ int main(void)
 		cmocka_unit_test(test_unaligned_and_holes),
 		cmocka_unit_test(test_late_reserve),
 		cmocka_unit_test(test_pcp_batch_high),
+		cmocka_unit_test(test_pcp_pages_need_drain),
 		cmocka_unit_test(test_check_detects_corruption),
 		cmocka_unit_test(test_zones_and_fallback),
 		cmocka_unit_test(test_normal_zone_above_4g),
