@@ -214,8 +214,11 @@ size_t mm_show_status(struct mm_machine *m, struct mm_task *t, char *buf, size_t
 	VMROW("RssShmem", shm);
 	VMROW("VmData", mm->data_vm);
 	VMROW("VmStk", mm->stack_vm);
-	VMROW("VmExe", (MM_ALIGN_UP(mm->end_code, MM_PAGE_SIZE) - mm->start_code) >> MM_PAGE_SHIFT);
-	VMROW("VmLib", 0);
+	/* task_mem(): text = end_code - start_code (page aligned), lib = exec_vm - text */
+	uint64_t text = (MM_ALIGN_UP(mm->end_code, MM_PAGE_SIZE) - MM_ALIGN_DOWN(mm->start_code, MM_PAGE_SIZE)) >>
+			MM_PAGE_SHIFT;
+	VMROW("VmExe", text);
+	VMROW("VmLib", mm->exec_vm > text ? mm->exec_vm - text : 0);
 	VMROW("VmPTE", mm->pgtables);
 	VMROW("VmSwap", (uint64_t)mm->rss[MM_SWAPENTS]);
 #undef VMROW

@@ -20,7 +20,7 @@
 
 #define WIN_BASE  0x10000000ULL
 #define WIN_PAGES 192
-#define MAX_PROCS 6
+#define MAX_PROCS 8           /* more than the 6 PCIDs: slots get recycled */
 #define FILE_BASE 0x20000000ULL
 #define FILE_PAGES 24
 #define SHM_BASE  0x30000000ULL
