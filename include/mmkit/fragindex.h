@@ -26,6 +26,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Orders at or above this give unusable 1000 and fragmentation 0 (as
+ * Linux's __fragmentation_index does above MAX_PAGE_ORDER). */
+#define MM_FRAG_ORDER_LIMIT 32
+
 struct mm_contig_info {
 	uint64_t free_pages;
 	uint64_t free_blocks_total;

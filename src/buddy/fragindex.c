@@ -20,8 +20,9 @@ void mm_fill_contig_info(const uint64_t *nr_free, unsigned int nr_orders,
 
 int mm_unusable_free_index(unsigned int order, const struct mm_contig_info *info)
 {
-	/* no free memory: all of it is "unusable" */
-	if (info->free_pages == 0)
+	/* no free memory: all of it is "unusable"; nor can any of it serve a
+	 * request larger than any order (and 2^order would overflow) */
+	if (info->free_pages == 0 || order >= MM_FRAG_ORDER_LIMIT)
 		return 1000;
 	return (int)((info->free_pages - (info->free_blocks_suitable << order)) * 1000ULL /
 		     info->free_pages);
@@ -29,9 +30,10 @@ int mm_unusable_free_index(unsigned int order, const struct mm_contig_info *info
 
 int mm_fragmentation_index(unsigned int order, const struct mm_contig_info *info)
 {
-	uint64_t requested = 1ULL << order;
-	if (!info->free_blocks_total)
+	/* Linux returns 0 for an order above MAX_PAGE_ORDER (with a warning) */
+	if (order >= MM_FRAG_ORDER_LIMIT || !info->free_blocks_total)
 		return 0;
+	uint64_t requested = 1ULL << order;
 	/* only meaningful when the request would fail */
 	if (info->free_blocks_suitable)
 		return -1000;
