@@ -46,10 +46,10 @@ struct mm_page *sim_alloc_user_page(struct mm_machine *m, bool zero)
 
 /* A newly allocated anonymous frame mapped at va in mm by the PTE at ep. */
 static int map_new_anon(struct mm_machine *m, struct sim_mm *mm, struct sim_vma *vma, uint64_t va,
-			void *ep, struct mm_page *page)
+			void *ep, struct mm_page *page, bool rmap_done)
 {
 	uint64_t pfn = page_pfn(m, page);
-	if (sim_rmap_add(m, pfn, mm, va))
+	if (!rmap_done && sim_rmap_add(m, pfn, mm, va))
 		return -MM_ENOMEM;
 	mm_page_set_flag(page, SIM_PG_USER | MM_PG_ANON | MM_PG_SWAPBACKED);
 	page->mapcount = 1;
@@ -78,7 +78,7 @@ static int do_anonymous_page(struct mm_machine *m, struct sim_mm *mm, struct sim
 	struct mm_page *page = sim_alloc_user_page(m, true);
 	if (!page)
 		return -MM_ENOMEM;
-	int err = map_new_anon(m, mm, vma, va, ep, page);
+	int err = map_new_anon(m, mm, vma, va, ep, page, false);
 	if (err) {
 		page->refcount = 1;
 		mm_free_pages(m->buddy, page, 0);
@@ -96,6 +96,12 @@ int sim_cow_page(struct mm_machine *m, struct mm_task *t, struct sim_vma *vma, u
 		return -MM_ENOMEM;
 	if (!zero)
 		memcpy(pfn_host(m, page_pfn(m, page)), pfn_host(m, src_pfn), MM_PAGE_SIZE);
+	/* everything that can fail first: the old mapping stays until then */
+	if (sim_rmap_add(m, page_pfn(m, page), mm, va)) {
+		page->refcount = 1;
+		mm_free_pages(m->buddy, page, 0);
+		return -MM_ENOMEM;
+	}
 	if (replace) {
 		/* ptep_clear_flush(): the old translation leaves every TLB */
 		ent_set(m, ep, 0);
@@ -103,13 +109,7 @@ int sim_cow_page(struct mm_machine *m, struct mm_task *t, struct sim_vma *vma, u
 		if (!zero)
 			sim_page_remove_rmap(m, src_pfn, mm, va);
 	}
-	int err = map_new_anon(m, mm, vma, va, ep, page);
-	if (err) {
-		/* the old mapping is gone; the PTE stays empty (a refault reads anew) */
-		page->refcount = 1;
-		mm_free_pages(m->buddy, page, 0);
-		return err;
-	}
+	map_new_anon(m, mm, vma, va, ep, page, true);
 	t->cnt.cow_copies++;
 	return 0;
 }

@@ -68,10 +68,10 @@ void sim_huge_page_free(struct mm_machine *m, struct mm_page *page)
 }
 
 static int map_huge(struct mm_machine *m, struct sim_mm *mm, struct sim_vma *vma, uint64_t va, void *ep,
-		    struct mm_page *p, bool write)
+		    struct mm_page *p, bool write, bool rmap_done)
 {
 	uint64_t pfn = page_pfn(m, p);
-	if (sim_rmap_add(m, pfn, mm, va))
+	if (!rmap_done && sim_rmap_add(m, pfn, mm, va))
 		return -MM_ENOMEM;
 	mm_page_set_flag(p, SIM_PG_USER | MM_PG_ANON);
 	p->mapcount = 1;
@@ -99,7 +99,7 @@ int sim_hugetlb_fault(struct mm_machine *m, struct mm_task *t, struct sim_vma *v
 		if (!p)
 			return -MM_EIO;   /* the pool is empty: SIGBUS */
 		memset(pfn_host(m, page_pfn(m, p)), 0, hsz);
-		int err = map_huge(m, mm, vma, va, ep, p, write);
+		int err = map_huge(m, mm, vma, va, ep, p, write, false);
 		if (err)
 			sim_huge_page_free(m, p);
 		return err;
@@ -119,14 +119,14 @@ int sim_hugetlb_fault(struct mm_machine *m, struct mm_task *t, struct sim_vma *v
 	if (!p)
 		return -MM_EIO;
 	memcpy(pfn_host(m, page_pfn(m, p)), pfn_host(m, pfn), hsz);
+	if (sim_rmap_add(m, page_pfn(m, p), mm, va)) {   /* before the old mapping goes */
+		sim_huge_page_free(m, p);
+		return -MM_ENOMEM;
+	}
 	ent_set(m, ep, 0);
 	sim_flush_tlb_range(m, mm, va, va + hsz);
 	sim_page_remove_rmap(m, pfn, mm, va);
-	int err = map_huge(m, mm, vma, va, ep, p, true);
-	if (err) {
-		sim_huge_page_free(m, p);
-		return err;
-	}
+	map_huge(m, mm, vma, va, ep, p, true, true);
 	t->cnt.cow_copies++;
 	return 0;
 }
