@@ -257,21 +257,24 @@ void mm_bitmap_alloc_free_histogram(struct mm_bitmap_alloc *ba, uint64_t *nr_fre
 	pthread_mutex_unlock(&ba->lock);
 }
 
-int mm_bitmap_alloc_unusable_index(struct mm_bitmap_alloc *ba, unsigned int order)
+static void contig_info(struct mm_bitmap_alloc *ba, unsigned int order, struct mm_contig_info *info)
 {
 	uint64_t h[MM_MAX_ORDER_LIMIT];
-	struct mm_contig_info info;
 	mm_bitmap_alloc_free_histogram(ba, h);
-	mm_fill_contig_info(h, ba->max_order, order, &info);
+	mm_fill_contig_info(h, ba->max_order, order, info);
+}
+
+int mm_bitmap_alloc_unusable_index(struct mm_bitmap_alloc *ba, unsigned int order)
+{
+	struct mm_contig_info info;
+	contig_info(ba, order, &info);
 	return mm_unusable_free_index(order, &info);
 }
 
 int mm_bitmap_alloc_extfrag_index(struct mm_bitmap_alloc *ba, unsigned int order)
 {
-	uint64_t h[MM_MAX_ORDER_LIMIT];
 	struct mm_contig_info info;
-	mm_bitmap_alloc_free_histogram(ba, h);
-	mm_fill_contig_info(h, ba->max_order, order, &info);
+	contig_info(ba, order, &info);
 	return mm_fragmentation_index(order, &info);
 }
 

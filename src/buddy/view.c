@@ -150,21 +150,25 @@ static void show_index(struct mm_buddy *b, struct out *o, bool extfrag)
 	}
 }
 
-int mm_zone_unusable_index(const struct mm_zone *z, unsigned int order)
+static void zone_contig_info(const struct mm_zone *z, unsigned int order,
+			     struct mm_contig_info *info)
 {
 	struct zone_snap s;
+	snap_zone((struct mm_zone *)(uintptr_t)z, &s); /* the lock is not part of the value */
+	mm_fill_contig_info(s.nr_free, z->b->max_order, order, info);
+}
+
+int mm_zone_unusable_index(const struct mm_zone *z, unsigned int order)
+{
 	struct mm_contig_info info;
-	snap_zone((struct mm_zone *)(uintptr_t)z, &s);
-	mm_fill_contig_info(s.nr_free, z->b->max_order, order, &info);
+	zone_contig_info(z, order, &info);
 	return mm_unusable_free_index(order, &info);
 }
 
 int mm_zone_extfrag_index(const struct mm_zone *z, unsigned int order)
 {
-	struct zone_snap s;
 	struct mm_contig_info info;
-	snap_zone((struct mm_zone *)(uintptr_t)z, &s);
-	mm_fill_contig_info(s.nr_free, z->b->max_order, order, &info);
+	zone_contig_info(z, order, &info);
 	return mm_fragmentation_index(order, &info);
 }
 
