@@ -36,7 +36,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "trace_internal.h"
 
@@ -116,22 +115,35 @@ static int is_num(const struct csv_field *f)
 
 /* ---- Ops ---------------------------------------------------------------- */
 
-static const struct { const char *name; enum mm_trace_kind kind; } csv_ops_names[] = {
-	{ "get", MM_TRACE_READ },     { "gets", MM_TRACE_READ },     { "read", MM_TRACE_READ },
-	{ "r", MM_TRACE_READ },       { "lookup", MM_TRACE_READ },   { "set", MM_TRACE_WRITE },
-	{ "add", MM_TRACE_WRITE },    { "replace", MM_TRACE_WRITE }, { "cas", MM_TRACE_WRITE },
-	{ "append", MM_TRACE_WRITE }, { "prepend", MM_TRACE_WRITE }, { "incr", MM_TRACE_WRITE },
-	{ "decr", MM_TRACE_WRITE },   { "write", MM_TRACE_WRITE },   { "w", MM_TRACE_WRITE },
-	{ "put", MM_TRACE_WRITE },    { "update", MM_TRACE_WRITE },  { "insert", MM_TRACE_WRITE },
-	{ "delete", MM_TRACE_DELETE }, { "del", MM_TRACE_DELETE },   { "remove", MM_TRACE_DELETE },
-	{ "invalidate", MM_TRACE_DELETE },
+#define OP(s, k) { s, sizeof(s) - 1, k }
+static const struct {
+	const char *name;
+	size_t len;
+	enum mm_trace_kind kind;
+} csv_ops_names[] = {
+	OP("get", MM_TRACE_READ),     OP("gets", MM_TRACE_READ),     OP("read", MM_TRACE_READ),
+	OP("r", MM_TRACE_READ),       OP("lookup", MM_TRACE_READ),   OP("set", MM_TRACE_WRITE),
+	OP("add", MM_TRACE_WRITE),    OP("replace", MM_TRACE_WRITE), OP("cas", MM_TRACE_WRITE),
+	OP("append", MM_TRACE_WRITE), OP("prepend", MM_TRACE_WRITE), OP("incr", MM_TRACE_WRITE),
+	OP("decr", MM_TRACE_WRITE),   OP("write", MM_TRACE_WRITE),   OP("w", MM_TRACE_WRITE),
+	OP("put", MM_TRACE_WRITE),    OP("update", MM_TRACE_WRITE),  OP("insert", MM_TRACE_WRITE),
+	OP("delete", MM_TRACE_DELETE), OP("del", MM_TRACE_DELETE),   OP("remove", MM_TRACE_DELETE),
+	OP("invalidate", MM_TRACE_DELETE),
 };
+#undef OP
+
+#define CSV_OP_MAX 10 /* the longest op name */
 
 static int csv_op(const char *p, const char *e)
 {
+	char low[CSV_OP_MAX];
 	size_t n = (size_t)(e - p);
+	if (n == 0 || n > CSV_OP_MAX)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		low[i] = (char)((p[i] >= 'A' && p[i] <= 'Z') ? p[i] | 0x20 : p[i]);
 	for (size_t i = 0; i < MM_ARRAY_SIZE(csv_ops_names); i++)
-		if (strlen(csv_ops_names[i].name) == n && strncasecmp(csv_ops_names[i].name, p, n) == 0)
+		if (csv_ops_names[i].len == n && memcmp(csv_ops_names[i].name, low, n) == 0)
 			return (int)csv_ops_names[i].kind;
 	return -1;
 }
