@@ -59,7 +59,10 @@ static void snap_zone(struct mm_zone *z, struct zone_snap *s)
 	zone_unlock(z);
 }
 
-static void show_buddyinfo(struct mm_buddy *b, struct out *o)
+/* The one-line-per-zone views: a figure per order after "Node n, zone name ". */
+enum per_order_view { VIEW_BUDDYINFO, VIEW_UNUSABLE, VIEW_EXTFRAG };
+
+static void show_per_order(struct mm_buddy *b, struct out *o, enum per_order_view v)
 {
 	for (int zi = 0; zi < MM_NR_ZONES; zi++) {
 		struct mm_zone *z = &b->zones[zi];
@@ -68,8 +71,25 @@ static void show_buddyinfo(struct mm_buddy *b, struct out *o)
 			continue;
 		snap_zone(z, &s);
 		outf(o, "Node %d, zone %8s ", b->node_id, z->name);
-		for (unsigned int ord = 0; ord < b->max_order; ord++)
-			outf(o, "%6llu ", (unsigned long long)s.nr_free[ord]);
+		for (unsigned int ord = 0; ord < b->max_order; ord++) {
+			struct mm_contig_info info;
+			int idx;
+			switch (v) {
+			case VIEW_BUDDYINFO:
+				outf(o, "%6llu ", (unsigned long long)s.nr_free[ord]);
+				break;
+			case VIEW_UNUSABLE:
+				mm_fill_contig_info(s.nr_free, b->max_order, ord, &info);
+				idx = mm_unusable_free_index(ord, &info);
+				outf(o, "%d.%03d ", idx / 1000, idx % 1000);
+				break;
+			case VIEW_EXTFRAG:
+				mm_fill_contig_info(s.nr_free, b->max_order, ord, &info);
+				idx = mm_fragmentation_index(ord, &info);
+				outf(o, "%2d.%03d ", idx / 1000, (idx < 0 ? -idx : idx) % 1000);
+				break;
+			}
+		}
 		outf(o, "\n");
 	}
 }
@@ -126,30 +146,6 @@ static void show_pagetypeinfo(struct mm_buddy *b, struct out *o)
 	}
 }
 
-static void show_index(struct mm_buddy *b, struct out *o, bool extfrag)
-{
-	for (int zi = 0; zi < MM_NR_ZONES; zi++) {
-		struct mm_zone *z = &b->zones[zi];
-		struct zone_snap s;
-		if (!z->present)
-			continue;
-		snap_zone(z, &s);
-		outf(o, "Node %d, zone %8s ", b->node_id, z->name);
-		for (unsigned int ord = 0; ord < b->max_order; ord++) {
-			struct mm_contig_info info;
-			mm_fill_contig_info(s.nr_free, b->max_order, ord, &info);
-			if (extfrag) {
-				int idx = mm_fragmentation_index(ord, &info);
-				outf(o, "%2d.%03d ", idx / 1000, (idx < 0 ? -idx : idx) % 1000);
-			} else {
-				int idx = mm_unusable_free_index(ord, &info);
-				outf(o, "%d.%03d ", idx / 1000, idx % 1000);
-			}
-		}
-		outf(o, "\n");
-	}
-}
-
 static void zone_contig_info(const struct mm_zone *z, unsigned int order,
 			     struct mm_contig_info *info)
 {
@@ -190,7 +186,7 @@ int mm_zone_extfrag_index(const struct mm_zone *z, unsigned int order)
 		return o.err;                                                      \
 	}
 
-VIEW_PAIR(buddyinfo, show_buddyinfo(b, &o))
+VIEW_PAIR(buddyinfo, show_per_order(b, &o, VIEW_BUDDYINFO))
 VIEW_PAIR(pagetypeinfo, show_pagetypeinfo(b, &o))
-VIEW_PAIR(unusable_index, show_index(b, &o, false))
-VIEW_PAIR(extfrag_index, show_index(b, &o, true))
+VIEW_PAIR(unusable_index, show_per_order(b, &o, VIEW_UNUSABLE))
+VIEW_PAIR(extfrag_index, show_per_order(b, &o, VIEW_EXTFRAG))
