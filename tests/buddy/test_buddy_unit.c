@@ -851,6 +851,84 @@ static void test_free_all_merges(void **state)
 	}
 }
 
+/* Ranges far from PFN 0 and large orders: the top of the PFN space (one
+ * past it is refused), a range at 2^40 + 3 with 20 orders, and 20 orders
+ * across the 4 GiB line, where a 2^19-page block fits below the line but
+ * must not merge across it. Each: take everything in random orders, free
+ * it, and find the initial free lists again. */
+static void test_extreme_ranges(void **state)
+{
+	(void)state;
+	const uint64_t top = UINT64_MAX >> MM_PAGE_SHIFT;
+	struct mm_buddy_config cfg;
+	struct mm_buddy *b;
+	mm_buddy_config_init(&cfg, top - 4999, 5000);
+	assert_int_equal(mm_buddy_create(&cfg, &b), -MM_EINVAL);   /* ends past the top */
+	static const struct {
+		uint64_t start, nr;
+		unsigned int max_order;
+	} cases[] = {
+		{ (UINT64_MAX >> MM_PAGE_SHIFT) - 5000, 5000, 11 },
+		{ (1ULL << 40) + 3, 300000, 20 },
+		{ MM_ZONE_DMA32_END_PFN - (1ULL << 19), 1ULL << 20, 20 },
+	};
+	struct mm_rng rng;
+	mm_rng_seed(&rng, mm_test_seed());
+	for (size_t c = 0; c < MM_ARRAY_SIZE(cases); c++) {
+		struct mm_buddy_config cc;
+		mm_buddy_config_init(&cc, cases[c].start, cases[c].nr);
+		cc.max_order = cases[c].max_order;
+		cc.zones = true;
+		cc.ignore_watermarks = true;
+		assert_int_equal(mm_buddy_create(&cc, &b), 0);
+		assert_int_equal(mm_buddy_check(b), 0);
+		char before[4096], after[4096];
+		mm_buddy_show_buddyinfo(b, before, sizeof(before));
+		struct mm_page *pg[4096];
+		unsigned int ord[4096];
+		size_t n = 0;
+		uint64_t taken = 0;
+		while (n < 4096) {
+			unsigned int o = (unsigned int)mm_rng_below(&rng, cases[c].max_order);
+			struct mm_page *p = mm_alloc_pages(b, (mm_gfp_t)mm_rng_below(&rng, 3) * 8, o);
+			if (!p) {
+				if (!mm_buddy_free_pages(b))
+					break;
+				continue;
+			}
+			uint64_t pfn = mm_page_to_pfn(b, p);
+			assert_int_equal(pfn & ((1ULL << o) - 1), 0);
+			assert_true(pfn >= cases[c].start && pfn + (1ULL << o) <= cases[c].start + cases[c].nr);
+			/* never across the 4 GiB line */
+			assert_true(pfn >= MM_ZONE_DMA32_END_PFN ||
+				    pfn + (1ULL << o) <= MM_ZONE_DMA32_END_PFN);
+			pg[n] = p;
+			ord[n++] = o;
+			taken += 1ULL << o;
+		}
+		assert_int_equal(mm_buddy_check(b), 0);
+		mm_buddy_drain_local(b);   /* refills left pages in this thread's cache */
+		assert_int_equal(mm_buddy_free_pages(b) + taken, cases[c].nr);
+		while (n) {
+			n--;
+			mm_free_pages(b, pg[n], ord[n]);
+		}
+		mm_buddy_drain_local(b);
+		assert_int_equal(mm_buddy_check(b), 0);
+		mm_buddy_show_buddyinfo(b, after, sizeof(after));
+		assert_string_equal(before, after);
+		mm_buddy_destroy(b);
+	}
+	/* the 4 GiB case: one 2^19 block each side of the line */
+	mm_buddy_config_init(&cfg, MM_ZONE_DMA32_END_PFN - (1ULL << 19), 1ULL << 20);
+	cfg.max_order = 20;
+	cfg.zones = true;
+	assert_int_equal(mm_buddy_create(&cfg, &b), 0);
+	assert_int_equal(mm_zone_nr_free(mm_buddy_zone(b, MM_ZONE_DMA32), 19), 1);
+	assert_int_equal(mm_zone_nr_free(mm_buddy_zone(b, MM_ZONE_NORMAL), 19), 1);
+	mm_buddy_destroy(b);
+}
+
 /* Real memory: addresses, alignment, GFP_ZERO, the page source. */
 static void test_real_memory(void **state)
 {
@@ -981,6 +1059,7 @@ int main(void)
 		cmocka_unit_test(test_fragmentation_indices),
 		cmocka_unit_test(test_oom_unchanged),
 		cmocka_unit_test(test_free_all_merges),
+		cmocka_unit_test(test_extreme_ranges),
 		cmocka_unit_test(test_real_memory),
 		cmocka_unit_test(test_double_free_aborts),
 	};
