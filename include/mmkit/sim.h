@@ -388,6 +388,10 @@ void mm_dma_free_coherent(struct mm_machine *m, uint64_t size, uint64_t va);
  * the vmalloc area. 0 for anything else. */
 uint64_t mm_ioremap(struct mm_machine *m, uint64_t phys, uint64_t size);
 void mm_iounmap(struct mm_machine *m, uint64_t va);
+/* set_fixmap: map physical page phys at fixed slot idx (0..255) below
+ * FIXADDR_TOP; returns the virtual address (with phys's page offset) or 0. */
+uint64_t mm_set_fixmap(struct mm_machine *m, unsigned int idx, uint64_t phys);
+void mm_clear_fixmap(struct mm_machine *m, unsigned int idx);
 
 /* ---- counters and the cost model ------------------------------------------- */
 
@@ -440,6 +444,7 @@ struct mm_meminfo {
 	uint64_t cached_pages;    /* Cached (page cache, Shmem included) */
 	uint64_t mapped_pages;    /* Mapped: page-cache pages mapped by processes */
 	uint64_t boot_pages;      /* kernel page tables and data reserved at boot */
+	uint64_t dirty_pages;     /* Dirty: file pages marked dirty, not yet written */
 };
 void mm_machine_meminfo(struct mm_machine *m, struct mm_meminfo *out);
 

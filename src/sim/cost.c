@@ -38,8 +38,11 @@ void mm_machine_meminfo(struct mm_machine *m, struct mm_meminfo *out)
 	struct sim_mapping *map;
 	mm_list_for_each_entry(map, &m->mappings, node)
 		for (uint64_t i = 0; i < map->cap; i++)
-			if (map->pages[i] && map->pages[i]->mapcount)
-				out->mapped_pages++;
+			if (map->pages[i]) {
+				out->mapped_pages += map->pages[i]->mapcount != 0;
+				out->dirty_pages += map->kind == SIM_MAP_FILE &&
+						    mm_page_test_flag(map->pages[i], MM_PG_DIRTY);
+			}
 }
 
 double mm_effective_access_time(const struct mm_machine *m, const struct mm_counters *c)

@@ -295,6 +295,38 @@ void mm_iounmap(struct mm_machine *m, uint64_t va)
 	free_area(m, a);
 }
 
+/* ---- fixed mappings ------------------------------------------------------------------- */
+/* Linux's set_fixmap(): compile-time-known virtual pages below FIXADDR_TOP
+ * (index 0 at the top, growing down) mapped to any physical page. */
+
+#define SIM_FIX_SLOTS 256
+
+uint64_t mm_set_fixmap(struct mm_machine *m, unsigned int idx, uint64_t phys)
+{
+	if (idx >= SIM_FIX_SLOTS || phys >= (m->nr_pages << MM_PAGE_SHIFT))
+		return 0;
+	uint64_t va = m->lay.fixaddr_top - (uint64_t)idx * MM_PAGE_SIZE;
+	void *ep = kernel_pte_alloc(m, va);
+	if (!ep)
+		return 0;
+	ent_set(m, ep, (phys & MM_PAGE_MASK) | PTE_P | PTE_RW | PTE_A | PTE_D | PTE_G |
+			       (m->pg.nx ? PTE_NX : 0));
+	sim_flush_tlb_kernel_range(m, va, va + MM_PAGE_SIZE);
+	return va + (phys & ~MM_PAGE_MASK);
+}
+
+void mm_clear_fixmap(struct mm_machine *m, unsigned int idx)
+{
+	if (idx >= SIM_FIX_SLOTS)
+		return;
+	uint64_t va = m->lay.fixaddr_top - (uint64_t)idx * MM_PAGE_SIZE;
+	void *ep = sim_pte_lookup(m, m->kernel_pgd_pfn, va, NULL);
+	if (ep && !(ent_get(m, ep) & PTE_PS)) {
+		ent_set(m, ep, 0);
+		sim_flush_tlb_kernel_range(m, va, va + MM_PAGE_SIZE);
+	}
+}
+
 void sim_kalloc_destroy(struct mm_machine *m)
 {
 	while (!mm_list_empty(&m->vmap_areas))

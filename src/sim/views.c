@@ -62,7 +62,7 @@ size_t mm_show_meminfo(struct mm_machine *m, char *buf, size_t size)
 		{ "Active(file)", mi.cached_pages - mi.shmem_pages }, { "Inactive(file)", 0 },
 		{ "Unevictable", 0 },             { "Mlocked", 0 },
 		{ "SwapTotal", 0 },               { "SwapFree", 0 },
-		{ "Dirty", 0 },                   { "Writeback", 0 },
+		{ "Dirty", mi.dirty_pages },      { "Writeback", 0 },
 		{ "AnonPages", mi.anon_pages },   { "Mapped", mi.mapped_pages },
 		{ "Shmem", mi.shmem_pages },      { "KReclaimable", 0 },
 		{ "Slab", mi.slab_pages },        { "SReclaimable", 0 },
@@ -125,7 +125,8 @@ size_t mm_show_vmstat(struct mm_machine *m, char *buf, size_t size)
 	put(&o, "nr_shmem %llu\n", (unsigned long long)mi.shmem_pages);
 	put(&o, "nr_page_table_pages %llu\n", (unsigned long long)mi.pagetable_pages);
 	put(&o, "nr_slab_unreclaimable %llu\n", (unsigned long long)mi.slab_pages);
-	put(&o, "pgpgin 0\npgpgout 0\npswpin 0\npswpout 0\n");
+	put(&o, "pgpgin %llu\npgpgout %llu\npswpin 0\npswpout 0\n", (unsigned long long)m->pgpgin,
+	    (unsigned long long)m->pgpgout);
 	put(&o, "pgfault %llu\n", (unsigned long long)m->pgfault);
 	put(&o, "pgmajfault %llu\n", (unsigned long long)m->pgmajfault);
 	put(&o, "nr_tlb_remote_flush %llu\n", (unsigned long long)t.shootdowns);

@@ -117,11 +117,15 @@ static void test_shared_and_private_file(void **state)
 	assert_int_equal(mm_read(m, b, (uint64_t)pb + 4096 + 20, x, 30), 0);
 	for (int i = 0; i < 30; i++)
 		assert_int_equal(x[i], 0xaa);
-	/* nothing reached the host file yet */
+	/* nothing reached the host file yet: two dirty pages in the cache */
 	read_host(path, host);
 	assert_memory_equal(host, content, FILE_BYTES);
+	mm_machine_meminfo(m, &mi);
+	assert_int_equal(mi.dirty_pages, 2);
 	/* msync writes the dirty pages back */
 	assert_int_equal(mm_do_msync(m, a, (uint64_t)pa, 5 * 4096, MM_MS_SYNC), 0);
+	mm_machine_meminfo(m, &mi);
+	assert_int_equal(mi.dirty_pages, 0);
 	memset(content + 10, 0xaa, 50);
 	memset(content + 4096 + 20, 0xaa, 30);
 	read_host(path, host);

@@ -159,6 +159,15 @@ static void test_reserve_ioremap(void **state)
 	assert_int_equal(mm_machine_check(m), 0);
 	mm_iounmap(m, io);
 	assert_int_equal(mm_kernel_access(m, io, &v, 8, MM_ACCESS_READ), -MM_EFAULT);
+	/* a fixed mapping: slot 3 below FIXADDR_TOP */
+	uint64_t fx = mm_set_fixmap(m, 3, 0x5678);
+	assert_int_equal(fx, 0xffffffffff7ff000ULL - 3 * 4096 + 0x678);
+	v = 0x77;
+	assert_int_equal(mm_kernel_access(m, fx, &v, 8, MM_ACCESS_WRITE), 0);
+	assert_memory_equal(mm_phys_to_host(m, 0x5678), &v, 8);
+	assert_int_equal(mm_machine_check(m), 0);
+	mm_clear_fixmap(m, 3);
+	assert_int_equal(mm_kernel_access(m, fx, &v, 8, MM_ACCESS_READ), -MM_EFAULT);
 	mm_machine_destroy(a);
 	mm_machine_destroy(m);
 }
