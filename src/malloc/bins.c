@@ -22,41 +22,118 @@
 void mm_unlink_chunk(struct mm_arena *av, struct mchunk *p)
 {
 	struct mlink *l = &p->link;
+	size_t sz = chunksize(p);
 	if (mm_unlikely(l->fd->bk != l || l->bk->fd != l))
 		mm_fatal("corrupted double-linked list", chunk2mem(p));
-	if (mm_unlikely(chunksize(chunk_at(p, chunksize(p))) == 0 ||
-			chunk_at(p, chunksize(p))->prev_size != chunksize(p)))
+	if (mm_unlikely(chunk_at(p, sz)->prev_size != sz))
 		mm_fatal("corrupted size vs. prev_size", chunk2mem(p));
+	if (!in_smallbin_range(sz) && p->fd_nextsize != NULL) {
+		/* p heads its size group in a large bin */
+		struct mchunk *n = link2chunk(l->fd);
+		int same = l->fd != &av->bins[largebin_index(sz)] && chunksize(n) == sz;
+		if (same) {
+			/* the next chunk of the same size takes over */
+			if (p->fd_nextsize == p) {
+				n->fd_nextsize = n->bk_nextsize = n;
+			} else {
+				n->fd_nextsize = p->fd_nextsize;
+				n->bk_nextsize = p->bk_nextsize;
+				p->fd_nextsize->bk_nextsize = n;
+				p->bk_nextsize->fd_nextsize = n;
+			}
+		} else if (p->fd_nextsize != p) {
+			p->fd_nextsize->bk_nextsize = p->bk_nextsize;
+			p->bk_nextsize->fd_nextsize = p->fd_nextsize;
+		}
+	}
 	list_del(l);
 	if (av->last_remainder == p)
 		av->last_remainder = NULL;
 }
 
-/* Put free chunk p into its small or large bin. */
+static inline void list_insert_before(struct mlink *pos, struct mlink *l)
+{
+	l->fd = pos;
+	l->bk = pos->bk;
+	pos->bk->fd = l;
+	pos->bk = l;
+}
+
+/* Put free chunk p into its small or large bin. A large bin is sorted by
+ * size, smallest at fd; the walk to the insertion point goes over distinct
+ * sizes only (the fd_nextsize list), as in glibc. */
 void mm_bin_insert(struct mm_arena *av, struct mchunk *p)
 {
 	size_t sz = chunksize(p);
 	unsigned i = bin_index(sz);
 	struct mlink *b = bin_at(av, i);
 	mark_bin(av, i);
-	if (in_smallbin_range(sz) || bin_empty(b)) {
+	if (in_smallbin_range(sz)) {
 		list_push_front(b, &p->link);
 		return;
 	}
-	/* large bin, ascending from fd: usually the new chunk is the largest */
-	struct mlink *pos;
-	if (sz >= chunksize(link2chunk(b->bk))) {
-		pos = b;               /* insert at the tail */
-	} else {
-		pos = b->fd;
-		while (chunksize(link2chunk(pos)) < sz)
-			pos = pos->fd;
+	if (bin_empty(b)) {
+		list_push_front(b, &p->link);
+		p->fd_nextsize = p->bk_nextsize = p;
+		return;
 	}
-	/* insert before pos */
-	p->link.fd = pos;
-	p->link.bk = pos->bk;
-	pos->bk->fd = &p->link;
-	pos->bk = &p->link;
+	struct mchunk *first = link2chunk(b->fd);
+	struct mchunk *last = first->bk_nextsize;   /* head of the largest group */
+	struct mchunk *g;
+	if (sz > chunksize(last)) {
+		g = first;                  /* becomes the new largest: wraps */
+		list_insert_before(b, &p->link);
+	} else if (sz < chunksize(first)) {
+		g = first;
+		list_insert_before(&first->link, &p->link);
+		p->fd_nextsize = g;
+		p->bk_nextsize = g->bk_nextsize;
+		g->bk_nextsize->fd_nextsize = p;
+		g->bk_nextsize = p;
+		return;
+	} else {
+		/* walk from the nearer end */
+		if (sz - chunksize(first) < chunksize(last) - sz) {
+			g = first;
+			while (chunksize(g) < sz)
+				g = g->fd_nextsize;
+		} else {
+			g = last;
+			while (chunksize(g->bk_nextsize) >= sz && g != first)
+				g = g->bk_nextsize;
+			if (chunksize(g) < sz)
+				g = g->fd_nextsize;
+		}
+		if (chunksize(g) == sz) {
+			/* join the group, behind its head */
+			list_insert_before(g->link.fd, &p->link);
+			p->fd_nextsize = p->bk_nextsize = NULL;
+			return;
+		}
+		list_insert_before(&g->link, &p->link);
+	}
+	/* p heads a new size group, just below g in size order */
+	p->fd_nextsize = g;
+	p->bk_nextsize = g->bk_nextsize;
+	g->bk_nextsize->fd_nextsize = p;
+	g->bk_nextsize = p;
+}
+
+struct mchunk *mm_large_best_fit(struct mlink *b, size_t nb)
+{
+	if (bin_empty(b))
+		return NULL;
+	struct mchunk *first = link2chunk(b->fd);
+	struct mchunk *g = first;
+	if (chunksize(first->bk_nextsize) < nb)
+		return NULL;
+	while (chunksize(g) < nb)
+		g = g->fd_nextsize;
+	/* prefer a non-head of the group: no size-list surgery */
+	struct mlink *n = g->link.fd;
+	if (n != b && chunksize(link2chunk(n)) == chunksize(g))
+		return link2chunk(n);
+	return g;
 }
 
 /* Merge every fast chunk with its free neighbours and move it to the
@@ -64,7 +141,6 @@ void mm_bin_insert(struct mm_arena *av, struct mchunk *p)
 void mm_consolidate(struct mm_arena *av)
 {
 	size_t aflag = av->is_main ? 0 : NON_MAIN_ARENA;
-	struct mlink *unsorted = bin_at(av, UNSORTED);
 	av->have_fastchunks = false;
 	for (unsigned i = 0; i < NFASTBINS; i++) {
 		struct mchunk *p = av->fastbins[i];
@@ -92,8 +168,8 @@ void mm_consolidate(struct mm_arena *av)
 				} else {
 					next->size &= ~PREV_INUSE;
 				}
-				list_push_front(unsorted, &p->link);
 				set_free_tag(p, size, PREV_INUSE | aflag);
+				unsorted_push(av, p);
 			} else {
 				size += nsize;
 				p->size = size | PREV_INUSE | aflag;

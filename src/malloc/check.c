@@ -96,6 +96,7 @@ static void check_bins(struct ck *c, struct mm_arena *av)
 		struct mlink *b = bin_at(av, i);
 		size_t prev = 0;
 		size_t n = 0;
+		struct mchunk *first_head = NULL, *last_head = NULL;
 		for (struct mlink *l = b->fd; l != b; l = l->fd) {
 			struct mchunk *p = link2chunk(l);
 			size_t sz = chunksize(p);
@@ -113,12 +114,29 @@ static void check_bins(struct ck *c, struct mm_arena *av)
 				complain(c, av, "chunk in the wrong bin", p);
 			if (i >= NSMALLBINS && sz < prev)
 				complain(c, av, "large bin out of order", p);
+			if (i >= NSMALLBINS) {
+				int head = (n == 0 || sz != prev);
+				if (head != (p->fd_nextsize != NULL)) {
+					complain(c, av, "size-group head mark is wrong", p);
+				} else if (head) {
+					if (p->fd_nextsize->bk_nextsize != p ||
+					    p->bk_nextsize->fd_nextsize != p)
+						complain(c, av, "broken size list", p);
+					if (n && last_head->fd_nextsize != p)
+						complain(c, av, "size list skips a size", p);
+					if (!n)
+						first_head = p;
+					last_head = p;
+				}
+			}
 			prev = sz;
 			if (++n > (size_t)1 << 32) {
 				complain(c, av, "bin loops", b);
 				return;
 			}
 		}
+		if (last_head && last_head->fd_nextsize != first_head)
+			complain(c, av, "size list does not close", last_head);
 		if (n && i >= 2 && !(av->binmap[i >> 6] & ((uint64_t)1 << (i & 63))))
 			complain(c, av, "non-empty bin not in binmap", b);
 		in_bins += n;

@@ -54,6 +54,11 @@ struct mchunk {
 	size_t prev_size;
 	size_t size;
 	struct mlink link;            /* free chunks only */
+	/* free chunks in large bins only: the first chunk of each distinct
+	 * size is on a circular list of sizes (ascending via fd_nextsize);
+	 * the others have NULL here. */
+	struct mchunk *fd_nextsize;
+	struct mchunk *bk_nextsize;
 };
 
 static inline size_t chunksize(const struct mchunk *p)

@@ -115,8 +115,8 @@ void mm_int_free_locked(struct mm_arena *av, struct mchunk *p)
 		} else {
 			next->size &= ~PREV_INUSE;
 		}
-		list_push_front(bin_at(av, UNSORTED), &p->link);
 		set_free_tag(p, size, PREV_INUSE | aflag);
+		unsorted_push(av, p);
 	} else {
 		size += nsize;
 		p->size = size | PREV_INUSE | aflag;

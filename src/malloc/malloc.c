@@ -42,11 +42,11 @@ static void *split_chunk(struct mm_arena *av, struct mchunk *victim, size_t size
 		victim->size |= aflag;
 	} else {
 		struct mchunk *rem = chunk_at(victim, nb);
-		list_push_front(bin_at(av, UNSORTED), &rem->link);
-		if (small_req)
-			av->last_remainder = rem;
 		victim->size = nb | (victim->size & PREV_INUSE) | aflag;
 		set_free_tag(rem, rsize, PREV_INUSE | aflag);
+		unsorted_push(av, rem);
+		if (small_req)
+			av->last_remainder = rem;
 	}
 	return chunk2mem(victim);
 }
@@ -250,12 +250,8 @@ static void *take_best_fit(struct mm_arena *av, size_t nb)
 {
 	int small_req = in_smallbin_range(nb);
 	if (!small_req) {
-		struct mlink *b = bin_at(av, largebin_index(nb));
-		if (!bin_empty(b) && chunksize(link2chunk(b->bk)) >= nb) {
-			struct mlink *l = b->fd;
-			while (chunksize(link2chunk(l)) < nb)
-				l = l->fd;
-			struct mchunk *victim = link2chunk(l);
+		struct mchunk *victim = mm_large_best_fit(bin_at(av, largebin_index(nb)), nb);
+		if (victim) {
 			size_t size = chunksize(victim);
 			mm_unlink_chunk(av, victim);
 			return split_chunk(av, victim, size, nb, 0);

@@ -157,6 +157,8 @@ void mm_fork_parent(void);
 void mm_fork_child(void);
 /* ---- bins.c ---- */
 void mm_unlink_chunk(struct mm_arena *av, struct mchunk *p);
+/* Smallest chunk of large bin b of at least nb bytes, or NULL. */
+struct mchunk *mm_large_best_fit(struct mlink *b, size_t nb);
 void mm_bin_insert(struct mm_arena *av, struct mchunk *p); /* sorted bins */
 void mm_consolidate(struct mm_arena *av);
 
@@ -241,5 +243,14 @@ static inline void list_del(struct mlink *l)
 
 static inline void mm_lock(struct mm_arena *av) { pthread_mutex_lock(&av->lock); }
 static inline void mm_unlock(struct mm_arena *av) { pthread_mutex_unlock(&av->lock); }
+
+/* Put free chunk p (its tag already written) at the front of the
+ * unsorted bin. */
+static inline void unsorted_push(struct mm_arena *av, struct mchunk *p)
+{
+	if (!in_smallbin_range(chunksize(p)))
+		p->fd_nextsize = NULL;   /* small chunks have no room for it */
+	list_push_front(&av->bins[1], &p->link);
+}
 
 #endif
