@@ -5,6 +5,7 @@
 
 #include "mmkit/compiler.h"
 #include "mmkit/error.h"
+#include "mmkit/rng.h"
 #include "mmkit/sim.h"
 #include "testutil.h"
 
@@ -525,6 +526,72 @@ static void test_invlpg(void **state)
 	mm_machine_destroy(m);
 }
 
+/* get_unmapped_area over the augmented tree gives the highest hole that
+ * fits below mmap_base, as a brute-force scan of the mappings does. */
+static void test_unmapped_area_random(void **state)
+{
+	(void)state;
+	struct mm_rng rng;
+	mm_rng_seed(&rng, mm_test_seed());
+	struct mm_machine *m = boot(MM_PAGING_4LEVEL, true);
+	struct mm_task *t;
+	assert_int_equal(mm_task_create(m, "gaps", &t), 0);
+	const uint64_t top = (1ULL << 47) - 4096 - (128ULL << 20);   /* mmap_base */
+	const uint64_t lo = top - (4096ULL << 12);                     /* a 16 MiB arena below it */
+	static bool used[4096];
+	memset(used, 0, sizeof(used));
+	/* fill the arena and everything above mmap_base's window with holes */
+	assert_int_equal(mm_do_mmap(m, t, lo - (64ULL << 20), 64ULL << 20, MM_PROT_READ,
+				    MM_MAP_PRIVATE | MM_MAP_ANONYMOUS | MM_MAP_FIXED, -1, 0),
+			 (int64_t)(lo - (64ULL << 20)));
+	uint64_t rounds = mm_test_iters(400);
+	for (uint64_t r = 0; r < rounds; r++) {
+		if (mm_rng_below(&rng, 3)) {
+			uint64_t p = mm_rng_below(&rng, 4096), n = 1 + mm_rng_below(&rng, 16);
+			n = MM_MIN(n, 4096 - p);
+			/* alternate protections so neighbours do not always merge */
+			int prot = (p & 1) ? MM_PROT_READ : MM_PROT_READ | MM_PROT_WRITE;
+			assert_int_equal(mm_do_mmap(m, t, lo + p * 4096, n * 4096, prot,
+						    MM_MAP_PRIVATE | MM_MAP_ANONYMOUS | MM_MAP_FIXED, -1, 0),
+					 (int64_t)(lo + p * 4096));
+			for (uint64_t i = p; i < p + n; i++)
+				used[i] = true;
+		} else {
+			uint64_t p = mm_rng_below(&rng, 4096), n = 1 + mm_rng_below(&rng, 64);
+			n = MM_MIN(n, 4096 - p);
+			assert_int_equal(mm_do_munmap(m, t, lo + p * 4096, n * 4096), 0);
+			for (uint64_t i = p; i < p + n; i++)
+				used[i] = false;
+		}
+		/* the request: the highest run of len free pages */
+		uint64_t len = 1 + mm_rng_below(&rng, 24), want = 0;
+		uint64_t run = 0;
+		for (int64_t i = 4095; i >= 0; i--) {
+			run = used[i] ? 0 : run + 1;
+			if (run == len) {
+				want = lo + (uint64_t)i * 4096;
+				break;
+			}
+		}
+		int64_t got = mm_do_mmap(m, t, 0, len * 4096, MM_PROT_READ, MM_MAP_PRIVATE | MM_MAP_ANONYMOUS, -1, 0);
+		if (!want) {
+			/* nothing fits in the arena: it must go below the 64 MiB block */
+			assert_true(got > 0 && (uint64_t)got + len * 4096 <= lo - (64ULL << 20));
+			assert_int_equal(mm_do_munmap(m, t, (uint64_t)got, len * 4096), 0);
+			continue;
+		}
+		if ((uint64_t)got != want)
+			mm_test_fail_seed("round %llu: mmap of %llu pages at %#llx, want %#llx",
+					  (unsigned long long)r, (unsigned long long)len,
+					  (unsigned long long)got, (unsigned long long)want);
+		for (uint64_t i = (want - lo) / 4096; i < (want - lo) / 4096 + len; i++)
+			used[i] = true;
+		if (mm_machine_check(m))
+			mm_test_fail_seed("check failed in round %llu", (unsigned long long)r);
+	}
+	mm_machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -540,6 +607,7 @@ int main(void)
 		cmocka_unit_test(test_stack_growth),
 		cmocka_unit_test(test_tlb),
 		cmocka_unit_test(test_invlpg),
+		cmocka_unit_test(test_unmapped_area_random),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
