@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 SECONDS_EACH=${FUZZ_SECONDS:-60}
 CC=${FUZZ_CC:-clang}
 OUT=build-fuzz
-TARGETS=${FUZZ_TARGETS:-"lackey txt addr csv auto"}
+TARGETS=${FUZZ_TARGETS:-"lackey txt addr csv auto opts"}
 if ! command -v "$CC" >/dev/null 2>&1; then
   echo "fuzz: $CC not found; libFuzzer needs clang with compiler-rt (clang, libclang-rt-dev)" >&2
   exit 1
