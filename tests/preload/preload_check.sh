@@ -179,7 +179,11 @@ case_git() {
     echo "== clone"; cd ..; g clone -q --no-local repo clone; cd clone
     g rev-list --count HEAD; g ls-files | wc -l; g fsck --full 2>&1
     echo "== archive"; g archive --format=tar HEAD | sha256sum
-    echo "== repack"; g repack -q -adf; g verify-pack -v .git/objects/pack/*.idx | tail -3
+    # threaded delta search makes the pack's bytes (so its name) vary from run
+    # to run even under one allocator: compare the verdict and the counts only
+    echo "== repack"; g repack -q -adf
+    g verify-pack .git/objects/pack/*.idx | sed 's/pack-[0-9a-f]*\.pack/pack-N.pack/'
+    g count-objects -v | grep -e '^in-pack' -e '^packs'
     echo "== status"; g status --porcelain | wc -l
   ) >"$1/out" 2>&1 || st=$?
   return $st
