@@ -10,9 +10,10 @@
  *                      after frame.
  *   anything else      plain text, passed through.
  *
- * Memory: one TR_CIN_SIZE input chunk plus the decoder's own state (zlib's
- * 32 KiB window; zstd's window, at most 128 MiB as libzstd allows by default,
- * typically a few MiB). Output goes straight into the caller's buffer.
+ * Memory: one TR_CIN_SIZE input chunk for a descriptor (memory input is used
+ * in place), plus the decoder's own state (zlib's 32 KiB window; zstd's
+ * window, at most 128 MiB as libzstd allows by default, typically a few MiB).
+ * Output goes straight into the caller's buffer.
  *
  * Errors: input that ends inside a gzip member or a zstd frame is reported as
  * truncated; bytes that fail to decode as corrupt, with the decoder's reason.
