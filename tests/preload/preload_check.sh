@@ -182,7 +182,7 @@ case_git() {
     # threaded delta search makes the pack's bytes (so its name) vary from run
     # to run even under one allocator: compare the verdict and the counts only
     echo "== repack"; g repack -q -adf
-    g verify-pack .git/objects/pack/*.idx | sed 's/pack-[0-9a-f]*\.pack/pack-N.pack/'
+    g verify-pack .git/objects/pack/*.idx && echo "verify-pack: ok"
     g count-objects -v | grep -e '^in-pack' -e '^packs'
     echo "== status"; g status --porcelain | wc -l
   ) >"$1/out" 2>&1 || st=$?
