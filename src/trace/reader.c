@@ -276,8 +276,21 @@ static int discard_line(struct mm_trace *t)
 	}
 }
 
+/* A line longer than max_line (its number already counted): stop, or count
+ * it as skipped (0). */
+MM_NOINLINE static int too_long(struct mm_trace *t)
+{
+	set_msg(t, "%s:%llu:%zu: line longer than %zu bytes", t->name,
+		(unsigned long long)t->lineno, t->o.max_line + 1, t->o.max_line);
+	if (!(t->o.flags & MM_TRACE_SKIP_BAD))
+		return stop_with(t, -MM_EPARSE);
+	t->skipped++;
+	return 0;
+}
+
 /* Next line into t->ln: 1, 0 at the end, or a negative error (fatal). A line
- * longer than max_line is a line error, skipped when skipping. */
+ * longer than max_line (not counting a "\r" before its "\n") is a line
+ * error, skipped when skipping. */
 static int next_line(struct mm_trace *t)
 {
 	for (;;) {
@@ -285,22 +298,17 @@ static int next_line(struct mm_trace *t)
 		char *p = t->buf + t->start;
 		char *nl = memchr(p, '\n', avail);
 		size_t len;
+		int r;
 		if (mm_likely(nl != NULL)) {
 			len = (size_t)(nl - p);
 			t->start += len + 1;
-		} else if (avail > t->o.max_line) {
-			uint64_t no = ++t->lineno;
-			set_msg(t, "%s:%llu:%zu: line longer than %zu bytes", t->name,
-				(unsigned long long)no, t->o.max_line + 1, t->o.max_line);
-			if (!(t->o.flags & MM_TRACE_SKIP_BAD))
-				return stop_with(t, -MM_EPARSE);
-			t->skipped++;
-			int r = discard_line(t);
-			if (r < 0)
+		} else if (avail > t->o.max_line + 1) { /* too long, whatever follows */
+			t->lineno++;
+			if ((r = too_long(t)) < 0 || (r = discard_line(t)) < 0)
 				return r;
 			continue;
 		} else if (!t->in_eof) {
-			int r = fill(t);
+			r = fill(t);
 			if (r < 0)
 				return input_failed(t, r);
 			continue;
@@ -310,12 +318,18 @@ static int next_line(struct mm_trace *t)
 		} else {
 			return 0;
 		}
+		t->lineno++;
 		if (len && p[len - 1] == '\r')
 			len--;
+		if (mm_unlikely(len > t->o.max_line)) {
+			if ((r = too_long(t)) < 0)
+				return r;
+			continue;
+		}
 		t->ln.p = p;
 		t->ln.len = len;
 		t->ln.pos = 0;
-		t->ln.no = ++t->lineno;
+		t->ln.no = t->lineno;
 		return 1;
 	}
 }

@@ -375,6 +375,34 @@ static void test_long_lines(void **state)
 	assert_int_equal(run.skipped, 1);
 	assert_true(run.r[1].addr == 3 && run.r[1].line == 3);
 	tt_free(&run);
+
+	/* exactly max_line bytes is fine, with or without "\r"; one more is not,
+	 * wherever the line falls in the buffer */
+	for (int shift = 0; shift < 40; shift += 13) {
+		for (int crlf = 0; crlf < 2; crlf++) {
+			for (int extra = 0; extra < 2; extra++) {
+				p = s;
+				for (int k = 0; k < shift; k++)
+					p += sprintf(p, "%d\n", k % 10);
+				*p++ = '#';
+				memset(p, 'y', 99 + (size_t)extra);
+				p += 99 + extra;
+				p += sprintf(p, crlf ? "\r\n5\n" : "\n5\n");
+				tt_read(&run, s, (size_t)(p - s), "format=txt,max-line=100");
+				if (extra) {
+					char want[64];
+					snprintf(want, sizeof(want), "t:%d:101: line longer than 100 bytes",
+						 shift + 1);
+					assert_int_equal(run.rc, -MM_EPARSE);
+					assert_string_equal(run.err, want);
+				} else {
+					assert_int_equal(run.rc, 0);
+					assert_int_equal(run.n, (size_t)shift + 1);
+				}
+				tt_free(&run);
+			}
+		}
+	}
 	free(s);
 }
 
