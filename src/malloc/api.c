@@ -68,14 +68,22 @@ static MM_NOINLINE void note_request(size_t n, void *m)
 	__atomic_add_fetch(&mm_chunk_bytes, chunksize(mem2chunk(m)), __ATOMIC_RELAXED);
 }
 
+/* Everything but a plain cache hit: a miss, or statistics to record. */
+static MM_NOINLINE void *malloc_tail(size_t n, void *m)
+{
+	if (!m)
+		m = malloc_slow(n);
+	if (mm_stats_requested)
+		note_request(n, m);
+	return m;
+}
+
 void *mmalloc_malloc(size_t n)
 {
 	void *m = tc_get(n);
-	if (mm_unlikely(m == NULL))
-		m = malloc_slow(n);
-	if (mm_unlikely(mm_stats_requested))
-		note_request(n, m);
-	return m;
+	if (mm_likely(m != NULL) && mm_likely(!mm_stats_requested))
+		return m;
+	return malloc_tail(n, m);
 }
 
 /* ---- free ---- */
@@ -93,7 +101,7 @@ static MM_NOINLINE void free_slow(struct mchunk *p, void *mem)
 		mm_munmap_chunk(p);
 		return;
 	}
-	if (size <= TC_MAX_CHUNK && mm_tc_put_slow(mem, size))
+	if (size <= TC_MAX_CHUNK && (tc_put(mem, size) || mm_tc_put_slow(mem, size)))
 		return;
 	struct mm_arena *av = arena_for_chunk(p);
 	mm_lock(av);
@@ -107,8 +115,23 @@ void mmalloc_free(void *mem)
 		return;
 	struct mchunk *p = mem2chunk(mem);
 	size_t size = p->size;
-	if (mm_likely(!(size & IS_MMAPPED)) && tc_put(mem, size & ~SIZE_BITS))
-		return;
+	size_t i = (size >> 4) - 2;
+	/* the fast path makes no call, so it needs no stack frame; anything
+	 * unusual (mmap-ed, full cache, a cached key: maybe a double free)
+	 * goes to free_slow, which checks it all again */
+	if (mm_likely(!(size & IS_MMAPPED) && i < TC_NBINS && aligned_ok(mem))) {
+		struct tc_entry *e = mem;
+		size_t cs = size & ~SIZE_BITS;
+		if (mm_likely(e->key != mm_tc_key && mm_tc.count[i] < mm_tc.limit[i] &&
+			      mm_tc.bytes + cs <= TC_BUDGET)) {
+			e->next = mm_tc.head[i];
+			e->key = mm_tc_key;
+			mm_tc.head[i] = e;
+			mm_tc.count[i]++;
+			mm_tc.bytes += cs;
+			return;
+		}
+	}
 	free_slow(p, mem);
 }
 

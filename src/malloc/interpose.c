@@ -21,19 +21,24 @@
  * block is handed out, so every block is released by the layer that made
  * it. A nested call while initialising (mode still unknown) takes the
  * plain path. */
-static inline int debug_on(void)
+static MM_NOINLINE int debug_on_slow(void)
 {
-#ifdef MMALLOC_DEBUG_DEFAULT
-	return 1;
-#else
 	int m = __atomic_load_n(&mm_debug_mode, __ATOMIC_RELAXED);
-	if (mm_likely(m == 0))
-		return 0;
 	if (m < 0) {
 		mm_init_slow();
 		m = __atomic_load_n(&mm_debug_mode, __ATOMIC_RELAXED);
 	}
 	return m > 0;
+}
+
+static inline int debug_on(void)
+{
+#ifdef MMALLOC_DEBUG_DEFAULT
+	return 1;
+#else
+	if (mm_likely(__atomic_load_n(&mm_debug_mode, __ATOMIC_RELAXED) == 0))
+		return 0;
+	return debug_on_slow();
 #endif
 }
 #define DBG mm_unlikely(debug_on())
