@@ -21,6 +21,7 @@
  * block is handed out, so every block is released by the layer that made
  * it. A nested call while initialising (mode still unknown) takes the
  * plain path. */
+#ifndef MMALLOC_DEBUG_DEFAULT
 static MM_NOINLINE int debug_on_slow(void)
 {
 	int m = __atomic_load_n(&mm_debug_mode, __ATOMIC_RELAXED);
@@ -30,6 +31,7 @@ static MM_NOINLINE int debug_on_slow(void)
 	}
 	return m > 0;
 }
+#endif
 
 static inline int debug_on(void)
 {
