@@ -393,9 +393,12 @@ static struct mm_trace *open_common(struct mm_trace *t, const struct mm_trace_op
 		snprintf(err, errlen, "%s: %s", t->name, t->in.err);
 		goto fail;
 	}
-	size_t n = t->end;
+	if (t->end >= 3 && memcmp(t->buf, "\xef\xbb\xbf", 3) == 0)
+		t->start = 3; /* a UTF-8 byte-order mark, as spreadsheets write csv */
+	const char *sample = t->buf + t->start;
+	size_t n = t->end - t->start;
 	if (t->o.fmt == MM_TRACE_FMT_AUTO) {
-		t->ops = detect(&t->o, t->buf, n, t->in_eof);
+		t->ops = detect(&t->o, sample, n, t->in_eof);
 		if (!t->ops && t->in_fail) {
 			snprintf(err, errlen, "%s:1: %s", t->name, t->in.err);
 			goto fail;
@@ -421,7 +424,7 @@ static struct mm_trace *open_common(struct mm_trace *t, const struct mm_trace_op
 		goto fail;
 	}
 	char why[TR_MSG_MAX - 64];
-	if (t->ops->setup(t->st, &t->o, t->buf, n, t->in_eof, why, sizeof(why)) < 0) {
+	if (t->ops->setup(t->st, &t->o, sample, n, t->in_eof, why, sizeof(why)) < 0) {
 		snprintf(err, errlen, "%s: %s", t->name, why);
 		goto fail;
 	}

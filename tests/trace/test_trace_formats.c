@@ -310,6 +310,13 @@ static void test_csv_columns(void **state)
 	assert_true(run.r[0].addr == 3 && run.r[0].time == 1 && run.r[1].addr == 6);
 	tt_free(&run);
 
+	/* a UTF-8 byte-order mark before the header is ignored */
+	tt_reads(&run, "\xef\xbb\xbftime,key\n5,7\n", NULL);
+	assert_int_equal(run.fmt, MM_TRACE_FMT_CSV);
+	assert_int_equal(run.n, 1);
+	assert_true(run.r[0].addr == 7 && run.r[0].time == 5);
+	tt_free(&run);
+
 	/* a header-less numeric csv with columns given: csv is tried first */
 	tt_reads(&run, "1,2,3\n4,5,6\n", "obj-id-col=2");
 	assert_int_equal(run.fmt, MM_TRACE_FMT_CSV);
