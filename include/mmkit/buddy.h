@@ -270,9 +270,10 @@ unsigned int mm_zone_pcp_batch(const struct mm_zone *z);
 unsigned int mm_zone_pcp_high(const struct mm_zone *z);
 
 /* Linux's zone_watermark_ok(): true if, after taking 2^order pages, the zone
- * keeps more than `mark` (reduced for MM_GFP_HIGH / ATOMIC in gfp) plus
- * lowmem_reserve[highest_zone] free, and a free block of at least that
- * order exists. A snapshot without the zone lock. */
+ * keeps at least `mark` (reduced for MM_GFP_HIGH / ATOMIC in gfp) plus
+ * lowmem_reserve[highest_zone] free (Linux: free - (2^order - 1) > mark +
+ * reserve), and a free block of at least that order exists. Read under the
+ * zone lock; the answer may be stale as soon as it returns. */
 bool mm_zone_watermark_ok(const struct mm_zone *z, unsigned int order, uint64_t mark,
 			  enum mm_zone_type highest_zone, mm_gfp_t gfp);
 

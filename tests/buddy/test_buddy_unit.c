@@ -439,6 +439,8 @@ static void test_watermarks_enforced(void **state)
 	assert_int_equal(mm_zone_free_pages(dma32), 84);
 	assert_int_equal(mm_zone_free_pages(dma), 11);
 	assert_false(mm_zone_watermark_ok(dma32, 0, 84, MM_ZONE_DMA32, 0));
+	assert_true(mm_zone_watermark_ok(dma32, 0, 83, MM_ZONE_DMA32, 0)); /* leaves 83 */
+	assert_false(mm_zone_watermark_ok(dma32, 1, 83, MM_ZONE_DMA32, 0)); /* would leave 82 */
 	{
 		/* refusals below the watermark change nothing */
 		char before[1024], after[1024];
