@@ -225,6 +225,12 @@ static void test_truncated(void **state)
 			tt_free(&run);
 		}
 	}
+	/* skipping bad lines does not skip a truncated input */
+	struct tt_run run;
+	tt_read(&run, (const char *)c[0], cn[0] / 2, "format=lackey,skip-bad=1");
+	assert_int_equal(run.rc, -MM_EIO);
+	assert_true(strstr(run.err, why[0]) != NULL);
+	tt_free(&run);
 	tt_free(&full);
 	free(c[0]);
 	free(c[1]);

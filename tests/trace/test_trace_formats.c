@@ -148,6 +148,31 @@ static void test_lackey_all_syscalls(void **state)
 	tt_free(&run);
 }
 
+/* 17 calls waiting at once: the table holds 16, the oldest is dropped */
+static void test_lackey_async_table(void **state)
+{
+	(void)state;
+	char *s = malloc(17 * 2 * 120), *p = s;
+	for (int i = 0; i < 17; i++)
+		p += sprintf(p, "SYSCALL[9,%d](9) sys_mmap ( 0x0, %d, 3, 34, -1, 0 ) --> [async] ... \n",
+			     i + 1, (i + 1) * 4096);
+	for (int i = 0; i < 17; i++)
+		p += sprintf(p, "SYSCALL[9,%d](9) ... [async] --> Success(0x%x) \n", i + 1,
+			     (i + 1) << 20);
+	struct tt_run run;
+	tt_read(&run, s, (size_t)(p - s), "format=lackey");
+	assert_int_equal(run.rc, 0);
+	assert_int_equal(run.n, 16);
+	for (int i = 0; i < 16; i++) {
+		assert_int_equal(run.r[i].sys.tid, i + 2);
+		assert_true(run.r[i].addr == (uint64_t)(i + 2) << 20);
+		assert_true(run.r[i].size == (uint64_t)(i + 2) * 4096);
+		assert_true(run.r[i].line == (uint64_t)19 + i);
+	}
+	tt_free(&run);
+	free(s);
+}
+
 static void test_lackey_limits(void **state)
 {
 	(void)state;
@@ -515,6 +540,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lackey),
 		cmocka_unit_test(test_lackey_all_syscalls),
+		cmocka_unit_test(test_lackey_async_table),
 		cmocka_unit_test(test_lackey_limits),
 		cmocka_unit_test(test_txt),
 		cmocka_unit_test(test_txt_strings),
