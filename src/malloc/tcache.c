@@ -3,7 +3,7 @@
  *
  * Algorithm: glibc's tcache keeps 7 chunks per size up to 1032 bytes and
  * refills one at a time; here bins go up to 4 KiB, each holds up to
- * mm_tc_cap[i] chunks (64 for sizes up to 512 bytes, 32 KiB worth above,
+ * mm_tc_cap[i] chunks (64 for sizes up to 128 bytes, 8 KiB worth above,
  * at least 8), the whole cache at most TC_BUDGET bytes, and chunks move in
  * batches of half a bin under one arena lock: a miss takes cap/2 chunks
  * (fast bin, small bin, unsorted or top; never growing the arena just to
@@ -12,7 +12,7 @@
  * one per operation, and producer/consumer pairs (free on another thread)
  * still recycle memory through the owning arena.
  * Cost: O(1) amortized; the batch itself is O(cap) under the lock.
- * Memory: at most TC_BUDGET (256 KiB) per thread, typically a few KiB;
+ * Memory: at most TC_BUDGET (512 KiB) per thread, typically a few KiB;
  * flushed when the thread exits.
  * Reference: glibc malloc/malloc.c (tcache_get, tcache_put,
  * tcache_thread_shutdown); the batching follows tcmalloc's transfer caches.
@@ -25,18 +25,42 @@
 MM_TLS struct tcache mm_tc;
 uintptr_t mm_tc_key;
 uint16_t mm_tc_cap[TC_NBINS];
+size_t mm_tc_budget = TC_BUDGET_DEFAULT;
 pthread_key_t mm_thread_key;
 static int have_key;
 
+/* Decimal value of an environment variable, or dflt. */
+static size_t env_size(const char *name, size_t dflt)
+{
+	const char *v = mm_getenv(name);
+	if (!v || *v < '0' || *v > '9')
+		return dflt;
+	size_t n = 0;
+	for (; *v >= '0' && *v <= '9'; v++)
+		n = n * 10 + (size_t)(*v - '0');
+	return n;
+}
+
 void mm_tcache_init_global(void)
 {
+	/* MMALLOC_TCACHE_MAX: largest cached request (0 turns caching off);
+	 * MMALLOC_TCACHE_COUNT: most chunks per size;
+	 * MMALLOC_TCACHE_BUDGET: most bytes one thread keeps. */
+	size_t max_req = env_size("MMALLOC_TCACHE_MAX", TC_MAX_REQ);
+	size_t most = env_size("MMALLOC_TCACHE_COUNT", 64);
+	size_t bytes = env_size("MMALLOC_TCACHE_BYTES", 8192);
+	mm_tc_budget = env_size("MMALLOC_TCACHE_BUDGET", TC_BUDGET_DEFAULT);
+	if (most > 1024)
+		most = 1024;
 	for (unsigned i = 0; i < TC_NBINS; i++) {
 		size_t cs = (size_t)(i + 2) * MALLOC_ALIGN;
-		size_t cap = 32768 / cs;
-		if (cap > 64)
-			cap = 64;
+		size_t cap = bytes / cs;
+		if (cap > most)
+			cap = most;
 		if (cap < 8)
-			cap = 8;
+			cap = 8 < most ? 8 : most;
+		if (max_req == 0 || cs > request2size(max_req))
+			cap = 0;
 		mm_tc_cap[i] = (uint16_t)cap;
 	}
 	/* an address-derived key; only needs to be unlikely in user data */

@@ -22,7 +22,8 @@
 #define TC_NBINS     256
 #define TC_MAX_CHUNK ((size_t)(TC_NBINS + 1) * MALLOC_ALIGN)   /* 4112 */
 #define TC_MAX_REQ   (TC_MAX_CHUNK - SIZE_SZ)                   /* 4104 */
-#define TC_BUDGET    ((size_t)256 * 1024)  /* bytes one thread may cache */
+#define TC_BUDGET_DEFAULT ((size_t)512 * 1024)  /* bytes one thread may cache */
+#define TC_BUDGET    mm_tc_budget
 
 enum { TC_NEW = 0, TC_ACTIVE = 1, TC_DEAD = 2 };
 
@@ -42,6 +43,7 @@ struct tcache {
 extern MM_TLS struct tcache mm_tc;
 extern uintptr_t mm_tc_key;
 extern uint16_t mm_tc_cap[TC_NBINS];
+extern size_t mm_tc_budget;     /* MMALLOC_TCACHE_BUDGET, set at init */
 
 /* Cache index of a request of n bytes (n <= TC_MAX_REQ). */
 static inline unsigned tc_index(size_t n)
