@@ -407,6 +407,8 @@ struct mm_counters {
 	uint64_t cow_reuses;     /* write faults that reused the page */
 	uint64_t zero_maps;      /* reads that mapped the zero page */
 	uint64_t segv;           /* SIGSEGV raised */
+	uint64_t tlb_flushes;    /* TLB invalidations of this address space
+				  * (pages by INVLPG, plus whole-PCID flushes) */
 };
 
 /* TLB-wide events (global only). */

@@ -15,7 +15,9 @@
  *    mapping it, refcount equals mapcount (anonymous); a frame that is not a
  *    user frame is mapped by no PTE and has no chain;
  *  - frame accounting: free + reserved + boot + page tables + user frames +
- *    slab + kernel = all frames.
+ *    slab + kernel + huge pool = all frames;
+ *  - every TLB entry the CPU could use matches the page tables (frame, and
+ *    rights no wider): a missing TLB flush shows here.
  *
  * Cost: O(frames + page-table entries + VMAs). Tests call it after every
  * step of their randomized scenarios.
@@ -191,6 +193,104 @@ static void check_kernel_half(struct checker *c, struct sim_mm *mm)
 		}
 }
 
+/* ---- the TLBs ---------------------------------------------------------------------- */
+/* Every entry the CPU could still use must agree with the page tables: same
+ * frame, rights no wider than the walk would give now (a missing flush
+ * would show here). Entries of a PCID slot that no address space owns are
+ * unusable until the slot is reused, which flushes them. */
+
+static struct sim_mm *mm_of_ctx(struct mm_machine *m, uint64_t ctx)
+{
+	struct mm_task *t;
+	mm_list_for_each_entry(t, &m->tasks, node)
+		if (t->mm->ctx_id == ctx)
+			return t->mm;
+	return NULL;
+}
+
+static void check_tlb_array(struct checker *c, struct sim_tlb_array *a, const char *name)
+{
+	struct mm_machine *m = c->m;
+	if (!a->e)
+		return;
+	size_t n = (a->set_mask + 1) * a->ways;
+	unsigned int valid = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct sim_tlb_entry *e = &a->e[i];
+		if (e->tag == TLB_INVALID)
+			continue;
+		valid++;
+		bool global = e->mask != ~0ULL;
+		uint64_t pcid = e->tag & 0xfff;
+		unsigned int code = (e->tag >> 12) & 3;
+		unsigned int shift = code == TLB_SZ_4K ? 12 : code == TLB_SZ_1G ? 30 : m->pg.shift[1];
+		uint64_t va = (e->tag >> 14) << shift;
+		if (m->pg.levels > 2) {
+			unsigned int bits = m->pg.levels == 4 ? 48 : 57;
+			va = (uint64_t)((int64_t)(va << (64 - bits)) >> (64 - bits));
+		}
+		uint64_t root;
+		if (global) {
+			root = m->kernel_pgd_pfn;
+		} else if (m->cfg.pcid) {
+			if (!pcid) {
+				root = m->kernel_pgd_pfn;
+			} else {
+				uint64_t ctx = m->cpu.asid[pcid - 1].ctx_id;
+				struct sim_mm *mm = ctx ? mm_of_ctx(m, ctx) : NULL;
+				if (!mm)
+					continue;   /* a free slot: flushed before reuse */
+				root = mm->pgd_pfn;
+			}
+		} else {
+			root = m->cpu.cr3_pfn;
+		}
+		/* the walk, in software, with the rights combined over the levels */
+		uint64_t table = root, rw = PTE_RW, us = PTE_US, nx = 0, leaf = 0;
+		unsigned int lvl = m->pg.levels;
+		while (lvl-- > 0) {
+			uint64_t ent = ent_get(m, ent_ptr(m, table, ent_index(m, va, lvl)));
+			if (!(ent & PTE_P))
+				break;
+			rw &= ent;
+			us &= ent;
+			nx |= ent & PTE_NX;
+			if (lvl == 0 || ((ent & PTE_PS) && lvl <= m->pg.max_large_level)) {
+				leaf = ent;
+				break;
+			}
+			table = ent_pfn(m, ent);
+		}
+		uint32_t f = (uint32_t)(e->pa_flags & TLB_FLAGS);
+		if (!(leaf & PTE_P)) {
+			fail(c, "%s: stale entry for %#llx (pcid %llu): no translation now", name,
+			     (unsigned long long)va, (unsigned long long)pcid);
+			continue;
+		}
+		uint64_t lsz = level_size(m, lvl);
+		uint64_t want = (leaf & m->pg.pfn_mask & ~(lsz - 1)) + (va & (lsz - 1) & ~((1ULL << shift) - 1));
+		if ((e->pa_flags & ~(uint64_t)TLB_FLAGS) != want || ((f & TLB_W) && !rw) ||
+		    ((f & TLB_U) && !us) || (!(f & TLB_NX) && nx && m->pg.nx) ||
+		    ((f & TLB_D) && !(leaf & PTE_D)))
+			fail(c, "%s: stale entry for %#llx (pcid %llu): pa %#llx flags %#x, tables say pa %#llx",
+			     name, (unsigned long long)va, (unsigned long long)pcid,
+			     (unsigned long long)(e->pa_flags & ~(uint64_t)TLB_FLAGS), f, (unsigned long long)want);
+	}
+	if (valid > a->nvalid)
+		fail(c, "%s: %u valid entries, nvalid %u", name, valid, a->nvalid);
+}
+
+static void check_tlbs(struct checker *c)
+{
+	struct sim_tlb *t = &c->m->tlb;
+	check_tlb_array(c, &t->d4k, "dtlb-4k");
+	check_tlb_array(c, &t->dlarge, "dtlb-large");
+	check_tlb_array(c, &t->d1g, "dtlb-1g");
+	check_tlb_array(c, &t->i4k, "itlb-4k");
+	check_tlb_array(c, &t->ilarge, "itlb-large");
+	check_tlb_array(c, &t->stlb, "stlb");
+}
+
 int mm_machine_check(struct mm_machine *m)
 {
 	struct checker c = { .m = m };
@@ -206,6 +306,7 @@ int mm_machine_check(struct mm_machine *m)
 	c.maps = calloc(m->nr_pages, sizeof(*c.maps));
 	if (!c.maps)
 		return -MM_ENOMEM;
+	check_tlbs(&c);
 	uint64_t tables = 0;
 	struct mm_task *t;
 	mm_list_for_each_entry(t, &m->tasks, node) {

@@ -286,12 +286,16 @@ void sim_flush_tlb_range(struct mm_machine *m, struct sim_mm *mm, uint64_t start
 	if (pages > FLUSH_CEILING) {
 		sim_tlb_flush_pcid(m, pcid);
 		m->tlbst.full_flushes++;
+		if (mm->owner)
+			mm->owner->cnt.tlb_flushes++;
 		return;
 	}
 	for (uint64_t va = start; va < end; va += MM_PAGE_SIZE) {
 		sim_tlb_invalidate_va(m, va, pcid, false);
 		m->tlbst.invlpg++;
 	}
+	if (mm->owner)
+		mm->owner->cnt.tlb_flushes += pages;
 }
 
 void sim_flush_tlb_mm(struct mm_machine *m, struct sim_mm *mm)
@@ -304,6 +308,8 @@ void sim_flush_tlb_mm(struct mm_machine *m, struct sim_mm *mm)
 		m->tlbst.shootdowns++;
 	sim_tlb_flush_pcid(m, pcid);
 	m->tlbst.full_flushes++;
+	if (mm->owner)
+		mm->owner->cnt.tlb_flushes++;
 }
 
 void sim_flush_tlb_kernel_range(struct mm_machine *m, uint64_t start, uint64_t end)

@@ -520,6 +520,9 @@ static void test_invlpg(void **state)
 	assert_int_equal(mm_do_mprotect(m, t, 0x10000000, 4 * 4096, MM_PROT_READ), 0);
 	mm_machine_tlb_stats(m, &s1);
 	assert_int_equal(s1.invlpg - s0.invlpg, 4);
+	struct mm_counters c;
+	mm_task_counters(t, &c);
+	assert_int_equal(c.tlb_flushes, 4);
 	/* the stale writable entry is gone: the write faults */
 	assert_int_equal(mm_write(m, t, 0x10000000, &v, 8), -MM_EFAULT);
 	assert_int_equal(mm_machine_check(m), 0);
