@@ -17,8 +17,9 @@
  *
  * Finding the cache: a direct-mapped thread-local table keyed by the
  * allocator's id (ids are never reused, so a slot left over from a destroyed
- * allocator never matches). A miss takes the process-wide registry lock and
- * searches or creates the thread's set.
+ * allocator never matches), with a second way per slot for the entry a
+ * colliding allocator pushed out. A miss in both takes the process-wide
+ * registry lock and searches or creates the thread's set.
  *
  * Draining another thread's cache (drain_all, check): Linux runs the drain on
  * each CPU. Here the drainer sets the set's `locked` flag, issues
@@ -44,6 +45,12 @@
 
 __thread struct pcp_slot mm_pcp_slots[PCP_SLOTS]
 	__attribute__((tls_model("initial-exec"), visibility("hidden")));
+/* The second way of each slot: the entry a colliding allocator pushed out.
+ * A miss in mm_pcp_slots that hits here swaps the two, so a thread that
+ * alternates between two allocators sharing a slot never takes the registry
+ * lock (test_slot_collision). Same validity rule as the slots: ids are never
+ * reused, so a stale entry never matches. */
+static __thread struct pcp_slot victim_slots[PCP_SLOTS] __attribute__((tls_model("initial-exec")));
 int mm_pcp_membarrier_ok;
 
 /* A thread's list of cache sets (pthread key value). */
@@ -157,6 +164,7 @@ static void thread_exit(void *arg)
 	free(t);
 	cur_thread = NULL;
 	memset(mm_pcp_slots, 0, sizeof(mm_pcp_slots));
+	memset(victim_slots, 0, sizeof(victim_slots));
 }
 
 static void global_init_once(void)
@@ -185,6 +193,14 @@ static struct pcp_set *find_set(struct pcp_thread *t, const struct mm_buddy *b)
 
 struct pcp_set *__mm_pcp_set_slow(struct mm_buddy *b)
 {
+	struct pcp_slot *slot = &mm_pcp_slots[b->id % PCP_SLOTS];
+	struct pcp_slot *victim = &victim_slots[b->id % PCP_SLOTS];
+	if (victim->id == b->id) {
+		struct pcp_slot tmp = *slot;
+		*slot = *victim;
+		*victim = tmp;
+		return slot->set;
+	}
 	struct pcp_thread *t = cur_thread;
 	if (!t) {
 		t = calloc(1, sizeof(*t));
@@ -218,7 +234,7 @@ struct pcp_set *__mm_pcp_set_slow(struct mm_buddy *b)
 	}
 	pthread_mutex_unlock(&registry);
 	if (s) {
-		struct pcp_slot *slot = &mm_pcp_slots[b->id % PCP_SLOTS];
+		*victim = *slot;
 		slot->id = b->id;
 		slot->set = s;
 	}
@@ -236,8 +252,11 @@ void __mm_pcp_destroy_all(struct mm_buddy *b)
 	}
 	pthread_mutex_unlock(&registry);
 	struct pcp_slot *slot = &mm_pcp_slots[b->id % PCP_SLOTS];
+	struct pcp_slot *victim = &victim_slots[b->id % PCP_SLOTS];
 	if (slot->id == b->id)
 		slot->id = 0;
+	if (victim->id == b->id)
+		victim->id = 0;
 }
 
 /* ---- locking out other threads' caches --------------------------------------------------- */
