@@ -7,8 +7,11 @@
  * Before freeing, a block's stamps are verified: two owners of one page
  * would overwrite each other's stamps. One thread drains every cache and
  * runs the full check now and then while the others keep going. At the end
- * every page is back and merged. Runs under ThreadSanitizer too (label
- * "stress").
+ * every page is back and merged. A second run does the same over zones
+ * with watermarks and late reserves; the other tests cover the lifetime
+ * paths: allocators destroyed while threads that used them live or exit, and
+ * two allocators sharing a thread-local slot. Runs under ThreadSanitizer too
+ * (label "stress").
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -28,6 +31,33 @@ struct mailbox {
 	unsigned int order[MAILBOX];
 	int n;
 };
+
+/* Post a block for another thread to free: false when the box is full. */
+static bool box_put(struct mailbox *m, void *addr, unsigned int order)
+{
+	bool ok = false;
+	pthread_mutex_lock(&m->lock);
+	if (m->n < MAILBOX) {
+		m->addr[m->n] = addr;
+		m->order[m->n++] = order;
+		ok = true;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return ok;
+}
+
+/* Take a posted block (NULL when the box is empty). */
+static void *box_take(struct mailbox *m, unsigned int *order)
+{
+	void *addr = NULL;
+	pthread_mutex_lock(&m->lock);
+	if (m->n > 0) {
+		addr = m->addr[--m->n];
+		*order = m->order[m->n];
+	}
+	pthread_mutex_unlock(&m->lock);
+	return addr;
+}
 
 struct ctx {
 	struct mm_buddy *b;
@@ -96,22 +126,11 @@ static void *worker(void *arg)
 			ord[i] = ord[n];
 		} else if (r < 95 && n > 0) {
 			/* hand a block over for another thread to free */
-			pthread_mutex_lock(&c->box.lock);
-			if (c->box.n < MAILBOX) {
-				c->box.addr[c->box.n] = mine[n - 1];
-				c->box.order[c->box.n++] = ord[n - 1];
+			if (box_put(&c->box, mine[n - 1], ord[n - 1]))
 				n--;
-			}
-			pthread_mutex_unlock(&c->box.lock);
 		} else {
-			void *a = NULL;
 			unsigned int o = 0;
-			pthread_mutex_lock(&c->box.lock);
-			if (c->box.n > 0) {
-				a = c->box.addr[--c->box.n];
-				o = c->box.order[c->box.n];
-			}
-			pthread_mutex_unlock(&c->box.lock);
+			void *a = box_take(&c->box, &o);
 			if (a) {
 				if (!stamped(a, o, tag_of(a)))
 					c->errors++;
@@ -263,22 +282,11 @@ static void *zworker(void *arg)
 			mine[i] = mine[--n];
 			ord[i] = ord[n];
 		} else if (r < 93 && n > 0) {
-			pthread_mutex_lock(&c->box.lock);
-			if (c->box.n < MAILBOX) {
-				c->box.addr[c->box.n] = mine[n - 1];
-				c->box.order[c->box.n++] = ord[n - 1];
+			if (box_put(&c->box, mine[n - 1], ord[n - 1]))
 				n--;
-			}
-			pthread_mutex_unlock(&c->box.lock);
 		} else {
-			struct mm_page *p = NULL;
 			unsigned int o = 0;
-			pthread_mutex_lock(&c->box.lock);
-			if (c->box.n > 0) {
-				p = c->box.addr[--c->box.n];
-				o = c->box.order[c->box.n];
-			}
-			pthread_mutex_unlock(&c->box.lock);
+			struct mm_page *p = box_take(&c->box, &o);
 			if (p)
 				zfree(c, p, o);
 		}
