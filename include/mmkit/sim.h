@@ -183,6 +183,14 @@ int mm_exec_synthetic(struct mm_machine *m, struct mm_task *t, uint64_t text_byt
  * ELF for this machine) with nothing changed; or -MM_ENOMEM after the old
  * address space is gone (as Linux, the process is then unusable). */
 int mm_exec(struct mm_machine *m, struct mm_task *t, const char *path);
+/* The same with argument and environment strings (NULL-terminated arrays,
+ * at most 256 each: else -MM_E2BIG after the old address space is gone),
+ * laid out on the new stack as Linux does; mm_exec passes argv = { path }. */
+int mm_execve(struct mm_machine *m, struct mm_task *t, const char *path, const char *const argv[],
+	      const char *const envp[]);
+/* The initial stack pointer exec set (the address of argc), or the
+ * synthetic layout's stack top. */
+uint64_t mm_task_start_stack(const struct mm_task *t);
 
 /* fork(): a child with a copy of the parent's VMAs and page tables (not of
  * its data): private writable pages become read-only copy-on-write in both.

@@ -10,7 +10,15 @@
  *  - the heap starts at the page after the highest segment end;
  *  - the interpreter named by PT_INTERP is loaded the same way at an
  *    address get_unmapped_area chooses (top-down from mmap_base);
- *  - the stack VMA (132 KiB, growing down) is made at the top.
+ *  - the stack VMA (132 KiB, growing down) is made at the top and filled as
+ *    create_elf_tables() fills it: the file name, the environment and
+ *    argument strings, the platform string and 16 AT_RANDOM bytes at the
+ *    top; below them, 16-byte aligned, argc, the argv pointers, NULL, the
+ *    envp pointers, NULL and the auxiliary vector (AT_PHDR, AT_PHENT,
+ *    AT_PHNUM, AT_PAGESZ, AT_BASE, AT_FLAGS, AT_ENTRY, AT_UID..AT_EGID,
+ *    AT_SECURE, AT_RANDOM, AT_EXECFN, AT_PLATFORM, AT_NULL); start_stack
+ *    points at argc. These are user writes through the MMU, so the stack
+ *    pages are faulted in as on Linux.
  * Going further than the kernel, mmsim also does the dynamic loader's first
  * job: every DT_NEEDED library of the executable is looked up in the
  * standard host directories and its PT_LOAD segments mapped (private file
@@ -44,6 +52,7 @@ struct phdr {
 struct elf_image {
 	bool is64, dyn;
 	uint64_t entry;
+	unsigned int phentsize;
 	unsigned int nph;
 	struct phdr ph[64];
 };
@@ -85,6 +94,7 @@ static int read_image(const char *path, bool want64, struct elf_image *img)
 		goto out;
 	img->dyn = type == ET_DYN;
 	img->nph = phnum;
+	img->phentsize = phentsize;
 	for (unsigned int i = 0; i < phnum; i++) {
 		unsigned char raw[sizeof(Elf64_Phdr)];
 		if (pread(fd, raw, phentsize, (off_t)(phoff + (uint64_t)i * phentsize)) != (ssize_t)phentsize)
@@ -292,9 +302,98 @@ static bool find_library(const char *name, bool is64, char *out, size_t outsz)
 	return false;
 }
 
+/* ---- the initial stack (create_elf_tables) ---------------------------------------------- */
+
+static int push_bytes(struct mm_machine *m, struct mm_task *t, uint64_t *sp, const void *p, size_t n)
+{
+	*sp -= n;
+	return mm_write(m, t, *sp, p, n);
+}
+
+static int setup_stack(struct mm_machine *m, struct mm_task *t, uint64_t top, const char *path,
+		       const char *const argv[], const char *const envp[], const struct elf_image *img,
+		       uint64_t bias, uint64_t interp_base)
+{
+	const bool w64 = img->is64;
+	const size_t word = w64 ? 8 : 4;
+	uint64_t sp = top - word;            /* a null word at the very top */
+	int argc = 0, envc = 0, err = 0;
+	while (argv && argv[argc])
+		argc++;
+	while (envp && envp[envc])
+		envc++;
+	if (argc > 256 || envc > 256)
+		return -MM_E2BIG;
+	uint64_t argp[257], envpp[257];
+	err = push_bytes(m, t, &sp, path, strlen(path) + 1);
+	uint64_t execfn = sp;
+	for (int i = envc - 1; i >= 0 && !err; i--) {
+		err = push_bytes(m, t, &sp, envp[i], strlen(envp[i]) + 1);
+		envpp[i] = sp;
+	}
+	for (int i = argc - 1; i >= 0 && !err; i--) {
+		err = push_bytes(m, t, &sp, argv[i], strlen(argv[i]) + 1);
+		argp[i] = sp;
+	}
+	const char *plat = w64 ? "x86_64" : "i686";
+	if (!err)
+		err = push_bytes(m, t, &sp, plat, strlen(plat) + 1);
+	uint64_t platform = sp;
+	uint8_t rnd[16];
+	for (int i = 0; i < 16; i++)   /* deterministic "random" bytes: no ASLR here */
+		rnd[i] = (uint8_t)(0x5a ^ (i * 37) ^ t->pid);
+	if (!err)
+		err = push_bytes(m, t, &sp, rnd, sizeof(rnd));
+	uint64_t random = sp;
+	if (err)
+		return err;
+	uint64_t phdr = 0;
+	for (unsigned int i = 0; i < img->nph; i++)
+		if (img->ph[i].type == PT_PHDR)
+			phdr = bias + img->ph[i].vaddr;
+	const uint64_t aux[][2] = {
+		{ AT_PHDR, phdr },            { AT_PHENT, img->phentsize }, { AT_PHNUM, img->nph },
+		{ AT_PAGESZ, MM_PAGE_SIZE },  { AT_BASE, interp_base },     { AT_FLAGS, 0 },
+		{ AT_ENTRY, bias + img->entry }, { AT_UID, 0 },             { AT_EUID, 0 },
+		{ AT_GID, 0 },                { AT_EGID, 0 },               { AT_SECURE, 0 },
+		{ AT_RANDOM, random },        { AT_EXECFN, execfn },        { AT_PLATFORM, platform },
+		{ AT_NULL, 0 },
+	};
+	size_t items = 1 + (size_t)argc + 1 + (size_t)envc + 1 + 2 * MM_ARRAY_SIZE(aux);
+	sp = MM_ALIGN_DOWN(sp - items * word, 16);
+	uint64_t p = sp;
+	uint64_t words[1 + 257 + 1 + 257 + 1 + 2 * 16];
+	size_t k = 0;
+	words[k++] = (uint64_t)argc;
+	for (int i = 0; i < argc; i++)
+		words[k++] = argp[i];
+	words[k++] = 0;
+	for (int i = 0; i < envc; i++)
+		words[k++] = envpp[i];
+	words[k++] = 0;
+	for (size_t i = 0; i < MM_ARRAY_SIZE(aux); i++) {
+		words[k++] = aux[i][0];
+		words[k++] = aux[i][1];
+	}
+	for (size_t i = 0; i < k && !err; i++, p += word) {
+		uint32_t w32 = (uint32_t)words[i];
+		err = mm_write(m, t, p, w64 ? (const void *)&words[i] : (const void *)&w32, word);
+	}
+	if (!err)
+		t->mm->start_stack = sp;
+	return err;
+}
+
 /* ---- execve --------------------------------------------------------------------------- */
 
 int mm_exec(struct mm_machine *m, struct mm_task *t, const char *path)
+{
+	const char *argv[] = { path, NULL };
+	return mm_execve(m, t, path, argv, NULL);
+}
+
+int mm_execve(struct mm_machine *m, struct mm_task *t, const char *path, const char *const argv[],
+	      const char *const envp[])
 {
 	bool want64 = m->pg.levels > 2;
 	struct elf_image *img = malloc(sizeof(*img) * 2);
@@ -353,6 +452,7 @@ int mm_exec(struct mm_machine *m, struct mm_task *t, const char *path)
 		goto out;
 	}
 	nmm->start_stack = top - 16;
+	uint64_t interp_base = 0;
 	if (interp[0]) {
 		uint64_t iend;
 		r = map_image(m, t, interp, &img[1], 0, true, &iend, false);
@@ -360,6 +460,7 @@ int mm_exec(struct mm_machine *m, struct mm_task *t, const char *path)
 			err = (int)r;
 			goto out;
 		}
+		interp_base = (uint64_t)r;
 	}
 	/* ld.so's part: the direct DT_NEEDED libraries */
 	char names[2048];
@@ -377,6 +478,7 @@ int mm_exec(struct mm_machine *m, struct mm_task *t, const char *path)
 			goto out;
 		}
 	}
+	err = setup_stack(m, t, top, path, argv, envp, img, bias, interp_base);
 out:
 	free(img);
 	return err;

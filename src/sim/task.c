@@ -340,6 +340,11 @@ int mm_task_pid(const struct mm_task *t)
 	return t->pid;
 }
 
+uint64_t mm_task_start_stack(const struct mm_task *t)
+{
+	return t->mm->start_stack;
+}
+
 const char *mm_task_comm(const struct mm_task *t)
 {
 	return t->comm;

@@ -99,6 +99,72 @@ static void test_exec_elf(void **state)
 	mm_machine_destroy(m);
 }
 
+static void read_str(struct mm_machine *m, struct mm_task *t, uint64_t va, char *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(mm_read(m, t, va + i, &out[i], 1), 0);
+		if (!out[i])
+			return;
+	}
+	out[n - 1] = 0;
+}
+
+/* argv, envp and the auxiliary vector on the new stack, as the ABI says */
+static void test_execve_stack(void **state)
+{
+	(void)state;
+	const char *bin = find_binary();
+	if (!bin)
+		skip();
+	struct mm_machine *m = boot(MM_PAGING_4LEVEL);
+	struct mm_task *t;
+	assert_int_equal(mm_task_create(m, "sh", &t), 0);
+	const char *argv[] = { "prog", "--version", NULL };
+	const char *envp[] = { "HOME=/root", "LANG=C", NULL };
+	assert_int_equal(mm_execve(m, t, bin, argv, envp), 0);
+	uint64_t sp = mm_task_start_stack(t);
+	assert_int_equal(sp % 16, 0);
+	assert_true(sp < 0x7ffffffff000ULL && sp > 0x7ffffffff000ULL - 4096);
+	uint64_t w[39];   /* argc, 2 + 1, 2 + 1, 16 auxv pairs */
+	assert_int_equal(mm_read(m, t, sp, w, sizeof(w)), 0);
+	assert_int_equal(w[0], 2);                          /* argc */
+	char s[64];
+	read_str(m, t, w[1], s, sizeof(s));
+	assert_string_equal(s, "prog");
+	read_str(m, t, w[2], s, sizeof(s));
+	assert_string_equal(s, "--version");
+	assert_int_equal(w[3], 0);
+	read_str(m, t, w[4], s, sizeof(s));
+	assert_string_equal(s, "HOME=/root");
+	read_str(m, t, w[5], s, sizeof(s));
+	assert_string_equal(s, "LANG=C");
+	assert_int_equal(w[6], 0);
+	/* the auxiliary vector */
+	uint64_t pagesz = 0, entry = 0, base = 0, execfn = 0;
+	for (int i = 7; i + 1 < 39 && w[i] != 0; i += 2) {
+		if (w[i] == 6)
+			pagesz = w[i + 1];
+		if (w[i] == 9)
+			entry = w[i + 1];
+		if (w[i] == 7)
+			base = w[i + 1];
+		if (w[i] == 31)
+			execfn = w[i + 1];
+	}
+	assert_int_equal(pagesz, 4096);
+	assert_true(entry >= 0x555555554000ULL);   /* inside the PIE image */
+	read_str(m, t, execfn, s, sizeof(s));
+	assert_string_equal(s, bin);
+	mm_show_maps(m, t, buf, sizeof(buf));
+	if (strstr(buf, "ld-linux")) {
+		char want[32];
+		snprintf(want, sizeof(want), "%08llx-", (unsigned long long)base);
+		assert_non_null(strstr(buf, want));   /* AT_BASE: the interpreter's start */
+	}
+	assert_int_equal(mm_machine_check(m), 0);
+	mm_machine_destroy(m);
+}
+
 static void test_exec_errors(void **state)
 {
 	(void)state;
@@ -134,6 +200,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exec_elf),
+		cmocka_unit_test(test_execve_stack),
 		cmocka_unit_test(test_exec_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
