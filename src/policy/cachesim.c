@@ -123,10 +123,8 @@ static void run_chunk(struct run *r, uint64_t t0, const struct mm_cache_request 
 		}
 		misses++;
 		if (p->nr == p->cap) {
-			struct mm_victim v;
-			mm_policy_evict(p, &v);
+			r->dirty += pol_evict_one(p);
 			r->evictions++;
-			r->dirty += v.dirty;
 		}
 		int err = pol_insert_absent(p, reqs[i].id, &info);
 		MM_BUG_ON(err);

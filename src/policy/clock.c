@@ -90,6 +90,13 @@ static uint32_t clk_evict(struct mm_policy *p)
 		p->st.scanned++;
 		if (!pol_test_clear_young(p, s)) {
 			clk_unlink(c, s); /* the hand moves past the victim */
+			if (mm_likely(c->hand != POL_NONE)) {
+				/* the next victims if their R bits stay clear */
+				uint32_t nnx = c->l[c->hand].next;
+				__builtin_prefetch(&c->l[nnx], 1);
+				__builtin_prefetch(&p->flags[nnx], 1);
+				pol_prefetch_victims(p, c->hand, nnx);
+			}
 			return s;
 		}
 		c->hand = c->l[s].next;

@@ -50,6 +50,12 @@ static uint32_t fifo_evict(struct mm_policy *p)
 	uint32_t s = f->l[p->cap].next;
 	il_del(f->l, s);
 	p->st.scanned++;
+	uint32_t nx = f->l[p->cap].next; /* the next victims, for sure */
+	if (mm_likely(nx != p->cap)) {
+		uint32_t nnx = f->l[nx].next;
+		__builtin_prefetch(&f->l[nnx], 1);
+		pol_prefetch_victims(p, nx, nnx);
+	}
 	return s;
 }
 

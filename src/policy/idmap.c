@@ -41,7 +41,14 @@ int pol_idmap_init(struct idmap *m, uint64_t expected)
 	while (bits < 40 && (1ULL << bits) < 2 * expected)
 		bits++;
 	m->n = 0;
+	m->pos = NULL;
 	return pol_idmap_alloc(m, bits);
+}
+
+void pol_idmap_track(struct idmap *m, uint32_t *pos)
+{
+	MM_BUG_ON(m->n != 0 || m->mask > UINT32_MAX);
+	m->pos = pos;
 }
 
 void pol_idmap_fini(struct idmap *m)
@@ -58,13 +65,15 @@ static void pol_idmap_place(struct idmap *m, uint64_t key, uint32_t val)
 		i = (i + 1) & m->mask;
 	m->t[i].key = key;
 	m->t[i].val = val;
+	if (m->pos)
+		m->pos[val] = (uint32_t)i;
 }
 
 static MM_NOINLINE int pol_idmap_grow(struct idmap *m)
 {
 	struct idmap old = *m;
 	unsigned bits = 64 - m->shift + 1;
-	if (bits > 40 || pol_idmap_alloc(m, bits)) {
+	if (bits > (m->pos ? 32u : 40u) || pol_idmap_alloc(m, bits)) {
 		*m = old;
 		return -MM_ENOMEM;
 	}
@@ -100,6 +109,31 @@ uint32_t *pol_idmap_ref(struct idmap *m, uint64_t key)
 	}
 }
 
+uint32_t pol_idmap_del_at(struct idmap *m, uint64_t i)
+{
+	struct idmap_ent *t = m->t;
+	uint32_t val = t[i].val;
+	/* backward shift: pull later cluster members into the hole when their
+	 * home position does not lie cyclically in (hole, j], i.e. when the
+	 * distance from home to j is at least the distance from hole to j */
+	uint64_t hole = i, j = i;
+	for (;;) {
+		j = (j + 1) & m->mask;
+		if (t[j].val == POL_NONE)
+			break;
+		uint64_t home = pol_idmap_hash(m, t[j].key);
+		if (((j - home) & m->mask) >= ((j - hole) & m->mask)) {
+			t[hole] = t[j];
+			if (m->pos)
+				m->pos[t[hole].val] = (uint32_t)hole;
+			hole = j;
+		}
+	}
+	t[hole].val = POL_NONE;
+	m->n--;
+	return val;
+}
+
 uint32_t pol_idmap_del(struct idmap *m, uint64_t key)
 {
 	uint64_t i = pol_idmap_hash(m, key);
@@ -107,24 +141,7 @@ uint32_t pol_idmap_del(struct idmap *m, uint64_t key)
 		i = (i + 1) & m->mask;
 	if (m->t[i].val == POL_NONE)
 		return POL_NONE;
-	uint32_t val = m->t[i].val;
-	/* backward shift: pull later cluster members into the hole when their
-	 * home position does not lie cyclically in (hole, j] */
-	uint64_t hole = i, j = i;
-	for (;;) {
-		j = (j + 1) & m->mask;
-		if (m->t[j].val == POL_NONE)
-			break;
-		uint64_t home = pol_idmap_hash(m, m->t[j].key);
-		bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
-		if (!stays) {
-			m->t[hole] = m->t[j];
-			hole = j;
-		}
-	}
-	m->t[hole].val = POL_NONE;
-	m->n--;
-	return val;
+	return pol_idmap_del_at(m, i);
 }
 
 int pol_idmap_check(const struct idmap *m)
@@ -136,6 +153,8 @@ int pol_idmap_check(const struct idmap *m)
 		if (m->t[i].val == POL_NONE)
 			continue;
 		live++;
+		if (m->pos && m->pos[m->t[i].val] != i)
+			return -MM_ECORRUPT;
 		/* every entry is reachable from its home without crossing a hole */
 		for (uint64_t k = pol_idmap_hash(m, m->t[i].key); k != i; k = (k + 1) & m->mask)
 			if (m->t[k].val == POL_NONE)

@@ -112,6 +112,14 @@ static uint32_t bk_evict(struct mm_policy *p, struct lfu *f)
 	uint32_t b = f->blist[bsent(p)].next;
 	uint32_t s = f->items[bhead(p, b)].next;
 	bk_remove(p, f, s);
+	/* the next victim unless it is hit first (or a new item comes at 1) */
+	b = f->blist[bsent(p)].next;
+	if (mm_likely(b != bsent(p))) {
+		uint32_t nx = f->items[bhead(p, b)].next, nnx = f->items[nx].next;
+		__builtin_prefetch(&f->items[nnx], 1);
+		__builtin_prefetch(&f->slot_bucket[nnx], 1);
+		pol_prefetch_victims(p, nx, nnx);
+	}
 	return s;
 }
 

@@ -62,6 +62,12 @@ static uint32_t lru_evict(struct mm_policy *p)
 	uint32_t s = r->l[p->cap].next;
 	il_del(r->l, s);
 	p->st.scanned++;
+	uint32_t nx = r->l[p->cap].next; /* the next victims unless hit first */
+	if (mm_likely(nx != p->cap)) {
+		uint32_t nnx = r->l[nx].next;
+		__builtin_prefetch(&r->l[nnx], 1);
+		pol_prefetch_victims(p, nx, nnx);
+	}
 	return s;
 }
 

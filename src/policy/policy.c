@@ -140,6 +140,7 @@ int pol_opt_enum(struct pol_opts *o, const char *key, const char *const *choices
 static void free_instance(struct mm_policy *p)
 {
 	pol_idmap_fini(&p->map);
+	free(p->bpos);
 	free(p->ids);
 	free(p->flags);
 	free(p->freel);
@@ -173,10 +174,12 @@ int mm_policy_create(const char *spec, const struct mm_policy_config *cfg,
 	p->ids = pol_calloc(p->cap, sizeof(*p->ids));
 	p->flags = pol_calloc(p->cap, sizeof(*p->flags));
 	p->freel = pol_calloc(p->cap, sizeof(*p->freel));
-	if (!p->ids || !p->flags || !p->freel || pol_idmap_init(&p->map, p->cap)) {
+	p->bpos = pol_calloc(p->cap, sizeof(*p->bpos));
+	if (!p->ids || !p->flags || !p->freel || !p->bpos || pol_idmap_init(&p->map, p->cap)) {
 		free_instance(p);
 		return -MM_ENOMEM;
 	}
+	pol_idmap_track(&p->map, p->bpos);
 	/* hand out low slots first: slot order follows insertion order at start */
 	for (uint32_t i = 0; i < p->cap; i++)
 		p->freel[i] = p->cap - 1 - i;
@@ -246,14 +249,6 @@ int mm_policy_access(struct mm_policy *p, uint64_t id, const struct mm_access_in
 	return pol_access(p, id, info);
 }
 
-static void release_slot(struct mm_policy *p, uint32_t s)
-{
-	pol_idmap_del(&p->map, p->ids[s]);
-	p->flags[s] = 0;
-	p->freel[p->nfree++] = s;
-	p->nr--;
-}
-
 int mm_policy_evict(struct mm_policy *p, struct mm_victim *v)
 {
 	if (p->nr == 0)
@@ -263,7 +258,7 @@ int mm_policy_evict(struct mm_policy *p, struct mm_victim *v)
 	v->id = p->ids[s];
 	v->dirty = pol_test_dirty(p, s);
 	p->st.evictions++;
-	release_slot(p, s);
+	pol_release_slot(p, s);
 	return 0;
 }
 
@@ -274,7 +269,7 @@ int mm_policy_remove(struct mm_policy *p, uint64_t id)
 		return -MM_ENOENT;
 	p->ops->remove(p, s);
 	p->st.removes++;
-	release_slot(p, s);
+	pol_release_slot(p, s);
 	return 0;
 }
 

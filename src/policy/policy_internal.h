@@ -27,6 +27,12 @@
  * load factor at most 1/2, power-of-two table. Grows on demand unless created
  * with a fixed maximum. O(1) expected per operation. An empty entry has
  * val == POL_NONE, so every uint64_t id is a valid key.
+ *
+ * Optional position index (pol_idmap_track): when the values are small dense
+ * numbers (the policies' slots), pos[val] is kept equal to the bucket holding
+ * val, through inserts, backward shifts and growth. A delete by value then
+ * starts at its bucket (pol_idmap_del_at): no hash, no probe, and a caller
+ * that knows which value goes next can prefetch its bucket.
  */
 struct idmap_ent {
 	uint64_t key;
@@ -38,10 +44,17 @@ struct idmap {
 	uint64_t mask;       /* 2^bits - 1 */
 	uint64_t n;          /* live entries, n <= (mask + 1) / 2 */
 	unsigned shift;      /* 64 - bits, for the multiplicative hash */
+	uint32_t *pos;       /* val -> bucket of val, or NULL (not tracked);
+			      * tracked maps stay below 2^32 buckets */
 };
 
 int pol_idmap_init(struct idmap *m, uint64_t expected);
 void pol_idmap_fini(struct idmap *m);
+/* Start keeping pos[val] = bucket of val (pos covers every value the map will
+ * hold; the map must be empty and limited to 2^32 buckets). */
+void pol_idmap_track(struct idmap *m, uint32_t *pos);
+/* 0, or -MM_ECORRUPT; with `pos`, also that every live value's pos is its
+ * bucket. */
 int pol_idmap_check(const struct idmap *m);
 
 MM_INLINE uint64_t pol_idmap_hash(const struct idmap *m, uint64_t key)
@@ -72,6 +85,8 @@ int pol_idmap_put(struct idmap *m, uint64_t key, uint32_t val);
 uint32_t *pol_idmap_ref(struct idmap *m, uint64_t key);
 /* Remove key; returns its value or POL_NONE if absent. */
 uint32_t pol_idmap_del(struct idmap *m, uint64_t key);
+/* Remove the entry in bucket i (live); returns its value. */
+uint32_t pol_idmap_del_at(struct idmap *m, uint64_t i);
 
 /* ---- slot-indexed circular doubly linked lists -------------------------
  *
@@ -233,6 +248,7 @@ struct mm_policy {
 	uint32_t cap;       /* slots, fixed at creation */
 	uint32_t nr;        /* resident items */
 	struct idmap map;   /* id -> slot of every resident item */
+	uint32_t *bpos;     /* slot -> its bucket in map (map.pos; stale when free) */
 	uint64_t *ids;      /* slot -> id */
 	uint8_t *flags;     /* slot -> PF_* */
 	uint32_t *freel;    /* stack of free slots, nfree entries */
@@ -310,6 +326,44 @@ MM_INLINE int pol_access(struct mm_policy *p, uint64_t id, const struct mm_acces
 /* mm_policy_insert() for an id the caller knows is absent and with room:
  * one hash probe fewer. 0 or -MM_ENOMEM. */
 int pol_insert_absent(struct mm_policy *p, uint64_t id, const struct mm_access_info *info);
+
+/* Slot s leaves: its map entry (found through bpos, no hash probe), its bits,
+ * back on the free stack. */
+MM_INLINE void pol_release_slot(struct mm_policy *p, uint32_t s)
+{
+	pol_idmap_del_at(&p->map, p->bpos[s]);
+	p->flags[s] = 0;
+	p->freel[p->nfree++] = s;
+	p->nr--;
+}
+
+/* mm_policy_evict() without the victim's id: the policy's choice, counted and
+ * released. Returns its dirty bit. The instance must not be empty. */
+MM_INLINE bool pol_evict_one(struct mm_policy *p)
+{
+	uint32_t s = p->ops->evict(p);
+	MM_BUG_ON(s >= p->cap || !(p->flags[s] & PF_USED));
+	bool dirty = pol_test_dirty(p, s);
+	p->st.evictions++;
+	pol_release_slot(p, s);
+	return dirty;
+}
+
+/* A policy that knows (or guesses) its next victims calls this from its
+ * evict, a two-stage pipeline: for the next victim nx, whose bpos entry was
+ * prefetched by the previous eviction, the map bucket and the id (which the
+ * replacement overwrites); for the one after, nnx (>= cap: none), its bpos
+ * entry. The policy prefetches its own per-slot state of nnx. So the next
+ * miss finds the victim's bucket loaded instead of stalling on two dependent
+ * cache misses (bpos, then the bucket). A wrong guess (a hit moved nx) costs
+ * only the prefetches. */
+MM_INLINE void pol_prefetch_victims(const struct mm_policy *p, uint32_t nx, uint32_t nnx)
+{
+	__builtin_prefetch(&p->map.t[p->bpos[nx]], 1);
+	__builtin_prefetch(&p->ids[nx], 1);
+	if (nnx < p->cap)
+		__builtin_prefetch(&p->bpos[nnx]);
+}
 
 /* Zeroed array of n elements of `size` bytes; NULL on overflow or ENOMEM. */
 void *pol_calloc(size_t n, size_t size);
