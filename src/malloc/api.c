@@ -114,7 +114,7 @@ void mmalloc_free(void *mem)
 	if (mm_unlikely(mem == NULL))
 		return;
 	struct mchunk *p = mem2chunk(mem);
-	size_t size = p->size;
+	size_t size = size_word(p);
 	size_t i = (size >> 4) - 2;
 	/* the fast path makes no call, so it needs no stack frame; anything
 	 * unusual (mmap-ed, full cache, a cached key: maybe a double free)

@@ -166,7 +166,7 @@ void mm_consolidate(struct mm_arena *av)
 					mm_unlink_chunk(av, next);
 					size += nsize;
 				} else {
-					next->size &= ~PREV_INUSE;
+					clear_inuse_at(next, 0);
 				}
 				set_free_tag(p, size, PREV_INUSE | aflag);
 				unsorted_push(av, p);

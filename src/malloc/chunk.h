@@ -61,13 +61,23 @@ struct mchunk {
 	struct mchunk *bk_nextsize;
 };
 
+/* The size word of an in-use chunk is read without a lock by the thread
+ * that owns the chunk, while the arena's lock holder may flip its P bit
+ * (freeing or allocating the chunk before it). Those two accesses touch
+ * different bits, but they are one word: reads here and P-bit updates use
+ * relaxed atomics (plain loads and stores on x86), so the race is defined
+ * behaviour and ThreadSanitizer agrees. */
+static inline size_t size_word(const struct mchunk *p)
+{
+	return __atomic_load_n(&p->size, __ATOMIC_RELAXED);
+}
 static inline size_t chunksize(const struct mchunk *p)
 {
-	return p->size & ~SIZE_BITS;
+	return size_word(p) & ~SIZE_BITS;
 }
-static inline int prev_inuse(const struct mchunk *p) { return p->size & PREV_INUSE; }
-static inline int chunk_is_mmapped(const struct mchunk *p) { return (p->size & IS_MMAPPED) != 0; }
-static inline int chunk_non_main(const struct mchunk *p) { return (p->size & NON_MAIN_ARENA) != 0; }
+static inline int prev_inuse(const struct mchunk *p) { return (int)(size_word(p) & PREV_INUSE); }
+static inline int chunk_is_mmapped(const struct mchunk *p) { return (size_word(p) & IS_MMAPPED) != 0; }
+static inline int chunk_non_main(const struct mchunk *p) { return (size_word(p) & NON_MAIN_ARENA) != 0; }
 
 static inline void *chunk2mem(const struct mchunk *p)
 {
@@ -100,11 +110,13 @@ static inline int inuse(const struct mchunk *p)
 }
 static inline void set_inuse_at(struct mchunk *p, size_t off)
 {
-	chunk_at(p, off)->size |= PREV_INUSE;
+	struct mchunk *n = chunk_at(p, off);
+	__atomic_store_n(&n->size, size_word(n) | PREV_INUSE, __ATOMIC_RELAXED);
 }
 static inline void clear_inuse_at(struct mchunk *p, size_t off)
 {
-	chunk_at(p, off)->size &= ~PREV_INUSE;
+	struct mchunk *n = chunk_at(p, off);
+	__atomic_store_n(&n->size, size_word(n) & ~PREV_INUSE, __ATOMIC_RELAXED);
 }
 /* Write the boundary tag of a free chunk: size in its header (keeping the
  * flags given) and in the next chunk's prev_size. */

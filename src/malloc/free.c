@@ -113,7 +113,7 @@ void mm_int_free_locked(struct mm_arena *av, struct mchunk *p)
 			mm_unlink_chunk(av, next);
 			size += nsize;
 		} else {
-			next->size &= ~PREV_INUSE;
+			clear_inuse_at(next, 0);
 		}
 		set_free_tag(p, size, PREV_INUSE | aflag);
 		unsorted_push(av, p);
