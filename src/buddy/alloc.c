@@ -188,7 +188,7 @@ static MM_NOINLINE void free_pages_slow(struct mm_buddy *b, struct mm_page *page
 			mm_list_add(&page->lru, &pcp->lists[mt]);
 			pcp->ev_free++;
 			if (++pcp->count >= pcp->high)
-				__mm_pcp_free_bulk(b, z, pcp, pcp->batch);
+				__mm_pcp_free_bulk(b, z, pcp, pcp->batch, mt);
 			pcp_exit(set);
 			return;
 		}
@@ -241,7 +241,8 @@ void mm_free_pages(struct mm_buddy *b, struct mm_page *page, unsigned int order)
 				mm_list_add(&page->lru, &pcp->lists[mt]);
 				pcp->ev_free++;
 				if (mm_unlikely(++pcp->count >= pcp->high))
-					__mm_pcp_free_bulk(b, &b->zones[page->zone], pcp, pcp->batch);
+					__mm_pcp_free_bulk(b, &b->zones[page->zone], pcp, pcp->batch,
+							   mt);
 				pcp_exit(set);
 				return;
 			}

@@ -309,8 +309,10 @@ static inline void pcp_exit(struct pcp_set *s)
 }
 
 /* Move up to `count` pages from the cache back to the zone (zone lock taken
- * inside). Returns the number moved. */
-int __mm_pcp_free_bulk(struct mm_buddy *b, struct mm_zone *z, struct mm_pcp *pcp, int count);
+ * inside), oldest first, emptying list first_mt before the next ones.
+ * Returns the number moved. */
+int __mm_pcp_free_bulk(struct mm_buddy *b, struct mm_zone *z, struct mm_pcp *pcp, int count,
+		       int first_mt);
 /* Refill with up to batch pages of type mt (zone lock taken inside). */
 int __mm_pcp_refill(struct mm_zone *z, struct mm_pcp *pcp, int mt);
 

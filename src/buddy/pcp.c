@@ -5,7 +5,11 @@
  * An allocation pops the first page of its type's list; when the list is
  * empty it refills `batch` pages under one zone-lock acquisition
  * (rmqueue_bulk). A free pushes the page; when count reaches `high` it
- * returns `batch` of the oldest pages (free_pcppages_bulk).
+ * returns `batch` of the oldest pages, from the list it just freed to first,
+ * then the next lists in turn (free_pcppages_bulk). Starting anywhere else
+ * lets a list grow without bound: always starting at one list and taking a
+ * page per list, a batch of 2 never reached the third list while the first
+ * two were kept at one page each (test_pcp_bounded).
  * Cost: the hit path is a thread-local slot lookup, a list pop/push, and two
  * plain stores around it: no lock and no atomic read-modify-write.
  * Fragmentation: cached pages cannot merge with their buddies, so up to
@@ -97,25 +101,23 @@ int __mm_pcp_refill(struct mm_zone *z, struct mm_pcp *pcp, int mt)
 	return n;
 }
 
-int __mm_pcp_free_bulk(struct mm_buddy *b, struct mm_zone *z, struct mm_pcp *pcp, int count)
+int __mm_pcp_free_bulk(struct mm_buddy *b, struct mm_zone *z, struct mm_pcp *pcp, int count,
+		       int first_mt)
 {
-	int n = 0, mt = 0, empty = 0;
+	int n = 0, mt = first_mt;
 	zone_lock(z);
-	while (n < count && empty < MM_MIGRATE_PCPTYPES) {
+	for (int tried = 0; n < count && tried < MM_MIGRATE_PCPTYPES;
+	     tried++, mt = (mt + 1) % MM_MIGRATE_PCPTYPES) {
 		struct mm_list *list = &pcp->lists[mt];
-		mt = (mt + 1) % MM_MIGRATE_PCPTYPES;
-		if (mm_list_empty(list)) {
-			empty++;
-			continue;
+		while (n < count && !mm_list_empty(list)) {
+			/* the oldest (coldest) page first */
+			struct mm_page *page = mm_list_last_entry(list, struct mm_page, lru);
+			mm_list_del(&page->lru);
+			set_pg_state(page, 0);
+			uint64_t pfn = page_pfn(b, page);
+			__mm_free_one_page(z, pfn, 0, pageblock_mt(b, pfn));
+			n++;
 		}
-		empty = 0;
-		/* the oldest (coldest) page first */
-		struct mm_page *page = mm_list_last_entry(list, struct mm_page, lru);
-		mm_list_del(&page->lru);
-		set_pg_state(page, 0);
-		uint64_t pfn = page_pfn(b, page);
-		__mm_free_one_page(z, pfn, 0, pageblock_mt(b, pfn));
-		n++;
 	}
 	pcp->count -= n;
 	zone_unlock(z);
@@ -128,7 +130,7 @@ static void drain_set(struct pcp_set *s)
 	for (int zi = 0; zi < MM_NR_ZONES; zi++) {
 		struct mm_pcp *pcp = &s->pcp[zi];
 		if (pcp->count)
-			__mm_pcp_free_bulk(s->b, &s->b->zones[zi], pcp, pcp->count);
+			__mm_pcp_free_bulk(s->b, &s->b->zones[zi], pcp, pcp->count, 0);
 	}
 }
 

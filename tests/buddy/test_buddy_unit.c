@@ -223,6 +223,49 @@ static void test_pcp_batch_high(void **state)
 	mm_buddy_destroy(b);
 }
 
+/* The cache stays bounded whatever the mix of types. With batch 2, a drain
+ * that always started at the unmovable list and took one page per list
+ * never reached the reclaimable list: keeping one unmovable and one movable
+ * page cached (each refill brings 2, the allocation takes 1) while freeing
+ * reclaimable pages made that list grow by one page per round, without
+ * bound. A drain starts at the list just freed to (Linux's
+ * free_pcppages_bulk). Max order 3 makes every block a whole pageblock, so
+ * each type gets pageblocks of its own and frees land on its list. */
+static void test_pcp_bounded(void **state)
+{
+	(void)state;
+	enum { ROUNDS = 200 };
+	struct mm_buddy_config cfg;
+	struct mm_buddy *b;
+	mm_buddy_config_init(&cfg, 0, 2048);
+	cfg.max_order = 3;
+	cfg.ignore_watermarks = true;
+	cfg.pcp_batch = 2;
+	cfg.pcp_high = 3;
+	assert_int_equal(mm_buddy_create(&cfg, &b), 0);
+	struct mm_page *rec[ROUNDS], *held[2 * ROUNDS];
+	for (int i = 0; i < ROUNDS; i++)
+		assert_non_null(rec[i] = mm_alloc_pages(b, MM_GFP_RECLAIMABLE, 0));
+	mm_buddy_drain_local(b);
+	int nheld = 0;
+	for (int i = 0; i < ROUNDS; i++) {
+		assert_non_null(held[nheld++] = mm_alloc_pages(b, MM_GFP_KERNEL, 0));
+		assert_non_null(held[nheld++] = mm_alloc_pages(b, MM_GFP_MOVABLE, 0));
+		mm_free_pages(b, rec[i], 0);
+		/* pages neither free in the zone nor allocated sit in the cache */
+		uint64_t cached = 2048 - mm_buddy_free_pages(b) - (uint64_t)nheld - (ROUNDS - 1 - i);
+		if (cached >= 3 + 3 * 2)
+			fail_msg("round %d: %llu pages in the cache (high 3, batch 2)", i,
+				 (unsigned long long)cached);
+	}
+	assert_int_equal(mm_buddy_check(b), 0);
+	for (int i = 0; i < nheld; i++)
+		mm_free_pages(b, held[i], 0);
+	mm_buddy_drain_local(b);
+	assert_int_equal(mm_buddy_free_pages(b), 2048);
+	mm_buddy_destroy(b);
+}
+
 /* Pages in a per-thread cache neither merge nor serve other requests: with
  * all 64 pages of an instance in this thread's cache an order-6 request and
  * an order-0 request of another migrate type fail; after a drain both work
@@ -1051,6 +1094,7 @@ int main(void)
 		cmocka_unit_test(test_late_reserve),
 		cmocka_unit_test(test_pcp_batch_high),
 		cmocka_unit_test(test_pcp_pages_need_drain),
+		cmocka_unit_test(test_pcp_bounded),
 		cmocka_unit_test(test_check_detects_corruption),
 		cmocka_unit_test(test_zones_and_fallback),
 		cmocka_unit_test(test_normal_zone_above_4g),
