@@ -260,6 +260,16 @@ void *mmalloc_realloc(void *mem, size_t n)
 	/* small enough to stay: the usable size already covers n */
 	if (nb <= oldsize && oldsize - nb < MINSIZE)
 		return mem;
+	/* both sizes cached: move through the thread cache, no lock */
+	if (oldsize <= TC_MAX_CHUNK && nb <= TC_MAX_CHUNK) {
+		void *nm = tc_get(n);
+		if (nm) {
+			size_t keep = oldsize - SIZE_SZ;
+			memcpy(nm, mem, keep < n ? keep : n);
+			mmalloc_free(mem);
+			return nm;
+		}
+	}
 	struct mm_arena *av = arena_for_chunk(p);
 	mm_lock(av);
 	void *r = int_realloc(av, p, nb);

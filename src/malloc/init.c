@@ -8,6 +8,7 @@
  * not allocate in glibc; if they did, the nested call would find the main
  * arena ready and be served from it).
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
 #include <string.h>
@@ -26,7 +27,7 @@ struct mm_params mm_mp = {
 };
 
 struct mm_arena mm_main_arena = {
-	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.lock = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP,
 	.is_main = true,
 };
 
