@@ -181,6 +181,14 @@ static void test_env_thresholds(void **state)
 	assert_int_equal(rerun("mmapcount", "MALLOC_MMAP_THRESHOLD_=1048576", buf, sizeof(buf)), 0);
 	/* mmap forbidden */
 	assert_int_equal(rerun("mmapcount", "MALLOC_MMAP_MAX_=0", buf, sizeof(buf)), 0);
+	/* trimming: by default freed heap memory goes back to the system */
+	assert_int_equal(rerun("trim", NULL, buf, sizeof(buf)), 0);
+	assert_int_equal(rerun("trim", "MALLOC_TRIM_THRESHOLD_=100000000", buf, sizeof(buf)), 1);
+	/* top pad: the first growth asks for the pad as well */
+	assert_int_equal(rerun("toppad", NULL, buf, sizeof(buf)), 0);
+	assert_int_equal(rerun("toppad", "MALLOC_TOP_PAD_=16777216", buf, sizeof(buf)), 1);
+	/* caches off entirely: still a working allocator */
+	assert_int_equal(rerun("stats", "MMALLOC_TCACHE_MAX=0", buf, sizeof(buf)), 0);
 	/* arena max 1: a second thread shares the main arena */
 	assert_int_equal(rerun("arenas", "MALLOC_ARENA_MAX=1", buf, sizeof(buf)), 1);
 	assert_int_equal(rerun("arenas", NULL, buf, sizeof(buf)), 2);
@@ -262,6 +270,23 @@ static int child(const char *mode)
 		free(p);
 		free(q);
 		return 0;
+	}
+	if (strcmp(mode, "trim") == 0) {
+		char *volatile blk[40];
+		for (int i = 0; i < 40; i++) {
+			blk[i] = malloc(100 * 1024);
+			blk[i][0] = 1;
+		}
+		for (int i = 39; i >= 0; i--)
+			free(blk[i]);
+		return mallinfo2().arena > (2u << 20);
+	}
+	if (strcmp(mode, "toppad") == 0) {
+		char *volatile p = malloc(100);
+		p[0] = 1;
+		int big = mallinfo2().arena >= (16u << 20);
+		free(p);
+		return big;
 	}
 	if (strcmp(mode, "leak") == 0) {
 		char *volatile p = malloc(4242);
