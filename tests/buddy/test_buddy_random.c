@@ -46,7 +46,8 @@ static bool reserved_pfn(uint64_t pfn)
 	return false;
 }
 
-static struct mm_buddy *create(bool pcp, bool wmarks, const struct mm_pfn_range *res, size_t nres)
+static struct mm_buddy *create(bool pcp, bool wmarks, unsigned int batch, unsigned int high,
+			       const struct mm_pfn_range *res, size_t nres)
 {
 	struct mm_buddy_config cfg;
 	struct mm_buddy *b;
@@ -55,8 +56,8 @@ static struct mm_buddy *create(bool pcp, bool wmarks, const struct mm_pfn_range 
 	cfg.zones = true;
 	cfg.no_pcp = !pcp;
 	cfg.ignore_watermarks = !wmarks;
-	cfg.pcp_batch = 4;
-	cfg.pcp_high = 12;
+	cfg.pcp_batch = batch;
+	cfg.pcp_high = high;
 	cfg.reserved = res;
 	cfg.nr_reserved = nres;
 	assert_int_equal(mm_buddy_create(&cfg, &b), 0);
@@ -65,7 +66,11 @@ static struct mm_buddy *create(bool pcp, bool wmarks, const struct mm_pfn_range 
 
 static void run(bool pcp, bool wmarks, uint64_t iters, struct mm_rng *rng)
 {
-	struct mm_buddy *b = create(pcp, wmarks, holes, nholes);
+	/* cache sizes from the seed: small batches (1, 2) and high close to
+	 * batch stress the refill/drain balance between the type lists */
+	unsigned int batch = 1 + (unsigned int)mm_rng_below(rng, 5);
+	unsigned int high = batch * (1 + (unsigned int)mm_rng_below(rng, 6));
+	struct mm_buddy *b = create(pcp, wmarks, batch, high, holes, nholes);
 	/* the holes plus the pages reserved late, for the final comparison */
 	struct mm_pfn_range all_res[MAX_HOLES + NR];
 	size_t nall_res = nholes;
@@ -200,7 +205,7 @@ static void run(bool pcp, bool wmarks, uint64_t iters, struct mm_rng *rng)
 	 * equal those of a fresh allocator with the same reserved pages. */
 	char final[2048], fresh[2048];
 	mm_buddy_show_buddyinfo(b, final, sizeof(final));
-	struct mm_buddy *f = create(pcp, wmarks, all_res, nall_res);
+	struct mm_buddy *f = create(pcp, wmarks, batch, high, all_res, nall_res);
 	mm_buddy_show_buddyinfo(f, fresh, sizeof(fresh));
 	assert_string_equal(final, fresh);
 	mm_buddy_destroy(f);
