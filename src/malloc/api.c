@@ -53,9 +53,11 @@ static MM_NOINLINE void *malloc_slow(size_t n)
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (nb <= TC_MAX_CHUNK)
-		return mm_tc_refill(nb);
-	return arena_malloc(nb);
+	void *m = nb <= TC_MAX_CHUNK ? mm_tc_refill(nb) : arena_malloc(nb);
+	int perturb = MP_GET(perturb);
+	if (mm_unlikely(perturb) && m)
+		memset(m, perturb ^ 0xff, n);   /* glibc's M_PERTURB fill */
+	return m;
 }
 
 extern uint64_t mm_req_bytes, mm_chunk_bytes;
@@ -92,6 +94,9 @@ static MM_NOINLINE void free_slow(struct mchunk *p, void *mem)
 {
 	mm_check_free_ptr(p, mem);
 	size_t size = chunksize(p);
+	int perturb = MP_GET(perturb);
+	if (mm_unlikely(perturb))
+		memset(mem, perturb, chunk_is_mmapped(p) ? size - CHUNK_HDR_SZ : size - SIZE_SZ);
 	if (chunk_is_mmapped(p)) {
 		if (!MP_GET(no_dyn_threshold) && size > MP_GET(mmap_threshold) &&
 		    size <= DEFAULT_MMAP_THRESHOLD_MAX) {
@@ -147,8 +152,8 @@ void *mmalloc_calloc(size_t nmemb, size_t size)
 	void *m = mmalloc_malloc(total);
 	if (!m)
 		return NULL;
-	/* fresh mappings are already zero */
-	if (!chunk_is_mmapped(mem2chunk(m)))
+	/* fresh mappings are already zero (unless M_PERTURB filled them) */
+	if (!chunk_is_mmapped(mem2chunk(m)) || MP_GET(perturb))
 		memset(m, 0, total);
 	return m;
 }

@@ -89,8 +89,53 @@ static void env_param(const char *name, int param)
 		mmalloc_mallopt(param, (int)n);
 }
 
+/* GLIBC_TUNABLES=glibc.malloc.NAME=VALUE:...: the malloc tunables that map
+ * onto mallopt parameters (the others are ignored). Parsed in place,
+ * without copying the string. */
+static void read_tunables(void)
+{
+	static const struct {
+		const char *name;
+		int param;
+	} map[] = {
+		{ "glibc.malloc.mmap_threshold", M_MMAP_THRESHOLD },
+		{ "glibc.malloc.trim_threshold", M_TRIM_THRESHOLD },
+		{ "glibc.malloc.top_pad", M_TOP_PAD },
+		{ "glibc.malloc.mmap_max", M_MMAP_MAX },
+		{ "glibc.malloc.arena_max", M_ARENA_MAX },
+		{ "glibc.malloc.arena_test", M_ARENA_TEST },
+		{ "glibc.malloc.perturb", M_PERTURB },
+		{ "glibc.malloc.mxfast", M_MXFAST },
+	};
+	const char *t = mm_getenv("GLIBC_TUNABLES");
+	while (t && *t) {
+		const char *end = strchr(t, ':');
+		size_t len = end ? (size_t)(end - t) : strlen(t);
+		const char *eq = memchr(t, '=', len);
+		if (eq) {
+			char val[32];
+			size_t vlen = len - (size_t)(eq + 1 - t);
+			if (vlen < sizeof(val)) {
+				memcpy(val, eq + 1, vlen);
+				val[vlen] = '\0';
+				for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+					int ok;
+					if (strlen(map[i].name) == (size_t)(eq - t) &&
+					    strncmp(map[i].name, t, (size_t)(eq - t)) == 0) {
+						long long v = parse_num(val, &ok);
+						if (ok)
+							mmalloc_mallopt(map[i].param, (int)v);
+					}
+				}
+			}
+		}
+		t = end ? end + 1 : NULL;
+	}
+}
+
 static void read_env(void)
 {
+	read_tunables();
 	env_param("MALLOC_MMAP_THRESHOLD_", M_MMAP_THRESHOLD);
 	env_param("MALLOC_TRIM_THRESHOLD_", M_TRIM_THRESHOLD);
 	env_param("MALLOC_TOP_PAD_", M_TOP_PAD);
@@ -118,8 +163,8 @@ void mm_init_slow(void)
 	mm_ready = 1;
 	mm_mp.pagesize = mm_os_pagesize();
 	mm_arena_init(&mm_main_arena, 1);
-	read_env();
 	mm_tcache_init_global();
+	read_env();             /* after the caches: M_PERTURB closes them */
 	pthread_atfork(mm_fork_prepare, mm_fork_parent, mm_fork_child);
 	mm_debug_init();
 	__atomic_store_n(&mm_ready, 2, __ATOMIC_RELEASE);
@@ -175,6 +220,8 @@ int mmalloc_mallopt(int param, int value)
 		return 1;
 	case M_PERTURB:
 		MP_SET(perturb, value & 0xff);
+		if (value & 0xff)
+			mm_tc_close();   /* every block must pass the filling paths */
 		return 1;
 	case M_ARENA_TEST:
 		if (value > 0)

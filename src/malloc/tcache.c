@@ -234,6 +234,15 @@ void mm_tc_flush_all(void)
 			flush_bin(i);
 }
 
+void mm_tc_close(void)
+{
+	for (unsigned i = 0; i < TC_NBINS; i++) {
+		mm_tc_cap[i] = 0;
+		mm_tc.limit[i] = 0;
+	}
+	mm_tc_flush_all();
+}
+
 void mmalloc_thread_flush(void)
 {
 	mm_tc_flush_all();

@@ -98,5 +98,8 @@ static inline int tc_put(void *mem, size_t csize)
 void *mm_tc_refill(size_t nb);
 int mm_tc_put_slow(void *mem, size_t csize);
 void mm_tc_flush_all(void);
+/* No caching from now on for threads that register later, nor for the
+ * calling thread (M_PERTURB needs every block to pass the slow paths). */
+void mm_tc_close(void);
 
 #endif

@@ -187,6 +187,11 @@ static void test_env_thresholds(void **state)
 	/* top pad: the first growth asks for the pad as well */
 	assert_int_equal(rerun("toppad", NULL, buf, sizeof(buf)), 0);
 	assert_int_equal(rerun("toppad", "MALLOC_TOP_PAD_=16777216", buf, sizeof(buf)), 1);
+	/* the same through GLIBC_TUNABLES */
+	assert_int_equal(rerun("mmapcount", "GLIBC_TUNABLES=glibc.malloc.check=0:"
+			       "glibc.malloc.mmap_threshold=1048576", buf, sizeof(buf)), 0);
+	/* M_PERTURB: new blocks filled with ~byte, freed ones with byte */
+	assert_int_equal(rerun("perturb", "MALLOC_PERTURB_=85", buf, sizeof(buf)), 0);
 	/* caches off entirely: still a working allocator */
 	assert_int_equal(rerun("stats", "MMALLOC_TCACHE_MAX=0", buf, sizeof(buf)), 0);
 	/* arena max 1: a second thread shares the main arena */
@@ -269,6 +274,21 @@ static int child(const char *mode)
 		malloc_stats();
 		free(p);
 		free(q);
+		return 0;
+	}
+	if (strcmp(mode, "perturb") == 0) {
+		unsigned char *volatile p = malloc(100);
+		for (int i = 0; i < 100; i++)
+			if (p[i] != (85 ^ 0xff))
+				return 1;
+		unsigned char *volatile z = calloc(1, 300000);
+		for (int i = 0; i < 300000; i += 4096)
+			if (z[i] != 0)
+				return 2;
+		free(z);
+		free(p);
+		if (p[50] != 85)      /* reads freed memory on purpose */
+			return 3;
 		return 0;
 	}
 	if (strcmp(mode, "trim") == 0) {
