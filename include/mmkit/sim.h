@@ -455,6 +455,7 @@ struct mm_meminfo {
 	uint64_t mapped_pages;    /* Mapped: page-cache pages mapped by processes */
 	uint64_t boot_pages;      /* kernel page tables and data reserved at boot */
 	uint64_t dirty_pages;     /* Dirty: file pages marked dirty, not yet written */
+	uint64_t available_pages; /* MemAvailable, as si_mem_available() computes it */
 };
 void mm_machine_meminfo(struct mm_machine *m, struct mm_meminfo *out);
 

@@ -20,6 +20,31 @@
  */
 #include "sim_internal.h"
 
+/* si_mem_available(): free pages above the reserves, plus the page cache
+ * and reclaimable slab that could be freed, less what reclaim would leave
+ * (half of it, up to the low watermarks). Shmem is not reclaimable here, and
+ * mmkit has no reclaimable slab. */
+static uint64_t mem_available(struct mm_machine *m, const struct mm_meminfo *mi)
+{
+	uint64_t reserve = 0, wmark_low = 0;
+	for (int zi = 0; zi < MM_NR_ZONES; zi++) {
+		struct mm_zone *z = mm_buddy_zone(m->buddy, (enum mm_zone_type)zi);
+		if (!z)
+			continue;
+		uint64_t maxres = 0;
+		for (int cz = 0; cz < MM_NR_ZONES; cz++)
+			maxres = MM_MAX(maxres, mm_zone_lowmem_reserve(z, (enum mm_zone_type)cz));
+		uint64_t res = maxres + mm_zone_wmark(z, MM_WMARK_HIGH);
+		reserve += MM_MIN(res, mm_zone_managed_pages(z));
+		wmark_low += mm_zone_wmark(z, MM_WMARK_LOW);
+	}
+	int64_t avail = (int64_t)mi->free_pages - (int64_t)reserve;
+	uint64_t pagecache = mi->cached_pages - mi->shmem_pages;
+	pagecache -= MM_MIN(pagecache / 2, wmark_low);
+	avail += (int64_t)pagecache;
+	return avail < 0 ? 0 : (uint64_t)avail;
+}
+
 void mm_machine_meminfo(struct mm_machine *m, struct mm_meminfo *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -43,6 +68,7 @@ void mm_machine_meminfo(struct mm_machine *m, struct mm_meminfo *out)
 				out->dirty_pages += map->kind == SIM_MAP_FILE &&
 						    mm_page_test_flag(map->pages[i], MM_PG_DIRTY);
 			}
+	out->available_pages = mem_available(m, out);
 }
 
 double mm_effective_access_time(const struct mm_machine *m, const struct mm_counters *c)

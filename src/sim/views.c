@@ -50,9 +50,7 @@ size_t mm_show_meminfo(struct mm_machine *m, char *buf, size_t size)
 	struct out o = { buf, size, 0 };
 	struct mm_meminfo mi;
 	mm_machine_meminfo(m, &mi);
-	/* MemAvailable, simplified: free plus the page cache that can be
-	 * dropped (shmem cannot); Linux also subtracts the reserves */
-	uint64_t avail = mi.free_pages + mi.cached_pages - mi.shmem_pages;
+	uint64_t avail = mi.available_pages;
 	struct { const char *name; uint64_t pages; } rows[] = {
 		{ "MemTotal", mi.total_pages },   { "MemFree", mi.free_pages },
 		{ "MemAvailable", avail },        { "Buffers", 0 },
@@ -99,7 +97,7 @@ size_t mm_show_free(struct mm_machine *m, char *buf, size_t size)
 	 * used = total - free - buff/cache, available = MemAvailable */
 	uint64_t cache = kb(mi.cached_pages);
 	uint64_t used = total - fr - cache;
-	uint64_t avail = kb(mi.free_pages + mi.cached_pages - mi.shmem_pages);
+	uint64_t avail = kb(mi.available_pages);
 	put(&o, "               total        used        free      shared  buff/cache   available\n");
 	put(&o, "Mem:    %12llu%12llu%12llu%12llu%12llu%12llu\n", (unsigned long long)total,
 	    (unsigned long long)used, (unsigned long long)fr, (unsigned long long)kb(mi.shmem_pages),

@@ -55,6 +55,9 @@ static void test_meminfo_free(void **state)
 	unsigned long long ft, fu, ff, fs, fc, fa;
 	assert_int_equal(sscanf(strchr(fb, '\n') + 1, "Mem: %llu %llu %llu %llu %llu %llu", &ft, &fu, &ff, &fs, &fc, &fa), 6);
 	assert_true(ft == total && ff == fr && fu == total - fr - fc);
+	/* MemAvailable: free above the reserves plus droppable cache */
+	uint64_t avail = field(buf, "MemAvailable:");
+	assert_true(fa == avail && avail < fr && avail > fr / 2);
 	assert_non_null(strstr(fb, "\nSwap:              0           0           0\n"));
 	mm_show_vmstat(m, buf, sizeof(buf));
 	assert_int_equal(field(buf, "\npgfault "), 100);
