@@ -6,10 +6,12 @@
  * it walks every bin and fast bin, checking links, bin membership (exact
  * size for small bins, range and order for large bins), the binmap, and
  * that the number of free chunks found in the bins equals the number found
- * in the walk. Cost: linear in the number of chunks; meant for tests.
+ * in the walk; and the calling thread's cache (sizes, counts, byte total).
+ * Cost: linear in the number of chunks; meant for tests.
  */
 #include "mmkit/error.h"
 #include "malloc_internal.h"
+#include "tcache.h"
 
 struct ck {
 	int errors;
@@ -155,10 +157,33 @@ static void check_bins(struct ck *c, struct mm_arena *av)
 	}
 }
 
+/* The calling thread's cache: counts, byte total, chunk sizes, in use. */
+static void check_tcache(struct ck *c)
+{
+	size_t bytes = 0;
+	for (unsigned i = 0; i < TC_NBINS; i++) {
+		size_t n = 0;
+		for (struct tc_entry *e = mm_tc.head[i]; e; e = e->next) {
+			struct mchunk *p = mem2chunk(e);
+			if (chunksize(p) != (size_t)(i + 2) * MALLOC_ALIGN || chunk_is_mmapped(p) ||
+			    !inuse(p) || e->key != mm_tc_key)
+				complain(c, &mm_main_arena, "bad chunk in the thread cache", p);
+			if (++n > mm_tc.count[i])
+				break;
+		}
+		if (n != mm_tc.count[i] || n > mm_tc.limit[i])
+			complain(c, &mm_main_arena, "thread cache count is wrong", mm_tc.head[i]);
+		bytes += n * (size_t)(i + 2) * MALLOC_ALIGN;
+	}
+	if (bytes != mm_tc.bytes)
+		complain(c, &mm_main_arena, "thread cache byte total is wrong", &mm_tc);
+}
+
 int mmalloc_check(void)
 {
 	mm_ensure_init();
 	struct ck c = { 0, 0, 0 };
+	check_tcache(&c);
 	for (struct mm_arena *a = &mm_main_arena; a;
 	     a = __atomic_load_n(&a->next, __ATOMIC_ACQUIRE)) {
 		mm_lock(a);

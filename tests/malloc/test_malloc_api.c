@@ -2,6 +2,7 @@
  * alignment, malloc(0), errno on overflow, realloc/calloc edge cases,
  * the memalign family, usable sizes, mallopt and the heap checker. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -207,6 +208,38 @@ static void test_usable_and_trim(void **state)
 	assert_true(mi.fordblks <= mi.arena);
 }
 
+/* In a thread's own heap: freed memory is given back (automatically or by
+ * malloc_trim), counted by the OS layer, and system bytes shrink. */
+static void *trim_body(void *arg)
+{
+	(void)arg;
+	struct mmalloc_os_counters c0, c1;
+	mmalloc_os_counters(&c0);
+	void *b[200];
+	for (int i = 0; i < 200; i++) {
+		b[i] = mmalloc_malloc(20000);
+		memset(b[i], 1, 20000);
+	}
+	struct mallinfo2 full = mmalloc_mallinfo2();
+	for (int i = 199; i >= 0; i--)
+		mmalloc_free(b[i]);
+	mmalloc_trim(0);
+	mmalloc_os_counters(&c1);
+	struct mallinfo2 after = mmalloc_mallinfo2();
+	assert_true(c1.bytes_trimmed - c0.bytes_trimmed >= 2u << 20);
+	assert_true(after.arena + (2u << 20) <= full.arena);
+	assert_int_equal(mmalloc_check(), 0);
+	return NULL;
+}
+
+static void test_trim_gives_back(void **state)
+{
+	(void)state;
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, trim_body, NULL), 0);
+	pthread_join(t, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -217,6 +250,7 @@ int main(void)
 		cmocka_unit_test(test_memalign_family),
 		cmocka_unit_test(test_mallopt),
 		cmocka_unit_test(test_usable_and_trim),
+		cmocka_unit_test(test_trim_gives_back),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
