@@ -11,7 +11,20 @@
 
 struct hookctx {
 	int frees, dups;
+	int added, removed;
 };
+
+static void h_added(void *ctx, struct mm_page *p)
+{
+	(void)p;
+	((struct hookctx *)ctx)->added++;
+}
+
+static void h_removed(void *ctx, struct mm_page *p)
+{
+	(void)p;
+	((struct hookctx *)ctx)->removed++;
+}
 
 static void h_free(void *ctx, uint64_t pte)
 {
@@ -45,8 +58,9 @@ static void test_rmap_hooks(void **state)
 		cfg.paging = modes[k];
 		struct mm_machine *m;
 		assert_int_equal(mm_machine_create(&cfg, &m), 0);
-		struct hookctx hc = { 0, 0 };
-		struct mm_reclaim_hooks hooks = { .swap_free = h_free, .swap_dup = h_dup, .ctx = &hc };
+		struct hookctx hc = { 0, 0, 0, 0 };
+		struct mm_reclaim_hooks hooks = { .swap_free = h_free, .swap_dup = h_dup, .page_added = h_added,
+						  .page_removed = h_removed, .ctx = &hc };
 		mm_machine_set_reclaim_hooks(m, &hooks);
 		mm_machine_drop_caches(m);
 		struct mm_meminfo mi0, mi;
@@ -103,6 +117,10 @@ static void test_rmap_hooks(void **state)
 		mm_exit(m, c1);
 		mm_exit(m, p);
 		assert_int_equal(hc.frees, 4);
+		/* every user frame that became resident left again: LRU balance
+		 * (the two pages the parent wrote; nothing was copied) */
+		assert_int_equal(hc.added, 2);
+		assert_int_equal(hc.removed, 2);
 		assert_int_equal(mm_machine_check(m), 0);
 		mm_machine_drop_caches(m);
 		mm_machine_meminfo(m, &mi);
