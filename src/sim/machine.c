@@ -10,12 +10,13 @@
  * Boot then builds, as Linux's setup_arch()/mm_init() do:
  *  - the slab instance over the buddy (tasks, mm_structs, VMAs, reverse-map
  *    items are slab objects in simulated RAM, so they show in Slab);
- *  - the shared zero page (empty_zero_page);
+ *  - the shared zero page (empty_zero_page) and the GDT's page;
  *  - init_mm's page tables: the direct map of RAM at PAGE_OFFSET with the
  *    largest pages the mode has (1 GiB with gbpages, else 2 MiB; 4 MiB PSE
  *    pages on 32-bit, lowmem only: 896 MiB at most), global and supervisor.
  *    Every process's root copies the kernel half of this root (Linux's
- *    pgd_alloc -> pgd_ctor), so the kernel half is shared.
+ *    pgd_alloc -> pgd_ctor), so the kernel half is shared;
+ *  - the hugetlb pool (vm.nr_hugepages) and the TLBs.
  * Boot allocations are counted in boot_pages and left out of MemTotal, as
  * memblock allocations are.
  *
