@@ -1,6 +1,7 @@
 /* bench_policy — replay throughput of every policy on a Zipf trace.
  *
  *   bench_policy [requests=5000000] [objects=1000000] [alpha=1.0] [size=100000]
+ *                [policies=all, comma-separated] [repeat=3]
  *
  * Generates an in-memory trace of Zipf(alpha)-distributed ids over `objects`
  * (20% writes), then replays it through each policy alone at one size and
@@ -12,12 +13,12 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "mmkit/cachesim.h"
 #include "mmkit/rng.h"
 
-#define REPEAT 3
 
 static double clock_s(clockid_t id)
 {
@@ -38,12 +39,25 @@ static double cpu_s(void)
 	return clock_s(CLOCK_THREAD_CPUTIME_ID);
 }
 
+/* name is an item of the comma-separated list */
+static int listed(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+	for (const char *s = list; *s; s += strcspn(s, ",") + (s[strcspn(s, ",")] == ',')) {
+		if (strcspn(s, ",") == len && strncmp(s, name, len) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	size_t n = argc > 1 ? strtoull(argv[1], NULL, 0) : 5000000;
 	uint64_t objects = argc > 2 ? strtoull(argv[2], NULL, 0) : 1000000;
 	double alpha = argc > 3 ? strtod(argv[3], NULL) : 1.0;
 	size_t size = argc > 4 ? strtoull(argv[4], NULL, 0) : 100000;
+	const char *only = argc > 5 && strcmp(argv[5], "all") != 0 ? argv[5] : NULL;
+	int repeat = argc > 6 ? atoi(argv[6]) : 3;
 	struct mm_cache_request *r = malloc(n * sizeof(*r));
 	if (!r)
 		return 1;
@@ -63,7 +77,9 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
 		struct mm_cache_result res;
 		double dt = 1e30, dc = 1e30;
-		for (int rep = 0; rep < REPEAT; rep++) { /* best of REPEAT: a shared machine */
+		if (only && !listed(only, specs[i]))
+			continue;
+		for (int rep = 0; rep < repeat; rep++) { /* best of repeat: a shared machine */
 			double t0 = now_s(), c0 = cpu_s();
 			int err = mm_cache_replay(r, n, &specs[i], 1, &size, 1, NULL, &res);
 			double d = now_s() - t0, c = cpu_s() - c0;
@@ -78,6 +94,10 @@ int main(int argc, char **argv)
 		}
 		printf("%-16s %10.2f %10.2f %10.4f %12llu\n", specs[i], (double)n / dt / 1e6,
 		       (double)n / dc / 1e6, res.miss_ratio, (unsigned long long)res.writebacks);
+	}
+	if (only && !listed(only, "lru-stack")) {
+		free(r);
+		return 0;
 	}
 	struct mm_lru_stack *s;
 	if (mm_lru_stack_create(&s))

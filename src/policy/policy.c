@@ -210,38 +210,14 @@ void mm_policy_destroy(struct mm_policy *p)
 
 /* ---- operations ----------------------------------------------------------- */
 
-MM_INLINE uint8_t soft_bits(uint8_t kind)
-{
-	return kind == MM_ACCESS_WRITE ? PF_YOUNG | PF_DIRTY : PF_YOUNG;
-}
-
-int pol_insert_absent(struct mm_policy *p, uint64_t id, const struct mm_access_info *info)
-{
-	uint32_t s = p->freel[--p->nfree];
-	if (pol_idmap_put(&p->map, id, s)) { /* cannot grow: sized at creation */
-		p->nfree++;
-		return -MM_ENOMEM;
-	}
-	p->ids[s] = id;
-	/* the faulting access itself sets the bits, as the MMU does when the
-	 * instruction restarts; policies may clear R at insert (clock:ref=0) */
-	p->flags[s] = PF_USED | (p->soft ? soft_bits(info->kind) : 0) |
-		      (info->kind == MM_ACCESS_EXEC ? PF_EXEC : 0);
-	p->nr++;
-	if (info->time > p->now)
-		p->now = info->time;
-	p->st.inserts++;
-	p->ops->insert(p, s, info);
-	return 0;
-}
-
 int mm_policy_insert(struct mm_policy *p, uint64_t id, const struct mm_access_info *info)
 {
 	if (mm_unlikely(p->nr == p->cap))
 		return -MM_ENOSPC;
 	if (pol_idmap_get(&p->map, id) != POL_NONE)
 		return -MM_EEXIST;
-	return pol_insert_absent(p, id, info);
+	pol_insert_absent(p, id, info);
+	return 0;
 }
 
 int mm_policy_access(struct mm_policy *p, uint64_t id, const struct mm_access_info *info)

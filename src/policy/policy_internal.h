@@ -81,6 +81,20 @@ MM_INLINE uint32_t pol_idmap_get(const struct idmap *m, uint64_t key)
 /* Insert key -> val (val != POL_NONE); the key must be absent. 0 or -MM_ENOMEM
  * (map unchanged). */
 int pol_idmap_put(struct idmap *m, uint64_t key, uint32_t val);
+
+/* pol_idmap_put() into a map known to have room without growing (a policy's
+ * map, sized for its capacity at creation). */
+MM_INLINE void pol_idmap_put_room(struct idmap *m, uint64_t key, uint32_t val)
+{
+	uint64_t i = pol_idmap_hash(m, key);
+	while (m->t[i].val != POL_NONE)
+		i = (i + 1) & m->mask;
+	m->t[i].key = key;
+	m->t[i].val = val;
+	if (m->pos)
+		m->pos[val] = (uint32_t)i;
+	m->n++;
+}
 /* Pointer to key's value (to update it in place), or NULL. */
 uint32_t *pol_idmap_ref(struct idmap *m, uint64_t key);
 /* Remove key; returns its value or POL_NONE if absent. */
@@ -323,9 +337,27 @@ MM_INLINE int pol_access(struct mm_policy *p, uint64_t id, const struct mm_acces
 	return 0;
 }
 
-/* mm_policy_insert() for an id the caller knows is absent and with room:
- * one hash probe fewer. 0 or -MM_ENOMEM. */
-int pol_insert_absent(struct mm_policy *p, uint64_t id, const struct mm_access_info *info);
+/* mm_policy_insert() for an id the caller knows is absent and with room
+ * (nr < cap): one hash probe fewer. Cannot fail: the map was sized for the
+ * capacity at creation. */
+MM_INLINE void pol_insert_absent(struct mm_policy *p, uint64_t id,
+				 const struct mm_access_info *info)
+{
+	uint32_t s = p->freel[--p->nfree];
+	pol_idmap_put_room(&p->map, id, s);
+	p->ids[s] = id;
+	/* the faulting access itself sets the bits, as the MMU does when the
+	 * instruction restarts; policies may clear R at insert (clock:ref=0) */
+	p->flags[s] = (uint8_t)(PF_USED |
+				(p->soft ? (info->kind == MM_ACCESS_WRITE ? PF_YOUNG | PF_DIRTY
+									  : PF_YOUNG) : 0) |
+				(info->kind == MM_ACCESS_EXEC ? PF_EXEC : 0));
+	p->nr++;
+	if (info->time > p->now)
+		p->now = info->time;
+	p->st.inserts++;
+	p->ops->insert(p, s, info);
+}
 
 /* Slot s leaves: its map entry (found through bpos, no hash probe), its bits,
  * back on the free stack. */
