@@ -172,12 +172,43 @@ static void test_reserve_ioremap(void **state)
 	mm_machine_destroy(m);
 }
 
+/* 32-bit with 1 GiB: the direct map stops at 896 MiB (high memory above),
+ * vmalloc starts 8 MiB after it, the fixmap is at the top. */
+static void test_highmem_32(void **state)
+{
+	(void)state;
+	struct mm_machine_config cfg;
+	mm_machine_config_init(&cfg);
+	cfg.ram_bytes = 1ULL << 30;
+	cfg.paging = MM_PAGING_2LEVEL;
+	struct mm_machine *m;
+	assert_int_equal(mm_machine_create(&cfg, &m), 0);
+	uint64_t v = 0x11;
+	uint64_t last_low = 0xc0000000ULL + (896ULL << 20) - 8;
+	assert_int_equal(mm_kernel_access(m, last_low, &v, 8, MM_ACCESS_WRITE), 0);
+	assert_memory_equal(mm_phys_to_host(m, (896ULL << 20) - 8), &v, 8);
+	assert_int_equal(mm_kernel_access(m, last_low + 8, &v, 8, MM_ACCESS_READ), -MM_EFAULT);
+	uint64_t va = mm_vmalloc(m, 8192);
+	assert_int_equal(va, 0xc0000000ULL + (896ULL << 20) + (8ULL << 20));
+	assert_int_equal(mm_kernel_access(m, va, &v, 8, MM_ACCESS_WRITE), 0);
+	assert_int_equal(mm_set_fixmap(m, 0, 0x3000), 0xfffff000ULL);
+	/* kernel pages always come with a direct-map address */
+	for (int i = 0; i < 64; i++) {
+		uint64_t k = mm_kernel_alloc_pages(m, 0, 4);
+		if (k)
+			assert_true(k >= 0xc0000000ULL && k + (16 << 12) <= 0xc0000000ULL + (896ULL << 20));
+	}
+	assert_int_equal(mm_machine_check(m), 0);
+	mm_machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vmalloc),
 		cmocka_unit_test(test_pages_dma_kmalloc),
 		cmocka_unit_test(test_reserve_ioremap),
+		cmocka_unit_test(test_highmem_32),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
