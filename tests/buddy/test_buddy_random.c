@@ -46,6 +46,27 @@ static bool reserved_pfn(uint64_t pfn)
 	return false;
 }
 
+/* Without caches or watermarks a request fails only if no naturally aligned
+ * window of 2^order pages inside one allowed zone is entirely free in the
+ * model (free lists fully merged make such a window one free block). The
+ * window's first PFN, or 0 if there is none. */
+static uint64_t free_window(unsigned int order, mm_gfp_t gfp, const uint8_t *owner)
+{
+	uint64_t len = 1ULL << order, end = START + NR;
+	if ((gfp & MM_GFP_DMA) && end > MM_ZONE_DMA_END_PFN)
+		end = MM_ZONE_DMA_END_PFN;
+	for (uint64_t s = (START + len - 1) & ~(len - 1); s + len <= end; s += len) {
+		if (s < MM_ZONE_DMA_END_PFN && s + len > MM_ZONE_DMA_END_PFN)
+			continue; /* spans two zones */
+		bool all_free = true;
+		for (uint64_t q = s; q < s + len && all_free; q++)
+			all_free = owner[q - START] == 0 && !reserved_pfn(q);
+		if (all_free)
+			return s;
+	}
+	return 0;
+}
+
 static struct mm_buddy *create(bool pcp, bool wmarks, unsigned int batch, unsigned int high,
 			       const struct mm_pfn_range *res, size_t nres)
 {
@@ -108,10 +129,12 @@ static void run(bool pcp, bool wmarks, uint64_t iters, struct mm_rng *rng)
 			uint64_t free_before = mm_buddy_free_pages(b);
 			struct mm_page *p = mm_alloc_pages(b, gfp, order);
 			if (!p) {
-				if (order < MAX_ORDER && !wmarks && !pcp && !(gfp & MM_GFP_DMA) &&
-				    free_before == NR - nreserved - live_pages && order == 0)
-					mm_test_fail_seed("order-0 failure with %llu pages free",
-							  (unsigned long long)free_before);
+				if (order < MAX_ORDER && !wmarks && !pcp) {
+					uint64_t pfn = free_window(order, gfp, owner);
+					if (pfn)
+						mm_test_fail_seed("order %u (gfp %#x) failed, %llu.. free",
+								  order, gfp, (unsigned long long)pfn);
+				}
 				if (mm_buddy_free_pages(b) != free_before)
 					mm_test_fail_seed("failed allocation changed the free count");
 				if (compare) {
