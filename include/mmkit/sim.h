@@ -456,6 +456,8 @@ struct mm_meminfo {
 	uint64_t boot_pages;      /* kernel page tables and data reserved at boot */
 	uint64_t dirty_pages;     /* Dirty: file pages marked dirty, not yet written */
 	uint64_t available_pages; /* MemAvailable, as si_mem_available() computes it */
+	uint64_t commit_limit;    /* CommitLimit: (RAM - huge pool) * 50% + swap */
+	uint64_t committed_as;    /* Committed_AS: pages of VM_ACCOUNT mappings */
 };
 void mm_machine_meminfo(struct mm_machine *m, struct mm_meminfo *out);
 

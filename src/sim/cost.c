@@ -69,6 +69,11 @@ void mm_machine_meminfo(struct mm_machine *m, struct mm_meminfo *out)
 						    mm_page_test_flag(map->pages[i], MM_PG_DIRTY);
 			}
 	out->available_pages = mem_available(m, out);
+	/* (totalram_pages - hugetlb) * overcommit_ratio (50) / 100 + swap */
+	out->commit_limit = (out->total_pages - (m->huge_total << m->huge_order)) * 50 / 100;
+	const struct mm_task *t;
+	mm_list_for_each_entry(t, &m->tasks, node)
+		out->committed_as += t->mm->committed;
 }
 
 double mm_effective_access_time(const struct mm_machine *m, const struct mm_counters *c)

@@ -29,10 +29,20 @@
  * unmaps; growing extends the heap VMA (merged with the previous one).
  *
  * Accounting: total_vm, data_vm, exec_vm and stack_vm as vm_stat_account().
- * Not modelled: overcommit accounting (VM_ACCOUNT / Committed_AS), mlock,
- * the map_count limit.
+ * Overcommit: private writable mappings (and the heap and stack) are
+ * VM_ACCOUNT and counted in Committed_AS; the default heuristic mode
+ * (overcommit_memory = 0) refuses one request larger than RAM + swap, in
+ * mmap and brk (mprotect, stack growth and fork only charge).
+ * Not modelled: mlock, the map_count limit.
  */
 #include "sim_internal.h"
+
+/* __vm_enough_memory() in the heuristic mode: one request may not exceed
+ * all of RAM plus swap. */
+bool sim_vm_enough_memory(struct mm_machine *m, uint64_t pages)
+{
+	return pages <= m->nr_pages - mm_buddy_reserved_pages(m->buddy);
+}
 
 uint64_t sim_calc_vm_flags(int prot, int flags)
 {
@@ -55,10 +65,13 @@ uint64_t sim_calc_vm_flags(int prot, int flags)
 	return v;
 }
 
-/* vm_stat_account(): which counters a VMA's pages go to. */
+/* vm_stat_account(): which counters a VMA's pages go to (and the commit
+ * charge of VM_ACCOUNT mappings). */
 void sim_vm_stat_account(struct sim_mm *mm, uint64_t flags, int64_t npages)
 {
 	mm->total_vm += (uint64_t)npages;
+	if (flags & VM_ACCOUNT)
+		mm->committed += (uint64_t)npages;
 	if ((flags & (VM_EXEC | VM_WRITE | VM_GROWSDOWN)) == VM_EXEC)
 		mm->exec_vm += (uint64_t)npages;
 	else if (flags & VM_GROWSDOWN)
@@ -204,6 +217,11 @@ int64_t mm_do_mmap(struct mm_machine *m, struct mm_task *t, uint64_t addr, uint6
 		if (!len || len >> m->huge_shift > m->huge_free)
 			return -MM_ENOMEM;
 	}
+	/* accountable_mapping(): private, writable, not NORESERVE or hugetlb */
+	bool accountable = type == MM_MAP_PRIVATE && (prot & MM_PROT_WRITE) &&
+			   !(flags & (MM_MAP_NORESERVE | MM_MAP_HUGETLB));
+	if (accountable && !sim_vm_enough_memory(m, len >> MM_PAGE_SHIFT))
+		return -MM_ENOMEM;
 	if (flags & MM_MAP_FIXED_NOREPLACE)
 		flags |= MM_MAP_FIXED;
 	int64_t a = get_unmapped_area(m, mm, addr, len, flags, align);
@@ -238,11 +256,11 @@ int64_t mm_do_mmap(struct mm_machine *m, struct mm_task *t, uint64_t addr, uint6
 	}
 	v->vm_start = addr;
 	v->vm_end = end;
-	v->vm_flags = (sim_calc_vm_flags(prot, flags) & ~may_clear) |
-		      (file || type != MM_MAP_PRIVATE ? 0 : VM_ACCOUNT);
+	v->vm_flags = sim_calc_vm_flags(prot, flags) & ~may_clear;
+	if (accountable)
+		v->vm_flags |= VM_ACCOUNT;
 	v->kind = (flags & MM_MAP_GROWSDOWN) ? VMA_STACK : VMA_PLAIN;
-	if (flags & MM_MAP_HUGETLB)
-		v->vm_flags &= ~VM_ACCOUNT;
+
 	sim_vma_link(mm, v);
 	sim_vm_stat_account(mm, v->vm_flags, (int64_t)vma_pages(v));
 	v = sim_vma_merge(m, mm, v);
@@ -352,6 +370,10 @@ int mm_do_mprotect(struct mm_machine *m, struct mm_task *t, uint64_t start, uint
 	uint64_t nstart = start;
 	for (;;) {
 		uint64_t newflags = (v->vm_flags & ~VM_ACCESS_FLAGS) | (sim_calc_vm_flags(prot, MM_MAP_PRIVATE) & VM_ACCESS_FLAGS);
+		/* a private mapping made writable is charged from now on */
+		if ((newflags & VM_WRITE) &&
+		    !(v->vm_flags & (VM_ACCOUNT | VM_WRITE | VM_HUGETLB | VM_SHARED | VM_NORESERVE)))
+			newflags |= VM_ACCOUNT;
 		/* VM_MAY* bits are 4 above the rights they allow */
 		if ((newflags & VM_ACCESS_FLAGS) & ~(v->vm_flags >> 4))
 			return -MM_EACCES;
@@ -391,6 +413,8 @@ uint64_t mm_do_brk(struct mm_machine *m, struct mm_task *t, uint64_t brk)
 	}
 	struct sim_vma *next = sim_find_vma(mm, oldbrk);
 	if (next && newbrk + MM_PAGE_SIZE > sim_vm_start_gap(m, next))
+		return mm->brk;
+	if (!sim_vm_enough_memory(m, (newbrk - oldbrk) >> MM_PAGE_SHIFT))
 		return mm->brk;
 	/* do_brk_flags(): extend the heap VMA or make one */
 	uint64_t flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT;

@@ -154,6 +154,7 @@ struct sim_mm {
 	uint64_t start_code, end_code, start_data, end_data;
 	uint64_t start_brk, brk, start_stack;
 	uint64_t total_vm, stack_vm, exec_vm, data_vm; /* pages */
+	uint64_t committed;          /* pages of VM_ACCOUNT VMAs (Committed_AS) */
 	int64_t rss[NR_MM_COUNTERS];
 	uint64_t huge_pages;         /* hugetlb pages mapped (HugetlbPages, not RSS) */
 	uint64_t hiwater_rss, hiwater_vm;
@@ -530,6 +531,7 @@ int sim_vma_check(struct mm_machine *m, struct sim_mm *mm);
 
 /* ---- mmap.c ---- */
 uint64_t sim_calc_vm_flags(int prot, int flags);
+bool sim_vm_enough_memory(struct mm_machine *m, uint64_t pages);
 int sim_munmap_range(struct mm_machine *m, struct sim_mm *mm, uint64_t start, uint64_t end);
 int sim_populate(struct mm_machine *m, struct mm_task *t, uint64_t start, uint64_t end);
 void sim_vm_stat_account(struct sim_mm *mm, uint64_t flags, int64_t npages);

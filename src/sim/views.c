@@ -66,6 +66,7 @@ size_t mm_show_meminfo(struct mm_machine *m, char *buf, size_t size)
 		{ "Slab", mi.slab_pages },        { "SReclaimable", 0 },
 		{ "SUnreclaim", mi.slab_pages },  { "KernelStack", 0 },
 		{ "PageTables", mi.pagetable_pages },
+		{ "CommitLimit", mi.commit_limit }, { "Committed_AS", mi.committed_as },
 	};
 	for (size_t i = 0; i < MM_ARRAY_SIZE(rows); i++) {
 		char label[24];

@@ -235,6 +235,15 @@ static void test_mmap_errors(void **state)
 	assert_int_equal(mm_do_mmap(m, t, 0x100001, 4096, rw, pa | MM_MAP_FIXED, -1, 0), -MM_EINVAL);
 	assert_int_equal(mm_do_mmap(m, t, 1ULL << 47, 4096, rw, pa | MM_MAP_FIXED, -1, 0), -MM_ENOMEM);
 	assert_int_equal(mm_do_mmap(m, t, 0, 4096, rw, MM_MAP_PRIVATE, 3, 0), -MM_EBADF);
+	/* heuristic overcommit: one private writable request beyond RAM fails,
+	 * a read-only or MAP_NORESERVE one does not */
+	assert_int_equal(mm_do_mmap(m, t, 0, 64ULL << 20, rw, pa, -1, 0), -MM_ENOMEM);
+	int64_t big = mm_do_mmap(m, t, 0, 64ULL << 20, MM_PROT_READ, pa, -1, 0);
+	assert_true(big > 0);
+	assert_int_equal(mm_do_munmap(m, t, (uint64_t)big, 64ULL << 20), 0);
+	big = mm_do_mmap(m, t, 0, 64ULL << 20, rw, pa | MM_MAP_NORESERVE, -1, 0);
+	assert_true(big > 0);
+	assert_int_equal(mm_do_munmap(m, t, (uint64_t)big, 64ULL << 20), 0);
 	assert_int_equal(mm_do_mmap(m, t, 0x200000, 8192, rw, pa | MM_MAP_FIXED, -1, 0), 0x200000);
 	assert_int_equal(mm_do_mmap(m, t, 0x201000, 4096, rw, pa | MM_MAP_FIXED_NOREPLACE, -1, 0),
 			 -MM_EEXIST);

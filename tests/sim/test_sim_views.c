@@ -49,6 +49,8 @@ static void test_meminfo_free(void **state)
 	uint64_t total = field(buf, "MemTotal:"), fr = field(buf, "MemFree:");
 	uint64_t pt = field(buf, "PageTables:");
 	assert_int_equal(pt, 4 * 4);   /* root, PUD, PMD, PT */
+	assert_int_equal(field(buf, "Committed_AS:"), 400);   /* the private writable mapping */
+	assert_int_equal(field(buf, "CommitLimit:"), (total / 4) * 50 / 100 * 4);   /* no swap */
 	char fb[512];
 	mm_show_free(m, fb, sizeof(fb));
 	assert_true(strncmp(fb, "               total        used        free      shared  buff/cache   available\nMem:", 85) == 0);
