@@ -245,6 +245,7 @@ struct mm_arena *mm_arena_get_slow(void)
 	a->attached++;
 	pthread_mutex_unlock(&mm_list_lock);
 	mm_thread_arena = a;
+	mm_thread_arm_exit();   /* hand the arena back when the thread ends */
 	return a;
 }
 

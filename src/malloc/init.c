@@ -32,6 +32,7 @@ struct mm_arena mm_main_arena = {
 };
 
 int mm_ready;                      /* 0 none, 1 in progress, 2 done */
+int mm_trim_keep = 1;
 static MM_TLS int init_owner;      /* this thread is running init */
 
 extern char **environ;
@@ -143,6 +144,9 @@ static void read_env(void)
 	env_param("MALLOC_ARENA_MAX", M_ARENA_MAX);
 	env_param("MALLOC_ARENA_TEST", M_ARENA_TEST);
 	env_param("MALLOC_PERTURB_", M_PERTURB);
+	const char *k = mm_getenv("MMALLOC_TRIM_KEEP");
+	if (k && *k == '0')
+		mm_trim_keep = 0;
 	const char *s = mm_getenv("MMALLOC_STATS");
 	if (s && *s && *s != '0')
 		mm_stats_requested = 1;

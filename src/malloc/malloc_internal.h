@@ -103,6 +103,7 @@ extern struct mm_arena mm_main_arena;
 extern pthread_mutex_t mm_list_lock;
 extern int mm_ready;                 /* 2 once initialised */
 extern int mm_narenas;
+extern int mm_trim_keep;             /* MMALLOC_TRIM_KEEP (default 1) */
 
 #define MM_TLS __attribute__((tls_model("initial-exec"))) __thread
 
@@ -178,6 +179,8 @@ void mm_check_free_ptr(const struct mchunk *p, const void *mem);
 /* ---- tcache.c ---- */
 void mm_tcache_init_global(void);
 void mm_tcache_thread_exit(void *unused);
+/* Make sure the thread-exit handler runs for the calling thread. */
+void mm_thread_arm_exit(void);
 extern pthread_key_t mm_thread_key;
 
 /* ---- stats.c ---- */

@@ -72,6 +72,12 @@ void mm_tcache_init_global(void)
 		have_key = 1;
 }
 
+void mm_thread_arm_exit(void)
+{
+	if (have_key)
+		pthread_setspecific(mm_thread_key, (void *)1);
+}
+
 /* The thread's first use of its cache: arm the exit handler, open the bins. */
 static void tc_register(void)
 {
@@ -79,7 +85,7 @@ static void tc_register(void)
 		mm_tc.state = TC_DEAD;  /* no way to flush at exit: no cache */
 		return;
 	}
-	pthread_setspecific(mm_thread_key, (void *)1);
+	mm_thread_arm_exit();
 	for (unsigned i = 0; i < TC_NBINS; i++)
 		mm_tc.limit[i] = mm_tc_cap[i];
 	mm_tc.state = TC_ACTIVE;
