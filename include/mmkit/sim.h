@@ -527,6 +527,13 @@ void mm_user_page_put(struct mm_machine *m, struct mm_page *page);
  * VmSwap), else the PTE is cleared. Returns the number of PTEs unmapped. */
 int mm_try_to_unmap(struct mm_machine *m, struct mm_page *page, uint64_t swp_pte);
 
+/* The machine as the host of a replacement policy (mmkit/policy.h) whose
+ * items are PFNs of user frames: referenced and dirty come from the PTE
+ * bits through the reverse map (page_referenced), writeback cleans a file
+ * page. Pass &host in mm_policy_config.host; the machine must outlive the
+ * policy. */
+struct mm_policy_host mm_machine_policy_host(struct mm_machine *m);
+
 /* A non-present PTE value encoding a swap entry (type 0..31, offset) in the
  * layout Linux uses for the paging mode, and its decoding (returns false if
  * pte is not a swap entry). */

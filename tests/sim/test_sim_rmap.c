@@ -6,6 +6,7 @@
 #include "mmkit/buddy.h"
 #include "mmkit/compiler.h"
 #include "mmkit/error.h"
+#include "mmkit/policy.h"
 #include "mmkit/sim.h"
 #include "testutil.h"
 
@@ -129,10 +130,58 @@ static void test_rmap_hooks(void **state)
 	}
 }
 
+/* A hardware-realistic policy (clock) run over the machine: it sees use
+ * only through the PTE accessed bits the MMU sets. */
+static void test_policy_host(void **state)
+{
+	(void)state;
+	struct mm_machine_config cfg;
+	mm_machine_config_init(&cfg);
+	cfg.ram_bytes = 16ULL << 20;
+	struct mm_machine *m;
+	assert_int_equal(mm_machine_create(&cfg, &m), 0);
+	struct mm_task *t;
+	assert_int_equal(mm_task_create(m, "pol", &t), 0);
+	int64_t a = mm_do_mmap(m, t, 0, 3 * 4096, MM_PROT_READ | MM_PROT_WRITE,
+			       MM_MAP_PRIVATE | MM_MAP_ANONYMOUS, -1, 0);
+	uint64_t pfn[3], v = 1;
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(mm_write(m, t, (uint64_t)a + i * 4096, &v, 8), 0);
+		pfn[i] = (uint64_t)mm_virt_to_phys(m, t, (uint64_t)a + i * 4096) >> 12;
+	}
+	struct mm_policy_host host = mm_machine_policy_host(m);
+	assert_true(host.ops->test_referenced(host.ctx, pfn[1]));
+	assert_true(host.ops->test_dirty(host.ctx, pfn[1]));
+	for (int i = 0; i < 3; i++)
+		assert_true(host.ops->test_and_clear_referenced(host.ctx, pfn[i]));
+	assert_false(host.ops->test_and_clear_referenced(host.ctx, pfn[1]));
+	assert_false(host.ops->test_referenced(host.ctx, 12345678));   /* not a user frame */
+	struct mm_policy_config pc = { .capacity = 3, .seed = 1, .host = &host };
+	struct mm_policy *p;
+	assert_int_equal(mm_policy_create("clock", &pc, &p), 0);
+	struct mm_access_info ai = { 0, 0, MM_ACCESS_READ };
+	for (int i = 0; i < 3; i++) {
+		ai.time = (uint64_t)i;
+		assert_int_equal(mm_policy_insert(p, pfn[i], &ai), 0);
+	}
+	/* the program touches pages 0 and 2 (the walks set A: page_referenced
+	 * flushed their TLB entries); page 1 is left alone */
+	assert_int_equal(mm_read(m, t, (uint64_t)a, &v, 8), 0);
+	assert_int_equal(mm_read(m, t, (uint64_t)a + 2 * 4096, &v, 8), 0);
+	struct mm_victim vic;
+	assert_int_equal(mm_policy_evict(p, &vic), 0);
+	assert_true(vic.id == pfn[1]);
+	assert_true(vic.dirty);
+	mm_policy_destroy(p);
+	assert_int_equal(mm_machine_check(m), 0);
+	mm_machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rmap_hooks),
+		cmocka_unit_test(test_policy_host),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
