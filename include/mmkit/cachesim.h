@@ -100,9 +100,11 @@ int mm_cache_replay(const struct mm_cache_request *reqs, size_t n,
 		    const struct mm_cachesim_config *cfg, struct mm_cache_result *results);
 
 /* Misses of one policy at every size in [min_size, max_size], one run per
- * size in a single pass: misses[k - min_size] is the count at size k.
- * Time and memory grow with the sum of the sizes (60 to 100 bytes per slot,
- * so 1..10,000 frames is several GB): for wide ranges pick sample sizes with
+ * size: misses[k - min_size] is the count at size k, exactly what separate
+ * replays with run seeds seed + (k - min_size) give. The runs go in groups of
+ * about 2 M slots in all (one pass over the in-memory trace per group), so
+ * memory stays near 250 MB (plus one larger size alone) while time grows with
+ * the sum of the sizes: for wide ranges pick sample sizes with
  * mm_cache_replay(), or use the stack algorithm for LRU. 0, -MM_EINVAL,
  * -MM_ENOMEM. */
 int mm_cache_curve(const struct mm_cache_request *reqs, size_t n, const char *spec,

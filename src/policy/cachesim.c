@@ -15,6 +15,7 @@
 #include "policy_internal.h"
 
 #define PREFETCH_AHEAD 8 /* requests */
+#define CURVE_GROUP_SLOTS (2u << 20) /* mm_cache_curve: slots per pass (~250 MB) */
 
 struct run {
 	struct mm_policy *p;
@@ -266,23 +267,63 @@ int mm_cache_replay(const struct mm_cache_request *reqs, size_t n,
 	return err;
 }
 
+/* One pass of a curve: sizes [lo, hi] as runs whose seeds are those they
+ * would have as runs lo - min_size ... of a single engine. */
+static int curve_group(const struct mm_cache_request *reqs, size_t n, const char *spec,
+		       size_t lo, size_t hi, const struct mm_cachesim_config *gcfg,
+		       uint64_t **nu, uint64_t *misses)
+{
+	struct mm_cachesim *cs;
+	int err = mm_cachesim_create(gcfg, &cs);
+	if (err)
+		return err;
+	for (size_t k = lo; k <= hi && !err; k++)
+		err = mm_cachesim_add(cs, spec, k);
+	if (!err && !*nu && mm_cachesim_needs_future(cs)) { /* once for all groups */
+		*nu = pol_calloc(n, sizeof(**nu));
+		err = *nu ? mm_cache_next_use(reqs, n, *nu) : -MM_ENOMEM;
+	}
+	if (!err)
+		err = mm_cachesim_feed(cs, reqs, *nu, n);
+	for (size_t k = 0; !err && k < cs->nruns; k++)
+		misses[k] = cs->runs[k].misses;
+	mm_cachesim_destroy(cs);
+	return err;
+}
+
 int mm_cache_curve(const struct mm_cache_request *reqs, size_t n, const char *spec,
 		   size_t min_size, size_t max_size, const struct mm_cachesim_config *cfg,
 		   uint64_t *misses)
 {
+	return pol_cache_curve_grouped(reqs, n, spec, min_size, max_size, cfg, misses,
+				       CURVE_GROUP_SLOTS);
+}
+
+int pol_cache_curve_grouped(const struct mm_cache_request *reqs, size_t n, const char *spec,
+			    size_t min_size, size_t max_size,
+			    const struct mm_cachesim_config *cfg, uint64_t *misses,
+			    size_t group_slots)
+{
 	if (min_size == 0 || max_size < min_size)
 		return -MM_EINVAL;
-	struct mm_cachesim *cs;
-	int err = mm_cachesim_create(cfg, &cs);
-	if (err)
-		return err;
-	for (size_t k = min_size; k <= max_size && !err; k++)
-		err = mm_cachesim_add(cs, spec, k);
-	if (!err)
-		err = replay_with(cs, reqs, n);
-	for (size_t k = 0; !err && k < cs->nruns; k++)
-		misses[k] = cs->runs[k].misses;
-	mm_cachesim_destroy(cs);
+	struct mm_cachesim_config gcfg = { 0, 0 };
+	if (cfg)
+		gcfg = *cfg;
+	uint64_t seed0 = gcfg.seed, *nu = NULL;
+	int err = 0;
+	/* the sizes in groups of at most group_slots slots in all (a size larger
+	 * than that alone), one pass over the trace per group */
+	for (size_t lo = min_size; lo <= max_size && !err;) {
+		size_t hi = lo, slots = lo;
+		while (hi < max_size && slots + hi + 1 <= group_slots)
+			slots += ++hi;
+		gcfg.seed = seed0 + (lo - min_size);
+		err = curve_group(reqs, n, spec, lo, hi, &gcfg, &nu, misses + (lo - min_size));
+		if (hi == max_size)
+			break;
+		lo = hi + 1;
+	}
+	free(nu);
 	return err;
 }
 

@@ -397,6 +397,16 @@ MM_INLINE void pol_prefetch_victims(const struct mm_policy *p, uint32_t nx, uint
 		__builtin_prefetch(&p->bpos[nnx]);
 }
 
+/* mm_cache_curve() with the sizes replayed in groups of at most group_slots
+ * slots in all, one pass per group (mm_cache_curve uses a fixed budget; the
+ * tests a small one). Same results whatever the grouping. */
+struct mm_cache_request;
+struct mm_cachesim_config;
+int pol_cache_curve_grouped(const struct mm_cache_request *reqs, size_t n, const char *spec,
+			    size_t min_size, size_t max_size,
+			    const struct mm_cachesim_config *cfg, uint64_t *misses,
+			    size_t group_slots);
+
 /* Zeroed array of n elements of `size` bytes; NULL on overflow or ENOMEM. */
 void *pol_calloc(size_t n, size_t size);
 

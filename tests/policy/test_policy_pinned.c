@@ -305,11 +305,31 @@ static void test_pinned_curve(void **state)
 	test_free(r);
 }
 
+/* Curves replayed in groups (several passes, a few sizes each) equal the
+ * one-pass curve, seeded policies and OPT included. */
+static void test_curve_groups(void **state)
+{
+	(void)state;
+	struct mm_cache_request *r = pin_trace();
+	const char *specs[] = { "fifo", "random", "opt", "nru", "lfu:perfect=1" };
+	struct mm_cachesim_config cfg = { .seed = 42, .tick_interval = 0 };
+	for (size_t i = 0; i < MM_ARRAY_SIZE(specs); i++) {
+		uint64_t one[60], grouped[60];
+		assert_int_equal(pol_cache_curve_grouped(r, PIN_N / 6, specs[i], 41, 100, &cfg, one,
+							 SIZE_MAX), 0);
+		assert_int_equal(pol_cache_curve_grouped(r, PIN_N / 6, specs[i], 41, 100, &cfg,
+							 grouped, 150), 0);
+		assert_memory_equal(one, grouped, sizeof(one));
+	}
+	test_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pinned_counts),
 		cmocka_unit_test(test_pinned_curve),
+		cmocka_unit_test(test_curve_groups),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
