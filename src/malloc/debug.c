@@ -13,7 +13,7 @@
  * caught. Each report names the address, the size and the allocation call
  * site and aborts, since going on would corrupt memory. At exit every block
  * still live is reported as a leak (MMALLOC_LEAKS=0 turns that off).
- * Cost: a backtrace per allocation and O(size) poisoning; memory: 160 bytes
+ * Cost: a backtrace per allocation and O(size) poisoning; memory: 144 bytes
  * per block plus the quarantine. Reference: the debug_realloc of Lua,
  * SQLite's mem2.c guard/poison scheme, glibc's MALLOC_CHECK_/mcheck.
  */
