@@ -73,7 +73,8 @@ size_t mm_show_meminfo(struct mm_machine *m, char *buf, size_t size)
 		snprintf(label, sizeof(label), "%s:", rows[i].name);
 		put(&o, "%-15s%9llu kB\n", label, (unsigned long long)kb(rows[i].pages));
 	}
-	uint64_t vm_total = (m->lay.vmalloc_end - m->lay.vmalloc_start) >> 10;
+	/* Linux's VMALLOC_END is the last byte: (VMALLOC_END - VMALLOC_START) >> 10 */
+	uint64_t vm_total = (m->lay.vmalloc_end - 1 - m->lay.vmalloc_start) >> 10;
 	put(&o, "%-15s%9llu kB\n", "VmallocTotal:", (unsigned long long)vm_total);
 	put(&o, "%-15s%9llu kB\n", "VmallocUsed:", (unsigned long long)kb(m->vmalloc_pages));
 	put(&o, "HugePages_Total:   %5llu\nHugePages_Free:    %5llu\nHugePages_Rsvd:        0\n"
