@@ -337,19 +337,23 @@ long slab_tcache_flush_current(struct mm_kmem_cache *c)
 
 /* mm_kmem_shrink_all: every magazine of the calling thread goes back to
  * the slabs, except the one tcache a slow path of this thread may be in the
- * middle of (the shrinker can run from inside the page source). Returns
- * pages freed. */
+ * middle of (the shrinker can run from inside the page source). Under
+ * thr_lock: another thread may be destroying one of these caches (the
+ * thread no longer uses it, but the shrinker walks them all), and destroy
+ * reclaims and frees the same tcaches. Returns pages freed. */
 long slab_tcache_flush_thread(struct mm_kmem *k)
 {
 	struct mm_kthread *t = pthread_getspecific(k->key);
 	long freed = 0;
 	if (!t)
 		return 0;
+	pthread_mutex_lock(&k->thr_lock);
 	for (unsigned i = 0; i < t->ntc; i++) {
 		struct mm_tcache *tc = t->tc[i];
 		if (tc && tc != t->busy)
 			freed += tcache_drain(tc, false);
 	}
+	pthread_mutex_unlock(&k->thr_lock);
 	return freed;
 }
 

@@ -10,7 +10,9 @@
  * Lock order (never taken the other way):
  *   k->chain_lock -> k->thr_lock -> c->depot_lock | c->lock -> k->pm_lock
  * c->depot_lock and c->lock are never held together. No slab lock is held
- * while the page source allocates (it may call mm_kmem_shrink_all).
+ * while the page source allocates (it may call mm_kmem_shrink_all), except
+ * pm_lock while a page-map node is taken: the shrinker only frees, and
+ * freeing clears page-map entries without pm_lock, so it never waits for it.
  */
 #ifndef MMKIT_SLAB_INTERNAL_H
 #define MMKIT_SLAB_INTERNAL_H
@@ -83,7 +85,8 @@ struct mm_tcache {
 /* Per-thread state of one instance (the pthread key's value). tc and ntc
  * are written only by the owner thread under k->thr_lock (array growth) or
  * by cache destroy (slot cleared, under k->thr_lock); the owner reads them
- * without a lock. */
+ * without a lock on its fast and slow paths (it does not use a cache being
+ * destroyed), but under k->thr_lock when it walks them all (shrinker). */
 struct mm_kthread {
 	struct mm_kmem *kmem;
 	struct mm_tcache **tc;        /* indexed by cache id, NULL = none yet */

@@ -265,10 +265,92 @@ static void test_threads_cross_free(void **state)
 		mm_test_fail_seed("%s", sh.why);
 }
 
+/* ---- the shrinker against cache destroy ---------------------------------- *
+ * A thread that used a cache, and no longer does, runs the memory-pressure
+ * shrinker (as a page source may do from any allocation) while another
+ * thread destroys that cache: the shrinker flushes the thread's magazines
+ * of every cache and destroy reclaims the same magazines. */
+struct sd_shared {
+	struct mm_kmem *k;
+	struct mm_kmem_cache *c;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	long round;  /* published by the main thread with a new cache */
+	long used;   /* the last round the worker is done with its cache */
+	long shrunk; /* the last round the worker's shrinker returned */
+	int quit;
+};
+
+/* Wait until *v >= want or quit; returns quit. */
+static int sd_wait(struct sd_shared *sd, const long *v, long want)
+{
+	pthread_mutex_lock(&sd->mu);
+	while (*v < want && !sd->quit)
+		pthread_cond_wait(&sd->cv, &sd->mu);
+	int quit = sd->quit;
+	pthread_mutex_unlock(&sd->mu);
+	return quit;
+}
+
+static void sd_set(struct sd_shared *sd, long *v, long val)
+{
+	pthread_mutex_lock(&sd->mu);
+	*v = val;
+	pthread_cond_broadcast(&sd->cv);
+	pthread_mutex_unlock(&sd->mu);
+}
+
+static void *sd_worker(void *arg)
+{
+	struct sd_shared *sd = arg;
+	void *o[150];
+	for (long r = 1;; r++) {
+		if (sd_wait(sd, &sd->round, r))
+			return NULL;
+		for (int i = 0; i < 150; i++)
+			o[i] = mm_kmem_cache_alloc(sd->c, 0);
+		for (int i = 0; i < 150; i++)
+			mm_kmem_cache_free(sd->c, o[i]);
+		sd_set(sd, &sd->used, r);
+		mm_kmem_shrink_all(sd->k); /* races the destroy */
+		sd_set(sd, &sd->shrunk, r);
+	}
+}
+
+static void test_shrink_all_races_cache_destroy(void **state)
+{
+	(void)state;
+	struct mm_fault_source fs;
+	struct sd_shared sd = { .mu = PTHREAD_MUTEX_INITIALIZER,
+				.cv = PTHREAD_COND_INITIALIZER };
+	sd.k = mm_kmem_create(mm_fault_source_init(&fs, &mm_page_source_mmap), 0);
+	assert_non_null(sd.k);
+	pthread_t t;
+	pthread_create(&t, NULL, sd_worker, &sd);
+	uint64_t rounds = mm_test_iters(2000);
+	for (long r = 1; r <= (long)rounds; r++) {
+		sd.c = mm_kmem_cache_create(sd.k, "doomed", 200, 0, 0, NULL);
+		assert_non_null(sd.c);
+		sd_set(&sd, &sd.round, r);
+		sd_wait(&sd, &sd.used, r);
+		mm_kmem_cache_destroy(sd.c);
+		sd_wait(&sd, &sd.shrunk, r);
+		assert_int_equal(mm_kmem_check(sd.k), 0);
+	}
+	pthread_mutex_lock(&sd.mu);
+	sd.quit = 1;
+	pthread_cond_broadcast(&sd.cv);
+	pthread_mutex_unlock(&sd.mu);
+	pthread_join(t, NULL);
+	mm_kmem_destroy(sd.k);
+	assert_int_equal(atomic_load(&fs.pages_out), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_threads_cross_free),
+		cmocka_unit_test(test_shrink_all_races_cache_destroy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
