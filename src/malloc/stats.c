@@ -153,9 +153,18 @@ void mmalloc_stats(void)
 
 /* ---- malloc_info: glibc's XML ---- */
 
-/* Per-bin size summary of one arena: from, to, total, count. */
-static void info_sizes(FILE *fp, struct mm_arena *a)
+/* Per-bin size summary of one arena, gathered under its lock and printed
+ * after it is dropped: fprintf may allocate (a memstream grows with
+ * realloc), and that must not find the arena locked. */
+struct bin_line {
+	size_t from, to, total, count;
+	int unsorted;
+};
+#define INFO_LINES (NFASTBINS + NBINS)
+
+static size_t info_sizes(struct mm_arena *a, struct bin_line *out)
 {
+	size_t k = 0;
 	for (unsigned i = 0; i < NFASTBINS; i++) {
 		size_t n = 0, tot = 0;
 		for (struct mchunk *p = a->fastbins[i]; p; p = (struct mchunk *)(void *)p->link.fd) {
@@ -163,9 +172,8 @@ static void info_sizes(FILE *fp, struct mm_arena *a)
 			tot += chunksize(p);
 		}
 		if (n)
-			fprintf(fp, "  <size from=\"%zu\" to=\"%zu\" total=\"%zu\" count=\"%zu\"/>\n",
-				(size_t)(i + 2) * MALLOC_ALIGN - MALLOC_ALIGN + 1,
-				(size_t)(i + 2) * MALLOC_ALIGN, tot, n);
+			out[k++] = (struct bin_line){ (size_t)(i + 1) * MALLOC_ALIGN + 1,
+						      (size_t)(i + 2) * MALLOC_ALIGN, tot, n, 0 };
 	}
 	for (unsigned i = 2; i < NBINS; i++) {
 		struct mlink *b = bin_at(a, i);
@@ -178,8 +186,7 @@ static void info_sizes(FILE *fp, struct mm_arena *a)
 			hi = sz > hi ? sz : hi;
 		}
 		if (n)
-			fprintf(fp, "  <size from=\"%zu\" to=\"%zu\" total=\"%zu\" count=\"%zu\"/>\n",
-				lo, hi, tot, n);
+			out[k++] = (struct bin_line){ lo, hi, tot, n, 0 };
 	}
 	struct mlink *u = bin_at(a, UNSORTED);
 	size_t n = 0, tot = 0;
@@ -188,7 +195,8 @@ static void info_sizes(FILE *fp, struct mm_arena *a)
 		tot += chunksize(link2chunk(l));
 	}
 	if (n)
-		fprintf(fp, "  <unsorted from=\"0\" to=\"0\" total=\"%zu\" count=\"%zu\"/>\n", tot, n);
+		out[k++] = (struct bin_line){ 0, 0, tot, n, 1 };
+	return k;
 }
 
 int mmalloc_info(int options, FILE *fp)
@@ -199,14 +207,19 @@ int mmalloc_info(int options, FILE *fp)
 	}
 	mm_ensure_init();
 	size_t t_nfast = 0, t_fast = 0, t_nrest = 0, t_rest = 0, t_sys = 0, t_max = 0;
+	struct bin_line lines[INFO_LINES];
 	fputs("<malloc version=\"1\">\n", fp);
 	FOR_EACH_ARENA(a) {
 		struct arena_sum s;
 		mm_lock(a);
 		sum_arena(a, &s);
-		fprintf(fp, "<heap nr=\"%d\">\n<sizes>\n", a->index);
-		info_sizes(fp, a);
+		size_t nl = info_sizes(a, lines);
 		mm_unlock(a);
+		fprintf(fp, "<heap nr=\"%d\">\n<sizes>\n", a->index);
+		for (size_t k = 0; k < nl; k++)
+			fprintf(fp, "  <%s from=\"%zu\" to=\"%zu\" total=\"%zu\" count=\"%zu\"/>\n",
+				lines[k].unsorted ? "unsorted" : "size", lines[k].from, lines[k].to,
+				lines[k].total, lines[k].count);
 		size_t nrest = s.nfree - (a->top ? 1 : 0), rest = s.free - s.top;
 		fprintf(fp, "</sizes>\n<total type=\"fast\" count=\"%zu\" size=\"%zu\"/>\n",
 			s.nfast, s.fast);
