@@ -71,18 +71,18 @@ size_t mm_show_meminfo(struct mm_machine *m, char *buf, size_t size)
 	for (size_t i = 0; i < MM_ARRAY_SIZE(rows); i++) {
 		char label[24];
 		snprintf(label, sizeof(label), "%s:", rows[i].name);
-		put(&o, "%-15s%9llu kB\n", label, (unsigned long long)kb(rows[i].pages));
+		put(&o, "%-16s%8llu kB\n", label, (unsigned long long)kb(rows[i].pages));
 	}
 	/* Linux's VMALLOC_END is the last byte: (VMALLOC_END - VMALLOC_START) >> 10 */
 	uint64_t vm_total = (m->lay.vmalloc_end - 1 - m->lay.vmalloc_start) >> 10;
-	put(&o, "%-15s%9llu kB\n", "VmallocTotal:", (unsigned long long)vm_total);
-	put(&o, "%-15s%9llu kB\n", "VmallocUsed:", (unsigned long long)kb(m->vmalloc_pages));
+	put(&o, "%-16s%8llu kB\n", "VmallocTotal:", (unsigned long long)vm_total);
+	put(&o, "%-16s%8llu kB\n", "VmallocUsed:", (unsigned long long)kb(m->vmalloc_pages));
 	put(&o, "HugePages_Total:   %5llu\nHugePages_Free:    %5llu\nHugePages_Rsvd:        0\n"
 		"HugePages_Surp:        0\n", (unsigned long long)m->huge_total,
 	    (unsigned long long)m->huge_free);
-	put(&o, "%-15s%9llu kB\n", "Hugepagesize:",
+	put(&o, "%-16s%8llu kB\n", "Hugepagesize:",
 	    (unsigned long long)(level_size(m, 1) >> 10));
-	put(&o, "%-15s%9llu kB\n", "Hugetlb:",
+	put(&o, "%-16s%8llu kB\n", "Hugetlb:",
 	    (unsigned long long)((m->huge_total << m->huge_shift) >> 10));
 	return done(&o);
 }
