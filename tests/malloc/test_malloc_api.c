@@ -240,6 +240,44 @@ static void test_trim_gives_back(void **state)
 	pthread_join(t, NULL);
 }
 
+/* A thread arena outgrowing its 64 MiB heap: a second heap is chained
+ * (the first closed by a fencepost), and once everything is freed the
+ * empty heap is unmapped again. mmap is off so all of it comes from heaps. */
+static void *heaps_body(void *arg)
+{
+	(void)arg;
+	enum { N = 100 };
+	static void *b[N];
+	for (int i = 0; i < N; i++) {
+		b[i] = mmalloc_malloc(1 << 20);
+		assert_non_null(b[i]);
+		memset(b[i], i, 4096);
+	}
+	assert_int_equal(mmalloc_check(), 0);
+	struct mallinfo2 full = mmalloc_mallinfo2();
+	assert_int_equal(full.hblks, 0);
+	for (int i = 0; i < N; i += 2)
+		mmalloc_free(b[i]);
+	assert_int_equal(mmalloc_check(), 0);
+	for (int i = N - 1; i >= 1; i -= 2)
+		mmalloc_free(b[i]);
+	mmalloc_trim(0);
+	assert_int_equal(mmalloc_check(), 0);
+	struct mallinfo2 after = mmalloc_mallinfo2();
+	assert_true(after.arena + (64u << 20) <= full.arena);
+	return NULL;
+}
+
+static void test_heap_chain(void **state)
+{
+	(void)state;
+	assert_int_equal(mmalloc_mallopt(M_MMAP_MAX, 0), 1);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, heaps_body, NULL), 0);
+	pthread_join(t, NULL);
+	assert_int_equal(mmalloc_mallopt(M_MMAP_MAX, 65536), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -251,6 +289,7 @@ int main(void)
 		cmocka_unit_test(test_mallopt),
 		cmocka_unit_test(test_usable_and_trim),
 		cmocka_unit_test(test_trim_gives_back),
+		cmocka_unit_test(test_heap_chain),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
