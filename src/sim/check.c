@@ -296,13 +296,8 @@ int mm_machine_check(struct mm_machine *m)
 	struct checker c = { .m = m };
 	if (mm_buddy_check(m->buddy))
 		fail(&c, "buddy check failed");
-#ifndef __SANITIZE_ADDRESS__
-	/* Skipped under the sanitizers for now: mm_kmem_cache_check() passes
-	 * NULL to qsort when no magazine holds an object, which UBSan aborts
-	 * on (reported to the slab component). Release builds run it. */
 	if (mm_kmem_check(m->kmem))
 		fail(&c, "slab check failed");
-#endif
 	c.maps = calloc(m->nr_pages, sizeof(*c.maps));
 	if (!c.maps)
 		return -MM_ENOMEM;
