@@ -11,7 +11,7 @@
 #                  keyed numeric --parallel=2, -u, -f in C.UTF-8, -R; checksums
 #          git     2000 files, 10 commits with fixed dates, log/diff/grep/blame,
 #                  gc, fsck, clone --no-local, archive, repack
-#          python  /usr/bin/python3 -m test with ~60 of its own regression
+#          python  /usr/bin/python3 -m test with 57 of its own regression
 #                  tests, PYTHONMALLOC=malloc so every object goes to malloc
 #          tools   gcc and g++ -O2 -S on our sources, perl hashes, mawk arrays,
 #                  xz -T2 compress + decompress of 40 MB
