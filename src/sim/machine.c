@@ -244,11 +244,9 @@ int mm_machine_create(const struct mm_machine_config *cfg, struct mm_machine **o
 	 * inside the machine, which outlives it. */
 	m->ps = mm_buddy_page_source(m->buddy);
 	uint64_t free_before = mm_buddy_free_pages(m->buddy);
-	/* NODEBUG: exact slab geometry in every build (and, as of this
-	 * writing, mm_kmem_create with debug checks on crashes while it builds
-	 * its kmalloc caches: an off-slab descriptor asks a kmalloc cache
-	 * that does not exist yet) */
-	m->kmem = mm_kmem_create(&m->ps, MM_KMEM_NODEBUG);
+	/* Default flags: MMKIT_DEBUG builds get the slab's debug checks
+	 * (red zones, poison, free-time checks) on every kernel object. */
+	m->kmem = mm_kmem_create(&m->ps, 0);
 	if (!m->kmem)
 		goto fail;
 	/* mm_kmem_stats() leaves out the instance's own descriptor pages */

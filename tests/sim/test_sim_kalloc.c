@@ -8,6 +8,7 @@
 #include "mmkit/compiler.h"
 #include "mmkit/error.h"
 #include "mmkit/sim.h"
+#include "mmkit/slab.h"
 #include "testutil.h"
 
 static const enum mm_paging_mode modes[] = { MM_PAGING_2LEVEL, MM_PAGING_4LEVEL, MM_PAGING_5LEVEL };
@@ -202,6 +203,34 @@ static void test_highmem_32(void **state)
 	mm_machine_destroy(m);
 }
 
+/* Kernel objects get the slab's debug checks (red zones, poison, free-time
+ * checks) in MMKIT_DEBUG builds, and exact geometry without them. */
+static void test_kernel_slab_debug(void **state)
+{
+	(void)state;
+	struct mm_machine *m = boot(MM_PAGING_4LEVEL, 0);
+	struct mm_kmem *k = mm_machine_kmem(m);
+	struct mm_kmem_cache *caches[] = { mm_kmalloc_cache(k, 64), mm_kmalloc_cache(k, 192),
+					   mm_kmalloc_cache(k, 4096) };
+	for (size_t i = 0; i < MM_ARRAY_SIZE(caches); i++) {
+		assert_non_null(caches[i]);
+		struct mm_kmem_cache_stats st;
+		mm_kmem_cache_stats(caches[i], &st);
+#ifdef MMKIT_DEBUG
+		assert_int_equal(st.flags & MM_SLAB_DEBUG, MM_SLAB_DEBUG);
+#else
+		assert_int_equal(st.flags & MM_SLAB_DEBUG, 0);
+#endif
+	}
+	/* a process (task, mm, VMAs, reverse-map items: all kernel
+	 * objects) lives and dies under those checks */
+	struct mm_task *t;
+	assert_int_equal(mm_task_create(m, "dbg", &t), 0);
+	assert_int_equal(mm_machine_check(m), 0);
+	mm_exit(m, t);
+	mm_machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -209,6 +238,7 @@ int main(void)
 		cmocka_unit_test(test_pages_dma_kmalloc),
 		cmocka_unit_test(test_reserve_ioremap),
 		cmocka_unit_test(test_highmem_32),
+		cmocka_unit_test(test_kernel_slab_debug),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
