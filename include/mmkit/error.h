@@ -15,6 +15,7 @@ enum mm_err {
 	MM_EINTR     = 4,
 	MM_EIO       = 5,
 	MM_E2BIG     = 7,
+	MM_ENOEXEC   = 8,
 	MM_EBADF     = 9,
 	MM_EAGAIN    = 11,
 	MM_ENOMEM    = 12,

@@ -19,6 +19,7 @@ static const struct err_desc err_table[] = {
 	{ MM_EINTR,     "EINTR",     "interrupted" },
 	{ MM_EIO,       "EIO",       "input/output error" },
 	{ MM_E2BIG,     "E2BIG",     "argument list too long" },
+	{ MM_ENOEXEC,   "ENOEXEC",   "exec format error" },
 	{ MM_EBADF,     "EBADF",     "bad file descriptor" },
 	{ MM_EAGAIN,    "EAGAIN",    "resource temporarily unavailable" },
 	{ MM_ENOMEM,    "ENOMEM",    "out of memory" },
