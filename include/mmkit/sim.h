@@ -179,7 +179,7 @@ int mm_exec_synthetic(struct mm_machine *m, struct mm_task *t, uint64_t text_byt
  * file mappings (bss anonymous), the heap after them, the stack, the
  * PT_INTERP interpreter, and the DT_NEEDED libraries found in the host's
  * standard directories mapped as ld.so would (no relocation, no code runs).
- * Open files are kept. Returns 0; -MM_ENOENT / -MM_EINVAL (not a loadable
+ * Open files are kept. Returns 0; -MM_ENOENT / -MM_ENOEXEC (not a loadable
  * ELF for this machine) with nothing changed; or -MM_ENOMEM after the old
  * address space is gone (as Linux, the process is then unusable). */
 int mm_exec(struct mm_machine *m, struct mm_task *t, const char *path);

@@ -29,8 +29,9 @@
  * No randomisation: PIE executables load at 2/3 of the map window
  * (0x555555554000 on x86-64), as with ASLR off.
  *
- * Errors: -MM_ENOENT (no file), -MM_EINVAL (not an ELF file for this
- * machine: Linux says ENOEXEC, which mmkit/error.h lacks), -MM_ENOMEM.
+ * Errors: -MM_ENOENT (no file), -MM_ENOEXEC (not an ELF file for this
+ * machine: bad magic, class, type, e_machine or program headers — also for
+ * the interpreter, where Linux says ELIBBAD), -MM_ENOMEM.
  * Reference: fs/binfmt_elf.c, elf(5), the System V ABI (DT_NEEDED).
  */
 #define _GNU_SOURCE
@@ -63,7 +64,7 @@ static int read_image(const char *path, bool want64, struct elf_image *img)
 	if (fd < 0)
 		return -MM_ENOENT;
 	unsigned char hdr[64];
-	int err = -MM_EINVAL;
+	int err = -MM_ENOEXEC;
 	if (pread(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) || memcmp(hdr, ELFMAG, SELFMAG))
 		goto out;
 	img->is64 = hdr[EI_CLASS] == ELFCLASS64;
@@ -409,7 +410,7 @@ int mm_execve(struct mm_machine *m, struct mm_task *t, const char *path, const c
 			int fd = open(path, O_RDONLY);
 			size_t n = (size_t)MM_MIN(img->ph[i].filesz, sizeof(interp) - 1);
 			if (fd < 0 || pread(fd, interp, n, (off_t)img->ph[i].offset) != (ssize_t)n)
-				err = -MM_EINVAL;
+				err = -MM_ENOEXEC;
 			if (fd >= 0)
 				close(fd);
 		}
