@@ -6,9 +6,11 @@
  * loop; ns per pair as seen by one thread), two patterns:
  *   hot      allocate and free one block, again and again;
  *   batch    allocate 100 blocks, then free them (oldest first).
- * Figures are the minimum over many short trials (the machine is shared).
- * The malloc measured is named by the library that defines `malloc` in
- * this process (dladdr), so a failed preload cannot go unnoticed.
+ * Figures are the minimum over many short trials (the machine is shared);
+ * the malloc and kmalloc trials of one figure alternate, so both see the
+ * same moments of load and their ratio is steadier than that of separate
+ * runs. The malloc measured is named by the library that defines `malloc`
+ * in this process (dladdr), so a failed preload cannot go unnoticed.
  *
  * Output: one "result <allocator> <size> <threads> <pattern> <ns>" line per
  * figure, after a "malloc-library <path>" line; --malloc-only skips kmalloc.
@@ -40,14 +42,13 @@ static volatile uintptr_t sink;
 enum which { USE_MALLOC, USE_KMALLOC };
 
 struct job {
-	enum which which;
-	struct mm_kmem *k;
+	struct mm_kmem *k; /* NULL: malloc only */
 	size_t size;
 	int batch;       /* 0 = hot */
 	long pairs;
 	int trials;
 	pthread_barrier_t *bar;
-	double best;     /* ns per pair */
+	double best[2];  /* ns per pair, by enum which */
 };
 
 static double run_malloc(size_t size, int batch, long pairs)
@@ -94,40 +95,44 @@ static double run_kmalloc(struct mm_kmem *k, size_t size, int batch, long pairs)
 	return (now_ns() - t0) / (double)pairs;
 }
 
+/* Alternate malloc and kmalloc trials (all threads start each together). */
 static void *job_thread(void *arg)
 {
 	struct job *j = arg;
-	j->best = 1e30;
+	j->best[USE_MALLOC] = j->best[USE_KMALLOC] = 1e30;
 	for (int r = 0; r < j->trials; r++) {
-		pthread_barrier_wait(j->bar);
-		double t = j->which == USE_KMALLOC ? run_kmalloc(j->k, j->size, j->batch, j->pairs)
-						   : run_malloc(j->size, j->batch, j->pairs);
-		if (t < j->best)
-			j->best = t;
+		for (int w = USE_MALLOC; w <= (j->k ? USE_KMALLOC : USE_MALLOC); w++) {
+			pthread_barrier_wait(j->bar);
+			double t = w == USE_KMALLOC ? run_kmalloc(j->k, j->size, j->batch, j->pairs)
+						    : run_malloc(j->size, j->batch, j->pairs);
+			if (t < j->best[w])
+				j->best[w] = t;
+		}
 	}
 	return NULL;
 }
 
-static double measure(enum which w, struct mm_kmem *k, size_t size, int nthreads, int batch,
-		      int trials)
+/* ns per pair for malloc and (k not NULL) kmalloc: as the slower thread saw it. */
+static void measure(struct mm_kmem *k, size_t size, int nthreads, int batch, int trials,
+		    double out[2])
 {
 	pthread_barrier_t bar;
 	pthread_barrier_init(&bar, NULL, (unsigned)nthreads);
 	struct job jobs[2];
 	pthread_t tids[2];
 	for (int i = 0; i < nthreads; i++) {
-		jobs[i] = (struct job){ .which = w, .k = k, .size = size, .batch = batch,
-					.pairs = 100000, .trials = trials, .bar = &bar };
+		jobs[i] = (struct job){ .k = k, .size = size, .batch = batch, .pairs = 100000,
+					.trials = trials, .bar = &bar };
 		pthread_create(&tids[i], NULL, job_thread, &jobs[i]);
 	}
-	double worst = 0;
+	out[USE_MALLOC] = out[USE_KMALLOC] = 0;
 	for (int i = 0; i < nthreads; i++) {
 		pthread_join(tids[i], NULL);
-		if (jobs[i].best > worst)
-			worst = jobs[i].best; /* a pair costs what the slower thread saw */
+		for (int w = USE_MALLOC; w <= USE_KMALLOC; w++)
+			if (jobs[i].best[w] > out[w])
+				out[w] = jobs[i].best[w];
 	}
 	pthread_barrier_destroy(&bar);
-	return worst;
 }
 
 int main(int argc, char **argv)
@@ -153,14 +158,13 @@ int main(int argc, char **argv)
 	for (int s = 0; s < 3; s++)
 		for (int th = 1; th <= 2; th++)
 			for (int b = 0; b < 2; b++) {
-				double tm = measure(USE_MALLOC, NULL, sizes[s], th, b ? BATCH : 0,
-						    trials);
-				printf("result malloc %zu %d %s %.2f\n", sizes[s], th, pat[b], tm);
-				if (malloc_only)
-					continue;
-				double tk = measure(USE_KMALLOC, k, sizes[s], th, b ? BATCH : 0,
-						    trials);
-				printf("result kmalloc %zu %d %s %.2f\n", sizes[s], th, pat[b], tk);
+				double t[2];
+				measure(k, sizes[s], th, b ? BATCH : 0, trials, t);
+				printf("result malloc %zu %d %s %.2f\n", sizes[s], th, pat[b],
+				       t[USE_MALLOC]);
+				if (!malloc_only)
+					printf("result kmalloc %zu %d %s %.2f\n", sizes[s], th,
+					       pat[b], t[USE_KMALLOC]);
 			}
 	mm_kmem_destroy(k);
 	return 0;

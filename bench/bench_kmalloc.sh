@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # bench_kmalloc.sh BINARY [trials [rounds]]: mm_kmalloc/mm_kfree against glibc, jemalloc
-# and mimalloc malloc/free in one go. The binary runs as is (kmalloc and
-# glibc) and under each LD_PRELOADed peer (malloc only), the three runs
-# interleaved and repeated `rounds` times; the table gives ns per alloc+free
-# pair (minimum over trials and rounds) and kmalloc's ratio to mimalloc
+# and mimalloc malloc/free in one go. The binary runs as is (glibc) and under
+# each LD_PRELOADed peer; every run measures kmalloc too, its trials
+# alternating with the malloc ones. The three runs are interleaved and
+# repeated `rounds` times; the table gives ns per alloc+free pair (minimum
+# over trials and rounds; the kmalloc column over every run) and the ratio
+# of kmalloc to mimalloc as measured side by side in the mimalloc runs
 # (< 1 means kmalloc is faster). Each run prints the library that really
 # defines malloc; a peer that does not load is reported, not silently skipped.
 set -euo pipefail
@@ -19,34 +21,41 @@ trap 'rm -rf "$tmp"' EXIT
 for r in $(seq "$rounds"); do
   "$bin" "$trials" >"$tmp/glibc"
   [ "$r" = 1 ] && grep '^malloc-library' "$tmp/glibc" | sed 's/^/glibc run:    /'
-  sed 's/^result malloc /result glibc /' "$tmp/glibc" >>"$tmp/all"
+  sed 's/^result malloc /result glibc /; s/^result kmalloc /result kmalloc@glibc /' \
+    "$tmp/glibc" >>"$tmp/all"
   for p in jemalloc mimalloc; do
     if [ ! -f "${peers[$p]}" ]; then
       [ "$r" = 1 ] && echo "$p: ${peers[$p]} missing (scripts/install-deps.sh bench installs it)"
       continue
     fi
-    LD_PRELOAD=${peers[$p]} "$bin" --malloc-only "$trials" >"$tmp/$p"
+    LD_PRELOAD=${peers[$p]} "$bin" "$trials" >"$tmp/$p"
     lib=$(grep '^malloc-library' "$tmp/$p" | cut -d' ' -f2)
     [ "$r" = 1 ] && echo "$p run: malloc-library $lib"
     case "$lib" in
-      *"$p"*) sed "s/^result malloc /result $p /" "$tmp/$p" >>"$tmp/all" ;;
+      *"$p"*) sed "s/^result malloc /result $p /; s/^result kmalloc /result kmalloc@$p /" \
+                "$tmp/$p" >>"$tmp/all" ;;
       *) [ "$r" = 1 ] && echo "$p: preload did not take effect, dropping it" ;;
     esac
   done
 done
 
 awk '
+  function keep(name, key, val) {
+    if (!((name, key) in v) || val + 0 < v[name, key] + 0) v[name, key] = val
+  }
   $1 == "result" { key = $3 " " $4 " " $5
-    if (!(($2, key) in v) || $6 + 0 < v[$2, key] + 0) v[$2, key] = $6
+    keep($2, key, $6)
+    if ($2 ~ /^kmalloc@/) keep("kmalloc", key, $6)
     if (!(key in seen)) { seen[key] = 1; order[n++] = key } }
   END {
     printf "\nns per alloc+free pair (min over trials; threads = loops running at once)\n"
     printf "%-5s %-7s %-6s %9s %9s %9s %9s %14s\n", "size", "threads", "pattern", "kmalloc", "glibc", "jemalloc", "mimalloc", "kmalloc/mimal."
     for (i = 0; i < n; i++) {
       split(order[i], f, " ")
-      km = v["kmalloc", order[i]]; mi = v["mimalloc", order[i]]
+      km = v["kmalloc@mimalloc", order[i]]; mi = v["mimalloc", order[i]]
       ratio = (km != "" && mi != "" && mi > 0) ? sprintf("%.2f", km / mi) : "-"
-      printf "%-5s %-7s %-6s %9s %9s %9s %9s %14s\n", f[1], f[2], f[3], km, v["glibc", order[i]], \
-        (v["jemalloc", order[i]] == "" ? "-" : v["jemalloc", order[i]]), (mi == "" ? "-" : mi), ratio
+      printf "%-5s %-7s %-6s %9s %9s %9s %9s %14s\n", f[1], f[2], f[3], v["kmalloc", order[i]], \
+        v["glibc", order[i]], (v["jemalloc", order[i]] == "" ? "-" : v["jemalloc", order[i]]), \
+        (mi == "" ? "-" : mi), ratio
     }
   }' "$tmp/all"
