@@ -3,16 +3,22 @@
  * Algorithm (Linux SLUB's kmalloc, mm/slab_common.c): 13 general caches
  * "kmalloc-8" .. "kmalloc-8k" with SLUB's classes 8 16 32 64 96 128 192 256
  * 512 1k 2k 4k 8k. A request of n bytes (1 <= n <= 8192) goes to the
- * smallest class >= n: a 24-entry table for n <= 192 (the 96 and 192 classes
- * halve the worst case between 64/128/256), fls(n - 1) above. Larger
+ * smallest class >= n (the 96 and 192 classes halve the worst case between
+ * 64/128/256): every class is a multiple of 8, so a 1024-entry byte table
+ * in the instance indexed by (n - 1) / 8 gives it with one load and no
+ * branch (Linux: a 24-entry table up to 192, fls above). Larger
  * requests get a block of 2^order pages straight from the page source
  * (Linux's kmalloc_large); its head page is tagged in the page map so kfree
  * and ksize recognise it. The old SLAB list 32..131072 of the notes would
  * keep 64 KiB and 128 KiB objects in slabs of 32 or more pages; whole page
  * blocks waste at most the last page's tail instead.
- * Cost: kmalloc is a table lookup plus the cache fast path; kfree is one
- * page-map lookup (4 loads) plus the cache fast path; large blocks cost one
- * page-source call and a page-map update.
+ * Cost: kmalloc is a table lookup plus a pop from the thread's tcache of the
+ * class (the thread state embeds one per class, so no per-cache-id
+ * indirection); kfree reads one entry of the page-map leaf the thread memo
+ * remembers (a full walk, 4 loads, when p is in another 2 MiB range), whose
+ * cache id is the class, and pushes on that tcache; about 15 and 20
+ * instructions. Large blocks cost one page-source call and a page-map
+ * update.
  * Fragmentation: a class wastes < 1/2 of the object for sizes above 256,
  * < 1/3 between 64 and 256 (96/192 classes); large blocks waste < 1 page.
  * Power-of-two classes are naturally aligned (alignment = size, capped at a
@@ -32,29 +38,16 @@ static const char *const kmalloc_names[KMALLOC_NR_CLASSES] = {
 	"kmalloc-2k",  "kmalloc-4k",  "kmalloc-8k",
 };
 
-/* Class index for sizes 1..192, by (size - 1) / 8 (Linux's size_index). */
-static const uint8_t size_index[24] = {
-	0,		/* 1..8 */
-	1,		/* 9..16 */
-	2, 2,		/* 17..32 */
-	3, 3, 3, 3,	/* 33..64 */
-	4, 4, 4, 4,	/* 65..96 */
-	5, 5, 5, 5,	/* 97..128 */
-	6, 6, 6, 6, 6, 6, 6, 6, /* 129..192 */
-};
-
-/* Index of the class for 1 <= size <= MM_KMALLOC_MAX_CACHE_SIZE. */
-static inline unsigned kmalloc_index(size_t size)
+/* Index of the class for 1 <= size <= MM_KMALLOC_MAX_CACHE_SIZE: every
+ * class size is a multiple of 8, so (size - 1) / 8 decides it. */
+MM_INLINE unsigned kmalloc_index(const struct mm_kmem *k, size_t size)
 {
-	if (size <= 192)
-		return size_index[(size - 1) / 8];
-	/* 193..256 -> 7 (256), 257..512 -> 8, ... 4097..8192 -> 12 */
-	return (unsigned)(64 - __builtin_clzll((unsigned long long)(size - 1))) - 1;
+	return k->kmalloc_class[(size - 1) / MM_KMALLOC_MIN_SIZE];
 }
 
 MM_INLINE struct mm_kmem_cache *kmalloc_slab_inline(struct mm_kmem *k, size_t size)
 {
-	return k->kmalloc[kmalloc_index(size)];
+	return k->kmalloc[kmalloc_index(k, size)];
 }
 
 struct mm_kmem_cache *slab_kmalloc_slab(struct mm_kmem *k, size_t size)
@@ -72,6 +65,11 @@ struct mm_kmem_cache *mm_kmalloc_cache(struct mm_kmem *k, size_t size)
 int slab_kmalloc_create_caches(struct mm_kmem *k)
 {
 	bool debug = slab_forced_flags(k) & MM_SLAB_RED_ZONE;
+	for (unsigned j = 0, i = 0; j < KMALLOC_CLASS_STEPS; j++) {
+		while (kmalloc_sizes[i] < (j + 1) * MM_KMALLOC_MIN_SIZE)
+			i++;
+		k->kmalloc_class[j] = (uint8_t)i;
+	}
 	for (unsigned i = 0; i < KMALLOC_NR_CLASSES; i++) {
 		size_t size = kmalloc_sizes[i];
 		size_t align = 8;
@@ -80,7 +78,10 @@ int slab_kmalloc_create_caches(struct mm_kmem *k)
 		k->kmalloc[i] = slab_cache_new(k, kmalloc_names[i], size, align, 0, NULL, true);
 		if (!k->kmalloc[i])
 			return -MM_ENOMEM;
-		k->kmalloc_id[i] = (uint16_t)k->kmalloc[i]->id;
+		/* the boot cache has id 0 and nothing else exists yet, so the
+		 * kmalloc caches get consecutive ids: kfree's fast path turns a
+		 * page-map entry's id into a class by subtracting KMALLOC_ID0 */
+		MM_BUG_ON(k->kmalloc[i]->id != KMALLOC_ID0 + i);
 		k->kmalloc_debug = k->kmalloc[i]->flags & SLAB_DEBUG_FLAGS;
 	}
 	return 0;
@@ -152,36 +153,40 @@ static MM_NOINLINE void *kmalloc_slow(struct mm_kmem *k, size_t size, mm_gfp_t g
 	return kmalloc_large(k, size, gfp);
 }
 
-/* Fast path: the class's cache id (kept in the instance) and the thread
- * memo give the tcache without touching the cache; pop from the loaded
- * magazine. Anything else is a tail call to kmalloc_slow, so this path
- * saves no registers. */
+/* Fast path: the size's class (one table load) indexes the thread's
+ * kmalloc tcaches, found through the thread memo; pop from the loaded
+ * magazine. With debug checks, or before the thread has state, the memo
+ * points at tcaches that are always empty. Anything else is a tail call to
+ * kmalloc_slow, so this path saves no registers. */
 void *mm_kmalloc(struct mm_kmem *k, size_t size, mm_gfp_t gfp)
 {
-	if (mm_likely(size - 1 < MM_KMALLOC_MAX_CACHE_SIZE)) {
-		unsigned id = k->kmalloc_id[kmalloc_index(size)];
-		struct slab_tls_ent *te = slab_tls_ent_of(k);
-		if (mm_likely(te->kmem == k && te->nonce == k->nonce && id < te->ntc &&
-			      !(k->kmalloc_debug | (gfp & MM_GFP_ZERO)))) {
-			struct mm_tcache *tc = te->tc[id];
-			if (mm_likely(tc != NULL && tc->rounds != 0))
-				return tc->loaded->obj[--tc->rounds];
+	struct slab_tls_ent *te = slab_tls_ent_of(k);
+	if (mm_likely(size - 1 < MM_KMALLOC_MAX_CACHE_SIZE && te->kmem == k &&
+		      te->nonce == k->nonce && !(gfp & MM_GFP_ZERO))) {
+		struct mm_tcache *tc = &te->kmc[kmalloc_index(k, size)];
+		uint32_t r = tc->rounds;
+		if (mm_likely(r != 0)) {
+			tc->rounds = --r;
+			return tc->objs[r];
 		}
 	}
 	return kmalloc_slow(k, size, gfp);
 }
 
-/* Everything but the fast path: a page-map walk (remembering the leaf in
- * the thread memo), debug caches, magazine exchanges, large blocks. */
+/* Everything but the fast path: NULL, a page-map walk (remembering the
+ * leaf in the thread memo), other caches, debug caches, magazine
+ * exchanges, large blocks. */
 static MM_NOINLINE void kfree_slow(struct mm_kmem *k, const void *p)
 {
+	if (MM_ZERO_OR_NULL_PTR(p))
+		return;
 	struct pm_node *leaf = pagemap_leaf(k->pm_root, p);
 	uintptr_t vpn = (uintptr_t)p >> MM_PAGE_SHIFT;
 	uintptr_t e = leaf ? atomic_load_explicit(&leaf->e[vpn & (PM_ENTRIES - 1)],
 						  memory_order_acquire) : 0;
 	struct slab_tls_ent *te = slab_tls_ent_of(k);
 	if (leaf && te->kmem == k && te->nonce == k->nonce) {
-		te->leaf_key = vpn >> PM_BITS;
+		te->leaf_base = (uintptr_t)p & ~(PM_LEAF_SPAN - 1);
 		te->leaf = leaf;
 	}
 	if (mm_likely(e && !(e & PM_LARGE_TAG))) {
@@ -192,32 +197,29 @@ static MM_NOINLINE void kfree_slow(struct mm_kmem *k, const void *p)
 	kfree_nonslab(k, p, e);
 }
 
-/* Fast path: the thread memo gives the page-map leaf and the thread's
- * tcache array, the slab gives the cache id: push on the loaded magazine. */
+/* Fast path: the thread memo's page-map leaf covers p, the leaf entry's
+ * cache id is a kmalloc class (not a debug cache: those carry
+ * SLAB_ID_SLOW), and the thread's tcache of that class has room: push on
+ * its loaded magazine. NULL and MM_ZERO_SIZE_PTR are below every leaf the
+ * memo can hold, so they reach kfree_slow. */
 void mm_kfree(struct mm_kmem *k, const void *p)
 {
-	if (mm_unlikely(MM_ZERO_OR_NULL_PTR(p)))
-		return;
 	struct slab_tls_ent *te = slab_tls_ent_of(k);
-	uintptr_t vpn = (uintptr_t)p >> MM_PAGE_SHIFT;
-	if (mm_likely(te->kmem == k && te->leaf_key == vpn >> PM_BITS && te->nonce == k->nonce)) {
-		uintptr_t e = atomic_load_explicit(&te->leaf->e[vpn & (PM_ENTRIES - 1)],
+	uintptr_t off = (uintptr_t)p - te->leaf_base;
+	if (mm_likely(off < PM_LEAF_SPAN && te->kmem == k && te->nonce == k->nonce)) {
+		uintptr_t e = atomic_load_explicit(&te->leaf->e[off >> MM_PAGE_SHIFT],
 						   memory_order_relaxed);
-		if (mm_likely(e && !(e & PM_LARGE_TAG))) {
-			unsigned id = (unsigned)(e >> PM_ID_SHIFT);
-			if (mm_likely(id < te->ntc)) {
-				struct mm_tcache *tc = te->tc[id];
-				if (mm_likely(tc != NULL)) {
-					uint32_t r = tc->rounds;
-					if (mm_likely(r < tc->cap)) {
-						void **slot = &tc->loaded->obj[r];
-						if (mm_unlikely(r && slot[-1] == p))
-							slab_die(tc->cache, p, "double free");
-						*slot = (void *)(uintptr_t)p;
-						tc->rounds = r + 1;
-						return;
-					}
-				}
+		unsigned cls = (unsigned)(e >> PM_ID_SHIFT) - KMALLOC_ID0;
+		if (mm_likely(cls < KMALLOC_NR_CLASSES)) {
+			struct mm_tcache *tc = &te->kmc[cls];
+			uint32_t r = tc->rounds;
+			if (mm_likely(r < tc->cap)) {
+				void **slot = &tc->objs[r];
+				if (mm_unlikely(slot[-1] == p))
+					slab_die(tc->cache, p, "double free");
+				*slot = (void *)(uintptr_t)p;
+				tc->rounds = r + 1;
+				return;
 			}
 		}
 	}

@@ -220,7 +220,7 @@ void *mm_kmem_cache_alloc(struct mm_kmem_cache *c, mm_gfp_t gfp)
 		struct mm_tcache *tc = te->tc[c->id];
 		if (mm_likely(tc != NULL && tc->rounds != 0 &&
 			      !((c->flags & SLAB_DEBUG_FLAGS) | (gfp & MM_GFP_ZERO))))
-			return tc->loaded->obj[--tc->rounds];
+			return tc->objs[--tc->rounds];
 	}
 	return cache_alloc_slow(c, gfp);
 }
@@ -241,8 +241,8 @@ void mm_kmem_cache_free(struct mm_kmem_cache *c, void *obj)
 		if (mm_likely(tc != NULL)) {
 			uint32_t r = tc->rounds;
 			if (mm_likely(r < tc->cap)) {
-				void **slot = &tc->loaded->obj[r];
-				if (mm_unlikely(r && slot[-1] == obj))
+				void **slot = &tc->objs[r];
+				if (mm_unlikely(slot[-1] == obj))
 					slab_die(c, obj, "double free");
 				*slot = obj;
 				tc->rounds = r + 1;

@@ -177,7 +177,8 @@ static bool tls_make_hot(struct mm_kmem *k)
 	memmove(&slab_tls[2], &slab_tls[1], (SLAB_TLS_VICTIMS - 1) * sizeof(slab_tls[0]));
 	slab_tls[1] = slab_tls[0];
 	slab_tls[0] = (struct slab_tls_ent){ .kmem = k, .nonce = k->nonce,
-					     .leaf_key = SLAB_NO_LEAF };
+					     .leaf_base = SLAB_NO_LEAF, .leaf = k->pm_root,
+					     .kmc = k->kmc_none };
 	return false;
 }
 
@@ -188,6 +189,7 @@ static void tls_fill(struct mm_kmem *k, struct mm_kthread *t)
 	struct slab_tls_ent *e = &slab_tls[0];
 	e->tc = t->tc;
 	e->ntc = t->ntc;
+	e->kmc = t->kmc;
 	e->t = t;
 }
 
@@ -196,7 +198,7 @@ static void tls_forget(struct mm_kmem *k)
 {
 	for (unsigned i = 0; i <= SLAB_TLS_VICTIMS; i++)
 		if (tls_match(&slab_tls[i], k))
-			slab_tls[i] = (struct slab_tls_ent){ .leaf_key = SLAB_NO_LEAF };
+			slab_tls[i] = (struct slab_tls_ent){ .leaf_base = SLAB_NO_LEAF };
 }
 
 /* The hot entry missed (another instance, or the cache id is beyond this
@@ -223,8 +225,16 @@ static inline void tc_unload(struct mm_kmem_cache *c, struct mm_tcache *tc)
 
 static inline void tc_load(struct mm_tcache *tc)
 {
+	tc->objs = tc->loaded->obj;
 	tc->rounds = tc->loaded->rounds;
 	tc->cap = tc->loaded->cap;
+}
+
+/* No magazine loaded (nor a previous one). */
+static inline void tc_clear(struct mm_kmem *k, struct mm_tcache *tc)
+{
+	tc->loaded = tc->prev = &k->nomag;
+	tc_load(tc);
 }
 
 static struct mm_kthread *kthread_get(struct mm_kmem *k)
@@ -235,10 +245,8 @@ static struct mm_kthread *kthread_get(struct mm_kmem *k)
 	t = slab_kmalloc_internal(k, sizeof(*t));
 	if (!t)
 		return NULL;
+	memset(t, 0, sizeof(*t));
 	t->kmem = k;
-	t->tc = NULL;
-	t->ntc = 0;
-	t->busy = NULL;
 	if (pthread_setspecific(k->key, t) != 0) {
 		slab_kfree_internal(k, t);
 		return NULL;
@@ -249,6 +257,25 @@ static struct mm_kthread *kthread_get(struct mm_kmem *k)
 	pthread_mutex_unlock(&k->thr_lock);
 	tls_fill(k, t);
 	return t;
+}
+
+/* The thread's embedded tcache for c if c is a kmalloc cache whose
+ * tcaches live there (no debug checks), else NULL. */
+static struct mm_tcache *kmc_slot(struct mm_kthread *t, const struct mm_kmem_cache *c)
+{
+	struct mm_kmem *k = c->kmem;
+	unsigned cls = c->id - KMALLOC_ID0;
+	if (cls < KMALLOC_NR_CLASSES && k->kmalloc[cls] == c && !k->kmalloc_debug)
+		return &t->kmc[cls];
+	return NULL;
+}
+
+/* Free a tcache that is on no list and in no tc[] slot any more. */
+static void tcache_free(struct mm_kmem *k, struct mm_tcache *tc)
+{
+	struct mm_kthread *t = tc->thread;
+	if (tc < t->kmc || tc >= t->kmc + KMALLOC_NR_CLASSES)
+		slab_kfree_internal(k, tc);
 }
 
 static struct mm_tcache *tcache_create(struct mm_kmem_cache *c)
@@ -276,11 +303,12 @@ static struct mm_tcache *tcache_create(struct mm_kmem_cache *c)
 		if (old)
 			slab_kfree_internal(k, old);
 	}
-	struct mm_tcache *tc = slab_kmalloc_internal(k, sizeof(*tc));
+	struct mm_tcache *tc = kmc_slot(t, c);
+	if (!tc)
+		tc = slab_kmalloc_internal(k, sizeof(*tc));
 	if (!tc)
 		return NULL;
-	tc->loaded = tc->prev = &k->nomag;
-	tc->rounds = tc->cap = 0;
+	tc_clear(k, tc);
 	tc->cache = c;
 	tc->thread = t;
 	pthread_mutex_lock(&k->thr_lock);
@@ -298,8 +326,7 @@ static long tcache_drain(struct mm_tcache *tc, bool to_depot)
 	struct mm_kmem_cache *c = tc->cache;
 	tc_unload(c, tc);
 	struct mm_magazine *mags[2] = { tc->loaded, tc->prev };
-	tc->loaded = tc->prev = &c->kmem->nomag;
-	tc->rounds = tc->cap = 0;
+	tc_clear(c->kmem, tc);
 	for (int i = 0; i < 2; i++) {
 		if (!mag_real(c, mags[i]))
 			continue;
@@ -323,7 +350,7 @@ void slab_tcache_reclaim_all(struct mm_kmem_cache *c)
 		tc->thread->tc[c->id] = NULL;
 		mm_list_del(&tc->reg);
 		tcache_drain(tc, false);
-		slab_kfree_internal(k, tc);
+		tcache_free(k, tc);
 	}
 	pthread_mutex_unlock(&k->thr_lock);
 }
@@ -370,7 +397,7 @@ void slab_kthread_destructor(void *arg)
 		t->tc[i] = NULL;
 		mm_list_del(&tc->reg);
 		tcache_drain(tc, true);
-		slab_kfree_internal(k, tc);
+		tcache_free(k, tc);
 	}
 	mm_list_del(&t->link);
 	k->nr_threads--;

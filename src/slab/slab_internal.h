@@ -40,6 +40,10 @@
 #define SLAB_NAME_MAX       32u
 #define SLAB_MAX_CACHES     1024u /* caches per instance (ids index thread arrays) */
 #define SLAB_MAX_OBJS       65535u /* freelist indexes are 16-bit */
+#define KMALLOC_NR_CLASSES  13   /* 8 16 32 64 96 128 192 256 512 1k 2k 4k 8k */
+#define KMALLOC_ID0         1u   /* cache id of kmalloc-8 (the boot cache is 0);
+				    class i has id KMALLOC_ID0 + i */
+#define KMALLOC_CLASS_STEPS (MM_KMALLOC_MAX_CACHE_SIZE / MM_KMALLOC_MIN_SIZE)
 
 /* Debug patterns (Linux's poison.h values). */
 #define SLAB_POISON_FREE    0x6b
@@ -61,9 +65,12 @@
  * magazine are allocated as far as their slab knows, free for the user, and
  * in the free debug state (red zones inactive, poisoned). */
 struct mm_magazine {
-	struct mm_magazine *next; /* depot list link */
 	uint32_t rounds;          /* objects held: obj[0..rounds) */
 	uint32_t cap;             /* capacity for its cache; 0 = the sentinel */
+	struct mm_magazine *next; /* depot list link; just before obj[] so the
+				     fast free's look at obj[rounds - 1] reads a
+				     magazine address (never an object of a
+				     cache with magazines) when rounds is 0 */
 	void *obj[SLAB_MAG_MAX];
 };
 
@@ -72,15 +79,18 @@ struct mm_magazine {
  * then), under k->thr_lock. Never NULL: an absent magazine is k->nomag, the
  * sentinel of capacity 0, so the fast path needs no NULL test. */
 struct mm_tcache {
-	struct mm_magazine *loaded;   /* objects are taken from / put here */
+	void **objs;                  /* loaded->obj (the fast paths' stack) */
 	uint32_t rounds;              /* loaded's rounds (its own field is stale
 					 while loaded; synced by tc_unload/load) */
 	uint32_t cap;                 /* loaded's capacity */
+	struct mm_magazine *loaded;   /* objects are taken from / put here */
 	struct mm_magazine *prev;     /* the previous loaded magazine */
 	struct mm_kmem_cache *cache;
 	struct mm_kthread *thread;
 	struct mm_list reg;           /* on cache->tcaches, under k->thr_lock */
 };
+/* One cache line: kmalloc's fast paths index arrays of them with a shift. */
+_Static_assert(sizeof(struct mm_tcache) == 64, "tcache is one cache line");
 
 /* Per-thread state of one instance (the pthread key's value). tc and ntc
  * are written only by the owner thread under k->thr_lock (array growth) or
@@ -88,6 +98,14 @@ struct mm_tcache {
  * without a lock on its fast and slow paths (it does not use a cache being
  * destroyed), but under k->thr_lock when it walks them all (shrinker). */
 struct mm_kthread {
+	/* The tcaches of the kmalloc caches, indexed by class (tc[] points
+	 * here once each is set up), so kmalloc/kfree reach them from the
+	 * class without the tc[] indirection. First, so each sits on its own
+	 * cache line (the struct is a kmalloc-1k object). Unused (never
+	 * loaded, so rounds = cap = 0 and the fast paths always miss) when
+	 * the kmalloc caches have debug checks: those tcaches are allocated
+	 * apart. */
+	struct mm_tcache kmc[KMALLOC_NR_CLASSES];
 	struct mm_kmem *kmem;
 	struct mm_tcache **tc;        /* indexed by cache id, NULL = none yet */
 	unsigned ntc;                 /* entries in tc */
@@ -226,7 +244,6 @@ static inline uintptr_t pagemap_get(struct pm_node *root, const void *p)
 
 /* ---- the instance ------------------------------------------------------- */
 
-#define KMALLOC_NR_CLASSES 13  /* 8 16 32 64 96 128 192 256 512 1k 2k 4k 8k */
 
 struct mm_kmem {
 	struct mm_page_source ps;     /* where every page comes from */
@@ -254,8 +271,14 @@ struct mm_kmem {
 	atomic_ulong large_allocs;
 
 	struct mm_kmem_cache *kmalloc[KMALLOC_NR_CLASSES];
-	uint16_t kmalloc_id[KMALLOC_NR_CLASSES]; /* their ids (fast path) */
+	/* class of a request of n bytes (1..MM_KMALLOC_MAX_CACHE_SIZE):
+	 * kmalloc_class[(n - 1) / 8], one load and no branch */
+	uint8_t kmalloc_class[KMALLOC_CLASS_STEPS];
 	bool kmalloc_debug;           /* kmalloc caches have debug checks */
+	/* What a thread memo entry's kmc points at before the thread has its
+	 * own state: rounds = cap = 0, so kmalloc/kfree's fast paths miss.
+	 * Never written. */
+	struct mm_tcache kmc_none[KMALLOC_NR_CLASSES];
 	struct mm_kmem_cache *mag_cache;  /* "kmem_magazine" */
 	struct mm_kmem_cache boot_cache;  /* "kmem_cache": cache descriptors */
 };
@@ -350,12 +373,18 @@ struct slab_tls_ent {
 	uint64_t nonce;
 	struct mm_tcache **tc;        /* the thread's tc array (t->tc) */
 	unsigned ntc;
-	uintptr_t leaf_key;           /* vpn >> PM_BITS of the page-map leaf below */
+	uintptr_t leaf_base;          /* first address the leaf below covers */
 	struct pm_node *leaf;         /* last leaf kfree used (leaves live as
 					 long as the instance) */
+	struct mm_tcache *kmc;        /* t->kmc, or kmem->kmc_none */
 	struct mm_kthread *t;
 };
-#define SLAB_NO_LEAF (~(uintptr_t)0)
+/* Bytes of address space one page-map leaf covers (2 MiB). */
+#define PM_LEAF_SPAN ((uintptr_t)PM_ENTRIES << MM_PAGE_SHIFT)
+/* leaf_base of an entry with no leaf yet: 2^63 is no user-space address
+ * (the leaf is then the root node, whose entries carry no cache id, so even
+ * a wild pointer there only reaches the slow path). */
+#define SLAB_NO_LEAF ((uintptr_t)1 << 63)
 extern __thread struct slab_tls_ent slab_tls[1 + SLAB_TLS_VICTIMS]
 	__attribute__((tls_model("initial-exec")));
 
@@ -382,7 +411,7 @@ MM_INLINE void *cache_alloc(struct mm_kmem_cache *c, mm_gfp_t gfp)
 	struct mm_tcache *tc = tcache_of(c);
 	if (mm_likely(tc != NULL)) {
 		if (mm_likely(tc->rounds != 0)) {
-			void *obj = tc->loaded->obj[--tc->rounds];
+			void *obj = tc->objs[--tc->rounds];
 			if (mm_unlikely(c->flags & SLAB_DEBUG_FLAGS))
 				slab_debug_alloc(c, obj);
 			if (mm_unlikely(gfp & MM_GFP_ZERO))
@@ -403,8 +432,8 @@ MM_INLINE void cache_free(struct mm_kmem_cache *c, void *obj)
 	if (mm_likely(tc != NULL)) {
 		uint32_t r = tc->rounds;
 		if (mm_likely(r < tc->cap)) {
-			void **slot = &tc->loaded->obj[r];
-			if (mm_unlikely(r && slot[-1] == obj))
+			void **slot = &tc->objs[r];
+			if (mm_unlikely(slot[-1] == obj))
 				slab_die(c, obj, "double free");
 			*slot = obj;
 			tc->rounds = r + 1;
