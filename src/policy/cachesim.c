@@ -7,7 +7,10 @@
  * eviction and an insert on a miss: O(1) for fifo/lru/clock/random/lfu,
  * O(log n) for opt and the lfu variants (see each policy file). The bucket of
  * the hash probe a few requests ahead is prefetched: that cache miss is what
- * a replay spends most of its time on.
+ * a replay spends most of its time on. The victim's map entry is found
+ * through the slot's recorded bucket (no probe), and fifo, lru, clock and lfu
+ * prefetch their next victims' buckets at each eviction (policy_internal.h,
+ * pol_prefetch_victims); the miss path (evict, insert) is inlined here.
  */
 #include <string.h>
 
