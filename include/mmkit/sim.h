@@ -458,6 +458,9 @@ struct mm_meminfo {
 	uint64_t available_pages; /* MemAvailable, as si_mem_available() computes it */
 	uint64_t commit_limit;    /* CommitLimit: (RAM - huge pool) * 50% + swap */
 	uint64_t committed_as;    /* Committed_AS: pages of VM_ACCOUNT mappings */
+	uint64_t slab_pagemap_pages; /* in Slab: the slab's page-map nodes (one leaf
+				      * per 2 MiB of RAM its slabs have used; kept
+				      * for the machine's life, like mem_map) */
 };
 void mm_machine_meminfo(struct mm_machine *m, struct mm_meminfo *out);
 

@@ -56,6 +56,7 @@ void mm_machine_meminfo(struct mm_machine *m, struct mm_meminfo *out)
 	out->anon_pages = m->anon_pages;
 	out->pagetable_pages = m->pagetable_pages;
 	out->slab_pages = ks.slab_pages + ks.large_pages + ks.pagemap_pages + m->kmem_self_pages;
+	out->slab_pagemap_pages = ks.pagemap_pages;
 	out->kernel_pages = m->kernel_pages;
 	out->boot_pages = m->boot_pages;
 	out->cached_pages = m->cache_pages;
