@@ -60,12 +60,15 @@ size_t mm_show_meminfo(struct mm_machine *m, char *buf, size_t size)
 		{ "Active(file)", mi.cached_pages - mi.shmem_pages }, { "Inactive(file)", 0 },
 		{ "Unevictable", 0 },             { "Mlocked", 0 },
 		{ "SwapTotal", 0 },               { "SwapFree", 0 },
+		{ "Zswap", 0 },                   { "Zswapped", 0 },
 		{ "Dirty", mi.dirty_pages },      { "Writeback", 0 },
 		{ "AnonPages", mi.anon_pages },   { "Mapped", mi.mapped_pages },
 		{ "Shmem", mi.shmem_pages },      { "KReclaimable", 0 },
 		{ "Slab", mi.slab_pages },        { "SReclaimable", 0 },
 		{ "SUnreclaim", mi.slab_pages },  { "KernelStack", 0 },
-		{ "PageTables", mi.pagetable_pages },
+		{ "PageTables", mi.pagetable_pages }, { "SecPageTables", 0 },
+		{ "NFS_Unstable", 0 },            { "Bounce", 0 },
+		{ "WritebackTmp", 0 },
 		{ "CommitLimit", mi.commit_limit }, { "Committed_AS", mi.committed_as },
 	};
 	for (size_t i = 0; i < MM_ARRAY_SIZE(rows); i++) {
@@ -77,6 +80,13 @@ size_t mm_show_meminfo(struct mm_machine *m, char *buf, size_t size)
 	uint64_t vm_total = (m->lay.vmalloc_end - 1 - m->lay.vmalloc_start) >> 10;
 	put(&o, "%-16s%8llu kB\n", "VmallocTotal:", (unsigned long long)vm_total);
 	put(&o, "%-16s%8llu kB\n", "VmallocUsed:", (unsigned long long)kb(m->vmalloc_pages));
+	/* rows of features mmsim does not have (per-CPU areas, transparent
+	 * huge pages), zero as on a kernel where they are idle */
+	static const char *const zero_rows[] = { "VmallocChunk:", "Percpu:", "AnonHugePages:",
+						 "ShmemHugePages:", "ShmemPmdMapped:",
+						 "FileHugePages:", "FilePmdMapped:", "Balloon:" };
+	for (size_t i = 0; i < MM_ARRAY_SIZE(zero_rows); i++)
+		put(&o, "%-16s%8llu kB\n", zero_rows[i], 0ULL);
 	put(&o, "HugePages_Total:   %5llu\nHugePages_Free:    %5llu\nHugePages_Rsvd:        0\n"
 		"HugePages_Surp:        0\n", (unsigned long long)m->huge_total,
 	    (unsigned long long)m->huge_free);
@@ -95,11 +105,12 @@ size_t mm_show_free(struct mm_machine *m, char *buf, size_t size)
 	struct mm_meminfo mi;
 	mm_machine_meminfo(m, &mi);
 	uint64_t total = kb(mi.total_pages), fr = kb(mi.free_pages);
-	/* procps: buff/cache = Buffers + Cached + SReclaimable (0 and 0 here),
-	 * used = total - free - buff/cache, available = MemAvailable */
+	/* procps-ng 4: buff/cache = Buffers + Cached + SReclaimable (0 and 0
+	 * here), available = MemAvailable, used = total - available
+	 * (linux-formats/free.txt; 3.3 used total - free - buff/cache) */
 	uint64_t cache = kb(mi.cached_pages);
-	uint64_t used = total - fr - cache;
 	uint64_t avail = kb(mi.available_pages);
+	uint64_t used = total - avail;
 	put(&o, "               total        used        free      shared  buff/cache   available\n");
 	put(&o, "Mem:    %12llu%12llu%12llu%12llu%12llu%12llu\n", (unsigned long long)total,
 	    (unsigned long long)used, (unsigned long long)fr, (unsigned long long)kb(mi.shmem_pages),
@@ -119,12 +130,12 @@ size_t mm_show_vmstat(struct mm_machine *m, char *buf, size_t size)
 	mm_machine_counters(m, &c);
 	struct mm_tlb_stats t = m->tlbst;
 	put(&o, "nr_free_pages %llu\n", (unsigned long long)mi.free_pages);
+	put(&o, "nr_slab_unreclaimable %llu\n", (unsigned long long)mi.slab_pages);
 	put(&o, "nr_anon_pages %llu\n", (unsigned long long)mi.anon_pages);
 	put(&o, "nr_mapped %llu\n", (unsigned long long)mi.mapped_pages);
 	put(&o, "nr_file_pages %llu\n", (unsigned long long)mi.cached_pages);
 	put(&o, "nr_shmem %llu\n", (unsigned long long)mi.shmem_pages);
 	put(&o, "nr_page_table_pages %llu\n", (unsigned long long)mi.pagetable_pages);
-	put(&o, "nr_slab_unreclaimable %llu\n", (unsigned long long)mi.slab_pages);
 	put(&o, "pgpgin %llu\npgpgout %llu\npswpin 0\npswpout 0\n", (unsigned long long)m->pgpgin,
 	    (unsigned long long)m->pgpgout);
 	put(&o, "pgfault %llu\n", (unsigned long long)m->pgfault);
