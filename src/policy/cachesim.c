@@ -106,22 +106,32 @@ static void run_chunk(struct run *r, uint64_t t0, const struct mm_cache_request 
 {
 	struct mm_policy *p = r->p;
 	struct mm_access_info info = { .next_use = MM_POLICY_NEVER };
-	uint64_t hits = 0, misses = 0;
+	uint64_t hits = 0, misses = 0, to_tick = r->to_tick;
+	/* home buckets of requests i .. i + PREFETCH_AHEAD - 1, computed once
+	 * when prefetched and used by the lookup and, on a miss, the insert */
+	uint64_t home[PREFETCH_AHEAD];
+	for (size_t j = 0; j < PREFETCH_AHEAD && j < n; j++) {
+		home[j] = pol_idmap_hash(&p->map, reqs[j].id);
+		__builtin_prefetch(&p->map.t[home[j]]);
+	}
 	for (size_t i = 0; i < n; i++) {
-		uint64_t t = t0 + i;
+		uint64_t t = t0 + i, h = home[i % PREFETCH_AHEAD];
 		/* the hash probe is the one cache miss every request pays: start
 		 * loading the bucket of a request a little ahead */
-		if (mm_likely(i + PREFETCH_AHEAD < n))
-			__builtin_prefetch(&p->map.t[pol_idmap_hash(&p->map, reqs[i + PREFETCH_AHEAD].id)]);
-		if (mm_unlikely(--r->to_tick == 0)) {
-			r->to_tick = r->interval;
+		if (mm_likely(i + PREFETCH_AHEAD < n)) {
+			uint64_t ah = pol_idmap_hash(&p->map, reqs[i + PREFETCH_AHEAD].id);
+			home[i % PREFETCH_AHEAD] = ah;
+			__builtin_prefetch(&p->map.t[ah]);
+		}
+		if (mm_unlikely(--to_tick == 0)) {
+			to_tick = r->interval;
 			mm_policy_tick(p, t);
 		}
 		info.time = t;
 		info.kind = reqs[i].kind;
 		if (next_use)
 			info.next_use = next_use[i];
-		if (pol_access(p, reqs[i].id, &info) == 0) {
+		if (pol_access_at(p, reqs[i].id, h, &info) == 0) {
 			hits++;
 			continue;
 		}
@@ -130,8 +140,9 @@ static void run_chunk(struct run *r, uint64_t t0, const struct mm_cache_request 
 			r->dirty += pol_evict_one(p);
 			r->evictions++;
 		}
-		pol_insert_absent(p, reqs[i].id, &info);
+		pol_insert_absent(p, reqs[i].id, h, &info);
 	}
+	r->to_tick = to_tick;
 	r->hits += hits;
 	r->misses += misses;
 }

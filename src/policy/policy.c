@@ -216,7 +216,7 @@ int mm_policy_insert(struct mm_policy *p, uint64_t id, const struct mm_access_in
 		return -MM_ENOSPC;
 	if (pol_idmap_get(&p->map, id) != POL_NONE)
 		return -MM_EEXIST;
-	pol_insert_absent(p, id, info);
+	pol_insert_absent(p, id, pol_idmap_hash(&p->map, id), info);
 	return 0;
 }
 

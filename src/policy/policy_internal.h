@@ -64,10 +64,10 @@ MM_INLINE uint64_t pol_idmap_hash(const struct idmap *m, uint64_t key)
 	return key >> m->shift;
 }
 
-/* The value for key, or POL_NONE. */
-MM_INLINE uint32_t pol_idmap_get(const struct idmap *m, uint64_t key)
+/* The value for key, or POL_NONE; i is the key's home bucket
+ * (pol_idmap_hash), for callers that computed it already. */
+MM_INLINE uint32_t pol_idmap_get_at(const struct idmap *m, uint64_t key, uint64_t i)
 {
-	uint64_t i = pol_idmap_hash(m, key);
 	for (;;) {
 		const struct idmap_ent *e = &m->t[i];
 		if (e->val == POL_NONE)
@@ -78,15 +78,20 @@ MM_INLINE uint32_t pol_idmap_get(const struct idmap *m, uint64_t key)
 	}
 }
 
+/* The value for key, or POL_NONE. */
+MM_INLINE uint32_t pol_idmap_get(const struct idmap *m, uint64_t key)
+{
+	return pol_idmap_get_at(m, key, pol_idmap_hash(m, key));
+}
+
 /* Insert key -> val (val != POL_NONE); the key must be absent. 0 or -MM_ENOMEM
  * (map unchanged). */
 int pol_idmap_put(struct idmap *m, uint64_t key, uint32_t val);
 
 /* pol_idmap_put() into a map known to have room without growing (a policy's
- * map, sized for its capacity at creation). */
-MM_INLINE void pol_idmap_put_room(struct idmap *m, uint64_t key, uint32_t val)
+ * map, sized for its capacity at creation); i is the key's home bucket. */
+MM_INLINE void pol_idmap_put_room(struct idmap *m, uint64_t key, uint32_t val, uint64_t i)
 {
-	uint64_t i = pol_idmap_hash(m, key);
 	while (m->t[i].val != POL_NONE)
 		i = (i + 1) & m->mask;
 	m->t[i].key = key;
@@ -322,9 +327,10 @@ MM_INLINE bool pol_start_writeback(struct mm_policy *p, uint32_t s)
 
 /* ---- the hot path, shared by mm_policy_access() and the replay engine ---- */
 
-MM_INLINE int pol_access(struct mm_policy *p, uint64_t id, const struct mm_access_info *info)
+MM_INLINE int pol_access_at(struct mm_policy *p, uint64_t id, uint64_t home,
+			    const struct mm_access_info *info)
 {
-	uint32_t s = pol_idmap_get(&p->map, id);
+	uint32_t s = pol_idmap_get_at(&p->map, id, home);
 	if (s == POL_NONE)
 		return -MM_ENOENT;
 	if (p->soft)
@@ -337,14 +343,20 @@ MM_INLINE int pol_access(struct mm_policy *p, uint64_t id, const struct mm_acces
 	return 0;
 }
 
+/* mm_policy_access(): 0 on a hit, -MM_ENOENT if id is not resident. */
+MM_INLINE int pol_access(struct mm_policy *p, uint64_t id, const struct mm_access_info *info)
+{
+	return pol_access_at(p, id, pol_idmap_hash(&p->map, id), info);
+}
+
 /* mm_policy_insert() for an id the caller knows is absent and with room
  * (nr < cap): one hash probe fewer. Cannot fail: the map was sized for the
- * capacity at creation. */
-MM_INLINE void pol_insert_absent(struct mm_policy *p, uint64_t id,
+ * capacity at creation. `home` is the id's home bucket (pol_idmap_hash). */
+MM_INLINE void pol_insert_absent(struct mm_policy *p, uint64_t id, uint64_t home,
 				 const struct mm_access_info *info)
 {
 	uint32_t s = p->freel[--p->nfree];
-	pol_idmap_put_room(&p->map, id, s);
+	pol_idmap_put_room(&p->map, id, s, home);
 	p->ids[s] = id;
 	/* the faulting access itself sets the bits, as the MMU does when the
 	 * instruction restarts; policies may clear R at insert (clock:ref=0) */
