@@ -79,7 +79,7 @@ static int check_mag_obj(struct mm_kmem_cache *c, void *obj)
 static int check_magazine(struct mm_kmem_cache *c, const struct mm_magazine *m,
 			  struct objvec *ov)
 {
-	if (m->cap != c->mag_size || m->rounds > m->cap)
+	if (m->cap != c->mag_size || m->rounds > m->cap || m->guard != NULL)
 		return -1;
 	for (uint32_t i = 0; i < m->rounds; i++) {
 		if (check_mag_obj(c, m->obj[i]) < 0)
@@ -163,13 +163,15 @@ int mm_kmem_cache_check(struct mm_kmem_cache *c)
 			pthread_mutex_unlock(&k->thr_lock);
 			CORRUPT(c, "tcache %p is not registered with its thread", (void *)tc);
 		}
-		if (tc->cap != tc->loaded->cap || tc->rounds > tc->cap) {
+		struct mm_magazine *ld = tc->loaded;
+		if (tc->end != ld->obj + ld->cap || tc->top < ld->obj || tc->top > tc->end ||
+		    ld->guard != NULL) {
 			pthread_mutex_unlock(&k->thr_lock);
-			CORRUPT(c, "tcache %p rounds %u cap %u disagree with its magazine",
-				(void *)tc, tc->rounds, tc->cap);
+			CORRUPT(c, "tcache %p top %td end %td disagree with its magazine (cap %u)",
+				(void *)tc, tc->top - ld->obj, tc->end - ld->obj, ld->cap);
 		}
-		if (tc->loaded != &k->nomag)
-			tc->loaded->rounds = tc->rounds; /* the stale copy, synced */
+		if (ld != &k->nomag)
+			ld->rounds = (uint32_t)(tc->top - ld->obj); /* the stale copy, synced */
 		struct mm_magazine *mags[2] = { tc->loaded, tc->prev };
 		for (int i = 0; i < 2; i++) {
 			if (mags[i] == &k->nomag)

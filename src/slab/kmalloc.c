@@ -161,13 +161,14 @@ static MM_NOINLINE void *kmalloc_slow(struct mm_kmem *k, size_t size, mm_gfp_t g
 void *mm_kmalloc(struct mm_kmem *k, size_t size, mm_gfp_t gfp)
 {
 	struct slab_tls_ent *te = slab_tls_ent_of(k);
-	if (mm_likely(size - 1 < MM_KMALLOC_MAX_CACHE_SIZE && te->kmem == k &&
-		      te->nonce == k->nonce && !(gfp & MM_GFP_ZERO))) {
+	if (mm_likely(size - 1 < MM_KMALLOC_MAX_CACHE_SIZE && te->nonce == k->nonce &&
+		      !(gfp & MM_GFP_ZERO))) {
 		struct mm_tcache *tc = &te->kmc[kmalloc_index(k, size)];
-		uint32_t r = tc->rounds;
-		if (mm_likely(r != 0)) {
-			tc->rounds = --r;
-			return tc->objs[r];
+		void **top = tc->top;
+		void *obj = top[-1];
+		if (mm_likely(obj != NULL)) {
+			tc->top = top - 1;
+			return obj;
 		}
 	}
 	return kmalloc_slow(k, size, gfp);
@@ -185,7 +186,7 @@ static MM_NOINLINE void kfree_slow(struct mm_kmem *k, const void *p)
 	uintptr_t e = leaf ? atomic_load_explicit(&leaf->e[vpn & (PM_ENTRIES - 1)],
 						  memory_order_acquire) : 0;
 	struct slab_tls_ent *te = slab_tls_ent_of(k);
-	if (leaf && te->kmem == k && te->nonce == k->nonce) {
+	if (leaf && te->nonce == k->nonce) {
 		te->leaf_base = (uintptr_t)p & ~(PM_LEAF_SPAN - 1);
 		te->leaf = leaf;
 	}
@@ -206,19 +207,18 @@ void mm_kfree(struct mm_kmem *k, const void *p)
 {
 	struct slab_tls_ent *te = slab_tls_ent_of(k);
 	uintptr_t off = (uintptr_t)p - te->leaf_base;
-	if (mm_likely(off < PM_LEAF_SPAN && te->kmem == k && te->nonce == k->nonce)) {
+	if (mm_likely(off < PM_LEAF_SPAN && te->nonce == k->nonce)) {
 		uintptr_t e = atomic_load_explicit(&te->leaf->e[off >> MM_PAGE_SHIFT],
 						   memory_order_relaxed);
 		unsigned cls = (unsigned)(e >> PM_ID_SHIFT) - KMALLOC_ID0;
 		if (mm_likely(cls < KMALLOC_NR_CLASSES)) {
 			struct mm_tcache *tc = &te->kmc[cls];
-			uint32_t r = tc->rounds;
-			if (mm_likely(r < tc->cap)) {
-				void **slot = &tc->objs[r];
-				if (mm_unlikely(slot[-1] == p))
+			void **top = tc->top;
+			if (mm_likely(top != tc->end)) {
+				if (mm_unlikely(top[-1] == p))
 					slab_die(tc->cache, p, "double free");
-				*slot = (void *)(uintptr_t)p;
-				tc->rounds = r + 1;
+				*top = (void *)(uintptr_t)p;
+				tc->top = top + 1;
 				return;
 			}
 		}

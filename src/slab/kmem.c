@@ -14,6 +14,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "mmkit/bitmap.h"
@@ -81,6 +82,24 @@ struct mm_kmem_cache *slab_cache_new(struct mm_kmem *k, const char *name, size_t
 
 /* ---- instances ---------------------------------------------------------- */
 
+/* 64 random bits, never 0: the thread memo trusts an entry whose nonce
+ * equals the instance's, so two instances (one perhaps destroyed, at the
+ * same address or not) must not draw the same value. getrandom makes that
+ * a 2^-64 event whatever the clock's resolution; if it fails, the clock,
+ * the address and a per-call stack address are mixed instead. */
+static uint64_t kmem_nonce(const struct mm_kmem *k)
+{
+	uint64_t n = 0;
+	if (getrandom(&n, sizeof(n), GRND_NONBLOCK) != (ssize_t)sizeof(n)) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		n = ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) *
+			    0x9E3779B97F4A7C15ull ^ (uint64_t)(uintptr_t)k ^
+		    ((uint64_t)(uintptr_t)&ts << 17);
+	}
+	return n ? n : 1;
+}
+
 static unsigned order_for(size_t bytes)
 {
 	unsigned order = 0;
@@ -128,10 +147,7 @@ struct mm_kmem *mm_kmem_create(const struct mm_page_source *ps, unsigned flags)
 	k->ps = *ps;
 	k->flags = flags;
 	k->self_order = order;
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	k->nonce = ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) *
-			   0x9E3779B97F4A7C15ull ^ (uint64_t)(uintptr_t)k;
+	k->nonce = kmem_nonce(k);
 	if (pthread_key_create(&k->key, slab_kthread_destructor) != 0) {
 		mm_ps_free(ps, k, order);
 		return NULL;
@@ -141,8 +157,8 @@ struct mm_kmem *mm_kmem_create(const struct mm_page_source *ps, unsigned flags)
 	pthread_mutex_init(&k->pm_lock, NULL);
 	mm_list_init(&k->caches);
 	mm_list_init(&k->threads);
-	k->nomag.rounds = 0;
-	k->nomag.cap = 0;
+	for (unsigned i = 0; i < KMALLOC_NR_CLASSES; i++)
+		slab_tcache_clear(k, &k->kmc_none[i]);
 	if (slab_pagemap_init(k) < 0)
 		goto fail;
 	if (slab_cache_setup(k, &k->boot_cache, "kmem_cache", sizeof(struct mm_kmem_cache),
@@ -216,11 +232,17 @@ static MM_NOINLINE void *cache_alloc_slow(struct mm_kmem_cache *c, mm_gfp_t gfp)
 void *mm_kmem_cache_alloc(struct mm_kmem_cache *c, mm_gfp_t gfp)
 {
 	struct slab_tls_ent *te = slab_tls_ent_of(c->kmem);
-	if (mm_likely(te->kmem == c->kmem && te->nonce == c->nonce && c->id < te->ntc)) {
+	if (mm_likely(te->nonce == c->nonce && c->id < te->ntc &&
+		      !((c->flags & SLAB_DEBUG_FLAGS) | (gfp & MM_GFP_ZERO)))) {
 		struct mm_tcache *tc = te->tc[c->id];
-		if (mm_likely(tc != NULL && tc->rounds != 0 &&
-			      !((c->flags & SLAB_DEBUG_FLAGS) | (gfp & MM_GFP_ZERO))))
-			return tc->objs[--tc->rounds];
+		if (mm_likely(tc != NULL)) {
+			void **top = tc->top;
+			void *obj = top[-1];
+			if (mm_likely(obj != NULL)) {
+				tc->top = top - 1;
+				return obj;
+			}
+		}
 	}
 	return cache_alloc_slow(c, gfp);
 }
@@ -235,17 +257,16 @@ void mm_kmem_cache_free(struct mm_kmem_cache *c, void *obj)
 	if (mm_unlikely(obj == NULL))
 		return;
 	struct slab_tls_ent *te = slab_tls_ent_of(c->kmem);
-	if (mm_likely(te->kmem == c->kmem && te->nonce == c->nonce && c->id < te->ntc &&
+	if (mm_likely(te->nonce == c->nonce && c->id < te->ntc &&
 		      !(c->flags & SLAB_DEBUG_FLAGS))) {
 		struct mm_tcache *tc = te->tc[c->id];
 		if (mm_likely(tc != NULL)) {
-			uint32_t r = tc->rounds;
-			if (mm_likely(r < tc->cap)) {
-				void **slot = &tc->objs[r];
-				if (mm_unlikely(slot[-1] == obj))
+			void **top = tc->top;
+			if (mm_likely(top != tc->end)) {
+				if (mm_unlikely(top[-1] == obj))
 					slab_die(c, obj, "double free");
-				*slot = obj;
-				tc->rounds = r + 1;
+				*top = obj;
+				tc->top = top + 1;
 				return;
 			}
 		}

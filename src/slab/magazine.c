@@ -64,6 +64,7 @@ static struct mm_magazine *mag_alloc(struct mm_kmem_cache *c)
 	struct mm_magazine *m = slab_alloc_direct(c->kmem->mag_cache, MM_GFP_KERNEL);
 	if (m) {
 		m->next = NULL;
+		m->guard = NULL;
 		m->rounds = 0;
 		m->cap = c->mag_size;
 	}
@@ -220,18 +221,16 @@ MM_NOINLINE struct mm_tcache *slab_tls_refresh(const struct mm_kmem_cache *c)
 static inline void tc_unload(struct mm_kmem_cache *c, struct mm_tcache *tc)
 {
 	if (tc->loaded != &c->kmem->nomag)
-		tc->loaded->rounds = tc->rounds;
+		tc->loaded->rounds = (uint32_t)(tc->top - tc->loaded->obj);
 }
 
 static inline void tc_load(struct mm_tcache *tc)
 {
-	tc->objs = tc->loaded->obj;
-	tc->rounds = tc->loaded->rounds;
-	tc->cap = tc->loaded->cap;
+	tc->top = tc->loaded->obj + tc->loaded->rounds;
+	tc->end = tc->loaded->obj + tc->loaded->cap;
 }
 
-/* No magazine loaded (nor a previous one). */
-static inline void tc_clear(struct mm_kmem *k, struct mm_tcache *tc)
+void slab_tcache_clear(struct mm_kmem *k, struct mm_tcache *tc)
 {
 	tc->loaded = tc->prev = &k->nomag;
 	tc_load(tc);
@@ -246,6 +245,8 @@ static struct mm_kthread *kthread_get(struct mm_kmem *k)
 	if (!t)
 		return NULL;
 	memset(t, 0, sizeof(*t));
+	for (unsigned i = 0; i < KMALLOC_NR_CLASSES; i++)
+		slab_tcache_clear(k, &t->kmc[i]);
 	t->kmem = k;
 	if (pthread_setspecific(k->key, t) != 0) {
 		slab_kfree_internal(k, t);
@@ -308,7 +309,7 @@ static struct mm_tcache *tcache_create(struct mm_kmem_cache *c)
 		tc = slab_kmalloc_internal(k, sizeof(*tc));
 	if (!tc)
 		return NULL;
-	tc_clear(k, tc);
+	slab_tcache_clear(k, tc);
 	tc->cache = c;
 	tc->thread = t;
 	pthread_mutex_lock(&k->thr_lock);
@@ -326,7 +327,7 @@ static long tcache_drain(struct mm_tcache *tc, bool to_depot)
 	struct mm_kmem_cache *c = tc->cache;
 	tc_unload(c, tc);
 	struct mm_magazine *mags[2] = { tc->loaded, tc->prev };
-	tc_clear(c->kmem, tc);
+	slab_tcache_clear(c->kmem, tc);
 	for (int i = 0; i < 2; i++) {
 		if (!mag_real(c, mags[i]))
 			continue;

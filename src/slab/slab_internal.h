@@ -58,7 +58,7 @@
 
 /* ---- magazines ---------------------------------------------------------- */
 
-#define SLAB_MAG_MAX 126 /* rounds a magazine can hold: 16 + 126*8 = 1 KiB */
+#define SLAB_MAG_MAX 125 /* rounds a magazine can hold: 24 + 125*8 = 1 KiB */
 
 /* A magazine: a stack of object pointers. Owned by exactly one of: a
  * tcache (loaded/prev), a depot list, or a function moving it. Objects in a
@@ -67,10 +67,10 @@
 struct mm_magazine {
 	uint32_t rounds;          /* objects held: obj[0..rounds) */
 	uint32_t cap;             /* capacity for its cache; 0 = the sentinel */
-	struct mm_magazine *next; /* depot list link; just before obj[] so the
-				     fast free's look at obj[rounds - 1] reads a
-				     magazine address (never an object of a
-				     cache with magazines) when rounds is 0 */
+	struct mm_magazine *next; /* depot list link */
+	void *guard;              /* always NULL: obj[-1], so the fast alloc
+				     pops NULL from an empty magazine and the
+				     fast free's look at the top finds no object */
 	void *obj[SLAB_MAG_MAX];
 };
 
@@ -79,10 +79,11 @@ struct mm_magazine {
  * then), under k->thr_lock. Never NULL: an absent magazine is k->nomag, the
  * sentinel of capacity 0, so the fast path needs no NULL test. */
 struct mm_tcache {
-	void **objs;                  /* loaded->obj (the fast paths' stack) */
-	uint32_t rounds;              /* loaded's rounds (its own field is stale
-					 while loaded; synced by tc_unload/load) */
-	uint32_t cap;                 /* loaded's capacity */
+	void **top;                   /* &loaded->obj[rounds]: the fast paths pop
+					 top[-1] (NULL: empty) and push at top;
+					 loaded->rounds is stale while loaded
+					 (synced by tc_unload / tc_load) */
+	void **end;                   /* &loaded->obj[cap]: full */
 	struct mm_magazine *loaded;   /* objects are taken from / put here */
 	struct mm_magazine *prev;     /* the previous loaded magazine */
 	struct mm_kmem_cache *cache;
@@ -102,9 +103,9 @@ struct mm_kthread {
 	 * here once each is set up), so kmalloc/kfree reach them from the
 	 * class without the tc[] indirection. First, so each sits on its own
 	 * cache line (the struct is a kmalloc-1k object). Unused (never
-	 * loaded, so rounds = cap = 0 and the fast paths always miss) when
-	 * the kmalloc caches have debug checks: those tcaches are allocated
-	 * apart. */
+	 * loaded: empty and full at once, so the fast paths always miss)
+	 * when the kmalloc caches have debug checks: those tcaches are
+	 * allocated apart. */
 	struct mm_tcache kmc[KMALLOC_NR_CLASSES];
 	struct mm_kmem *kmem;
 	struct mm_tcache **tc;        /* indexed by cache id, NULL = none yet */
@@ -250,7 +251,7 @@ struct mm_kmem {
 	unsigned flags;               /* MM_KMEM_* */
 	unsigned self_order;          /* order of the block holding this struct */
 	pthread_key_t key;            /* per-thread struct mm_kthread */
-	uint64_t nonce;               /* unique per instance: validates thread memos */
+	uint64_t nonce;               /* random, never 0: validates thread memos */
 	struct mm_magazine nomag;     /* sentinel: capacity 0, never written */
 
 	pthread_mutex_t chain_lock;   /* caches, ids */
@@ -276,8 +277,8 @@ struct mm_kmem {
 	uint8_t kmalloc_class[KMALLOC_CLASS_STEPS];
 	bool kmalloc_debug;           /* kmalloc caches have debug checks */
 	/* What a thread memo entry's kmc points at before the thread has its
-	 * own state: rounds = cap = 0, so kmalloc/kfree's fast paths miss.
-	 * Never written. */
+	 * own state: tcaches with no magazine (empty and full at once), so
+	 * kmalloc/kfree's fast paths miss. Never written after create. */
 	struct mm_tcache kmc_none[KMALLOC_NR_CLASSES];
 	struct mm_kmem_cache *mag_cache;  /* "kmem_magazine" */
 	struct mm_kmem_cache boot_cache;  /* "kmem_cache": cache descriptors */
@@ -331,6 +332,7 @@ void slab_kfree_internal(struct mm_kmem *k, void *p);
 /* magazine.c */
 void *slab_alloc_slow(struct mm_kmem_cache *c, mm_gfp_t gfp);
 void slab_free_slow(struct mm_kmem_cache *c, void *obj);
+void slab_tcache_clear(struct mm_kmem *k, struct mm_tcache *tc);
 void slab_tcache_reclaim_all(struct mm_kmem_cache *c);
 long slab_tcache_flush_current(struct mm_kmem_cache *c);
 long slab_tcache_flush_thread(struct mm_kmem *k);
@@ -362,11 +364,12 @@ struct mm_kmem_cache *slab_cache_new(struct mm_kmem *k, const char *name, size_t
  * thread used last: entry 0 is the one the fast paths look at, entries
  * 1..SLAB_TLS_VICTIMS hold the ones used before it (a miss swaps a victim
  * in before asking pthread_getspecific). It holds no data of its own, only
- * shortcuts: an entry is used only when both the instance address and its
- * 64-bit nonce match, so an instance destroyed and another created at the
- * same address never hit a stale entry; thread exit clears the thread's
- * entry. initial-exec TLS: one %fs-relative load, also in the shared
- * library. */
+ * shortcuts: an entry is used only when its nonce equals the instance's
+ * (the fast paths compare just that; the slow paths the address too).
+ * Nonces are 64 random bits drawn at create, so an instance destroyed and
+ * another created (at the same address or not) meet a stale entry with
+ * probability 2^-64; thread exit clears the thread's entry. initial-exec
+ * TLS: %fs-relative loads, also in the shared library. */
 #define SLAB_TLS_VICTIMS 3
 struct slab_tls_ent {
 	const struct mm_kmem *kmem;
@@ -400,7 +403,7 @@ struct mm_tcache *slab_tls_refresh(const struct mm_kmem_cache *c);
 static inline struct mm_tcache *tcache_of(const struct mm_kmem_cache *c)
 {
 	struct slab_tls_ent *e = slab_tls_ent_of(c->kmem);
-	if (mm_likely(e->kmem == c->kmem && e->nonce == c->nonce) && mm_likely(c->id < e->ntc))
+	if (mm_likely(e->nonce == c->nonce && c->id < e->ntc))
 		return e->tc[c->id];
 	return slab_tls_refresh(c);
 }
@@ -410,8 +413,10 @@ MM_INLINE void *cache_alloc(struct mm_kmem_cache *c, mm_gfp_t gfp)
 {
 	struct mm_tcache *tc = tcache_of(c);
 	if (mm_likely(tc != NULL)) {
-		if (mm_likely(tc->rounds != 0)) {
-			void *obj = tc->objs[--tc->rounds];
+		void **top = tc->top;
+		void *obj = top[-1];
+		if (mm_likely(obj != NULL)) {
+			tc->top = top - 1;
 			if (mm_unlikely(c->flags & SLAB_DEBUG_FLAGS))
 				slab_debug_alloc(c, obj);
 			if (mm_unlikely(gfp & MM_GFP_ZERO))
@@ -430,13 +435,12 @@ MM_INLINE void cache_free(struct mm_kmem_cache *c, void *obj)
 		slab_debug_free(c, obj);
 	struct mm_tcache *tc = tcache_of(c);
 	if (mm_likely(tc != NULL)) {
-		uint32_t r = tc->rounds;
-		if (mm_likely(r < tc->cap)) {
-			void **slot = &tc->objs[r];
-			if (mm_unlikely(slot[-1] == obj))
+		void **top = tc->top;
+		if (mm_likely(top != tc->end)) {
+			if (mm_unlikely(top[-1] == obj))
 				slab_die(c, obj, "double free");
-			*slot = obj;
-			tc->rounds = r + 1;
+			*top = obj;
+			tc->top = top + 1;
 			return;
 		}
 	}

@@ -106,23 +106,28 @@ static void test_object_free_and_in_magazine(void **state)
 	void *free_obj = index_to_obj(c, s, s->freelist[s->inuse]);
 	struct mm_tcache *tc = tcache_of(c);
 	assert_non_null(tc);
-	assert_true(tc->rounds < tc->cap);
-	tc->loaded->obj[tc->rounds++] = free_obj;
+	assert_true(tc->top < tc->end);
+	*tc->top++ = free_obj;
 	expect_corrupt();
-	tc->rounds--;
+	tc->top--;
 	expect_ok();
 	/* an object of another cache in the magazine */
 	void *other = mm_kmalloc(k, 64, 0);
-	tc->loaded->obj[tc->rounds++] = other;
+	*tc->top++ = other;
 	expect_corrupt();
-	tc->rounds--;
+	tc->top--;
 	mm_kfree(k, other);
 	/* the same object twice */
-	assert_true(tc->rounds >= 1);
-	tc->loaded->obj[tc->rounds] = tc->loaded->obj[tc->rounds - 1];
-	tc->rounds++;
+	assert_true(tc->top > tc->loaded->obj);
+	tc->top[0] = tc->top[-1];
+	tc->top++;
 	expect_corrupt();
-	tc->rounds--;
+	tc->top--;
+	expect_ok();
+	/* the magazine's guard word (obj[-1]) must stay NULL */
+	tc->loaded->guard = free_obj;
+	expect_corrupt();
+	tc->loaded->guard = NULL;
 	expect_ok();
 }
 
