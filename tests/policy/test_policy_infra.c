@@ -55,6 +55,59 @@ static void test_idmap_model(void **state)
 	pol_idmap_fini(&m);
 }
 
+/* A map that tracks each value's bucket (as the policies' maps do): the
+ * positions stay right through inserts, backward shifts and growth; deletes
+ * by position and by key agree with a model. Values are dense: value i
+ * belongs to key i. */
+static void test_idmap_tracked(void **state)
+{
+	(void)state;
+	struct mm_rng rng;
+	mm_rng_seed(&rng, mm_test_seed());
+	enum { U = 700 };
+	static uint64_t keys[U];
+	static uint32_t pos[U];
+	static bool in[U];
+	for (int i = 0; i < U; i++) {
+		keys[i] = ((uint64_t)i << 40) | ((uint64_t)i << 3); /* low-bit collisions */
+		in[i] = false;
+	}
+	struct idmap m;
+	assert_int_equal(pol_idmap_init(&m, 4), 0); /* starts small: grows while tracked */
+	pol_idmap_track(&m, pos);
+	uint64_t live = 0;
+	for (uint64_t op = 0; op < mm_test_iters(200000); op++) {
+		uint32_t i = (uint32_t)mm_rng_below(&rng, U);
+		assert_int_equal(pol_idmap_get(&m, keys[i]), in[i] ? i : POL_NONE);
+		if (!in[i]) {
+			assert_int_equal(pol_idmap_put(&m, keys[i], i), 0);
+			in[i] = true;
+			live++;
+		} else {
+			assert_int_equal(m.t[pos[i]].key, keys[i]);
+			if (mm_rng_below(&rng, 2))
+				assert_int_equal(pol_idmap_del_at(&m, pos[i]), i);
+			else
+				assert_int_equal(pol_idmap_del(&m, keys[i]), i);
+			in[i] = false;
+			live--;
+		}
+		assert_int_equal(m.n, live);
+		if (op % 1024 == 0)
+			assert_int_equal(pol_idmap_check(&m), 0);
+	}
+	assert_int_equal(pol_idmap_check(&m), 0);
+	for (uint32_t i = 0; i < U; i++) { /* a stale position is caught */
+		if (in[i]) {
+			pos[i] ^= 1;
+			assert_int_equal(pol_idmap_check(&m), -MM_ECORRUPT);
+			pos[i] ^= 1;
+			break;
+		}
+	}
+	pol_idmap_fini(&m);
+}
+
 static void test_heap_model(void **state)
 {
 	(void)state;
@@ -182,6 +235,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_idmap_model),
+		cmocka_unit_test(test_idmap_tracked),
 		cmocka_unit_test(test_heap_model),
 		cmocka_unit_test(test_check_catches_corruption),
 	};
