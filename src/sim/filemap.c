@@ -311,7 +311,10 @@ int mm_open(struct mm_machine *m, struct mm_task *t, const char *path, int flags
 		map->host_writable = acc == MM_O_RDWR;
 		map->dev = (uint64_t)st.st_dev;
 		map->ino = (uint64_t)st.st_ino;
-		snprintf(map->name, sizeof(map->name), "%s", path);
+		/* maps shows the file's path (d_path), symlinks resolved */
+		char *real = realpath(path, NULL);
+		snprintf(map->name, sizeof(map->name), "%s", real ? real : path);
+		free(real);
 	}
 	t->files[fd].map = map;
 	t->files[fd].flags = acc;

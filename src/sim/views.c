@@ -212,8 +212,13 @@ size_t mm_show_status(struct mm_machine *m, struct mm_task *t, char *buf, size_t
 	uint64_t shm = (uint64_t)mm->rss[MM_SHMEMPAGES], rss = anon + file + shm;
 	if (rss > mm->hiwater_rss)
 		mm->hiwater_rss = rss;
-	put(&o, "Name:\t%s\nState:\tR (running)\nTgid:\t%d\nPid:\t%d\nPPid:\t%d\n", t->comm, t->pid,
-	    t->pid, t->ppid);
+	/* proc_pid_status(): the rows mmsim has no model for (credentials,
+	 * namespaces, signals, capabilities, CPU masks) carry the values of a
+	 * root process with no signals on a one-CPU, one-node machine */
+	put(&o, "Name:\t%s\nUmask:\t0022\nState:\tR (running)\nTgid:\t%d\nNgid:\t0\nPid:\t%d\n"
+		"PPid:\t%d\nTracerPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t%d\n"
+		"Groups:\t \nNStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\nKthread:\t0\n",
+	    t->comm, t->pid, t->pid, t->ppid, SIM_MAX_FILES, t->pid, t->pid, t->pid, t->pid);
 #define VMROW(name, pages) put(&o, "%s:\t%8llu kB\n", name, (unsigned long long)kb(pages))
 	VMROW("VmPeak", mm->hiwater_vm);
 	VMROW("VmSize", mm->total_vm);
@@ -236,8 +241,18 @@ size_t mm_show_status(struct mm_machine *m, struct mm_task *t, char *buf, size_t
 #undef VMROW
 	put(&o, "HugetlbPages:\t%8llu kB\n",
 	    (unsigned long long)((mm->huge_pages << m->huge_shift) >> 10));
-	put(&o, "Threads:\t1\n");
-	(void)m;
+	put(&o, "CoreDumping:\t0\nTHP_enabled:\t0\nuntag_mask:\t0xffffffffffffffff\nThreads:\t1\n"
+		"SigQ:\t0/0\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000000000\n"
+		"SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\nSigCgt:\t0000000000000000\n"
+		"CapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\nCapEff:\t000001ffffffffff\n"
+		"CapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000\nNoNewPrivs:\t0\nSeccomp:\t0\n"
+		"Seccomp_filters:\t0\nSpeculation_Store_Bypass:\tnot vulnerable\n"
+		"SpeculationIndirectBranch:\tnot vulnerable\nCpus_allowed:\t1\nCpus_allowed_list:\t0\n"
+		"Mems_allowed:\t");
+	for (int i = 0; i < 31; i++)
+		put(&o, "00000000,");
+	put(&o, "00000001\nMems_allowed_list:\t0\nvoluntary_ctxt_switches:\t0\n"
+		"nonvoluntary_ctxt_switches:\t0\n");
 	return done(&o);
 }
 

@@ -281,12 +281,61 @@ static void test_sysv_shm(void **state)
 	mm_machine_destroy(m);
 }
 
+/* /proc/PID/maps names a mapped file by its path with symlinks resolved
+ * (d_path of the dentry), whatever name it was opened by; and one page
+ * cache serves both names (same inode). */
+static void test_maps_resolves_symlinks(void **state)
+{
+	(void)state;
+	static uint8_t content[FILE_BYTES];
+	char path[64], link[80], text[4096];
+	make_file(path, content);
+	snprintf(link, sizeof(link), "%s-link", path);
+	assert_int_equal(symlink(path, link), 0);
+	char *real = realpath(path, NULL);
+	assert_non_null(real);
+	struct mm_machine *m = boot();
+	struct mm_task *t;
+	assert_int_equal(mm_task_create(m, "ln", &t), 0);
+	int fd = mm_open(m, t, link, MM_O_RDONLY);
+	assert_true(fd >= 0);
+	int64_t a = mm_do_mmap(m, t, 0, 4096, MM_PROT_READ, MM_MAP_PRIVATE, fd, 0);
+	assert_true(a > 0);
+	int fd2 = mm_open(m, t, path, MM_O_RDONLY);
+	assert_true(fd2 >= 0);
+	int64_t b = mm_do_mmap(m, t, 0, 4096, MM_PROT_READ, MM_MAP_PRIVATE, fd2, 0);
+	assert_true(b > 0);
+	uint8_t x = 0, y = 0;
+	assert_int_equal(mm_read(m, t, (uint64_t)a, &x, 1), 0);
+	assert_int_equal(mm_read(m, t, (uint64_t)b, &y, 1), 0);
+	assert_int_equal(x, content[0]);
+	assert_int_equal(y, content[0]);
+	struct mm_counters c;
+	mm_task_counters(t, &c);
+	assert_int_equal(c.maj_flt, 1);   /* read from the host once, then cached */
+	mm_show_maps(m, t, text, sizeof(text));
+	assert_null(strstr(text, "-link"));
+	const char *p = text;
+	int n = 0;
+	while ((p = strstr(p, real)) != NULL) {
+		n++;
+		p++;
+	}
+	assert_int_equal(n, 2);
+	free(real);
+	mm_exit(m, t);
+	mm_machine_destroy(m);
+	unlink(link);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shared_and_private_file),
 		cmocka_unit_test(test_shared_anon_fork),
 		cmocka_unit_test(test_sysv_shm),
+		cmocka_unit_test(test_maps_resolves_symlinks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

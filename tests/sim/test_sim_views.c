@@ -239,8 +239,8 @@ static void assert_rows_in_order(const char *text, const char *const *names, siz
 	}
 }
 
-/* The rows of /proc/meminfo and /proc/vmstat in Linux's order
- * (linux-formats/meminfo and vmstat, x86-64, 6.x). */
+/* The rows of /proc/meminfo, /proc/vmstat and /proc/PID/status in Linux's
+ * order (linux-formats/meminfo, vmstat and status, x86-64, 6.x). */
 static void test_row_order(void **state)
 {
 	(void)state;
@@ -260,7 +260,24 @@ static void test_row_order(void **state)
 		"nr_file_pages", "nr_shmem", "nr_page_table_pages", "pgpgin", "pgpgout", "pswpin",
 		"pswpout", "pgfault", "pgmajfault",
 	};
+	static const char *const status_rows[] = {
+		"Name", "Umask", "State", "Tgid", "Ngid", "Pid", "PPid", "TracerPid", "Uid", "Gid",
+		"FDSize", "Groups", "NStgid", "NSpid", "NSpgid", "NSsid", "Kthread", "VmPeak",
+		"VmSize", "VmLck", "VmPin", "VmHWM", "VmRSS", "RssAnon", "RssFile", "RssShmem",
+		"VmData", "VmStk", "VmExe", "VmLib", "VmPTE", "VmSwap", "HugetlbPages",
+		"CoreDumping", "THP_enabled", "untag_mask", "Threads", "SigQ", "SigPnd", "ShdPnd",
+		"SigBlk", "SigIgn", "SigCgt", "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb",
+		"NoNewPrivs", "Seccomp", "Seccomp_filters", "Speculation_Store_Bypass",
+		"SpeculationIndirectBranch", "Cpus_allowed", "Cpus_allowed_list", "Mems_allowed",
+		"Mems_allowed_list", "voluntary_ctxt_switches", "nonvoluntary_ctxt_switches",
+	};
 	struct mm_machine *m = boot(MM_PAGING_4LEVEL);
+	struct mm_task *t;
+	assert_int_equal(mm_task_create(m, "rows", &t), 0);
+	mm_show_status(m, t, buf, sizeof(buf));
+	assert_rows_in_order(buf, status_rows, MM_ARRAY_SIZE(status_rows), ':');
+	assert_non_null(strstr(buf, "\nGroups:\t \n"));   /* Linux's trailing space */
+	mm_exit(m, t);
 	mm_show_meminfo(m, buf, sizeof(buf));
 	assert_rows_in_order(buf, meminfo_rows, MM_ARRAY_SIZE(meminfo_rows), ':');
 	mm_show_vmstat(m, buf, sizeof(buf));
