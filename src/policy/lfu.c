@@ -63,7 +63,7 @@ MM_INLINE uint32_t bhead(const struct mm_policy *p, uint32_t b)
 }
 
 /* a new empty bucket with count f right after bucket `after` */
-static uint32_t bucket_new(struct mm_policy *p, struct lfu *f, uint32_t after, uint64_t count)
+MM_INLINE uint32_t bucket_new(struct mm_policy *p, struct lfu *f, uint32_t after, uint64_t count)
 {
 	uint32_t b = f->bfree[--f->nbfree];
 	f->bfreq[b] = count;
@@ -72,7 +72,7 @@ static uint32_t bucket_new(struct mm_policy *p, struct lfu *f, uint32_t after, u
 	return b;
 }
 
-static void bucket_put_if_empty(struct mm_policy *p, struct lfu *f, uint32_t b)
+MM_INLINE void bucket_put_if_empty(struct mm_policy *p, struct lfu *f, uint32_t b)
 {
 	if (!il_empty(f->items, bhead(p, b)))
 		return;
@@ -80,7 +80,7 @@ static void bucket_put_if_empty(struct mm_policy *p, struct lfu *f, uint32_t b)
 	f->bfree[f->nbfree++] = b;
 }
 
-static void bk_insert(struct mm_policy *p, struct lfu *f, uint32_t s)
+MM_INLINE void bk_insert(struct mm_policy *p, struct lfu *f, uint32_t s)
 {
 	uint32_t first = f->blist[bsent(p)].next;
 	if (first == bsent(p) || f->bfreq[first] != 1)
@@ -89,7 +89,7 @@ static void bk_insert(struct mm_policy *p, struct lfu *f, uint32_t s)
 	f->slot_bucket[s] = first;
 }
 
-static void bk_access(struct mm_policy *p, struct lfu *f, uint32_t s)
+MM_INLINE void bk_access(struct mm_policy *p, struct lfu *f, uint32_t s)
 {
 	uint32_t b = f->slot_bucket[s], nb = f->blist[b].next;
 	uint64_t count = f->bfreq[b] + 1;
@@ -100,7 +100,7 @@ static void bk_access(struct mm_policy *p, struct lfu *f, uint32_t s)
 	bucket_put_if_empty(p, f, b);
 }
 
-static void bk_remove(struct mm_policy *p, struct lfu *f, uint32_t s)
+MM_INLINE void bk_remove(struct mm_policy *p, struct lfu *f, uint32_t s)
 {
 	uint32_t b = f->slot_bucket[s];
 	il_del(f->items, s);
