@@ -512,6 +512,125 @@ static void test_tlb(void **state)
 	}
 }
 
+/* Every counter of one deterministic scenario, exactly, with and without
+ * PCID: accesses, first-level D/I hits, misses, walk references, dirty-bit
+ * walks, zero-page maps, CR3 loads, full and PCID flushes, INVLPGs, global
+ * flushes and shootdowns. 4-level tables; 0x10000000 and 0x20000000 share
+ * the PML4 and PDPT entries and differ in the PD index. */
+static void test_counters_exact(void **state)
+{
+	(void)state;
+	for (int pcid = 0; pcid < 2; pcid++) {
+		struct mm_machine *m = boot(MM_PAGING_4LEVEL, pcid);
+		struct mm_task *a, *b;
+		assert_int_equal(mm_task_create(m, "a", &a), 0);
+		assert_int_equal(mm_task_create(m, "b", &b), 0);
+		const int rw = MM_PROT_READ | MM_PROT_WRITE, fx = MM_MAP_ANONYMOUS | MM_MAP_FIXED;
+		assert_int_equal(mm_do_mmap(m, a, 0x10000000, 4096, rw, MM_MAP_SHARED | fx, -1, 0), 0x10000000);
+		assert_int_equal(mm_do_mmap(m, a, 0x20000000, 4096, MM_PROT_READ | MM_PROT_EXEC,
+					    MM_MAP_PRIVATE | fx, -1, 0), 0x20000000);
+		assert_int_equal(mm_do_mmap(m, b, 0x10000000, 4096, rw, MM_MAP_PRIVATE | fx | MM_MAP_POPULATE,
+					    -1, 0), 0x10000000);
+		struct mm_tlb_stats ts;
+		mm_machine_tlb_stats(m, &ts);
+		assert_int_equal(ts.cr3_loads, 0);   /* nothing ran yet */
+		char x = 1;
+		struct mm_counters c;
+		/* read of a shared anonymous page: the walk faults at the empty
+		 * root (1 reference), the retry walks 4 levels; the shmem page is
+		 * mapped writable and clean */
+		assert_int_equal(mm_read(m, a, 0x10000000, &x, 1), 0);
+		mm_task_counters(a, &c);
+		assert_int_equal(c.accesses, 1);
+		assert_int_equal(c.tlb_misses, 2);
+		assert_int_equal(c.walk_refs, 1 + 4);
+		assert_int_equal(c.min_flt, 1);
+		assert_int_equal(c.dtlb_hits, 0);
+		mm_machine_tlb_stats(m, &ts);
+		assert_int_equal(ts.cr3_loads, 1);
+		assert_int_equal(ts.full_flushes, pcid ? 0 : 1);   /* CR3 load without PCID */
+		assert_int_equal(ts.pcid_flushes, pcid ? 1 : 0);   /* a new ASID is flushed */
+		/* write: the TLB entry has D = 0, so the CPU walks again to set D
+		 * (no fault, no miss) */
+		assert_int_equal(mm_write(m, a, 0x10000000, &x, 1), 0);
+		mm_task_counters(a, &c);
+		assert_int_equal(c.accesses, 2);
+		assert_int_equal(c.dirty_walks, 1);
+		assert_int_equal(c.walk_refs, 5 + 4);
+		assert_int_equal(c.tlb_misses, 2);
+		assert_int_equal(c.min_flt, 1);
+		/* fetch from an untouched private page: the faulting walk stops
+		 * at the empty PD entry (3 references), the zero page is mapped,
+		 * the retry walks 4; the second fetch hits the ITLB */
+		assert_int_equal(mm_access(m, a, 0x20000000, &x, 1, MM_ACCESS_EXEC), 0);
+		assert_int_equal(mm_access(m, a, 0x20000000, &x, 1, MM_ACCESS_EXEC), 0);
+		mm_task_counters(a, &c);
+		assert_int_equal(c.accesses, 4);
+		assert_int_equal(c.tlb_misses, 4);
+		assert_int_equal(c.walk_refs, 9 + 3 + 4);
+		assert_int_equal(c.zero_maps, 1);
+		assert_int_equal(c.min_flt, 2);
+		assert_int_equal(c.itlb_hits, 1);
+		assert_int_equal(c.dtlb_hits, 0);
+		/* b (populated: one walk), then a again: without PCID the CR3
+		 * loads flushed a's entries */
+		assert_int_equal(mm_read(m, b, 0x10000000, &x, 1), 0);
+		mm_task_counters(b, &c);
+		assert_int_equal(c.accesses, 1);
+		assert_int_equal(c.tlb_misses, 1);
+		assert_int_equal(c.walk_refs, 4);
+		assert_int_equal(mm_read(m, a, 0x10000000, &x, 1), 0);
+		mm_task_counters(a, &c);
+		assert_int_equal(c.accesses, 5);
+		assert_int_equal(c.dtlb_hits, pcid ? 1 : 0);
+		assert_int_equal(c.tlb_misses, pcid ? 4 : 5);
+		assert_int_equal(c.walk_refs, pcid ? 16 : 20);
+		mm_machine_tlb_stats(m, &ts);
+		assert_int_equal(ts.cr3_loads, 3);
+		assert_int_equal(ts.full_flushes, pcid ? 0 : 3);
+		assert_int_equal(ts.pcid_flushes, pcid ? 2 : 0);
+		assert_int_equal(ts.invlpg, 0);
+		assert_int_equal(ts.shootdowns, 0);
+		/* mprotect of b while a runs: with PCID b's entry is still cached
+		 * under its ASID, so the invalidation is a (counted) shootdown;
+		 * without PCID the CR3 load already dropped it */
+		assert_int_equal(mm_do_mprotect(m, b, 0x10000000, 4096, MM_PROT_READ), 0);
+		mm_machine_tlb_stats(m, &ts);
+		mm_task_counters(b, &c);
+		assert_int_equal(ts.invlpg, pcid ? 1 : 0);
+		assert_int_equal(ts.shootdowns, pcid ? 1 : 0);
+		assert_int_equal(c.tlb_flushes, pcid ? 1 : 0);
+		/* kernel ranges: up to 33 pages by INVLPG, more by a global flush */
+		uint64_t v = mm_vmalloc(m, 3 * 4096);
+		assert_true(v != 0);
+		mm_vfree(m, v);
+		mm_machine_tlb_stats(m, &ts);
+		assert_int_equal(ts.invlpg, pcid ? 4 : 3);
+		assert_int_equal(ts.global_flushes, 0);
+		v = mm_vmalloc(m, 40 * 4096);
+		assert_true(v != 0);
+		mm_vfree(m, v);
+		mm_machine_tlb_stats(m, &ts);
+		assert_int_equal(ts.invlpg, pcid ? 4 : 3);
+		assert_int_equal(ts.global_flushes, 1);
+		/* seven new processes: seven CR3 loads; with PCID each takes a
+		 * fresh ASID (six per CPU, recycled LRU), flushed on first use */
+		for (int i = 0; i < 7; i++) {
+			struct mm_task *p;
+			assert_int_equal(mm_task_create(m, "p", &p), 0);
+			assert_int_equal(mm_do_mmap(m, p, 0x10000000, 4096, rw,
+						    MM_MAP_PRIVATE | fx | MM_MAP_POPULATE, -1, 0), 0x10000000);
+			assert_int_equal(mm_read(m, p, 0x10000000, &x, 1), 0);
+		}
+		mm_machine_tlb_stats(m, &ts);
+		assert_int_equal(ts.cr3_loads, 10);
+		assert_int_equal(ts.full_flushes, pcid ? 0 : 10);
+		assert_int_equal(ts.pcid_flushes, pcid ? 9 : 0);
+		assert_int_equal(mm_machine_check(m), 0);
+		mm_machine_destroy(m);
+	}
+}
+
 /* Without PCID, mprotect of the running process invalidates by INVLPG. */
 static void test_invlpg(void **state)
 {
@@ -619,6 +738,7 @@ int main(void)
 		cmocka_unit_test(test_stack_growth),
 		cmocka_unit_test(test_tlb),
 		cmocka_unit_test(test_invlpg),
+		cmocka_unit_test(test_counters_exact),
 		cmocka_unit_test(test_unmapped_area_random),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
