@@ -388,11 +388,7 @@ void *slab_alloc_direct(struct mm_kmem_cache *c, mm_gfp_t gfp)
 	void *obj;
 	if (slab_alloc_bulk(c, &obj, 1, gfp) != 1)
 		return NULL;
-	if (mm_unlikely(c->flags & SLAB_DEBUG_FLAGS))
-		slab_debug_alloc(c, obj);
-	if (gfp & MM_GFP_ZERO)
-		memset(obj, 0, c->object_size);
-	return obj;
+	return slab_obj_ready(c, obj, gfp);
 }
 
 void slab_free_direct(struct mm_kmem_cache *c, void *obj)

@@ -163,13 +163,9 @@ void *mm_kmalloc(struct mm_kmem *k, size_t size, mm_gfp_t gfp)
 	struct slab_tls_ent *te = slab_tls_ent_of(k);
 	if (mm_likely(size - 1 < MM_KMALLOC_MAX_CACHE_SIZE && te->nonce == k->nonce &&
 		      !(gfp & MM_GFP_ZERO))) {
-		struct mm_tcache *tc = &te->kmc[kmalloc_index(k, size)];
-		void **top = tc->top;
-		void *obj = top[-1];
-		if (mm_likely(obj != NULL)) {
-			tc->top = top - 1;
+		void *obj = tc_pop(&te->kmc[kmalloc_index(k, size)]);
+		if (mm_likely(obj != NULL))
 			return obj;
-		}
 	}
 	return kmalloc_slow(k, size, gfp);
 }
@@ -211,17 +207,8 @@ void mm_kfree(struct mm_kmem *k, const void *p)
 		uintptr_t e = atomic_load_explicit(&te->leaf->e[off >> MM_PAGE_SHIFT],
 						   memory_order_relaxed);
 		unsigned cls = (unsigned)(e >> PM_ID_SHIFT) - KMALLOC_ID0;
-		if (mm_likely(cls < KMALLOC_NR_CLASSES)) {
-			struct mm_tcache *tc = &te->kmc[cls];
-			void **top = tc->top;
-			if (mm_likely(top != tc->end)) {
-				if (mm_unlikely(top[-1] == p))
-					slab_die(tc->cache, p, "double free");
-				*top = (void *)(uintptr_t)p;
-				tc->top = top + 1;
-				return;
-			}
-		}
+		if (mm_likely(cls < KMALLOC_NR_CLASSES) && mm_likely(tc_push(&te->kmc[cls], p)))
+			return;
 	}
 	kfree_slow(k, p);
 }

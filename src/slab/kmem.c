@@ -236,12 +236,9 @@ void *mm_kmem_cache_alloc(struct mm_kmem_cache *c, mm_gfp_t gfp)
 		      !((c->flags & SLAB_DEBUG_FLAGS) | (gfp & MM_GFP_ZERO)))) {
 		struct mm_tcache *tc = te->tc[c->id];
 		if (mm_likely(tc != NULL)) {
-			void **top = tc->top;
-			void *obj = top[-1];
-			if (mm_likely(obj != NULL)) {
-				tc->top = top - 1;
+			void *obj = tc_pop(tc);
+			if (mm_likely(obj != NULL))
 				return obj;
-			}
 		}
 	}
 	return cache_alloc_slow(c, gfp);
@@ -260,16 +257,8 @@ void mm_kmem_cache_free(struct mm_kmem_cache *c, void *obj)
 	if (mm_likely(te->nonce == c->nonce && c->id < te->ntc &&
 		      !(c->flags & SLAB_DEBUG_FLAGS))) {
 		struct mm_tcache *tc = te->tc[c->id];
-		if (mm_likely(tc != NULL)) {
-			void **top = tc->top;
-			if (mm_likely(top != tc->end)) {
-				if (mm_unlikely(top[-1] == obj))
-					slab_die(c, obj, "double free");
-				*top = obj;
-				tc->top = top + 1;
-				return;
-			}
-		}
+		if (mm_likely(tc != NULL) && mm_likely(tc_push(tc, obj)))
+			return;
 	}
 	cache_free_slow(c, obj);
 }

@@ -507,13 +507,7 @@ void *slab_alloc_slow(struct mm_kmem_cache *c, mm_gfp_t gfp)
 	void *obj = tcache_refill(c, tc, gfp);
 	tc->thread->busy = NULL;
 	tc_load(tc);
-	if (!obj)
-		return NULL;
-	if (mm_unlikely(c->flags & SLAB_DEBUG_FLAGS))
-		slab_debug_alloc(c, obj);
-	if (gfp & MM_GFP_ZERO)
-		memset(obj, 0, c->object_size);
-	return obj;
+	return obj ? slab_obj_ready(c, obj, gfp) : NULL;
 }
 
 /* The loaded magazine is full (or absent): make room, then push obj. The

@@ -408,42 +408,62 @@ static inline struct mm_tcache *tcache_of(const struct mm_kmem_cache *c)
 	return slab_tls_refresh(c);
 }
 
+/* Pop from the loaded magazine: the object, or NULL when it is empty (the
+ * guard word below obj[0] is NULL). */
+MM_INLINE void *tc_pop(struct mm_tcache *tc)
+{
+	void **top = tc->top;
+	void *obj = top[-1];
+	if (mm_likely(obj != NULL))
+		tc->top = top - 1;
+	return obj;
+}
+
+/* Push on the loaded magazine; false when it is full (or absent). The
+ * cheap release-build check: freeing the object on top (the one just
+ * freed) aborts. */
+MM_INLINE bool tc_push(struct mm_tcache *tc, const void *obj)
+{
+	void **top = tc->top;
+	if (mm_unlikely(top == tc->end))
+		return false;
+	if (mm_unlikely(top[-1] == obj))
+		slab_die(tc->cache, obj, "double free");
+	*top = (void *)(uintptr_t)obj;
+	tc->top = top + 1;
+	return true;
+}
+
+/* An object leaving the allocator: debug checks, zeroing. */
+MM_INLINE void *slab_obj_ready(struct mm_kmem_cache *c, void *obj, mm_gfp_t gfp)
+{
+	if (mm_unlikely(c->flags & SLAB_DEBUG_FLAGS))
+		slab_debug_alloc(c, obj);
+	if (mm_unlikely(gfp & MM_GFP_ZERO))
+		__builtin_memset(obj, 0, c->object_size);
+	return obj;
+}
+
 /* Object from the loaded magazine; everything else in slab_alloc_slow. */
 MM_INLINE void *cache_alloc(struct mm_kmem_cache *c, mm_gfp_t gfp)
 {
 	struct mm_tcache *tc = tcache_of(c);
 	if (mm_likely(tc != NULL)) {
-		void **top = tc->top;
-		void *obj = top[-1];
-		if (mm_likely(obj != NULL)) {
-			tc->top = top - 1;
-			if (mm_unlikely(c->flags & SLAB_DEBUG_FLAGS))
-				slab_debug_alloc(c, obj);
-			if (mm_unlikely(gfp & MM_GFP_ZERO))
-				__builtin_memset(obj, 0, c->object_size);
-			return obj;
-		}
+		void *obj = tc_pop(tc);
+		if (mm_likely(obj != NULL))
+			return slab_obj_ready(c, obj, gfp);
 	}
 	return slab_alloc_slow(c, gfp);
 }
 
-/* Object into the loaded magazine; everything else in slab_free_slow.
- * The cheap release-build check: freeing the object just freed aborts. */
+/* Object into the loaded magazine; everything else in slab_free_slow. */
 MM_INLINE void cache_free(struct mm_kmem_cache *c, void *obj)
 {
 	if (mm_unlikely(c->flags & SLAB_DEBUG_FLAGS))
 		slab_debug_free(c, obj);
 	struct mm_tcache *tc = tcache_of(c);
-	if (mm_likely(tc != NULL)) {
-		void **top = tc->top;
-		if (mm_likely(top != tc->end)) {
-			if (mm_unlikely(top[-1] == obj))
-				slab_die(c, obj, "double free");
-			*top = obj;
-			tc->top = top + 1;
-			return;
-		}
-	}
+	if (mm_likely(tc != NULL) && mm_likely(tc_push(tc, obj)))
+		return;
 	slab_free_slow(c, obj);
 }
 
