@@ -456,6 +456,49 @@ static void test_stack_growth(void **state)
 	mm_machine_destroy(m);
 }
 
+/* MAP_GROWSDOWN: a fault below the mapping grows it (expand_downwards),
+ * but not into the stack guard gap (256 pages) above an accessible
+ * mapping, and not beyond RLIMIT_STACK. */
+static void test_map_growsdown(void **state)
+{
+	(void)state;
+	struct mm_machine *m = boot(MM_PAGING_4LEVEL, true);
+	struct mm_task *t;
+	assert_int_equal(mm_task_create(m, "gd", &t), 0);
+	const int rw = MM_PROT_READ | MM_PROT_WRITE, fx = MM_MAP_PRIVATE | MM_MAP_ANONYMOUS | MM_MAP_FIXED;
+	const uint64_t lo = 0x2fc00000, hi = 0x30000000;   /* 4 MiB apart */
+	assert_int_equal(mm_do_mmap(m, t, lo, 4096, rw, fx, -1, 0), (int64_t)lo);
+	assert_int_equal(mm_do_mmap(m, t, hi, 4096, rw, fx | MM_MAP_GROWSDOWN, -1, 0), (int64_t)hi);
+	uint64_t v = 7;
+	char maps[4096], want[64];
+	/* 16 pages below: grows to there */
+	assert_int_equal(mm_write(m, t, hi - 16 * 4096 + 8, &v, 8), 0);
+	mm_show_maps(m, t, maps, sizeof(maps));
+	snprintf(want, sizeof(want), "%08llx-%08llx rw-p", (unsigned long long)(hi - 16 * 4096),
+		 (unsigned long long)(hi + 4096));
+	assert_non_null(strstr(maps, want));
+	struct mm_counters c;
+	mm_task_counters(t, &c);
+	assert_int_equal(c.min_flt, 1);
+	assert_int_equal(c.segv, 0);
+	/* within 256 pages of the mapping below: SIGSEGV, nothing grows */
+	assert_int_equal(mm_write(m, t, lo + 4096 + 100 * 4096, &v, 8), -MM_EFAULT);
+	assert_int_equal(mm_task_siginfo(t)->code, MM_SEGV_MAPERR);
+	mm_show_maps(m, t, maps, sizeof(maps));
+	assert_non_null(strstr(maps, want));
+	/* just outside the guard gap: grows */
+	assert_int_equal(mm_write(m, t, lo + 4096 + 256 * 4096, &v, 8), 0);
+	mm_show_maps(m, t, maps, sizeof(maps));
+	snprintf(want, sizeof(want), "%08llx-%08llx rw-p", (unsigned long long)(lo + 257 * 4096),
+		 (unsigned long long)(hi + 4096));
+	assert_non_null(strstr(maps, want));
+	mm_task_counters(t, &c);
+	assert_int_equal(c.min_flt, 2);
+	assert_int_equal(c.segv, 1);
+	assert_int_equal(mm_machine_check(m), 0);
+	mm_machine_destroy(m);
+}
+
 /* TLB behaviour: hits, capacity misses, PCID across context switches. */
 static void test_tlb(void **state)
 {
@@ -736,6 +779,7 @@ int main(void)
 		cmocka_unit_test(test_pgtable_free),
 		cmocka_unit_test(test_fork_cow),
 		cmocka_unit_test(test_stack_growth),
+		cmocka_unit_test(test_map_growsdown),
 		cmocka_unit_test(test_tlb),
 		cmocka_unit_test(test_invlpg),
 		cmocka_unit_test(test_counters_exact),
