@@ -197,12 +197,82 @@ static void test_exec_errors(void **state)
 	mm_machine_destroy(m);
 }
 
+/* The libraries a dynamic executable needs (DT_NEEDED: libc) are file
+ * mappings shared through the page cache: the first process to touch a
+ * page of libc reads it from the host (major fault), a second one maps the
+ * same frame (minor fault), and both count it in RssFile and SHR. */
+static void test_exec_shared_libc(void **state)
+{
+	(void)state;
+	const char *bin = find_binary();
+	if (!bin)
+		skip();
+	struct mm_machine *m = boot(MM_PAGING_4LEVEL);
+	struct mm_task *a, *b;
+	assert_int_equal(mm_task_create(m, "a", &a), 0);
+	assert_int_equal(mm_task_create(m, "b", &b), 0);
+	assert_int_equal(mm_exec(m, a, bin), 0);
+	assert_int_equal(mm_exec(m, b, bin), 0);
+	mm_show_maps(m, a, buf, sizeof(buf));
+	const char *lib = strstr(buf, "/libc.so.6\n");
+	if (!lib)
+		skip();   /* a static binary */
+	while (lib > buf && lib[-1] != '\n')
+		lib--;
+	/* the first libc line maps offset 0: the ELF header */
+	uint64_t start = strtoull(lib, NULL, 16);
+	assert_true(strncmp(strchr(lib, ' ') + 1, "r--p 00000000 ", 14) == 0);
+	char before[4096];
+	mm_show_ps(m, before, sizeof(before));
+	struct mm_counters a0, a1, b0, b1;
+	mm_task_counters(a, &a0);
+	mm_task_counters(b, &b0);
+	uint8_t magic[4];
+	assert_int_equal(mm_read(m, a, start, magic, 4), 0);
+	assert_memory_equal(magic, "\x7f" "ELF", 4);
+	assert_int_equal(mm_read(m, b, start, magic, 4), 0);
+	assert_memory_equal(magic, "\x7f" "ELF", 4);
+	mm_task_counters(a, &a1);
+	mm_task_counters(b, &b1);
+	assert_int_equal(a1.maj_flt - a0.maj_flt, 1);
+	assert_int_equal(a1.min_flt - a0.min_flt, 0);
+	assert_int_equal(b1.maj_flt - b0.maj_flt, 0);
+	assert_int_equal(b1.min_flt - b0.min_flt, 1);
+	assert_true(mm_virt_to_phys(m, a, start) == mm_virt_to_phys(m, b, start));
+	/* RssFile and SHR grew by that page in both */
+	mm_show_ps(m, buf, sizeof(buf));
+	unsigned pid, vsz0, rss0, shr0, pid1, vsz1, rss1, shr1;
+	for (int i = 0; i < 2; i++) {
+		const char *l0 = strchr(before, '\n') + 1, *l1 = strchr(buf, '\n') + 1;
+		if (i) {
+			l0 = strchr(l0, '\n') + 1;
+			l1 = strchr(l1, '\n') + 1;
+		}
+		assert_int_equal(sscanf(l0, "%u %u %u %u", &pid, &vsz0, &rss0, &shr0), 4);
+		assert_int_equal(sscanf(l1, "%u %u %u %u", &pid1, &vsz1, &rss1, &shr1), 4);
+		assert_int_equal(pid, pid1);
+		assert_int_equal(shr1 - shr0, 4);
+		assert_int_equal(rss1 - rss0, 4);
+	}
+	mm_show_status(m, b, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "RssFile:\t       4 kB\n"));
+	/* the page is cached once and mapped twice */
+	struct mm_meminfo mi;
+	mm_machine_meminfo(m, &mi);
+	assert_true(mi.mapped_pages >= 1);
+	assert_int_equal(mm_machine_check(m), 0);
+	mm_exit(m, a);
+	mm_exit(m, b);
+	mm_machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exec_elf),
 		cmocka_unit_test(test_execve_stack),
 		cmocka_unit_test(test_exec_errors),
+		cmocka_unit_test(test_exec_shared_libc),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
