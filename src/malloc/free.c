@@ -79,14 +79,64 @@ int mm_systrim_locked(struct mm_arena *av, size_t pad)
  * both, a top at the threshold is what triggers the trim) and saves most
  * of the page faults; after a trim the top holds at most the threshold
  * (<= 64 MiB) instead of M_TOP_PAD. MMALLOC_TRIM_KEEP=0 restores glibc's
- * behaviour. */
-static size_t auto_trim_pad(void)
+ * behaviour.
+ *
+ * On top of that, trimming has hysteresis (default settings only): when
+ * the arena has to grow again after automatic trims gave memory back, the
+ * program is cycling through a batch (allocate a few MiB, free them all,
+ * again): the arena then keeps as much as it last gave back (at most
+ * TRIM_KEEP_MAX), so the next batch finds its pages still mapped instead
+ * of moving the break and faulting every page in again. Peak RSS does not
+ * grow (the kept memory was in use a moment before). The keep lapses
+ * TRIM_KEEP_DECAY_MS after it was raised: the next trim check after that
+ * gives memory back as before, and a program still cycling raises it
+ * again at its next growth (one trim/regrow cycle per period). */
+static size_t auto_trim_pad(struct mm_arena *av)
 {
 	size_t pad = MP_GET(top_pad);
+	if (MP_GET(no_dyn_threshold) || !mm_trim_keep)
+		return pad;
 	size_t t = MP_GET(trim_threshold);
-	if (!MP_GET(no_dyn_threshold) && mm_trim_keep && t > DEFAULT_TRIM_THRESHOLD && t > pad)
+	if (t > DEFAULT_TRIM_THRESHOLD && t > pad)
 		pad = t;
+	if (av->trim_keep) {
+		if (mm_os_now_ms() - av->keep_stamp > TRIM_KEEP_DECAY_MS)
+			av->trim_keep = 0;
+		else if (av->trim_keep > pad)
+			pad = av->trim_keep;
+	}
 	return pad;
+}
+
+void mm_note_grow(struct mm_arena *av)
+{
+	size_t t = av->trimmed_since_grow;
+	if (t == 0)
+		return;
+	av->trimmed_since_grow = 0;
+	if (MP_GET(no_dyn_threshold) || !mm_trim_keep)
+		return;
+	if (t > TRIM_KEEP_MAX)
+		t = TRIM_KEEP_MAX;
+	if (t > av->trim_keep)
+		av->trim_keep = t;
+	av->keep_stamp = mm_os_now_ms();
+}
+
+/* Automatic trim after a large free (caller holds the lock). */
+static void auto_trim(struct mm_arena *av)
+{
+	size_t pad = auto_trim_pad(av);
+	size_t before = av->system_mem;
+	if (av->is_main) {
+		if (chunksize(av->top) >= MP_GET(trim_threshold) &&
+		    chunksize(av->top) > pad + MINSIZE)
+			mm_systrim_locked(av, pad);
+	} else {
+		mm_heap_trim_locked(av, pad);
+	}
+	if (av->system_mem < before)
+		av->trimmed_since_grow += before - av->system_mem;
 }
 
 void mm_int_free_locked(struct mm_arena *av, struct mchunk *p)
@@ -144,12 +194,6 @@ void mm_int_free_locked(struct mm_arena *av, struct mchunk *p)
 	if (size >= FASTBIN_CONSOLIDATION_THRESHOLD) {
 		if (av->have_fastchunks)
 			mm_consolidate(av);
-		size_t pad = auto_trim_pad();
-		if (av->is_main) {
-			if (chunksize(av->top) >= MP_GET(trim_threshold))
-				mm_systrim_locked(av, pad);
-		} else {
-			mm_heap_trim_locked(av, pad);
-		}
+		auto_trim(av);
 	}
 }

@@ -233,6 +233,8 @@ static void *sysmalloc(struct mm_arena *av, size_t nb)
 		tried_mmap = 1;
 	}
 	int r = av->is_main ? grow_main(av, nb) : grow_heap_arena(av, nb);
+	if (r == 0)
+		mm_note_grow(av);
 	if (r == 0 && chunksize(av->top) >= nb + MINSIZE)
 		return split_top(av, nb);
 	if (!tried_mmap) {

@@ -44,6 +44,8 @@
 #define HEAP_MIN_SIZE       ((size_t)32 * 1024)
 #define FASTBIN_CONSOLIDATION_THRESHOLD ((size_t)65536)
 #define MAX_UNSORTED_ITERS  10000
+#define TRIM_KEEP_MAX       ((size_t)32 * 1024 * 1024)  /* adaptive keep bound */
+#define TRIM_KEEP_DECAY_MS  1000   /* a raised keep lapses after this long */
 
 #define BINMAP_WORDS 2
 
@@ -80,6 +82,10 @@ struct mm_arena {
 	struct mm_arena *next_free;          /* list_lock: arenas no thread uses */
 	size_t attached;                     /* list_lock: threads using it */
 	int index;                           /* 0 for main, in creation order */
+	/* adaptive trimming (free.c, default settings only): */
+	size_t trim_keep;                    /* top bytes automatic trims keep */
+	size_t trimmed_since_grow;           /* bytes auto-trimmed since the last growth */
+	uint64_t keep_stamp;                 /* mm_os_now_ms() when trim_keep was raised */
 };
 
 struct mm_params {
@@ -173,6 +179,9 @@ void *mm_sysmalloc_mmap(size_t nb, size_t align);
 void mm_int_free_locked(struct mm_arena *av, struct mchunk *p);
 void mm_munmap_chunk(struct mchunk *p);
 int mm_systrim_locked(struct mm_arena *av, size_t pad);
+/* The arena grew: if automatic trims gave memory back since the last
+ * growth, the program is cycling (trim, fault in again); keep that much. */
+void mm_note_grow(struct mm_arena *av);
 /* Validate an in-use chunk coming from the user; aborts if bogus. */
 void mm_check_free_ptr(const struct mchunk *p, const void *mem);
 

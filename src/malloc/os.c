@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mmkit/mmalloc.h"
@@ -153,6 +154,14 @@ size_t mm_os_pagesize(void)
 {
 	long ps = sysconf(_SC_PAGESIZE);
 	return ps > 0 ? (size_t)ps : 4096;
+}
+
+uint64_t mm_os_now_ms(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 int mm_os_ncpus(void)

@@ -27,6 +27,8 @@ void *mm_os_brk_now(void);
 /* Tell the kernel the pages are free (they read back as zeros). */
 int mm_os_dontneed(void *p, size_t len);
 size_t mm_os_pagesize(void);
+/* A coarse monotonic clock in milliseconds (0 if unavailable). */
+uint64_t mm_os_now_ms(void);
 int mm_os_ncpus(void);
 /* Write a message to fd 2 without stdio. */
 void mm_os_write_err(const char *s, size_t len);

@@ -186,6 +186,11 @@ static void test_env_thresholds(void **state)
 	/* trimming: by default freed heap memory goes back to the system */
 	assert_int_equal(rerun("trim", NULL, buf, sizeof(buf)), 0);
 	assert_int_equal(rerun("trim", "MALLOC_TRIM_THRESHOLD_=100000000", buf, sizeof(buf)), 1);
+	/* a program cycling a batch through the heap: by default the heap
+	 * stops shrinking after the first cycles (trim hysteresis); with the
+	 * threshold set explicitly, every cycle trims as in glibc */
+	assert_true(rerun("churn", NULL, buf, sizeof(buf)) < 10);
+	assert_int_equal(rerun("churn", "MALLOC_TRIM_THRESHOLD_=131072", buf, sizeof(buf)), 30);
 	/* top pad: the first growth asks for the pad as well */
 	assert_int_equal(rerun("toppad", NULL, buf, sizeof(buf)), 0);
 	assert_int_equal(rerun("toppad", "MALLOC_TOP_PAD_=16777216", buf, sizeof(buf)), 1);
@@ -302,6 +307,24 @@ static int child(const char *mode)
 		for (int i = 39; i >= 0; i--)
 			free(blk[i]);
 		return mallinfo2().arena > (2u << 20);
+	}
+	if (strcmp(mode, "churn") == 0) {
+		/* 30 x {400 blocks of 8000 B, freed newest first}: the exit
+		 * status counts the cycles that gave most of the batch back
+		 * (the break went down by more than 1 MiB) */
+		static char *volatile blk[400];
+		int shrank = 0;
+		for (int r = 0; r < 30; r++) {
+			for (int i = 0; i < 400; i++) {
+				blk[i] = malloc(8000);
+				blk[i][0] = 1;
+			}
+			char *high = sbrk(0);
+			for (int i = 399; i >= 0; i--)
+				free(blk[i]);
+			shrank += (char *)sbrk(0) + (1 << 20) < high;
+		}
+		return shrank;
 	}
 	if (strcmp(mode, "toppad") == 0) {
 		char *volatile p = malloc(100);
