@@ -674,6 +674,39 @@ static void test_counters_exact(void **state)
 	}
 }
 
+/* The second-level TLB is optional: without it, 80 pages cycled through
+ * the 64-entry 4-way L1 DTLB (16 sets, 5 pages per set, LRU) miss every
+ * time and each miss walks the 4 levels. */
+static void test_no_stlb(void **state)
+{
+	(void)state;
+	struct mm_machine_config cfg;
+	mm_machine_config_init(&cfg);
+	cfg.ram_bytes = 32ULL << 20;
+	cfg.stlb = (struct mm_tlb_geometry){ 0, 0 };
+	struct mm_machine *m = NULL;
+	assert_int_equal(mm_machine_create(&cfg, &m), 0);
+	struct mm_task *t;
+	assert_int_equal(mm_task_create(m, "s", &t), 0);
+	const int pa = MM_MAP_PRIVATE | MM_MAP_ANONYMOUS | MM_MAP_FIXED | MM_MAP_POPULATE;
+	assert_int_equal(mm_do_mmap(m, t, 0x20000000, 80 * 4096, MM_PROT_READ | MM_PROT_WRITE, pa, -1, 0),
+			 0x20000000);
+	uint64_t v;
+	for (int k = 0; k < 80; k++)
+		assert_int_equal(mm_read(m, t, 0x20000000 + k * 4096, &v, 8), 0);
+	struct mm_counters c0, c1;
+	mm_task_counters(t, &c0);
+	for (int k = 0; k < 80; k++)
+		assert_int_equal(mm_read(m, t, 0x20000000 + k * 4096, &v, 8), 0);
+	mm_task_counters(t, &c1);
+	assert_int_equal(c1.stlb_hits, 0);
+	assert_int_equal(c1.dtlb_hits - c0.dtlb_hits, 0);
+	assert_int_equal(c1.tlb_misses - c0.tlb_misses, 80);
+	assert_int_equal(c1.walk_refs - c0.walk_refs, 80 * 4);
+	assert_int_equal(mm_machine_check(m), 0);
+	mm_machine_destroy(m);
+}
+
 /* Without PCID, mprotect of the running process invalidates by INVLPG. */
 static void test_invlpg(void **state)
 {
@@ -783,6 +816,7 @@ int main(void)
 		cmocka_unit_test(test_tlb),
 		cmocka_unit_test(test_invlpg),
 		cmocka_unit_test(test_counters_exact),
+		cmocka_unit_test(test_no_stlb),
 		cmocka_unit_test(test_unmapped_area_random),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
