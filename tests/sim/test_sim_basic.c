@@ -707,6 +707,44 @@ static void test_no_stlb(void **state)
 	mm_machine_destroy(m);
 }
 
+/* The cost model with the seeds' default latencies (TLB 1 ns, memory
+ * 100 ns, disk 5 ms; fault entry 1 us): tlb + mem + (walk refs x mem +
+ * faults x fault + majors x disk) / accesses. */
+static void test_cost_model(void **state)
+{
+	(void)state;
+	struct mm_machine_config cfg;
+	mm_machine_config_init(&cfg);
+	assert_true(cfg.lat.tlb_ns == 1.0 && cfg.lat.mem_ns == 100.0 && cfg.lat.disk_ns == 5e6 &&
+		    cfg.lat.fault_ns == 1000.0);
+	cfg.ram_bytes = 8ULL << 20;
+	struct mm_machine *m = NULL;
+	assert_int_equal(mm_machine_create(&cfg, &m), 0);
+	struct mm_counters c;
+	memset(&c, 0, sizeof(c));
+	assert_true(mm_effective_access_time(m, &c) == 0.0);
+	c.accesses = 10;
+	c.walk_refs = 8;
+	c.min_flt = 1;
+	c.maj_flt = 1;
+	assert_true(mm_effective_access_time(m, &c) == 1.0 + 100.0 + (800.0 + 2000.0 + 5e6) / 10.0);
+	/* a real run: 16 first touches (fault + retry walk each) */
+	struct mm_task *t;
+	assert_int_equal(mm_task_create(m, "c", &t), 0);
+	int64_t a = mm_do_mmap(m, t, 0, 16 * 4096, MM_PROT_READ | MM_PROT_WRITE,
+			       MM_MAP_PRIVATE | MM_MAP_ANONYMOUS, -1, 0);
+	assert_true(a > 0);
+	uint64_t v = 1;
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(mm_write(m, t, (uint64_t)a + i * 4096, &v, 8), 0);
+	mm_task_counters(t, &c);
+	assert_int_equal(c.accesses, 16);
+	assert_int_equal(c.min_flt, 16);
+	double want = 1.0 + 100.0 + ((double)c.walk_refs * 100.0 + 16 * 1000.0) / 16.0;
+	assert_true(mm_effective_access_time(m, &c) == want);
+	mm_machine_destroy(m);
+}
+
 /* Without PCID, mprotect of the running process invalidates by INVLPG. */
 static void test_invlpg(void **state)
 {
@@ -817,6 +855,7 @@ int main(void)
 		cmocka_unit_test(test_invlpg),
 		cmocka_unit_test(test_counters_exact),
 		cmocka_unit_test(test_no_stlb),
+		cmocka_unit_test(test_cost_model),
 		cmocka_unit_test(test_unmapped_area_random),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
