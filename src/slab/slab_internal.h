@@ -93,6 +93,13 @@ struct mm_tcache {
 /* One cache line: kmalloc's fast paths index arrays of them with a shift. */
 _Static_assert(sizeof(struct mm_tcache) == 64, "tcache is one cache line");
 
+/* A slow path in progress (on its stack): slow paths nest when a
+ * constructor allocates from its own instance inside a slab build. */
+struct slab_busy {
+	struct mm_tcache *tc;
+	struct slab_busy *outer;
+};
+
 /* Per-thread state of one instance (the pthread key's value). tc and ntc
  * are written only by the owner thread under k->thr_lock (array growth) or
  * by cache destroy (slot cleared, under k->thr_lock); the owner reads them
@@ -110,8 +117,9 @@ struct mm_kthread {
 	struct mm_kmem *kmem;
 	struct mm_tcache **tc;        /* indexed by cache id, NULL = none yet */
 	unsigned ntc;                 /* entries in tc */
-	struct mm_tcache *busy;       /* the tcache a slow path is working on
-					 (owner only): the shrinker leaves it */
+	struct slab_busy *busy;       /* the tcaches slow paths of this thread are
+					 working on, innermost first (owner
+					 only): the shrinker leaves them */
 	struct mm_list link;          /* on k->threads, under k->thr_lock */
 };
 

@@ -117,10 +117,62 @@ static void test_shrinker_inside_page_source(void **state)
 	assert_int_equal(atomic_load(&rs.counted.pages_out), 0);
 }
 
+/* A constructor that allocates from its own instance: a kmalloc whose slow
+ * path runs (and ends) inside the outer slab build, then a large kmalloc
+ * whose page-source call runs the shrinker. The outer slow path is still
+ * filling its magazine then: the shrinker must leave that one alone too. */
+static struct mm_kmem *ctor_k;
+
+static void allocating_ctor(void *obj)
+{
+	memset(obj, 0x5a, 16);
+	void *small = mm_kmalloc(ctor_k, 200, 0);
+	void *large = mm_kmalloc(ctor_k, 4 * MM_PAGE_SIZE, 0);
+	assert_non_null(small);
+	assert_non_null(large);
+	mm_kfree(ctor_k, large);
+	mm_kfree(ctor_k, small);
+}
+
+static void test_shrinker_inside_nested_slow_paths(void **state)
+{
+	(void)state;
+	static struct reclaiming_source rs;
+	memset(&rs, 0, sizeof(rs));
+	mm_fault_source_init(&rs.counted, &mm_page_source_mmap);
+	rs.base.ops = &rs_ops;
+	rs.base.ctx = &rs;
+	struct mm_kmem *k = mm_kmem_create(&rs.base, 0);
+	assert_non_null(k);
+	rs.k = ctor_k = k;
+	struct mm_kmem_cache *c = mm_kmem_cache_create(k, "ctor_allocs", 100, 0, 0,
+						       allocating_ctor);
+	assert_non_null(c);
+	static unsigned char *o[600];
+	for (int i = 0; i < 600; i++) {
+		o[i] = mm_kmem_cache_alloc(c, 0);
+		assert_non_null(o[i]);
+		assert_int_equal(o[i][0], 0x5a);
+	}
+	assert_int_equal(mm_kmem_check(k), 0);
+	for (int i = 0; i < 600; i++)
+		mm_kmem_cache_free(c, o[i]);
+	mm_kmem_shrink_all(k);
+	assert_int_equal(mm_kmem_check(k), 0);
+	struct mm_kmem_cache_stats st;
+	mm_kmem_cache_stats(c, &st);
+	assert_int_equal(st.active_objs, 0); /* every object back in its slab */
+	mm_kmem_cache_destroy(c);
+	rs.k = NULL;
+	mm_kmem_destroy(k);
+	assert_int_equal(atomic_load(&rs.counted.pages_out), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shrinker_inside_page_source),
+		cmocka_unit_test(test_shrinker_inside_nested_slow_paths),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
