@@ -16,7 +16,7 @@
  * class (the thread state embeds one per class, so no per-cache-id
  * indirection); kfree reads one entry of the page-map leaf the thread memo
  * remembers (a full walk, 4 loads, when p is in another 2 MiB range), whose
- * cache id is the class, and pushes on that tcache; about 15 and 20
+ * cache id is the class, and pushes on that tcache; 21 and 24
  * instructions. Large blocks cost one page-source call and a page-map
  * update.
  * Fragmentation: a class wastes < 1/2 of the object for sizes above 256,
