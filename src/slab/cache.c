@@ -314,6 +314,17 @@ unsigned slab_alloc_bulk(struct mm_kmem_cache *c, void **objs, unsigned n, mm_gf
 	return got;
 }
 
+/* The release-build check of slab_free_bulk failed: say what and abort. */
+static MM_NOINLINE MM_NORETURN void bad_free(struct mm_kmem_cache *c, const void *obj,
+					     const struct mm_slab *s)
+{
+	if (!s)
+		slab_die(c, obj, "free of a pointer that is in no slab");
+	if (s->cache != c)
+		slab_die(c, obj, "free of an object of cache %s", s->cache->name);
+	slab_die(c, obj, "free into a slab with no object in use (double free)");
+}
+
 /* Put n objects back in their slabs. Slabs that become empty beyond
  * empty_max are freed after the lock is dropped. Returns pages freed. */
 long slab_free_bulk(struct mm_kmem_cache *c, void *const *objs, unsigned n)
@@ -324,7 +335,8 @@ long slab_free_bulk(struct mm_kmem_cache *c, void *const *objs, unsigned n)
 	pthread_mutex_lock(&c->lock);
 	for (unsigned i = 0; i < n; i++) {
 		struct mm_slab *s = obj_to_slab(k, objs[i]);
-		MM_BUG_ON(s == NULL || s->cache != c || s->inuse == 0);
+		if (mm_unlikely(s == NULL || s->cache != c || s->inuse == 0))
+			bad_free(c, objs[i], s);
 		slab_unlist_locked(c, s);
 		s->freelist[--s->inuse] = (uint16_t)obj_to_index(c, s, objs[i]);
 		c->active--;

@@ -106,6 +106,21 @@ static void child_other_cache(void *arg)
 	mm_kmem_cache_free(b, p);
 }
 
+/* Without debug flags: a pointer of another cache reaches the slab layer
+ * (no magazines here; with them, when the magazine is flushed). */
+static void child_other_cache_release(void *arg)
+{
+	(void)arg;
+	struct mm_kmem *k = new_kmem();
+	struct mm_kmem_cache *a = mm_kmem_cache_create(k, "plain_a", 64, 0,
+						       MM_SLAB_NO_MAGAZINES, NULL);
+	struct mm_kmem_cache *b = mm_kmem_cache_create(k, "plain_b", 64, 0,
+						       MM_SLAB_NO_MAGAZINES, NULL);
+	void *p = mm_kmem_cache_alloc(a, 0);
+	note_addr(p);
+	mm_kmem_cache_free(b, p);
+}
+
 static void child_not_start(void *arg)
 {
 	(void)arg;
@@ -212,6 +227,15 @@ static void test_other_cache(void **state)
 	expect_addr(out);
 }
 
+static void test_other_cache_release(void **state)
+{
+	(void)state;
+	const char *out = run_child_abort(child_other_cache_release, NULL);
+	expect_in(out, "cache plain_b");
+	expect_in(out, "of cache plain_a");
+	expect_addr(out);
+}
+
 static void test_not_object_start(void **state)
 {
 	(void)state;
@@ -295,6 +319,7 @@ int main(void)
 		cmocka_unit_test(test_double_free_red_zone),
 		cmocka_unit_test(test_double_free_fast_path),
 		cmocka_unit_test(test_other_cache),
+		cmocka_unit_test(test_other_cache_release),
 		cmocka_unit_test(test_not_object_start),
 		cmocka_unit_test(test_use_after_free),
 		cmocka_unit_test(test_red_zones),
