@@ -158,6 +158,7 @@ static int kernel_map(struct mm_machine *m, uint64_t va, uint64_t pa, uint64_t s
 			table = ent_pfn(m, e);
 		}
 		ent_set(m, ent_ptr(m, table, ent_index(m, va, lvl)), pa | leaf | (lvl ? PTE_PS : 0));
+		m->direct_map_leaves[lvl]++;
 		va += level_size(m, lvl);
 		pa += level_size(m, lvl);
 		size -= level_size(m, lvl);

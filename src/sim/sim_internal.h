@@ -279,6 +279,8 @@ struct mm_machine {
 	struct sim_rmap **rmap;      /* per PFN: reverse-map chain (host array,
 				      * an extension of struct page) */
 	uint64_t kernel_pgd_pfn;     /* init_mm's root: the kernel half */
+	uint64_t direct_map_leaves[3]; /* direct-map leaf entries by level (4K,
+					* 2M/4M, 1G): meminfo's DirectMap rows */
 	uint64_t zero_pfn;
 	uint64_t gdt_pa;             /* the GDT's page */
 	uint16_t user_cs, user_ds;   /* Linux's flat user selectors */

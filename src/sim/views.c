@@ -94,6 +94,15 @@ size_t mm_show_meminfo(struct mm_machine *m, char *buf, size_t size)
 	    (unsigned long long)(level_size(m, 1) >> 10));
 	put(&o, "%-16s%8llu kB\n", "Hugetlb:",
 	    (unsigned long long)((m->huge_total << m->huge_shift) >> 10));
+	/* arch_report_meminfo(): leaf sizes of the direct map; 32-bit non-PAE
+	 * says 4M, and the 1G row shows only with gbpages */
+	put(&o, "%-16s%8llu kB\n", "DirectMap4k:",
+	    (unsigned long long)((m->direct_map_leaves[0] * level_size(m, 0)) >> 10));
+	put(&o, "%-16s%8llu kB\n", m->pg.levels == 2 ? "DirectMap4M:" : "DirectMap2M:",
+	    (unsigned long long)((m->direct_map_leaves[1] * level_size(m, 1)) >> 10));
+	if (m->pg.levels > 2 && m->cfg.gbpages)
+		put(&o, "%-16s%8llu kB\n", "DirectMap1G:",
+		    (unsigned long long)((m->direct_map_leaves[2] * level_size(m, 2)) >> 10));
 	return done(&o);
 }
 

@@ -253,7 +253,8 @@ static void test_row_order(void **state)
 		"WritebackTmp", "CommitLimit", "Committed_AS", "VmallocTotal", "VmallocUsed",
 		"VmallocChunk", "Percpu", "AnonHugePages", "ShmemHugePages", "ShmemPmdMapped",
 		"FileHugePages", "FilePmdMapped", "Balloon", "HugePages_Total", "HugePages_Free",
-		"HugePages_Rsvd", "HugePages_Surp", "Hugepagesize", "Hugetlb",
+		"HugePages_Rsvd", "HugePages_Surp", "Hugepagesize", "Hugetlb", "DirectMap4k",
+		"DirectMap2M", "DirectMap1G",
 	};
 	static const char *const vmstat_rows[] = {
 		"nr_free_pages", "nr_slab_unreclaimable", "nr_anon_pages", "nr_mapped",
@@ -285,11 +286,45 @@ static void test_row_order(void **state)
 	mm_machine_destroy(m);
 }
 
+/* DirectMap rows: the direct map's leaf sizes (arch_report_meminfo). 4-level
+ * with gbpages: 1 GiB pages where aligned, 2 MiB for the rest; without
+ * gbpages no DirectMap1G row; 32-bit non-PAE: 4 MiB pages of the first
+ * 896 MiB (DirectMap4M). */
+static void test_direct_map_rows(void **state)
+{
+	(void)state;
+	struct mm_machine_config cfg;
+	mm_machine_config_init(&cfg);
+	cfg.ram_bytes = (1ULL << 30) + (8ULL << 20);
+	struct mm_machine *m;
+	assert_int_equal(mm_machine_create(&cfg, &m), 0);
+	mm_show_meminfo(m, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\nDirectMap4k:           0 kB\nDirectMap2M:        8192 kB\n"
+				    "DirectMap1G:     1048576 kB\n"));
+	mm_machine_destroy(m);
+	cfg.gbpages = false;
+	cfg.ram_bytes = 32ULL << 20;
+	assert_int_equal(mm_machine_create(&cfg, &m), 0);
+	mm_show_meminfo(m, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\nDirectMap4k:           0 kB\nDirectMap2M:       32768 kB\n"));
+	assert_null(strstr(buf, "DirectMap1G"));
+	mm_machine_destroy(m);
+	mm_machine_config_init(&cfg);
+	cfg.paging = MM_PAGING_2LEVEL;
+	cfg.ram_bytes = 32ULL << 20;
+	assert_int_equal(mm_machine_create(&cfg, &m), 0);
+	mm_show_meminfo(m, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\nDirectMap4k:           0 kB\nDirectMap4M:       32768 kB\n"));
+	assert_null(strstr(buf, "DirectMap1G"));
+	mm_machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_meminfo_free),
 		cmocka_unit_test(test_row_order),
+		cmocka_unit_test(test_direct_map_rows),
 		cmocka_unit_test(test_status_smaps_pss),
 		cmocka_unit_test(test_pagewalk_text),
 		cmocka_unit_test(test_one_fault_per_page),
