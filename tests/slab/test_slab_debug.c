@@ -166,6 +166,29 @@ static void child_redzone_before(void *arg)
 	mm_kmem_cache_free(c, p);
 }
 
+/* kfree's fast path: the object on top of the kmalloc magazine again. */
+static void child_kfree_double_fast(void *arg)
+{
+	(void)arg;
+	struct mm_kmem *k = new_kmem();
+	void *p = mm_kmalloc(k, 64, 0);
+	mm_kfree(k, p);
+	note_addr(p);
+	mm_kfree(k, p);
+}
+
+/* A wild pointer in the 2 MiB range the thread memo uses as "no leaf yet". */
+static void child_kfree_wild(void *arg)
+{
+	(void)arg;
+	struct mm_kmem *k = new_kmem();
+	void *p = mm_kmalloc(k, 64, 0); /* this thread now has state, no leaf */
+	(void)p;
+	const void *wild = (const void *)((uintptr_t)1 << 63);
+	note_addr(wild);
+	mm_kfree(k, wild);
+}
+
 static void child_kfree_foreign(void *arg)
 {
 	(void)arg;
@@ -276,6 +299,13 @@ static void test_kfree_foreign(void **state)
 	out = run_child_abort(child_kfree_double_debug, NULL);
 	expect_in(out, "kmalloc-128");
 	expect_in(out, "double free");
+	expect_addr(out);
+	out = run_child_abort(child_kfree_double_fast, NULL);
+	expect_in(out, "kmalloc-64");
+	expect_in(out, "double free");
+	expect_addr(out);
+	out = run_child_abort(child_kfree_wild, NULL);
+	expect_in(out, "did not allocate");
 	expect_addr(out);
 }
 
