@@ -1,8 +1,9 @@
 /* Randomized run against a model: a set of live objects with their sizes
  * and contents. Every object gets a pattern written over its whole size and
  * checked when it is freed or resized; no two live objects may overlap;
- * mm_kmem_check runs after every operation (every 32nd after the first
- * 30000). Mixes kmem caches (with and without magazines, with a ctor),
+ * after every operation the cache it touched is walked by
+ * mm_kmem_cache_check, and the whole instance by mm_kmem_check (after every
+ * operation for the first 30000, then every 32nd). Mixes kmem caches (with and without magazines, with a ctor),
  * kmalloc of every class, large kmalloc, krealloc, kmalloc(0), shrink and
  * shrink_all. A failure prints the seed (MMKIT_SEED=... replays it). At the
  * end every page is back in the page source. */
@@ -108,6 +109,7 @@ static void test_random_model(void **state)
 	size_t nlive = 0;
 	uint64_t ops = mm_test_iters(2000000), check_all = mm_test_iters(30000);
 	for (uint64_t op = 0; op < ops; op++) {
+		struct mm_kmem_cache *touched = NULL; /* the cache this op used */
 		uint64_t what = mm_rng_below(&rng, 100);
 		if (what < 48 && nlive < MAXLIVE) {
 			struct live l = { .seed = (uint32_t)mm_rng_next(&rng) };
@@ -116,7 +118,8 @@ static void test_random_model(void **state)
 				l.kind = -1;
 			if (l.kind >= 0) {
 				l.size = cache_defs[l.kind].size;
-				l.p = mm_kmem_cache_alloc(caches[l.kind], 0);
+				touched = caches[l.kind];
+				l.p = mm_kmem_cache_alloc(touched, 0);
 			} else {
 				if (mm_rng_below(&rng, 200) == 0) {
 					void *z = mm_kmalloc(k, 0, 0);
@@ -125,6 +128,7 @@ static void test_random_model(void **state)
 					mm_kfree(k, z);
 				}
 				l.size = random_kmalloc_size(&rng);
+				touched = mm_kmalloc_cache(k, l.size);
 				l.p = mm_kmalloc(k, l.size, 0);
 				if (l.p && mm_ksize(k, l.p) < l.size)
 					mm_test_fail_seed("ksize %zu < %zu", mm_ksize(k, l.p), l.size);
@@ -146,6 +150,7 @@ static void test_random_model(void **state)
 			if (verify(l, l->size) < 0)
 				mm_test_fail_seed("op %llu: object %p (%zu bytes) changed while live",
 						  (unsigned long long)op, (void *)l->p, l->size);
+			touched = l->kind >= 0 ? caches[l->kind] : mm_kmalloc_cache(k, l->size);
 			if (l->kind >= 0)
 				mm_kmem_cache_free(caches[l->kind], l->p);
 			else
@@ -159,6 +164,7 @@ static void test_random_model(void **state)
 			live[i] = live[--nlive]; /* out of the set for the overlap check */
 			size_t nsize = random_kmalloc_size(&rng);
 			size_t old_ks = mm_ksize(k, l.p);
+			touched = mm_kmalloc_cache(k, l.size);
 			unsigned char *q = mm_krealloc(k, l.p, nsize, 0);
 			if (!q)
 				mm_test_fail_seed("krealloc to %zu failed", nsize);
@@ -174,10 +180,14 @@ static void test_random_model(void **state)
 			fill(&l, keep);
 			live[nlive++] = l;
 		} else if (what < 99) {
-			mm_kmem_cache_shrink(caches[mm_rng_below(&rng, NCACHES)]);
+			touched = caches[mm_rng_below(&rng, NCACHES)];
+			mm_kmem_cache_shrink(touched);
 		} else {
 			mm_kmem_shrink_all(k);
 		}
+		if (touched && mm_kmem_cache_check(touched) != 0)
+			mm_test_fail_seed("op %llu: mm_kmem_cache_check(%s) failed",
+					  (unsigned long long)op, mm_kmem_cache_name(touched));
 		if ((op < check_all || (op & 31) == 0) && mm_kmem_check(k) != 0)
 			mm_test_fail_seed("op %llu: mm_kmem_check failed", (unsigned long long)op);
 		if ((op & 1023) == 0) {
