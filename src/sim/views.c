@@ -33,8 +33,9 @@ static void put(struct out *o, const char *fmt, ...)
 
 static size_t done(struct out *o)
 {
-	if (o->size && o->len >= o->size)
-		o->buf[o->size - 1] = 0;
+	/* terminated even when nothing was written (a process without VMAs) */
+	if (o->size)
+		o->buf[o->len < o->size ? o->len : o->size - 1] = 0;
 	return o->len;
 }
 
@@ -184,9 +185,21 @@ static const char *vma_name(const struct sim_mm *mm, const struct sim_vma *v, ch
 	return NULL;
 }
 
+/* The vsyscall page: x86-64's gate VMA, outside every mm (get_gate_vma),
+ * execute-only as vsyscall=xonly (Linux's default) maps it, listed last in
+ * maps and smaps of every 64-bit process. Returns false in 32-bit mode. */
+#define GATE_START 0xffffffffff600000ULL
+static bool put_gate_line(const struct mm_machine *m, struct out *o)
+{
+	if (m->pg.levels == 2)
+		return false;
+	put(o, "%08llx-%08llx --xp 00000000 00:00 0%*s[vsyscall]\n", GATE_START,
+	    GATE_START + MM_PAGE_SIZE, 73 - 56 + 1, "");
+	return true;
+}
+
 size_t mm_show_maps(struct mm_machine *m, struct mm_task *t, char *buf, size_t size)
 {
-	(void)m;
 	struct out o = { buf, size, 0 };
 	struct sim_mm *mm = t->mm;
 	for (struct sim_vma *v = vma_first(mm); v; v = vma_next(mm, v)) {
@@ -208,6 +221,7 @@ size_t mm_show_maps(struct mm_machine *m, struct mm_task *t, char *buf, size_t s
 		}
 		put(&o, "\n");
 	}
+	put_gate_line(m, &o);
 	return done(&o);
 }
 
@@ -422,6 +436,38 @@ static void put_vmflags(struct out *o, uint64_t f)
 	put(o, " \n");
 }
 
+/* The rows of one smaps entry after its maps line. */
+static void put_smaps_rows(const struct mm_machine *m, struct out *o, uint64_t bytes_size, uint64_t flags,
+			   const struct smaps_acc *a)
+{
+#define ROW(label, bytes) put(o, "%-16s%8llu kB\n", label, (unsigned long long)((bytes) >> 10))
+	ROW("Size:", bytes_size);
+	uint64_t psz = (flags & VM_HUGETLB) ? 1ULL << m->huge_shift : MM_PAGE_SIZE;
+	ROW("KernelPageSize:", psz);
+	ROW("MMUPageSize:", psz);
+	ROW("Rss:", a->rss);
+	ROW("Pss:", a->pss_x >> PSS_SHIFT);
+	ROW("Pss_Dirty:", a->pss_dirty_x >> PSS_SHIFT);
+	ROW("Shared_Clean:", a->shared_clean);
+	ROW("Shared_Dirty:", a->shared_dirty);
+	ROW("Private_Clean:", a->private_clean);
+	ROW("Private_Dirty:", a->private_dirty);
+	ROW("Referenced:", a->referenced);
+	ROW("Anonymous:", a->anonymous);
+	ROW("KSM:", 0);
+	ROW("LazyFree:", 0);
+	ROW("AnonHugePages:", 0);
+	ROW("ShmemPmdMapped:", 0);
+	ROW("FilePmdMapped:", 0);
+	ROW("Shared_Hugetlb:", a->shared_hugetlb);
+	ROW("Private_Hugetlb:", a->private_hugetlb);
+	ROW("Swap:", a->swap);
+	ROW("SwapPss:", a->swap);
+	ROW("Locked:", 0);
+#undef ROW
+	put(o, "THPeligible:    %8d\n", 0);
+}
+
 size_t mm_show_smaps(struct mm_machine *m, struct mm_task *t, char *buf, size_t size)
 {
 	struct out o = { buf, size, 0 };
@@ -450,33 +496,13 @@ size_t mm_show_smaps(struct mm_machine *m, struct mm_task *t, char *buf, size_t 
 			put(&o, "%*s%s", (int)(w < 73 ? 73 - w : 1), "", name);
 		}
 		put(&o, "\n");
-#define ROW(label, bytes) put(&o, "%-16s%8llu kB\n", label, (unsigned long long)((bytes) >> 10))
-		ROW("Size:", v->vm_end - v->vm_start);
-		uint64_t psz = (f & VM_HUGETLB) ? 1ULL << m->huge_shift : MM_PAGE_SIZE;
-		ROW("KernelPageSize:", psz);
-		ROW("MMUPageSize:", psz);
-		ROW("Rss:", a.rss);
-		ROW("Pss:", a.pss_x >> PSS_SHIFT);
-		ROW("Pss_Dirty:", a.pss_dirty_x >> PSS_SHIFT);
-		ROW("Shared_Clean:", a.shared_clean);
-		ROW("Shared_Dirty:", a.shared_dirty);
-		ROW("Private_Clean:", a.private_clean);
-		ROW("Private_Dirty:", a.private_dirty);
-		ROW("Referenced:", a.referenced);
-		ROW("Anonymous:", a.anonymous);
-		ROW("KSM:", 0);
-		ROW("LazyFree:", 0);
-		ROW("AnonHugePages:", 0);
-		ROW("ShmemPmdMapped:", 0);
-		ROW("FilePmdMapped:", 0);
-		ROW("Shared_Hugetlb:", a.shared_hugetlb);
-		ROW("Private_Hugetlb:", a.private_hugetlb);
-		ROW("Swap:", a.swap);
-		ROW("SwapPss:", a.swap);
-		ROW("Locked:", 0);
-#undef ROW
-		put(&o, "THPeligible:    %8d\n", 0);
+		put_smaps_rows(m, &o, v->vm_end - v->vm_start, f, &a);
 		put_vmflags(&o, f);
+	}
+	if (put_gate_line(m, &o)) {
+		struct smaps_acc none = { 0 };
+		put_smaps_rows(m, &o, MM_PAGE_SIZE, VM_EXEC, &none);
+		put_vmflags(&o, VM_EXEC);
 	}
 	return done(&o);
 }

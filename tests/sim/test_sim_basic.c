@@ -269,6 +269,9 @@ static void test_mmap_errors(void **state)
 }
 
 /* Consecutive anonymous mmaps merge; mprotect splits and re-merges. */
+/* The vsyscall gate page that ends every 64-bit maps listing. */
+#define GATE "ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]\n"
+
 static void test_split_merge(void **state)
 {
 	(void)state;
@@ -281,14 +284,14 @@ static void test_split_merge(void **state)
 	assert_int_equal(mm_do_mmap(m, t, 0x404000, 0x4000, rw, pa, -1, 0), 0x404000);
 	char maps[4096];
 	mm_show_maps(m, t, maps, sizeof(maps));
-	assert_string_equal(maps, "00400000-00408000 rw-p 00000000 00:00 0 \n");
+	assert_string_equal(maps, "00400000-00408000 rw-p 00000000 00:00 0 \n" GATE);
 	for (uint64_t va = 0x400000; va < 0x408000; va += 4096)
 		assert_int_equal(mm_write(m, t, va, &va, 8), 0);
 	assert_int_equal(mm_do_mprotect(m, t, 0x402000, 0x2000, MM_PROT_READ), 0);
 	mm_show_maps(m, t, maps, sizeof(maps));
 	assert_string_equal(maps, "00400000-00402000 rw-p 00000000 00:00 0 \n"
 				  "00402000-00404000 r--p 00000000 00:00 0 \n"
-				  "00404000-00408000 rw-p 00000000 00:00 0 \n");
+				  "00404000-00408000 rw-p 00000000 00:00 0 \n" GATE);
 	uint64_t v = 1;
 	assert_int_equal(mm_write(m, t, 0x402000, &v, 8), -MM_EFAULT);
 	assert_int_equal(mm_read(m, t, 0x403000, &v, 8), 0);
@@ -296,7 +299,7 @@ static void test_split_merge(void **state)
 	assert_int_equal(mm_machine_check(m), 0);
 	assert_int_equal(mm_do_mprotect(m, t, 0x402000, 0x2000, rw), 0);
 	mm_show_maps(m, t, maps, sizeof(maps));
-	assert_string_equal(maps, "00400000-00408000 rw-p 00000000 00:00 0 \n");
+	assert_string_equal(maps, "00400000-00408000 rw-p 00000000 00:00 0 \n" GATE);
 	/* exclusive anonymous pages become writable again without a fault */
 	struct mm_counters c0, c1;
 	mm_task_counters(t, &c0);
@@ -307,7 +310,7 @@ static void test_split_merge(void **state)
 	assert_int_equal(mm_do_munmap(m, t, 0x403000, 0x2000), 0);
 	mm_show_maps(m, t, maps, sizeof(maps));
 	assert_string_equal(maps, "00400000-00403000 rw-p 00000000 00:00 0 \n"
-				  "00405000-00408000 rw-p 00000000 00:00 0 \n");
+				  "00405000-00408000 rw-p 00000000 00:00 0 \n" GATE);
 	assert_int_equal(mm_read(m, t, 0x404000, &v, 8), -MM_EFAULT);
 	assert_int_equal(mm_read(m, t, 0x405000, &v, 8), 0);
 	assert_true(v == 0x405000);
@@ -427,7 +430,7 @@ static void test_stack_growth(void **state)
 			    "00400000-00405000 r-xp 00000000 00:00 0 \n"
 			    "00405000-00407000 rw-p 00000000 00:00 0 \n"
 			    "00407000-0040a000 rw-p 00000000 00:00 0 \n"
-			    "7ffffffde000-7ffffffff000 rw-p 00000000 00:00 0                          [stack]\n");
+			    "7ffffffde000-7ffffffff000 rw-p 00000000 00:00 0                          [stack]\n" GATE);
 	uint64_t top = 0x7ffffffff000ULL, v = 42;
 	assert_int_equal(mm_write(m, t, top - 8, &v, 8), 0);
 	/* 1 MiB below the stack start: grows */

@@ -319,12 +319,46 @@ static void test_direct_map_rows(void **state)
 	mm_machine_destroy(m);
 }
 
+/* The vsyscall gate page ends maps and smaps of every 64-bit process
+ * (linux-formats/maps, last line), and is not part of the mm (VmSize); a
+ * 32-bit process has none. */
+static void test_vsyscall_gate(void **state)
+{
+	(void)state;
+	static const char gate[] =
+		"ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]\n";
+	struct mm_machine *m = boot(MM_PAGING_4LEVEL);
+	struct mm_task *t;
+	assert_int_equal(mm_task_create(m, "g", &t), 0);
+	mm_show_maps(m, t, buf, sizeof(buf));
+	assert_string_equal(buf, gate);   /* no VMAs yet: the gate alone */
+	assert_int_equal(mm_exec_synthetic(m, t, 4096, 4096, 4096), 0);
+	mm_show_maps(m, t, buf, sizeof(buf));
+	size_t n = strlen(buf);
+	assert_true(n > sizeof(gate) && strcmp(buf + n - (sizeof(gate) - 1), gate) == 0);
+	mm_show_smaps(m, t, buf, sizeof(buf));
+	const char *g = strstr(buf, gate);
+	assert_non_null(g);
+	assert_int_equal(field(g, "Size:"), 4);
+	assert_int_equal(field(g, "Rss:"), 0);
+	assert_non_null(strstr(g, "\nVmFlags: ex \n"));
+	mm_show_status(m, t, buf, sizeof(buf));
+	assert_int_equal(field(buf, "VmSize:"), 4 + 4 + 4 + 132);   /* text, data, bss, stack */
+	mm_machine_destroy(m);
+	m = boot(MM_PAGING_2LEVEL);
+	assert_int_equal(mm_task_create(m, "g", &t), 0);
+	mm_show_maps(m, t, buf, sizeof(buf));
+	assert_string_equal(buf, "");
+	mm_machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_meminfo_free),
 		cmocka_unit_test(test_row_order),
 		cmocka_unit_test(test_direct_map_rows),
+		cmocka_unit_test(test_vsyscall_gate),
 		cmocka_unit_test(test_status_smaps_pss),
 		cmocka_unit_test(test_pagewalk_text),
 		cmocka_unit_test(test_one_fault_per_page),
