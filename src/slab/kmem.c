@@ -118,6 +118,9 @@ static void free_large_block(struct mm_kmem *k, void *p, unsigned order)
 /* Free everything the instance holds and the instance itself. */
 static void kmem_teardown(struct mm_kmem *k)
 {
+	/* First: from here on no thread exit runs the destructor on
+	 * per-thread state about to be freed with the slabs. */
+	pthread_key_delete(k->key);
 	if (k->pm_root)
 		slab_pagemap_for_each_large(k, free_large_block);
 	/* Newest first: an off-slab descriptor lives in an older kmalloc
@@ -129,7 +132,6 @@ static void kmem_teardown(struct mm_kmem *k)
 		pthread_mutex_destroy(&c->depot_lock);
 	}
 	slab_pagemap_destroy(k);
-	pthread_key_delete(k->key);
 	pthread_mutex_destroy(&k->chain_lock);
 	pthread_mutex_destroy(&k->thr_lock);
 	pthread_mutex_destroy(&k->pm_lock);
