@@ -84,8 +84,9 @@ int mm_systrim_locked(struct mm_arena *av, size_t pad)
  * On top of that, trimming has hysteresis (default settings only): when
  * the arena has to grow again after automatic trims gave memory back, the
  * program is cycling through a batch (allocate a few MiB, free them all,
- * again): the arena then keeps as much as it last gave back (at most
- * TRIM_KEEP_MAX), so the next batch finds its pages still mapped instead
+ * again): automatic trims then keep a top as large as the batch given
+ * back (the largest top trimmed, or the bytes trimmed, since the previous
+ * growth; at most TRIM_KEEP_MAX), so the next batch finds its pages still mapped instead
  * of moving the break and faulting every page in again. Peak RSS does not
  * grow (the kept memory was in use a moment before). The keep lapses
  * TRIM_KEEP_DECAY_MS after it was raised: the next trim check after that
@@ -110,10 +111,13 @@ static size_t auto_trim_pad(struct mm_arena *av)
 
 void mm_note_grow(struct mm_arena *av)
 {
-	size_t t = av->trimmed_since_grow;
+	/* the batch that was given back: one big trim of a large top, or a
+	 * run of small trims as a batch was freed from the top down */
+	size_t t = av->trimmed_top > av->trimmed_sum ? av->trimmed_top : av->trimmed_sum;
 	if (t == 0)
 		return;
-	av->trimmed_since_grow = 0;
+	av->trimmed_top = 0;
+	av->trimmed_sum = 0;
 	if (MP_GET(no_dyn_threshold) || !mm_trim_keep)
 		return;
 	if (t > TRIM_KEEP_MAX)
@@ -128,6 +132,7 @@ static void auto_trim(struct mm_arena *av)
 {
 	size_t pad = auto_trim_pad(av);
 	size_t before = av->system_mem;
+	size_t top_before = chunksize(av->top);
 	if (av->is_main) {
 		if (chunksize(av->top) >= MP_GET(trim_threshold) &&
 		    chunksize(av->top) > pad + MINSIZE)
@@ -135,8 +140,11 @@ static void auto_trim(struct mm_arena *av)
 	} else {
 		mm_heap_trim_locked(av, pad);
 	}
-	if (av->system_mem < before)
-		av->trimmed_since_grow += before - av->system_mem;
+	if (av->system_mem < before) {
+		av->trimmed_sum += before - av->system_mem;
+		if (top_before > av->trimmed_top)
+			av->trimmed_top = top_before;
+	}
 }
 
 void mm_int_free_locked(struct mm_arena *av, struct mchunk *p)

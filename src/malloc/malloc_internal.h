@@ -44,7 +44,7 @@
 #define HEAP_MIN_SIZE       ((size_t)32 * 1024)
 #define FASTBIN_CONSOLIDATION_THRESHOLD ((size_t)65536)
 #define MAX_UNSORTED_ITERS  10000
-#define TRIM_KEEP_MAX       ((size_t)32 * 1024 * 1024)  /* adaptive keep bound */
+#define TRIM_KEEP_MAX       ((size_t)128 * 1024 * 1024)  /* adaptive keep bound */
 #define TRIM_KEEP_DECAY_MS  1000   /* a raised keep lapses after this long */
 
 #define BINMAP_WORDS 2
@@ -84,7 +84,8 @@ struct mm_arena {
 	int index;                           /* 0 for main, in creation order */
 	/* adaptive trimming (free.c, default settings only): */
 	size_t trim_keep;                    /* top bytes automatic trims keep */
-	size_t trimmed_since_grow;           /* bytes auto-trimmed since the last growth */
+	size_t trimmed_top;                  /* largest top auto-trimmed since the last growth */
+	size_t trimmed_sum;                  /* bytes auto-trimmed since the last growth */
 	uint64_t keep_stamp;                 /* mm_os_now_ms() when trim_keep was raised */
 };
 
