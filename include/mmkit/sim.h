@@ -142,6 +142,8 @@ void *mm_phys_to_host(struct mm_machine *m, uint64_t pa);
 #define MM_SEGV_MAPERR 1  /* address not mapped to an object */
 #define MM_SEGV_ACCERR 2  /* invalid permissions for a mapped object */
 #define MM_BUS_ADRERR  2
+#define MM_SI_KERNEL   0x80 /* sent by the kernel itself: a #GP (non-canonical
+			     * address), with no address (si_addr 0) */
 
 /* x86 page-fault error code bits (Intel SDM vol. 3, 4.7). */
 #define MM_PF_PROT  0x01  /* 0: not present, 1: protection violation */
@@ -153,7 +155,8 @@ void *mm_phys_to_host(struct mm_machine *m, uint64_t pa);
 /* What the last failed access of a task raised (its "signal"). */
 struct mm_siginfo {
 	int signo;           /* MM_SIGSEGV, MM_SIGBUS, or 0 */
-	int code;            /* MM_SEGV_MAPERR / MM_SEGV_ACCERR / MM_BUS_ADRERR */
+	int code;            /* MM_SEGV_MAPERR / MM_SEGV_ACCERR / MM_BUS_ADRERR /
+			      * MM_SI_KERNEL */
 	uint64_t addr;       /* faulting linear address */
 	unsigned int error_code; /* MM_PF_* of the hardware fault */
 };

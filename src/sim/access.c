@@ -61,6 +61,17 @@ static MM_NOINLINE uint8_t *translate_slow(struct mm_machine *m, struct mm_task 
 					   enum mm_access_kind kind, bool user, int *errp,
 					   bool l1_4k_missed)
 {
+	if (mm_unlikely(!canonical(m, va))) {
+		/* #GP at address generation, before the TLB is looked up (its
+		 * tag would alias the low bits): Linux's do_general_protection
+		 * sends SIGSEGV with SI_KERNEL and no address */
+		if (t && user) {
+			t->sig = (struct mm_siginfo){ MM_SIGSEGV, MM_SI_KERNEL, 0, 0 };
+			t->cnt.segv++;
+		}
+		*errp = -MM_EFAULT;
+		return NULL;
+	}
 	bool instr = kind == MM_ACCESS_EXEC;
 	uint32_t need = need_bits[user][kind], check = check_bits[user][kind];
 	for (int tries = 0;; tries++) {
@@ -89,15 +100,6 @@ static MM_NOINLINE uint8_t *translate_slow(struct mm_machine *m, struct mm_task 
 			sim_tlb_entry_invalidate(e);
 		} else {
 			c->tlb_misses++;
-		}
-		if (!canonical(m, va)) {
-			/* #GP, not #PF: Linux sends SIGSEGV */
-			if (t && user) {
-				t->sig = (struct mm_siginfo){ MM_SIGSEGV, MM_SEGV_MAPERR, va, 0 };
-				t->cnt.segv++;
-			}
-			*errp = -MM_EFAULT;
-			return NULL;
 		}
 		struct sim_walk w;
 		unsigned int res = sim_hw_walk(m, m->cpu.cr3_pfn, va, kind, user, &w);

@@ -1,8 +1,9 @@
 /* fault.c — the page-fault handler (Linux's do_user_addr_fault and
  * handle_mm_fault), as seed 000 lays it out with Linux's details.
  *
- * 1. An address in the kernel half (or non-canonical) from user mode is
- *    SIGSEGV/SEGV_MAPERR (do_kern_addr_fault -> bad_area_nosemaphore).
+ * 1. An address in the kernel half from user mode is
+ *    SIGSEGV/SEGV_MAPERR (do_kern_addr_fault -> bad_area_nosemaphore);
+ *    a non-canonical one never gets here (#GP in access.c: SI_KERNEL).
  * 2. find_vma(): no VMA at or above the address is SEGV_MAPERR; a VMA above
  *    it is SEGV_MAPERR unless it is VM_GROWSDOWN and the stack may grow to
  *    the address (RLIMIT_STACK, stack_guard_gap from the previous VMA,

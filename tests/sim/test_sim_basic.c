@@ -748,6 +748,48 @@ static void test_cost_model(void **state)
 	mm_machine_destroy(m);
 }
 
+/* A non-canonical address is a general-protection fault, raised before the
+ * TLB is looked up: SIGSEGV with SI_KERNEL and no address (Linux's
+ * do_general_protection), even when the low bits name a page the TLB
+ * holds; no page fault, no TLB miss, no walk. */
+static void test_noncanonical(void **state)
+{
+	(void)state;
+	static const enum mm_paging_mode wide[] = { MM_PAGING_4LEVEL, MM_PAGING_5LEVEL };
+	for (size_t i = 0; i < MM_ARRAY_SIZE(wide); i++) {
+		struct mm_machine *m = boot(wide[i], true);
+		struct mm_task *t;
+		assert_int_equal(mm_task_create(m, "nc", &t), 0);
+		const int pa = MM_MAP_PRIVATE | MM_MAP_ANONYMOUS | MM_MAP_FIXED | MM_MAP_POPULATE;
+		assert_int_equal(mm_do_mmap(m, t, 0x400000, 4096, MM_PROT_READ | MM_PROT_WRITE, pa, -1, 0),
+				 0x400000);
+		uint64_t v = 3;
+		assert_int_equal(mm_write(m, t, 0x400000, &v, 8), 0);   /* cached in the TLB */
+		struct mm_counters c0, c1;
+		mm_task_counters(t, &c0);
+		unsigned int top = wide[i] == MM_PAGING_4LEVEL ? 48 : 57;
+		uint64_t bad[] = { 0x400000 | (1ULL << top), 0x400000 | (1ULL << 63),
+				   (1ULL << (top - 1)) + 0x400000 };
+		for (size_t k = 0; k < MM_ARRAY_SIZE(bad); k++) {
+			assert_int_equal(mm_read(m, t, bad[k], &v, 8), -MM_EFAULT);
+			assert_int_equal(mm_task_siginfo(t)->signo, MM_SIGSEGV);
+			assert_int_equal(mm_task_siginfo(t)->code, MM_SI_KERNEL);
+			assert_true(mm_task_siginfo(t)->addr == 0);
+			assert_int_equal(mm_write(m, t, bad[k], &v, 8), -MM_EFAULT);
+			assert_int_equal(mm_task_siginfo(t)->code, MM_SI_KERNEL);
+		}
+		mm_task_counters(t, &c1);
+		assert_int_equal(c1.segv - c0.segv, 6);
+		assert_int_equal(c1.tlb_misses - c0.tlb_misses, 0);
+		assert_int_equal(c1.walk_refs - c0.walk_refs, 0);
+		assert_int_equal(c1.min_flt - c0.min_flt, 0);
+		assert_int_equal(mm_read(m, t, 0x400000, &v, 8), 0);
+		assert_true(v == 3);
+		assert_int_equal(mm_machine_check(m), 0);
+		mm_machine_destroy(m);
+	}
+}
+
 /* Without PCID, mprotect of the running process invalidates by INVLPG. */
 static void test_invlpg(void **state)
 {
@@ -859,6 +901,7 @@ int main(void)
 		cmocka_unit_test(test_counters_exact),
 		cmocka_unit_test(test_no_stlb),
 		cmocka_unit_test(test_cost_model),
+		cmocka_unit_test(test_noncanonical),
 		cmocka_unit_test(test_unmapped_area_random),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
