@@ -62,10 +62,12 @@ static int pol_idmap_alloc(struct idmap *m, unsigned bits)
 	return 0;
 }
 
-/* Tables up to this size start at most 1/4 full instead of 1/2: they stay
- * in the L2 cache either way, and the shorter clusters make the backward
- * shift of a delete (a replay's every miss) about half as long. */
-#define SPARSE_BYTES (256u << 10)
+/* Tables up to this size (capacities up to 1024) start at most 1/4 full
+ * instead of 1/2: they stay in the L1/L2 cache either way, and the shorter
+ * clusters make the backward shift of a delete (a replay's every miss) about
+ * half as long. Kept small: a sweep holds many runs, and larger maps would
+ * double its memory for a smaller gain. */
+#define SPARSE_BYTES (64u << 10)
 
 int pol_idmap_init(struct idmap *m, uint64_t expected)
 {

@@ -143,7 +143,6 @@ static void free_instance(struct mm_policy *p)
 	free(p->bpos);
 	free(p->ids);
 	free(p->flags);
-	free(p->freel);
 	free(p);
 }
 
@@ -173,16 +172,16 @@ int mm_policy_create(const char *spec, const struct mm_policy_config *cfg,
 	snprintf(p->spec, sizeof(p->spec), "%s%s", ops->info.name, spec + nlen);
 	p->ids = pol_calloc(p->cap, sizeof(*p->ids));
 	p->flags = pol_calloc(p->cap, sizeof(*p->flags));
-	p->freel = pol_calloc(p->cap, sizeof(*p->freel));
 	p->bpos = pol_calloc(p->cap, sizeof(*p->bpos));
-	if (!p->ids || !p->flags || !p->freel || !p->bpos || pol_idmap_init(&p->map, p->cap)) {
+	if (!p->ids || !p->flags || !p->bpos || pol_idmap_init(&p->map, p->cap)) {
 		free_instance(p);
 		return -MM_ENOMEM;
 	}
 	pol_idmap_track(&p->map, p->bpos);
 	/* hand out low slots first: slot order follows insertion order at start */
 	for (uint32_t i = 0; i < p->cap; i++)
-		p->freel[i] = p->cap - 1 - i;
+		p->bpos[i] = i + 1 < p->cap ? i + 1 : POL_NONE;
+	p->free_head = 0;
 	p->nfree = p->cap;
 	int err = ops->init(p, &opts);
 	if (err) {
@@ -350,9 +349,12 @@ int mm_policy_check(const struct mm_policy *p)
 		if (pol_idmap_get(&p->map, p->ids[s]) != s)
 			return -MM_ECORRUPT;
 	}
-	for (uint32_t i = 0; i < p->nfree; i++)
-		if (p->freel[i] >= p->cap || (p->flags[p->freel[i]] & PF_USED))
+	uint32_t f = p->free_head;
+	for (uint32_t i = 0; i < p->nfree; i++, f = p->bpos[f])
+		if (f >= p->cap || (p->flags[f] & PF_USED))
 			return -MM_ECORRUPT;
+	if (f != POL_NONE)
+		return -MM_ECORRUPT;
 	if (used != p->nr)
 		return -MM_ECORRUPT;
 	return p->ops->check(p);

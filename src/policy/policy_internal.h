@@ -267,11 +267,13 @@ struct mm_policy {
 	uint32_t cap;       /* slots, fixed at creation */
 	uint32_t nr;        /* resident items */
 	struct idmap map;   /* id -> slot of every resident item */
-	uint32_t *bpos;     /* slot -> its bucket in map (map.pos; stale when free) */
+	uint32_t *bpos;     /* used slot -> its bucket in map (map.pos); free slot ->
+			     * the next free slot (POL_NONE: last) */
 	uint64_t *ids;      /* slot -> id */
 	uint8_t *flags;     /* slot -> PF_* */
-	uint32_t *freel;    /* stack of free slots, nfree entries */
-	uint32_t nfree;
+	uint32_t free_head; /* free slots, a stack linked through bpos: the
+			     * latest freed first, low slots first at start */
+	uint32_t nfree;     /* its length */
 	bool soft;          /* built-in MMU (no external host) */
 	struct mm_policy_host host;
 	uint64_t now;       /* latest time seen in insert/access/tick */
@@ -355,8 +357,10 @@ MM_INLINE int pol_access(struct mm_policy *p, uint64_t id, const struct mm_acces
 MM_INLINE void pol_insert_absent(struct mm_policy *p, uint64_t id, uint64_t home,
 				 const struct mm_access_info *info)
 {
-	uint32_t s = p->freel[--p->nfree];
-	pol_idmap_put_room(&p->map, id, s, home);
+	uint32_t s = p->free_head;
+	p->free_head = p->bpos[s];
+	p->nfree--;
+	pol_idmap_put_room(&p->map, id, s, home); /* sets bpos[s] */
 	p->ids[s] = id;
 	/* the faulting access itself sets the bits, as the MMU does when the
 	 * instruction restarts; policies may clear R at insert (clock:ref=0) */
@@ -377,7 +381,9 @@ MM_INLINE void pol_release_slot(struct mm_policy *p, uint32_t s)
 {
 	pol_idmap_del_at(&p->map, p->bpos[s]);
 	p->flags[s] = 0;
-	p->freel[p->nfree++] = s;
+	p->bpos[s] = p->free_head;
+	p->free_head = s;
+	p->nfree++;
 	p->nr--;
 }
 

@@ -187,7 +187,7 @@ static void test_check_catches_corruption(void **state)
 			tp_ins_full(p, 100 + id, id, id % 2 ? MM_ACCESS_WRITE : MM_ACCESS_READ, 50 + id);
 		assert_int_equal(mm_policy_check(p), 0);
 		/* a slot claims to be used but is not in the map or the policy */
-		uint32_t fs = p->freel[p->nfree - 1];
+		uint32_t fs = p->free_head;
 		p->flags[fs] |= PF_USED;
 		p->ids[fs] = 999;
 		assert_int_equal(mm_policy_check(p), -MM_ECORRUPT);
