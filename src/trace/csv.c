@@ -96,7 +96,9 @@ static int csv_field(const char *line, const char *p, const char *end, char deli
 		f->next = p < end ? p + 1 : NULL;
 		return TR_REC;
 	}
-	const char *q = memchr(p, delim, (size_t)(end - p));
+	/* p <= end here; the explicit test also keeps gcc's -Wstringop-overread
+	 * from assuming a negative length in some optimisation levels */
+	const char *q = p < end ? memchr(p, delim, (size_t)(end - p)) : NULL;
 	f->next = q ? q + 1 : NULL;
 	if (!q)
 		q = end;
