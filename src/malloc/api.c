@@ -149,11 +149,13 @@ void *mmalloc_calloc(size_t nmemb, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
+	mm_mcache_dirty = 0;
 	void *m = mmalloc_malloc(total);
 	if (!m)
 		return NULL;
-	/* fresh mappings are already zero (unless M_PERTURB filled them) */
-	if (!chunk_is_mmapped(mem2chunk(m)) || MP_GET(perturb))
+	/* fresh mappings are already zero (unless M_PERTURB filled them or
+	 * the mapping was a cached one) */
+	if (!chunk_is_mmapped(mem2chunk(m)) || MP_GET(perturb) || mm_mcache_dirty)
 		memset(m, 0, total);
 	return m;
 }
@@ -442,5 +444,6 @@ int mmalloc_trim(size_t pad)
 		released |= release_free_pages(a);
 		mm_unlock(a);
 	}
+	released |= mm_mcache_flush();
 	return released;
 }

@@ -287,12 +287,14 @@ void mm_fork_prepare(void)
 	pthread_mutex_lock(&mm_list_lock);
 	for (struct mm_arena *a = &mm_main_arena; a; a = a->next)
 		mm_lock(a);
+	mm_mcache_fork_prepare();
 }
 
 void mm_fork_parent(void)
 {
 	if (__atomic_load_n(&mm_ready, __ATOMIC_ACQUIRE) != 2)
 		return;
+	mm_mcache_fork_parent();
 	for (struct mm_arena *a = &mm_main_arena; a; a = a->next)
 		mm_unlock(a);
 	pthread_mutex_unlock(&mm_list_lock);
@@ -303,6 +305,7 @@ void mm_fork_child(void)
 {
 	if (__atomic_load_n(&mm_ready, __ATOMIC_ACQUIRE) != 2)
 		return;
+	mm_mcache_fork_child();
 	/* Only the forking thread exists now: every other arena is free. */
 	free_list = NULL;
 	for (struct mm_arena *a = &mm_main_arena; a; a = a->next) {

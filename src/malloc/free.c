@@ -36,7 +36,8 @@ void mm_munmap_chunk(struct mchunk *p)
 		mm_fatal("munmap_chunk(): invalid pointer", chunk2mem(p));
 	__atomic_sub_fetch(&mm_mp.n_mmaps, 1, __ATOMIC_RELAXED);
 	__atomic_sub_fetch(&mm_mp.mmapped_mem, total, __ATOMIC_RELAXED);
-	mm_os_unmap(base, total);
+	if (!mm_mcache_put(base, total))
+		mm_os_unmap(base, total);
 }
 
 /* Main arena: give back the top chunk above `pad` with a negative sbrk.

@@ -77,7 +77,9 @@ void *mm_sysmalloc_mmap(size_t nb, size_t align)
 	size_t len = MM_ALIGN_UP(nb + SIZE_SZ + extra, ps);
 	if (len < nb)
 		return NULL;
-	char *base = mm_os_map(len);
+	char *base = extra ? NULL : mm_mcache_get(&len);
+	if (!base)
+		base = mm_os_map(len);
 	if (!base)
 		return NULL;
 	size_t front = 0;

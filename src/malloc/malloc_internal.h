@@ -186,6 +186,21 @@ void mm_note_grow(struct mm_arena *av);
 /* Validate an in-use chunk coming from the user; aborts if bogus. */
 void mm_check_free_ptr(const struct mchunk *p, const void *mem);
 
+/* ---- mcache.c: freed mmap-ed chunks kept for reuse ---- */
+/* Keep the mapping [base, base+len) instead of unmapping it; 0 if the
+ * caller must unmap it. */
+int mm_mcache_put(char *base, size_t len);
+/* A cached mapping for a request of *lenp bytes (page multiple), its real
+ * length in *lenp, contents not zero; NULL if none (nothing changed). */
+void *mm_mcache_get(size_t *lenp);
+/* Unmap everything cached; 1 if anything was. */
+int mm_mcache_flush(void);
+void mm_mcache_fork_prepare(void);
+void mm_mcache_fork_parent(void);
+void mm_mcache_fork_child(void);
+/* Set when the calling thread's last mmap-ed chunk came from the cache. */
+extern MM_TLS int mm_mcache_dirty;
+
 /* ---- tcache.c ---- */
 void mm_tcache_init_global(void);
 void mm_tcache_thread_exit(void *unused);

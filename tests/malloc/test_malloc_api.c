@@ -278,9 +278,44 @@ static void test_heap_chain(void **state)
 	assert_int_equal(mmalloc_mallopt(M_MMAP_MAX, 65536), 1);
 }
 
+/* A freed mmap-ed chunk is kept and reused (grown with mremap) for the
+ * next big request; the reused memory is dirty, yet calloc returns zeros;
+ * malloc_trim unmaps what is kept. Runs first: needs the default
+ * thresholds (128 KiB, dynamic). */
+static void test_mmap_cache(void **state)
+{
+	(void)state;
+	struct mmalloc_os_counters c0, c1, c2;
+	unsigned char *a = mmalloc_malloc(1u << 20);
+	assert_non_null(a);
+	assert_int_equal(mmalloc_mallinfo2().hblks, 1);
+	memset(a, 0xab, 1u << 20);
+	mmalloc_os_counters(&c0);
+	mmalloc_free(a);
+	assert_int_equal(mmalloc_mallinfo2().hblks, 0);
+	/* above the raised threshold: mmap-ed, from the cached mapping */
+	size_t n = (1u << 20) + (1u << 18);
+	unsigned char *b = mmalloc_calloc(1, n);
+	assert_non_null(b);
+	mmalloc_os_counters(&c1);
+	assert_int_equal(c1.mmap_calls, c0.mmap_calls);
+	assert_int_equal(c1.munmap_calls, c0.munmap_calls);
+	assert_int_equal(c1.mremap_calls, c0.mremap_calls + 1);
+	assert_int_equal(mmalloc_mallinfo2().hblks, 1);
+	for (size_t i = 0; i < n; i++)
+		if (b[i] != 0)
+			fail_msg("calloc byte %zu is %u", i, b[i]);
+	mmalloc_free(b);
+	assert_int_equal(mmalloc_trim(0), 1);
+	mmalloc_os_counters(&c2);
+	assert_true(c2.munmap_calls > c1.munmap_calls);
+	assert_int_equal(mmalloc_check(), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mmap_cache),
 		cmocka_unit_test(test_alignment_and_zero),
 		cmocka_unit_test(test_overflow_errno),
 		cmocka_unit_test(test_calloc_zeroes),
