@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/single_threaded.h>
 
 #include "mmkit/compiler.h"
 #include "mmkit/mmalloc.h"
@@ -269,8 +270,22 @@ static inline void list_del(struct mlink *l)
 }
 #define UNSORTED 1
 
-static inline void mm_lock(struct mm_arena *av) { pthread_mutex_lock(&av->lock); }
-static inline void mm_unlock(struct mm_arena *av) { pthread_mutex_unlock(&av->lock); }
+/* Arena locks are skipped while the process has a single thread (glibc's
+ * SINGLE_THREAD_P, read from __libc_single_threaded, which libc clears in
+ * pthread_create before the new thread exists and sets again only in a
+ * fork child, whose arena locks mm_fork_child re-initialises). No critical
+ * section creates a thread, so a lock and its unlock always see the same
+ * value. */
+static inline void mm_lock(struct mm_arena *av)
+{
+	if (!__libc_single_threaded)
+		pthread_mutex_lock(&av->lock);
+}
+static inline void mm_unlock(struct mm_arena *av)
+{
+	if (!__libc_single_threaded)
+		pthread_mutex_unlock(&av->lock);
+}
 
 /* Put free chunk p (its tag already written) at the front of the
  * unsorted bin. */
