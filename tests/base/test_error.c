@@ -28,7 +28,7 @@ static const struct {
 	{ MM_ENOSPC, ENOSPC, "ENOSPC" },      { MM_ERANGE, ERANGE, "ERANGE" },
 	{ MM_ENOSYS, ENOSYS, "ENOSYS" },      { MM_EOVERFLOW, EOVERFLOW, "EOVERFLOW" },
 	{ MM_EPARSE, 0, "EPARSE" },           { MM_ECORRUPT, 0, "ECORRUPT" },
-	{ MM_EFAULTINJ, 0, "EFAULTINJ" },
+	{ MM_EFAULTINJ, 0, "EFAULTINJ" },     { MM_ENOEXEC, ENOEXEC, "ENOEXEC" },
 };
 
 static void test_every_code(void **state)
