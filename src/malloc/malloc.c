@@ -234,6 +234,7 @@ static void *sysmalloc(struct mm_arena *av, size_t nb)
 			return m;
 		tried_mmap = 1;
 	}
+	mm_mcache_arena_grows();
 	int r = av->is_main ? grow_main(av, nb) : grow_heap_arena(av, nb);
 	if (r == 0)
 		mm_note_grow(av);

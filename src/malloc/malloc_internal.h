@@ -196,6 +196,9 @@ int mm_mcache_put(char *base, size_t len);
 void *mm_mcache_get(size_t *lenp);
 /* Unmap everything cached; 1 if anything was. */
 int mm_mcache_flush(void);
+/* An arena is about to grow: empty the cache unless it served a request
+ * since the previous growth. */
+void mm_mcache_arena_grows(void);
 void mm_mcache_fork_prepare(void);
 void mm_mcache_fork_parent(void);
 void mm_mcache_fork_child(void);

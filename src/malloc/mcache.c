@@ -8,8 +8,13 @@
  * resident, the oldest evicted when the bytes would exceed
  * MCACHE_MAX_BYTES. A later mmap-ed request takes a cached mapping that
  * fits without wasting more than half of it, or grows one of at least
- * half its size with mremap (only the new pages fault). malloc_trim empties
- * the cache. Reused memory is not zero: mm_mcache_dirty tells calloc.
+ * half its size with mremap (only the new pages fault); cached mappings
+ * smaller than half the request are unmapped then (a program whose big
+ * buffers keep doubling would otherwise keep every old size). malloc_trim
+ * empties the cache; after MCACHE_IDLE_GROWTHS arena growths in a row
+ * without a request served from the cache the oldest mapping is unmapped
+ * (a program whose heap grows while it asks for no big mapping would only
+ * add the cache to its peak). Reused memory is not zero: mm_mcache_dirty tells calloc.
  * Cost: a few compares under a spin lock (no system call inside it).
  * Memory: at most MCACHE_MAX_BYTES resident beyond what the program holds.
  * Reference: mimalloc's segment cache and jemalloc's retained extents keep
@@ -19,6 +24,7 @@
 
 #define MCACHE_SLOTS     4
 #define MCACHE_MAX_BYTES ((size_t)32 * 1024 * 1024)
+#define MCACHE_IDLE_GROWTHS 8   /* arena growths without a hit before an eviction */
 
 /* Invariant (under mcache_lock): slot[i].base == NULL for an empty slot;
  * bytes = sum of the lengths cached; stamp orders slots oldest first. */
@@ -30,6 +36,8 @@ static struct mcache_slot {
 static size_t mcache_bytes;
 static uint64_t mcache_clock;
 static int mcache_lock;          /* spin lock: held for a few compares */
+static int mcache_hit;           /* a request was served since the last arena growth */
+static int mcache_idle;          /* arena growths since the cache last served one */
 
 MM_TLS int mm_mcache_dirty;
 
@@ -88,13 +96,22 @@ void *mm_mcache_get(size_t *lenp)
 	size_t len = *lenp;
 	if (!__atomic_load_n(&mcache_bytes, __ATOMIC_RELAXED))
 		return NULL;
+	struct mcache_slot out[MCACHE_SLOTS];
+	int nout = 0;
 	lock();
 	int fit = -1, grow = -1;
 	for (int i = 0; i < MCACHE_SLOTS; i++) {
 		size_t l = slot[i].len;
 		if (!slot[i].base)
 			continue;
-		if (l >= len && l - len <= l / 2) {
+		if (l < len / 2) {
+			/* too small for this size and smaller ones are not asked
+			 * for (mapped requests keep getting bigger, as buffers
+			 * that double do): give it back now */
+			out[nout++] = slot[i];
+			mcache_bytes -= l;
+			slot[i].base = NULL;
+		} else if (l >= len && l - len <= l / 2) {
 			if (fit < 0 || l < slot[fit].len)
 				fit = i;
 		} else if (l < len && l >= len / 2) {
@@ -110,6 +127,8 @@ void *mm_mcache_get(size_t *lenp)
 		mcache_bytes -= s.len;
 	}
 	unlock();
+	for (int i = 0; i < nout; i++)
+		mm_os_unmap(out[i].base, out[i].len);
 	if (!s.base)
 		return NULL;
 	if (s.len < len) {
@@ -122,6 +141,7 @@ void *mm_mcache_get(size_t *lenp)
 		s.len = len;
 	}
 	mm_mcache_dirty = 1;
+	__atomic_store_n(&mcache_hit, 1, __ATOMIC_RELAXED);
 	*lenp = s.len;
 	return s.base;
 }
@@ -130,6 +150,8 @@ void *mm_mcache_get(size_t *lenp)
 
 int mm_mcache_flush(void)
 {
+	if (!__atomic_load_n(&mcache_bytes, __ATOMIC_RELAXED))
+		return 0;
 	struct mcache_slot out[MCACHE_SLOTS];
 	int nout = 0;
 	lock();
@@ -145,6 +167,36 @@ int mm_mcache_flush(void)
 		mm_os_unmap(out[i].base, out[i].len);
 	}
 	return nout > 0;
+}
+
+void mm_mcache_arena_grows(void)
+{
+	if (!__atomic_load_n(&mcache_bytes, __ATOMIC_RELAXED))
+		return;
+	if (__atomic_exchange_n(&mcache_hit, 0, __ATOMIC_RELAXED) != 0) {
+		__atomic_store_n(&mcache_idle, 0, __ATOMIC_RELAXED);
+		return;
+	}
+	if (__atomic_add_fetch(&mcache_idle, 1, __ATOMIC_RELAXED) < MCACHE_IDLE_GROWTHS)
+		return;
+	__atomic_store_n(&mcache_idle, 0, __ATOMIC_RELAXED);
+	/* give back the oldest mapping */
+	struct mcache_slot s = {0};
+	lock();
+	int oldest = -1;
+	for (int i = 0; i < MCACHE_SLOTS; i++)
+		if (slot[i].base && (oldest < 0 || slot[i].stamp < slot[oldest].stamp))
+			oldest = i;
+	if (oldest >= 0) {
+		s = slot[oldest];
+		slot[oldest].base = NULL;
+		mcache_bytes -= s.len;
+	}
+	unlock();
+	if (s.base) {
+		mm_os_note_trimmed(s.len);
+		mm_os_unmap(s.base, s.len);
+	}
 }
 
 void mm_mcache_fork_prepare(void) { lock(); }
