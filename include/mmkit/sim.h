@@ -180,10 +180,13 @@ int mm_exec_synthetic(struct mm_machine *m, struct mm_task *t, uint64_t text_byt
 /* execve() of a host ELF file (ELF64 x86-64 in 64-bit modes, ELF32 i386 in
  * 2-level mode): a new address space with the PT_LOAD segments as private
  * file mappings (bss anonymous), the heap after them, the stack, the
- * PT_INTERP interpreter, and the DT_NEEDED libraries found in the host's
- * standard directories mapped as ld.so would (no relocation, no code runs).
- * Open files are kept. Returns 0; -MM_ENOENT / -MM_ENOEXEC (not a loadable
- * ELF for this machine) with nothing changed; or -MM_ENOMEM after the old
+ * PT_INTERP interpreter, the vDSO ([vvar], [vvar_vclock], [vdso]; 64-bit
+ * modes) and every shared library ld.so would load (breadth-first over
+ * DT_NEEDED, each once, searched as ld.so searches) mapped as ld.so maps
+ * them (no relocation, no code runs). Open files are kept. Returns 0;
+ * -MM_ENOENT (no file, or a missing library: see mm_exec_error) /
+ * -MM_ENOEXEC (not a loadable ELF for this machine) with nothing changed;
+ * or -MM_ENOMEM after the old
  * address space is gone (as Linux, the process is then unusable). */
 int mm_exec(struct mm_machine *m, struct mm_task *t, const char *path);
 /* The same with argument and environment strings (NULL-terminated arrays,
@@ -191,6 +194,11 @@ int mm_exec(struct mm_machine *m, struct mm_task *t, const char *path);
  * laid out on the new stack as Linux does; mm_exec passes argv = { path }. */
 int mm_execve(struct mm_machine *m, struct mm_task *t, const char *path, const char *const argv[],
 	      const char *const envp[]);
+/* After mm_exec/mm_execve failed with -MM_ENOENT for a missing shared
+ * library: ld.so's message naming it ("...: error while loading shared
+ * libraries: NAME: cannot open shared object file: ..."); "" otherwise.
+ * Per thread; valid until the next exec on the thread. */
+const char *mm_exec_error(void);
 /* The initial stack pointer exec set (the address of argc), or the
  * synthetic layout's stack top. */
 uint64_t mm_task_start_stack(const struct mm_task *t);

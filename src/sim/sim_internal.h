@@ -113,7 +113,8 @@ struct sim_file {
 #define VM_ACCESS_FLAGS (VM_READ | VM_WRITE | VM_EXEC)
 
 /* Which named region a VMA is (for maps). */
-enum sim_vma_kind { VMA_PLAIN, VMA_STACK, VMA_TEXT, VMA_DATA, VMA_BSS };
+enum sim_vma_kind { VMA_PLAIN, VMA_STACK, VMA_TEXT, VMA_DATA, VMA_BSS,
+		    VMA_VVAR, VMA_VVAR_VCLOCK, VMA_VDSO /* exec's special mappings (exec.c) */ };
 
 /* A virtual memory area [vm_start, vm_end) of one mm (Linux's vm_area_struct).
  * Invariants: page aligned, vm_start < vm_end, no overlap with another VMA of

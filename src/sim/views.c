@@ -177,6 +177,12 @@ static const char *vma_name(const struct sim_mm *mm, const struct sim_vma *v, ch
 		return "/dev/zero (deleted)";
 	if (v->mapping)
 		return v->mapping->name;
+	if (v->kind == VMA_VVAR)
+		return "[vvar]";
+	if (v->kind == VMA_VVAR_VCLOCK)
+		return "[vvar_vclock]";
+	if (v->kind == VMA_VDSO)
+		return "[vdso]";
 	if (v->kind == VMA_STACK && v->vm_start <= mm->start_stack && v->vm_end >= mm->start_stack)
 		return "[stack]";
 	if (mm->brk > mm->start_brk && v->vm_start < MM_ALIGN_UP(mm->brk, MM_PAGE_SIZE) &&
