@@ -22,6 +22,13 @@
  * DMA32 -> DMA), each protected by Linux's lowmem_reserve. Without zones
  * every page is in ZONE_NORMAL and MM_GFP_DMA/DMA32 are ignored (as Linux
  * does when CONFIG_ZONE_DMA is off).
+ * With zone_layout = MM_ZONES_X86_32 the zones are Linux/x86-32's: DMA
+ * [0, 16 MiB), Normal [16 MiB, 896 MiB) and HighMem above (DMA32 empty;
+ * MM_GFP_DMA32 then means Normal). Only MM_GFP_HIGHMEM allocations may use
+ * HighMem (zonelist HighMem -> Normal -> DMA); the others never do.
+ * min_free_kbytes counts lowmem only and is split among the lowmem zones;
+ * HighMem's min is managed / 1024 clamped to [32, 128] pages, as Linux's
+ * __setup_per_zone_wmarks() does.
  *
  * Watermarks: each zone has min/low/high derived as Linux derives them
  * (min_free_kbytes = sqrt(16 * lowmem_kbytes) clamped to [128, 262144],
@@ -62,12 +69,21 @@
 enum mm_zone_type {
 	MM_ZONE_DMA,     /* [0, 16 MiB) */
 	MM_ZONE_DMA32,   /* [16 MiB, 4 GiB) */
-	MM_ZONE_NORMAL,  /* [4 GiB, ...), or everything when zones are off */
+	MM_ZONE_NORMAL,  /* [4 GiB, ...), or everything when zones are off;
+			  * 32-bit layout: [16 MiB, 896 MiB) */
+	MM_ZONE_HIGHMEM, /* 32-bit layout only: [896 MiB, ...) */
 	MM_NR_ZONES
 };
 
 #define MM_ZONE_DMA_END_PFN   ((16ULL << 20) >> MM_PAGE_SHIFT)
 #define MM_ZONE_DMA32_END_PFN ((4ULL << 30) >> MM_PAGE_SHIFT)
+#define MM_ZONE_HIGHMEM_START_PFN ((896ULL << 20) >> MM_PAGE_SHIFT) /* 32-bit */
+
+/* Which zones the PFN range is split into (with zones on). */
+enum mm_zone_layout {
+	MM_ZONES_X86_64, /* DMA [0,16M), DMA32 [16M,4G), Normal above (default) */
+	MM_ZONES_X86_32, /* DMA [0,16M), Normal [16M,896M), HighMem above */
+};
 
 /* Migrate types, in Linux's order (the pagetypeinfo rows). The first three
  * have free lists used by allocations; HighAtomic and Isolate exist so the
@@ -105,6 +121,7 @@ struct mm_buddy_config {
 				      * block so blocks are naturally aligned */
 	unsigned int max_order;      /* number of orders; 0 = 11 */
 	bool zones;                  /* split into DMA/DMA32/Normal */
+	enum mm_zone_layout zone_layout; /* with zones: default MM_ZONES_X86_64 */
 	bool no_pcp;                 /* disable the per-thread order-0 cache */
 	bool ignore_watermarks;      /* allocations may take every free page */
 	unsigned int pcp_batch;      /* pages moved per refill/drain; 0 = Linux's
@@ -115,7 +132,7 @@ struct mm_buddy_config {
 				      * most MM_PCP_LIMIT */
 	unsigned long min_free_kbytes;   /* 0 = Linux's formula */
 	unsigned int watermark_scale_factor; /* in 1/10000 of the zone; 0 = 10 */
-	unsigned int lowmem_reserve_ratio[MM_NR_ZONES]; /* 0s = {256, 256, 32} */
+	unsigned int lowmem_reserve_ratio[MM_NR_ZONES]; /* 0s = {256, 256, 32, 0} */
 	const struct mm_pfn_range *reserved; /* memblock-style reserved ranges */
 	size_t nr_reserved;
 	int node_id;                 /* node number shown in the views */
@@ -250,7 +267,7 @@ struct mm_zone *mm_buddy_zone(struct mm_buddy *b, enum mm_zone_type type);
 /* The zone of a page. */
 struct mm_zone *mm_page_zone(struct mm_buddy *b, const struct mm_page *page);
 
-const char *mm_zone_name(const struct mm_zone *z);           /* "DMA", "DMA32", "Normal" */
+const char *mm_zone_name(const struct mm_zone *z);           /* "DMA", "DMA32", "Normal", "HighMem" */
 enum mm_zone_type mm_zone_idx(const struct mm_zone *z);
 uint64_t mm_zone_start_pfn(const struct mm_zone *z);
 uint64_t mm_zone_spanned_pages(const struct mm_zone *z);

@@ -1,8 +1,8 @@
 /* mmkit/gfp.h — page size and allocation flags (Linux's gfp_t, trimmed).
  *
  * The zone modifiers choose the highest zone an allocation may come from
- * (DMA < DMA32 < NORMAL; without one the allocation may use any zone, highest
- * first, falling back to lower ones). The mobility modifiers choose the
+ * (DMA < DMA32 < NORMAL < HIGHMEM; without one the allocation may use any zone, highest
+ * first, falling back to lower ones, but never HighMem unless MM_GFP_HIGHMEM). The mobility modifiers choose the
  * migrate type of the free lists (unmovable by default). MM_GFP_HIGH lets an
  * allocation dip below the min watermark (Linux's __GFP_HIGH/ALLOC_HIGH),
  * MM_GFP_ZERO clears the memory when it is real.
@@ -21,6 +21,9 @@ typedef unsigned int mm_gfp_t;
 /* zone modifiers (at most one) */
 #define MM_GFP_DMA         0x01u  /* ZONE_DMA: the first 16 MiB */
 #define MM_GFP_DMA32       0x02u  /* ZONE_DMA32: below 4 GiB */
+#define MM_GFP_HIGHMEM     0x04u  /* may use ZONE_HIGHMEM (Linux's __GFP_HIGHMEM):
+				     user pages; only the 32-bit zone layout
+				     has high memory, elsewhere it is ignored */
 /* mobility (at most one; neither = unmovable) */
 #define MM_GFP_MOVABLE     0x08u  /* user pages: may be migrated */
 #define MM_GFP_RECLAIMABLE 0x10u  /* caches that a shrinker can free */
@@ -36,6 +39,7 @@ typedef unsigned int mm_gfp_t;
 /* The usual combinations, with Linux's names. */
 #define MM_GFP_KERNEL      0u
 #define MM_GFP_USER        MM_GFP_MOVABLE
-#define MM_GFP_HIGHUSER_MOVABLE MM_GFP_MOVABLE
+#define MM_GFP_HIGHUSER    MM_GFP_HIGHMEM
+#define MM_GFP_HIGHUSER_MOVABLE (MM_GFP_HIGHMEM | MM_GFP_MOVABLE)
 
 #endif /* MMKIT_GFP_H */

@@ -389,7 +389,9 @@ int64_t mm_virt_to_phys(struct mm_machine *m, struct mm_task *t, uint64_t va);
 
 /* alloc_pages + page_address: 2^order contiguous frames (zone modifiers
  * MM_GFP_DMA / MM_GFP_DMA32 limit where), at their direct-map address.
- * 0 when no block fits (or, on 32-bit, it lies in high memory). */
+ * On 32-bit they come from low memory (ZONE_NORMAL/DMA, below 896 MiB)
+ * unless MM_GFP_HIGHMEM is passed. 0 when no block fits (or, with
+ * MM_GFP_HIGHMEM, the block lies in high memory: no direct-map address). */
 uint64_t mm_kernel_alloc_pages(struct mm_machine *m, mm_gfp_t gfp, unsigned int order);
 void mm_kernel_free_pages(struct mm_machine *m, uint64_t va, unsigned int order);
 /* kmalloc/kfree at direct-map addresses (the machine's slab instance). */
@@ -472,6 +474,9 @@ struct mm_meminfo {
 	uint64_t slab_pagemap_pages; /* in Slab: the slab's page-map nodes (one leaf
 				      * per 2 MiB of RAM its slabs have used; kept
 				      * for the machine's life, like mem_map) */
+	uint64_t high_total_pages; /* HighTotal: managed pages of ZONE_HIGHMEM
+				    * (32-bit only; LowTotal = MemTotal - this) */
+	uint64_t high_free_pages;  /* HighFree (LowFree = MemFree - this) */
 };
 void mm_machine_meminfo(struct mm_machine *m, struct mm_meminfo *out);
 

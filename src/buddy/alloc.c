@@ -81,7 +81,7 @@ static MM_NOINLINE struct mm_page *alloc_pages_slow(struct mm_buddy *b, mm_gfp_t
 {
 	if (mm_unlikely(order >= b->max_order))
 		return NULL;
-	enum mm_zone_type h = b->gfp_zone[gfp & (MM_GFP_DMA | MM_GFP_DMA32)];
+	enum mm_zone_type h = b->gfp_zone[gfp & (MM_GFP_DMA | MM_GFP_DMA32 | MM_GFP_HIGHMEM)];
 	int mt = gfp_migratetype(gfp);
 	int wclass = gfp_wclass(gfp);
 	struct pcp_set *set = NULL;
@@ -122,7 +122,7 @@ struct mm_page *mm_alloc_pages(struct mm_buddy *b, mm_gfp_t gfp, unsigned int or
 	/* Fast path: order 0 from the preferred zone's per-thread cache. */
 	if (mm_likely(order == 0 && b->pcp_on)) {
 		const struct pcp_slot *slot = &mm_pcp_slots[b->id % PCP_SLOTS];
-		enum mm_zone_type h = b->gfp_zone[gfp & (MM_GFP_DMA | MM_GFP_DMA32)];
+		enum mm_zone_type h = b->gfp_zone[gfp & (MM_GFP_DMA | MM_GFP_DMA32 | MM_GFP_HIGHMEM)];
 		struct mm_zone *z = &b->zones[h];
 		if (mm_likely(slot->id == b->id && z->present) &&
 		    (!b->enforce_wmark ||

@@ -89,6 +89,7 @@ int mm_buddy_create(const struct mm_buddy_config *cfg, struct mm_buddy **out)
 	b->max_order = max_order;
 	b->pageblock_order = MM_MIN(MM_PAGEBLOCK_ORDER, max_order - 1);
 	b->zones_on = cfg->zones;
+	b->layout = cfg->zone_layout;
 	b->pcp_on = !cfg->no_pcp;
 	b->enforce_wmark = !cfg->ignore_watermarks;
 	b->node_id = cfg->node_id;
@@ -108,7 +109,7 @@ int mm_buddy_create(const struct mm_buddy_config *cfg, struct mm_buddy **out)
 	for (uint64_t i = 0; i < nr_pb; i++)
 		atomic_init(&b->pb_mt[i], MM_MIGRATE_MOVABLE);
 
-	static const unsigned int default_ratio[MM_NR_ZONES] = { 256, 256, 32 };
+	static const unsigned int default_ratio[MM_NR_ZONES] = { 256, 256, 32, 0 };
 	bool any_ratio = false;
 	for (int i = 0; i < MM_NR_ZONES; i++)
 		any_ratio |= cfg->lowmem_reserve_ratio[i] != 0;
@@ -153,11 +154,13 @@ int mm_buddy_create(const struct mm_buddy_config *cfg, struct mm_buddy **out)
 	/* gfp -> preferred zone: the highest populated zone at or below the
 	 * cap. Using it as the classzone gives the same lowmem_reserve as
 	 * Linux's gfp_zone() cap, since empty zones add nothing to it. */
-	for (unsigned int g = 0; g < 4; g++) {
-		enum mm_zone_type h = MM_ZONE_NORMAL;
+	for (unsigned int g = 0; g < 8; g++) {
+		enum mm_zone_type h = (g & MM_GFP_HIGHMEM) ? MM_ZONE_HIGHMEM : MM_ZONE_NORMAL;
 		if (b->zones_on) {
 			if (g & MM_GFP_DMA)
 				h = MM_ZONE_DMA;
+			else if ((g & MM_GFP_DMA32) && b->layout == MM_ZONES_X86_32)
+				h = MM_ZONE_NORMAL; /* no DMA32 on 32-bit: all of lowmem is < 4 GiB */
 			else if (g & MM_GFP_DMA32)
 				h = MM_ZONE_DMA32;
 		}

@@ -111,6 +111,7 @@ struct mm_buddy {
 	unsigned int max_order;        /* number of orders */
 	unsigned int pageblock_order;
 	bool zones_on, pcp_on, enforce_wmark;
+	enum mm_zone_layout layout;   /* with zones_on */
 	int node_id;
 	struct mm_page *memmap;        /* descriptors, [pfn - start_pfn] */
 	uint64_t pb_first;             /* start_pfn >> pageblock_order */
@@ -119,7 +120,7 @@ struct mm_buddy {
 	unsigned int lowmem_ratio[MM_NR_ZONES];
 	unsigned long cfg_min_free_kbytes;     /* as configured (0 = formula) */
 	unsigned int cfg_wsf;                  /* watermark_scale_factor as configured */
-	enum mm_zone_type gfp_zone[4]; /* preferred (highest populated allowed)
+	enum mm_zone_type gfp_zone[8]; /* preferred (highest populated allowed)
 					* zone for gfp & (DMA | DMA32) */
 	struct mm_list pcp_sets;       /* this allocator's thread caches (registry) */
 	_Atomic uint64_t ev_alloc_fail; /* requests that returned NULL */

@@ -1,7 +1,8 @@
 /* zone.c — zones, watermarks and lowmem_reserve (Linux mm/page_alloc.c).
  *
  * Zones split the PFN range by physical address: DMA below 16 MiB, DMA32
- * below 4 GiB, Normal above (x86-64's layout). Watermarks follow Linux's
+ * below 4 GiB, Normal above (x86-64's layout); or, with MM_ZONES_X86_32,
+ * DMA below 16 MiB, Normal below 896 MiB, HighMem above (DMA32 empty). Watermarks follow Linux's
  * init_per_zone_wmark_min() and __setup_per_zone_wmarks():
  *   min_free_kbytes = clamp(int_sqrt(16 * lowmem_kbytes), 128, 262144)
  *   pages_min       = min_free_kbytes / 4                   (4 KiB pages)
@@ -11,20 +12,27 @@
  * lowmem_reserve (setup_per_zone_lowmem_reserve): zone i keeps back, from
  * allocations that could have used zone j > i,
  *   (managed pages of zones i+1 .. j) / lowmem_reserve_ratio[i]
- * with ratios {DMA 256, DMA32 256, Normal 32}.
- * lowmem_kbytes is the managed memory of all zones (Linux's
- * nr_free_buffer_pages() at boot, when the high watermarks are still 0).
+ * with ratios {DMA 256, DMA32 256, Normal 32, HighMem 0}.
+ * lowmem_kbytes is the managed memory of all zones but HighMem (Linux's
+ * nr_free_buffer_pages() at boot, when the high watermarks are still 0);
+ * "total_managed" above is the same lowmem count, and HighMem's min is
+ * clamp(managed / 1024, 32, 128) while its step still uses the
+ * proportional value (Linux's is_highmem() branch).
  */
 #include "mmkit/error.h"
 #include "buddy_internal.h"
 
-static const char *const zone_names[MM_NR_ZONES] = { "DMA", "DMA32", "Normal" };
+static const char *const zone_names[MM_NR_ZONES] = { "DMA", "DMA32", "Normal", "HighMem" };
 
 void __mm_zones_init(struct mm_buddy *b)
 {
-	static const uint64_t zone_end[MM_NR_ZONES] = {
-		MM_ZONE_DMA_END_PFN, MM_ZONE_DMA32_END_PFN, UINT64_MAX
+	static const uint64_t zone_end_64[MM_NR_ZONES] = {
+		MM_ZONE_DMA_END_PFN, MM_ZONE_DMA32_END_PFN, UINT64_MAX, UINT64_MAX
 	};
+	static const uint64_t zone_end_32[MM_NR_ZONES] = {
+		MM_ZONE_DMA_END_PFN, MM_ZONE_DMA_END_PFN, MM_ZONE_HIGHMEM_START_PFN, UINT64_MAX
+	};
+	const uint64_t *zone_end = b->layout == MM_ZONES_X86_32 ? zone_end_32 : zone_end_64;
 	uint64_t lo = 0;
 	for (int zi = 0; zi < MM_NR_ZONES; zi++) {
 		struct mm_zone *z = &b->zones[zi];
@@ -122,7 +130,8 @@ void mm_buddy_setup_watermarks(struct mm_buddy *b, unsigned long min_free_kbytes
 	/* serialised with mm_buddy_reserve, which changes managed counts */
 	__mm_registry_lock();
 	for (int zi = 0; zi < MM_NR_ZONES; zi++)
-		lowmem_pages += b->zones[zi].managed;
+		if (zi != MM_ZONE_HIGHMEM)
+			lowmem_pages += b->zones[zi].managed;
 	if (!min_free_kbytes)
 		min_free_kbytes = mm_calc_min_free_kbytes(lowmem_pages << (MM_PAGE_SHIFT - 10));
 	if (!watermark_scale_factor)
@@ -133,8 +142,11 @@ void mm_buddy_setup_watermarks(struct mm_buddy *b, unsigned long min_free_kbytes
 		struct mm_zone *z = &b->zones[zi];
 		zone_lock(z);
 		setup_lowmem_reserve(b, zi);
-		uint64_t min = lowmem_pages ? mul_div(pages_min, z->managed, lowmem_pages) : 0;
-		uint64_t step = MM_MAX(min >> 2, mul_div(z->managed, watermark_scale_factor, 10000));
+		uint64_t tmp = lowmem_pages ? mul_div(pages_min, z->managed, lowmem_pages) : 0;
+		uint64_t min = tmp;
+		if (zi == MM_ZONE_HIGHMEM && z->managed)
+			min = MM_MIN(MM_MAX(z->managed / 1024, (uint64_t)32), (uint64_t)128);
+		uint64_t step = MM_MAX(tmp >> 2, mul_div(z->managed, watermark_scale_factor, 10000));
 		uint64_t low = sat_add(min, step);
 		atomic_store_explicit(&z->wmark[MM_WMARK_MIN], min, memory_order_relaxed);
 		atomic_store_explicit(&z->wmark[MM_WMARK_LOW], low, memory_order_relaxed);

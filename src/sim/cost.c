@@ -53,6 +53,11 @@ void mm_machine_meminfo(struct mm_machine *m, struct mm_meminfo *out)
 	uint64_t managed = m->nr_pages - mm_buddy_reserved_pages(m->buddy);
 	out->total_pages = managed - m->boot_pages;
 	out->free_pages = mm_buddy_free_pages(m->buddy);
+	struct mm_zone *hz = mm_buddy_zone(m->buddy, MM_ZONE_HIGHMEM);
+	if (hz) {
+		out->high_total_pages = mm_zone_managed_pages(hz);
+		out->high_free_pages = mm_zone_free_pages(hz);
+	}
 	out->anon_pages = m->anon_pages;
 	out->pagetable_pages = m->pagetable_pages;
 	out->slab_pages = ks.slab_pages + ks.large_pages + ks.pagemap_pages + m->kmem_self_pages;

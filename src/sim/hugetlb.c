@@ -33,7 +33,7 @@ int sim_hugetlb_init(struct mm_machine *m)
 	if (!m->huge_free_pfn)
 		return -MM_ENOMEM;
 	for (unsigned int i = 0; i < m->cfg.nr_hugepages; i++) {
-		struct mm_page *p = sim_alloc_page(m, MM_GFP_MOVABLE, m->huge_order);
+		struct mm_page *p = sim_alloc_page(m, MM_GFP_HIGHUSER_MOVABLE, m->huge_order);
 		if (!p)
 			return -MM_ENOMEM;
 		mm_page_set_flag(p, SIM_PG_HUGE);

@@ -226,6 +226,8 @@ int mm_machine_create(const struct mm_machine_config *cfg, struct mm_machine **o
 	struct mm_buddy_config bc;
 	mm_buddy_config_init(&bc, 0, m->nr_pages);
 	bc.zones = c->zones;
+	/* 32-bit: DMA, Normal up to 896 MiB (the direct map), HighMem above */
+	bc.zone_layout = c->paging == MM_PAGING_2LEVEL ? MM_ZONES_X86_32 : MM_ZONES_X86_64;
 	bc.no_pcp = true;            /* single CPU, exact counts */
 	bc.reserved = res;
 	bc.nr_reserved = nres;

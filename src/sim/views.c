@@ -60,6 +60,10 @@ size_t mm_show_meminfo(struct mm_machine *m, char *buf, size_t size)
 		{ "Active(anon)", mi.anon_pages + mi.shmem_pages }, { "Inactive(anon)", 0 },
 		{ "Active(file)", mi.cached_pages - mi.shmem_pages }, { "Inactive(file)", 0 },
 		{ "Unevictable", 0 },             { "Mlocked", 0 },
+		/* CONFIG_HIGHMEM (32-bit only): High* and Low* rows */
+		{ "HighTotal", mi.high_total_pages }, { "HighFree", mi.high_free_pages },
+		{ "LowTotal", mi.total_pages - mi.high_total_pages },
+		{ "LowFree", mi.free_pages - mi.high_free_pages },
 		{ "SwapTotal", 0 },               { "SwapFree", 0 },
 		{ "Zswap", 0 },                   { "Zswapped", 0 },
 		{ "Dirty", mi.dirty_pages },      { "Writeback", 0 },
@@ -72,7 +76,10 @@ size_t mm_show_meminfo(struct mm_machine *m, char *buf, size_t size)
 		{ "WritebackTmp", 0 },
 		{ "CommitLimit", mi.commit_limit }, { "Committed_AS", mi.committed_as },
 	};
+	bool highmem = m->cfg.paging == MM_PAGING_2LEVEL;
 	for (size_t i = 0; i < MM_ARRAY_SIZE(rows); i++) {
+		if (!highmem && (!strncmp(rows[i].name, "High", 4) || !strncmp(rows[i].name, "Low", 3)))
+			continue;
 		char label[24];
 		snprintf(label, sizeof(label), "%s:", rows[i].name);
 		put(&o, "%-16s%8llu kB\n", label, (unsigned long long)kb(rows[i].pages));

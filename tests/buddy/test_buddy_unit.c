@@ -1086,6 +1086,112 @@ static void test_double_free_aborts(void **state)
 	expect_abort(double_put, "double free");
 }
 
+/* The 32-bit layout (Linux/x86-32): DMA [0, 16 MiB), Normal [16 MiB,
+ * 896 MiB), HighMem above; 1 GiB here. min_free_kbytes counts lowmem only
+ * (int_sqrt(16 * 917504) = 3831 KiB, 957 pages, split between DMA and
+ * Normal); HighMem's min is clamp(32768 / 1024, 32, 128) = 32 with the
+ * step of its proportional share (136 / 4 = 34); lowmem_reserve with the
+ * ratios DMA 256, Normal 32. Only MM_GFP_HIGHMEM allocations reach
+ * HighMem; its zonelist falls back to Normal, then DMA. */
+static void test_zones_x86_32(void **state)
+{
+	(void)state;
+	struct mm_buddy_config cfg;
+	struct mm_buddy *b;
+	mm_buddy_config_init(&cfg, 0, 262144);
+	cfg.zones = true;
+	cfg.zone_layout = MM_ZONES_X86_32;
+	cfg.no_pcp = true;
+	assert_int_equal(mm_buddy_create(&cfg, &b), 0);
+	struct mm_zone *dma = mm_buddy_zone(b, MM_ZONE_DMA);
+	struct mm_zone *nrm = mm_buddy_zone(b, MM_ZONE_NORMAL);
+	struct mm_zone *high = mm_buddy_zone(b, MM_ZONE_HIGHMEM);
+	assert_null(mm_buddy_zone(b, MM_ZONE_DMA32));
+	assert_int_equal(mm_zone_start_pfn(dma), 0);
+	assert_int_equal(mm_zone_spanned_pages(dma), 4096);
+	assert_int_equal(mm_zone_start_pfn(nrm), 4096);
+	assert_int_equal(mm_zone_spanned_pages(nrm), 229376 - 4096);
+	assert_int_equal(mm_zone_start_pfn(high), MM_ZONE_HIGHMEM_START_PFN);
+	assert_int_equal(mm_zone_spanned_pages(high), 32768);
+	assert_string_equal(mm_zone_name(high), "HighMem");
+	assert_int_equal(mm_zone_idx(high), MM_ZONE_HIGHMEM);
+
+	assert_int_equal(mm_zone_wmark(dma, MM_WMARK_MIN), 957 * 4096 / 229376);
+	assert_int_equal(mm_zone_wmark(nrm, MM_WMARK_MIN), 957ULL * 225280 / 229376);
+	assert_int_equal(mm_zone_wmark(high, MM_WMARK_MIN), 32);
+	assert_int_equal(mm_zone_wmark(high, MM_WMARK_LOW), 32 + 34);
+	assert_int_equal(mm_zone_wmark(high, MM_WMARK_HIGH), 32 + 2 * 34);
+	assert_int_equal(mm_zone_lowmem_reserve(dma, MM_ZONE_NORMAL), 225280 / 256);
+	assert_int_equal(mm_zone_lowmem_reserve(dma, MM_ZONE_HIGHMEM), (225280 + 32768) / 256);
+	assert_int_equal(mm_zone_lowmem_reserve(nrm, MM_ZONE_HIGHMEM), 32768 / 32);
+	assert_int_equal(mm_zone_lowmem_reserve(nrm, MM_ZONE_NORMAL), 0);
+	assert_int_equal(mm_zone_lowmem_reserve(high, MM_ZONE_HIGHMEM), 0);
+
+	/* kernel allocations never come from HighMem */
+	uint64_t high_free = mm_zone_free_pages(high);
+	struct mm_page *p;
+	for (int i = 0; i < 256; i++) {
+		p = mm_alloc_pages(b, 0, i % 4);
+		assert_non_null(p);
+		assert_true(mm_page_to_pfn(b, p) + (1u << (i % 4)) <= MM_ZONE_HIGHMEM_START_PFN);
+		assert_true(mm_page_zone(b, p) == nrm);
+	}
+	assert_int_equal(mm_zone_free_pages(high), high_free);
+	/* no DMA32 zone: MM_GFP_DMA32 means Normal; MM_GFP_DMA means DMA */
+	p = mm_alloc_pages(b, MM_GFP_DMA32, 0);
+	assert_true(mm_page_zone(b, p) == nrm);
+	p = mm_alloc_pages(b, MM_GFP_DMA | MM_GFP_HIGHMEM, 0);
+	assert_true(mm_page_zone(b, p) == dma);
+
+	/* user pages: HighMem down to its min, then Normal */
+	uint64_t nhigh = 0;
+	while ((p = mm_alloc_pages(b, MM_GFP_HIGHUSER_MOVABLE, 0)) != NULL &&
+	       mm_page_zone(b, p) == high)
+		nhigh++;
+	assert_int_equal(nhigh, 32768 - 32);
+	assert_non_null(p);
+	assert_true(mm_page_zone(b, p) == nrm);
+	assert_int_equal(mm_zone_free_pages(high), 32);
+	struct mm_buddy_events ev;
+	mm_buddy_events(b, &ev);
+	assert_int_equal(ev.pgalloc[MM_ZONE_HIGHMEM], 32768 - 32);
+
+	/* the views show the three populated zones, in order */
+	char buf[16384];
+	mm_buddy_show_buddyinfo(b, buf, sizeof(buf));
+	const char *d = strstr(buf, "zone      DMA ");
+	const char *n = strstr(buf, "zone   Normal ");
+	const char *h = strstr(buf, "zone  HighMem ");
+	assert_true(d && n && h && d < n && n < h);
+	assert_null(strstr(buf, "DMA32"));
+	mm_buddy_show_pagetypeinfo(b, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "zone  HighMem, type      Movable"));
+	assert_int_equal(mm_buddy_check(b), 0);
+	mm_buddy_destroy(b);
+
+	/* smaller than 896 MiB: no HighMem at all, everyone uses Normal */
+	mm_buddy_config_init(&cfg, 0, 65536);
+	cfg.zones = true;
+	cfg.zone_layout = MM_ZONES_X86_32;
+	assert_int_equal(mm_buddy_create(&cfg, &b), 0);
+	assert_null(mm_buddy_zone(b, MM_ZONE_HIGHMEM));
+	p = mm_alloc_pages(b, MM_GFP_HIGHUSER_MOVABLE, 0);
+	assert_true(mm_page_zone(b, p) == mm_buddy_zone(b, MM_ZONE_NORMAL));
+	mm_free_pages(b, p, 0);
+	assert_int_equal(mm_buddy_check(b), 0);
+	mm_buddy_destroy(b);
+
+	/* the default x86-64 layout ignores MM_GFP_HIGHMEM */
+	mm_buddy_config_init(&cfg, 0, 65536);
+	cfg.zones = true;
+	assert_int_equal(mm_buddy_create(&cfg, &b), 0);
+	assert_null(mm_buddy_zone(b, MM_ZONE_HIGHMEM));
+	p = mm_alloc_pages(b, MM_GFP_HIGHUSER_MOVABLE, 0);
+	assert_true(mm_page_zone(b, p) == mm_buddy_zone(b, MM_ZONE_DMA32));
+	mm_free_pages(b, p, 0);
+	mm_buddy_destroy(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1106,6 +1212,7 @@ int main(void)
 		cmocka_unit_test(test_oom_unchanged),
 		cmocka_unit_test(test_free_all_merges),
 		cmocka_unit_test(test_extreme_ranges),
+		cmocka_unit_test(test_zones_x86_32),
 		cmocka_unit_test(test_real_memory),
 		cmocka_unit_test(test_double_free_aborts),
 	};

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mmkit/buddy.h"
 #include "mmkit/compiler.h"
 #include "mmkit/error.h"
 #include "mmkit/sim.h"
@@ -177,7 +178,7 @@ static void test_reserve_ioremap(void **state)
 
 /* 32-bit with 1 GiB: the direct map stops at 896 MiB (high memory above),
  * vmalloc starts 8 MiB after it, the fixmap is at the top. */
-static void test_highmem_32(void **state)
+static void test_direct_map_32(void **state)
 {
 	(void)state;
 	struct mm_machine_config cfg;
@@ -195,13 +196,115 @@ static void test_highmem_32(void **state)
 	assert_int_equal(va, 0xc0000000ULL + (896ULL << 20) + (8ULL << 20));
 	assert_int_equal(mm_kernel_access(m, va, &v, 8, MM_ACCESS_WRITE), 0);
 	assert_int_equal(mm_set_fixmap(m, 0, 0x3000), 0xfffff000ULL);
-	/* kernel pages always come with a direct-map address */
-	for (int i = 0; i < 64; i++) {
-		uint64_t k = mm_kernel_alloc_pages(m, 0, 4);
-		if (k)
-			assert_true(k >= 0xc0000000ULL && k + (16 << 12) <= 0xc0000000ULL + (896ULL << 20));
-	}
 	assert_int_equal(mm_machine_check(m), 0);
+	mm_machine_destroy(m);
+}
+
+static uint64_t meminfo_kb(const char *buf, const char *name)
+{
+	const char *p = strstr(buf, name);
+	assert_non_null(p);
+	return strtoull(p + strlen(name), NULL, 10);
+}
+
+/* 32-bit with 1.5 GiB: zones DMA [0, 16 MiB), Normal [16 MiB, 896 MiB),
+ * HighMem above. Kernel allocations (pages, kmalloc, page tables, slab)
+ * come from low memory and keep a direct-map address even when HighMem
+ * has room; user pages come from HighMem first; the views show it. */
+static void test_highmem_32(void **state)
+{
+	(void)state;
+	struct mm_machine_config cfg;
+	mm_machine_config_init(&cfg);
+	cfg.ram_bytes = 3ULL << 29;
+	cfg.paging = MM_PAGING_2LEVEL;
+	struct mm_machine *m;
+	assert_int_equal(mm_machine_create(&cfg, &m), 0);
+	struct mm_buddy *b = mm_machine_buddy(m);
+	struct mm_zone *dma = mm_buddy_zone(b, MM_ZONE_DMA);
+	struct mm_zone *nrm = mm_buddy_zone(b, MM_ZONE_NORMAL);
+	struct mm_zone *high = mm_buddy_zone(b, MM_ZONE_HIGHMEM);
+	assert_non_null(dma);
+	assert_non_null(nrm);
+	assert_non_null(high);
+	assert_null(mm_buddy_zone(b, MM_ZONE_DMA32));
+	assert_int_equal(mm_zone_start_pfn(nrm), (16ULL << 20) >> 12);
+	assert_int_equal(mm_zone_spanned_pages(nrm), (880ULL << 20) >> 12);
+	assert_int_equal(mm_zone_start_pfn(high), (896ULL << 20) >> 12);
+	assert_int_equal(mm_zone_spanned_pages(high), (640ULL << 20) >> 12);
+	assert_string_equal(mm_zone_name(high), "HighMem");
+
+	/* kernel pages: always below 896 MiB, at a direct-map address */
+	uint64_t high_free = mm_zone_free_pages(high);
+	uint64_t kp[64];
+	for (int i = 0; i < 64; i++) {
+		kp[i] = mm_kernel_alloc_pages(m, 0, 4);
+		assert_true(kp[i] != 0);
+		assert_true(kp[i] >= 0xc0000000ULL && kp[i] + (16 << 12) <= 0xc0000000ULL + (896ULL << 20));
+	}
+	uint64_t km = mm_kernel_kmalloc(m, 200, 0);
+	assert_true(km >= 0xc0000000ULL && km < 0xc0000000ULL + (896ULL << 20));
+
+	/* user pages: from HighMem; the process's page tables and VMAs (and
+	 * its task and mm) from low memory */
+	struct mm_task *t;
+	assert_int_equal(mm_task_create(m, "hm", &t), 0);
+	int64_t a = mm_do_mmap(m, t, 0, 64 << 12, MM_PROT_READ | MM_PROT_WRITE,
+			       MM_MAP_PRIVATE | MM_MAP_ANONYMOUS, -1, 0);
+	assert_true(a > 0);
+	for (int i = 0; i < 64; i++) {
+		uint64_t v = 0x1234 + (uint64_t)i;
+		assert_int_equal(mm_access(m, t, (uint64_t)a + ((uint64_t)i << 12), &v, 8,
+					   MM_ACCESS_WRITE), 0);
+		int64_t pa = mm_virt_to_phys(m, t, (uint64_t)a + ((uint64_t)i << 12));
+		assert_true(pa >= (int64_t)(896ULL << 20));
+		/* the sim reaches a highmem frame through its host pointer */
+		assert_memory_equal(mm_phys_to_host(m, (uint64_t)pa), &v, 8);
+	}
+	assert_int_equal(mm_zone_free_pages(high), high_free - 64);
+
+	/* buddyinfo: three zones, in order */
+	char buf[8192];
+	mm_show_buddyinfo(m, buf, sizeof(buf));
+	const char *d = strstr(buf, "zone      DMA ");
+	const char *n = strstr(buf, "zone   Normal ");
+	const char *h = strstr(buf, "zone  HighMem ");
+	assert_non_null(d);
+	assert_non_null(n);
+	assert_non_null(h);
+	assert_true(d < n && n < h);
+	assert_null(strstr(buf, "DMA32"));
+
+	/* meminfo: High + Low = Mem, for totals and free */
+	mm_show_meminfo(m, buf, sizeof(buf));
+	uint64_t tot = meminfo_kb(buf, "MemTotal:"), fr = meminfo_kb(buf, "MemFree:");
+	uint64_t ht = meminfo_kb(buf, "HighTotal:"), hf = meminfo_kb(buf, "HighFree:");
+	uint64_t lt = meminfo_kb(buf, "LowTotal:"), lf = meminfo_kb(buf, "LowFree:");
+	assert_int_equal(ht + lt, tot);
+	assert_int_equal(hf + lf, fr);
+	assert_int_equal(ht, mm_zone_managed_pages(high) * 4);
+	assert_int_equal(hf, mm_zone_free_pages(high) * 4);
+	assert_true(ht == 640ULL << 10);
+	assert_true(hf < ht && lf < lt);
+
+	assert_int_equal(mm_machine_check(m), 0);
+	mm_exit(m, t);
+	for (int i = 0; i < 64; i++)
+		mm_kernel_free_pages(m, kp[i], 4);
+	assert_int_equal(mm_machine_check(m), 0);
+	mm_machine_destroy(m);
+}
+
+/* x86-64 has no high memory: meminfo has no High/Low rows. */
+static void test_no_highmem_64(void **state)
+{
+	(void)state;
+	struct mm_machine *m = boot(MM_PAGING_4LEVEL, 0);
+	assert_null(mm_buddy_zone(mm_machine_buddy(m), MM_ZONE_HIGHMEM));
+	char buf[8192];
+	mm_show_meminfo(m, buf, sizeof(buf));
+	assert_null(strstr(buf, "HighTotal:"));
+	assert_null(strstr(buf, "LowFree:"));
 	mm_machine_destroy(m);
 }
 
@@ -239,7 +342,9 @@ int main(void)
 		cmocka_unit_test(test_vmalloc),
 		cmocka_unit_test(test_pages_dma_kmalloc),
 		cmocka_unit_test(test_reserve_ioremap),
+		cmocka_unit_test(test_direct_map_32),
 		cmocka_unit_test(test_highmem_32),
+		cmocka_unit_test(test_no_highmem_64),
 		cmocka_unit_test(test_kernel_slab_debug),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
