@@ -1,5 +1,8 @@
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,4 +50,42 @@ uint64_t mm_test_iters(uint64_t n)
 		scale /= 8.0;
 	double r = (double)n * scale;
 	return r < 1.0 ? 1 : (uint64_t)r;
+}
+
+int mm_test_run_child(void (*fn)(void *), void *arg, char *out, size_t cap)
+{
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(fds[0]);
+		dup2(fds[1], 2);
+		fn(arg);
+		_exit(0);
+	}
+	close(fds[1]);
+	size_t got = 0;
+	ssize_t n;
+	while (got + 1 < cap && (n = read(fds[0], out + got, cap - 1 - got)) > 0)
+		got += (size_t)n;
+	out[got] = '\0';
+	close(fds[0]);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return status;
+}
+
+const char *mm_test_expect_abort(void (*fn)(void *), void *arg, const char *const *needles)
+{
+	static char out[8192];
+	int status = mm_test_run_child(fn, arg, out, sizeof(out));
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT)
+		fail_msg("child did not abort (status 0x%x), stderr:\n%s", status, out);
+	for (; needles && *needles; needles++)
+		if (!strstr(out, *needles))
+			fail_msg("expected \"%s\" in the child's stderr:\n%s", *needles, out);
+	return out;
 }

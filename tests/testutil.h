@@ -24,6 +24,17 @@ uint64_t mm_test_iters(uint64_t n);
 /* True when built with ASan/UBSan/TSan (slow builds). */
 int mm_test_sanitized(void);
 
+/* Run fn(arg) in a forked child with its stderr captured in out (cap bytes,
+ * NUL-terminated; stdout and stderr are flushed first); returns the child's
+ * wait status. A child that returns from fn exits with status 0. */
+int mm_test_run_child(void (*fn)(void *), void *arg, char *out, size_t cap);
+
+/* Run fn(arg) in a child that must die of SIGABRT with each string of needles
+ * (NULL-terminated list; NULL for none) in its stderr; fails the test (showing
+ * that stderr) otherwise. Returns the captured stderr (a static buffer, valid
+ * until the next call). */
+const char *mm_test_expect_abort(void (*fn)(void *), void *arg, const char *const *needles);
+
 /* Print "replay with MMKIT_SEED=..." and fail the current test. */
 #define mm_test_fail_seed(...)                                                  \
 	do {                                                                    \

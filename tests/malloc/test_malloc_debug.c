@@ -12,41 +12,11 @@
 #include "mmkit/mmalloc.h"
 #include "testutil.h"
 
-/* Run fn in a child with stderr captured; returns the wait status. */
-static int in_child(void (*fn)(void), char *err, size_t cap)
-{
-	int fd[2];
-	assert_int_equal(pipe(fd), 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		dup2(fd[1], 2);
-		close(fd[0]);
-		fn();
-		_exit(0);
-	}
-	close(fd[1]);
-	size_t len = 0;
-	ssize_t r;
-	while (len + 1 < cap && (r = read(fd[0], err + len, cap - 1 - len)) > 0)
-		len += (size_t)r;
-	err[len] = '\0';
-	close(fd[0]);
-	int st;
-	waitpid(pid, &st, 0);
-	return st;
-}
-
 /* The child announces the block under test as "BLOCK <address>" before
  * provoking the error; the report must repeat that address. */
-static void expect_abort(void (*fn)(void), const char *what, const char *size_text)
+static void expect_abort(void (*fn)(void *), const char *what, const char *size_text)
 {
-	char err[8192];
-	int st = in_child(fn, err, sizeof(err));
-	if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGABRT)
-		fail_msg("child was not aborted (status %d); stderr:\n%s", st, err);
-	if (!strstr(err, what))
-		fail_msg("no '%s' in report:\n%s", what, err);
+	const char *err = mm_test_expect_abort(fn, NULL, (const char *const[]){ what, NULL });
 	char addr[64] = "";
 	const char *b = strstr(err, "BLOCK ");
 	if (!b || sscanf(b, "BLOCK %63s", addr) != 1)
@@ -71,36 +41,41 @@ static unsigned char *make_block(size_t n)
 	return p;
 }
 
-static void do_double_free(void)
+static void do_double_free(void *arg)
 {
+	(void)arg;
 	unsigned char *p = make_block(40);
 	mmalloc_dbg_free(p);
 	mmalloc_dbg_free(p);
 }
 
-static void do_overflow(void)
+static void do_overflow(void *arg)
 {
+	(void)arg;
 	unsigned char *p = make_block(33);
 	p[33] = 0;      /* one past the end */
 	mmalloc_dbg_free(p);
 }
 
-static void do_underflow(void)
+static void do_underflow(void *arg)
 {
+	(void)arg;
 	unsigned char *p = make_block(20);
 	p[-1] = 0;
 	mmalloc_dbg_free(p);
 }
 
-static void do_invalid_free(void)
+static void do_invalid_free(void *arg)
 {
+	(void)arg;
 	unsigned char *p = mmalloc_dbg_malloc(64);
 	announce(p + 32);
 	mmalloc_dbg_free(p + 32);
 }
 
-static void do_use_after_free(void)
+static void do_use_after_free(void *arg)
 {
+	(void)arg;
 	unsigned char *p = make_block(100);
 	mmalloc_dbg_free(p);
 	p[50] = 1;      /* write after free */
@@ -109,8 +84,9 @@ static void do_use_after_free(void)
 		mmalloc_dbg_free(mmalloc_dbg_malloc(32768));
 }
 
-static void do_realloc_freed(void)
+static void do_realloc_freed(void *arg)
 {
+	(void)arg;
 	unsigned char *p = make_block(8);
 	mmalloc_dbg_free(p);
 	mmalloc_dbg_realloc(p, 100);

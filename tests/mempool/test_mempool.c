@@ -397,8 +397,9 @@ static void test_zero_min_sleeper_woken_by_free(void **state)
 	free(c);
 }
 
-static void child_destroy_with_sleeper(void)
+static void child_destroy_with_sleeper(void *arg)
 {
+	(void)arg;
 	struct tctx *c = tctx_new();
 	struct mm_mempool *pool = mm_mempool_create(0, t_alloc, t_free, c);
 	atomic_store(&c->fail_all, 1);
@@ -413,29 +414,8 @@ static void child_destroy_with_sleeper(void)
 static void test_destroy_with_sleeper_aborts(void **state)
 {
 	(void)state;
-	int fds[2];
-	assert_int_equal(pipe(fds), 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		close(fds[0]);
-		dup2(fds[1], 2);
-		child_destroy_with_sleeper();
-		_exit(0);
-	}
-	close(fds[1]);
-	char buf[512];
-	size_t got = 0;
-	ssize_t n;
-	while (got + 1 < sizeof(buf) && (n = read(fds[0], buf + got, sizeof(buf) - 1 - got)) > 0)
-		got += (size_t)n;
-	buf[got] = '\0';
-	close(fds[0]);
-	int status;
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFSIGNALED(status));
-	assert_int_equal(WTERMSIG(status), SIGABRT);
-	assert_non_null(strstr(buf, "destroyed while 1 thread(s) wait"));
+	mm_test_expect_abort(child_destroy_with_sleeper, NULL,
+			     (const char *const[]){ "destroyed while 1 thread(s) wait", NULL });
 }
 
 /* ---- reserve poisoning (debug builds) ------------------------------------ */
@@ -444,8 +424,9 @@ static void test_destroy_with_sleeper_aborts(void **state)
 static struct mm_mempool *poison_pool;
 static unsigned char *poison_elem;
 
-static void child_take_damaged(void)
+static void child_take_damaged(void *arg)
 {
+	(void)arg;
 	mm_mempool_alloc_preallocated(poison_pool);
 }
 #endif
@@ -466,29 +447,8 @@ static void test_reserve_poison(void **state)
 	poison_elem[100] = 1; /* a write after free */
 	assert_int_equal(mm_mempool_check(poison_pool), -MM_ECORRUPT);
 
-	int fds[2];
-	assert_int_equal(pipe(fds), 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		close(fds[0]);
-		dup2(fds[1], 2);
-		child_take_damaged();
-		_exit(0);
-	}
-	close(fds[1]);
-	char buf[512];
-	size_t got = 0;
-	ssize_t n;
-	while (got + 1 < sizeof(buf) && (n = read(fds[0], buf + got, sizeof(buf) - 1 - got)) > 0)
-		got += (size_t)n;
-	buf[got] = '\0';
-	close(fds[0]);
-	int status;
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFSIGNALED(status));
-	assert_int_equal(WTERMSIG(status), SIGABRT);
-	assert_non_null(strstr(buf, "was written while in the reserve (byte 100)"));
+	mm_test_expect_abort(child_take_damaged, NULL,
+			     (const char *const[]){ "was written while in the reserve (byte 100)", NULL });
 
 	poison_elem[100] = 0x6b; /* repair, then the pool is sound again */
 	assert_int_equal(mm_mempool_check(poison_pool), 0);

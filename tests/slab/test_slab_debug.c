@@ -15,37 +15,6 @@
 
 #include "mmkit/slab.h"
 
-/* Run fn in a child with stderr captured; returns its stderr text (static)
- * and checks it died of SIGABRT. */
-static const char *run_child_abort(void (*fn)(void *), void *arg)
-{
-	static char out[4096];
-	int fds[2];
-	assert_int_equal(pipe(fds), 0);
-	fflush(stdout);
-	fflush(stderr);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		close(fds[0]);
-		dup2(fds[1], 2);
-		fn(arg);
-		_exit(0); /* not reached if the check works */
-	}
-	close(fds[1]);
-	size_t n = 0;
-	ssize_t r;
-	while (n < sizeof(out) - 1 && (r = read(fds[0], out + n, sizeof(out) - 1 - n)) > 0)
-		n += (size_t)r;
-	out[n] = '\0';
-	close(fds[0]);
-	int status;
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT)
-		fail_msg("child did not abort (status 0x%x), stderr: %s", status, out);
-	return out;
-}
-
 static void expect_in(const char *text, const char *what)
 {
 	if (!strstr(text, what))
@@ -215,7 +184,7 @@ static void test_double_free_red_zone(void **state)
 {
 	(void)state;
 	unsigned long flags = MM_SLAB_RED_ZONE;
-	const char *out = run_child_abort(child_double_free, &flags);
+	const char *out = mm_test_expect_abort(child_double_free, &flags, NULL);
 	expect_in(out, "dbl_cache");
 	expect_in(out, "double free");
 	expect_addr(out);
@@ -235,7 +204,7 @@ static void child_fast_double(void *arg)
 static void test_double_free_fast_path(void **state)
 {
 	(void)state;
-	const char *out = run_child_abort(child_fast_double, NULL);
+	const char *out = mm_test_expect_abort(child_fast_double, NULL, NULL);
 	expect_in(out, "fast_dbl");
 	expect_in(out, "double free");
 	expect_addr(out);
@@ -244,7 +213,7 @@ static void test_double_free_fast_path(void **state)
 static void test_other_cache(void **state)
 {
 	(void)state;
-	const char *out = run_child_abort(child_other_cache, NULL);
+	const char *out = mm_test_expect_abort(child_other_cache, NULL, NULL);
 	expect_in(out, "cache cache_b");
 	expect_in(out, "of cache cache_a");
 	expect_addr(out);
@@ -253,7 +222,7 @@ static void test_other_cache(void **state)
 static void test_other_cache_release(void **state)
 {
 	(void)state;
-	const char *out = run_child_abort(child_other_cache_release, NULL);
+	const char *out = mm_test_expect_abort(child_other_cache_release, NULL, NULL);
 	expect_in(out, "cache plain_b");
 	expect_in(out, "of cache plain_a");
 	expect_addr(out);
@@ -262,7 +231,7 @@ static void test_other_cache_release(void **state)
 static void test_not_object_start(void **state)
 {
 	(void)state;
-	const char *out = run_child_abort(child_not_start, NULL);
+	const char *out = mm_test_expect_abort(child_not_start, NULL, NULL);
 	expect_in(out, "start_cache");
 	expect_in(out, "not an object start");
 	expect_addr(out);
@@ -271,7 +240,7 @@ static void test_not_object_start(void **state)
 static void test_use_after_free(void **state)
 {
 	(void)state;
-	const char *out = run_child_abort(child_use_after_free, NULL);
+	const char *out = mm_test_expect_abort(child_use_after_free, NULL, NULL);
 	expect_in(out, "uaf_cache");
 	expect_in(out, "written after free");
 	expect_in(out, "byte 17");
@@ -281,11 +250,11 @@ static void test_use_after_free(void **state)
 static void test_red_zones(void **state)
 {
 	(void)state;
-	const char *out = run_child_abort(child_redzone_after, NULL);
+	const char *out = mm_test_expect_abort(child_redzone_after, NULL, NULL);
 	expect_in(out, "rz_cache");
 	expect_in(out, "red zone after the object");
 	expect_addr(out);
-	out = run_child_abort(child_redzone_before, NULL);
+	out = mm_test_expect_abort(child_redzone_before, NULL, NULL);
 	expect_in(out, "red zone before the object");
 	expect_addr(out);
 }
@@ -293,18 +262,18 @@ static void test_red_zones(void **state)
 static void test_kfree_foreign(void **state)
 {
 	(void)state;
-	const char *out = run_child_abort(child_kfree_foreign, NULL);
+	const char *out = mm_test_expect_abort(child_kfree_foreign, NULL, NULL);
 	expect_in(out, "did not allocate");
 	expect_addr(out);
-	out = run_child_abort(child_kfree_double_debug, NULL);
+	out = mm_test_expect_abort(child_kfree_double_debug, NULL, NULL);
 	expect_in(out, "kmalloc-128");
 	expect_in(out, "double free");
 	expect_addr(out);
-	out = run_child_abort(child_kfree_double_fast, NULL);
+	out = mm_test_expect_abort(child_kfree_double_fast, NULL, NULL);
 	expect_in(out, "kmalloc-64");
 	expect_in(out, "double free");
 	expect_addr(out);
-	out = run_child_abort(child_kfree_wild, NULL);
+	out = mm_test_expect_abort(child_kfree_wild, NULL, NULL);
 	expect_in(out, "did not allocate");
 	expect_addr(out);
 }
