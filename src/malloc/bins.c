@@ -152,29 +152,8 @@ void mm_consolidate(struct mm_arena *av)
 			size_t size = chunksize(p);
 			struct mchunk *next = chunk_at(p, size);
 			size_t nsize = chunksize(next);
-			if (!prev_inuse(p)) {
-				size_t psize = p->prev_size;
-				struct mchunk *prev = prev_chunk(p);
-				if (mm_unlikely(chunksize(prev) != psize))
-					mm_fatal("corrupted size vs. prev_size in fastbins", chunk2mem(p));
-				mm_unlink_chunk(av, prev);
-				p = prev;
-				size += psize;
-			}
-			if (next != av->top) {
-				if (!inuse(next)) {
-					mm_unlink_chunk(av, next);
-					size += nsize;
-				} else {
-					clear_inuse_at(next, 0);
-				}
-				set_free_tag(p, size, PREV_INUSE | aflag);
-				unsorted_push(av, p);
-			} else {
-				size += nsize;
-				p->size = size | PREV_INUSE | aflag;
-				av->top = p;
-			}
+			coalesce_free(av, p, size, next, nsize, aflag,
+				      "corrupted size vs. prev_size in fastbins");
 			p = nextp;
 		}
 	}

@@ -176,29 +176,8 @@ void mm_int_free_locked(struct mm_arena *av, struct mchunk *p)
 	if (mm_unlikely(nsize < FENCEPOST_SZ || nsize >= av->system_mem))
 		mm_fatal("free(): invalid next size (normal)", chunk2mem(p));
 
-	if (!prev_inuse(p)) {
-		size_t psize = p->prev_size;
-		struct mchunk *prev = prev_chunk(p);
-		if (mm_unlikely(chunksize(prev) != psize))
-			mm_fatal("corrupted size vs. prev_size while consolidating", chunk2mem(p));
-		mm_unlink_chunk(av, prev);
-		p = prev;
-		size += psize;
-	}
-	if (next != av->top) {
-		if (!inuse(next)) {
-			mm_unlink_chunk(av, next);
-			size += nsize;
-		} else {
-			clear_inuse_at(next, 0);
-		}
-		set_free_tag(p, size, PREV_INUSE | aflag);
-		unsorted_push(av, p);
-	} else {
-		size += nsize;
-		p->size = size | PREV_INUSE | aflag;
-		av->top = p;
-	}
+	size = coalesce_free(av, p, size, next, nsize, aflag,
+			     "corrupted size vs. prev_size while consolidating");
 
 	if (size >= FASTBIN_CONSOLIDATION_THRESHOLD) {
 		if (av->have_fastchunks)

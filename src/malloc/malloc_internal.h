@@ -299,4 +299,39 @@ static inline void unsorted_push(struct mm_arena *av, struct mchunk *p)
 	list_push_front(&av->bins[1], &p->link);
 }
 
+/* Merge free chunk p (size bytes; next, of nsize bytes, follows it) with
+ * its free neighbours, then put the result at the front of the unsorted
+ * bin, or make it top if next is top; returns the merged size. A prev_size
+ * that does not match the previous chunk's size is fatal (prev_msg).
+ * aflag is the arena's NON_MAIN_ARENA bit. Caller holds av->lock. */
+static inline size_t coalesce_free(struct mm_arena *av, struct mchunk *p, size_t size,
+				   struct mchunk *next, size_t nsize, size_t aflag,
+				   const char *prev_msg)
+{
+	if (!prev_inuse(p)) {
+		size_t psize = p->prev_size;
+		struct mchunk *prev = prev_chunk(p);
+		if (mm_unlikely(chunksize(prev) != psize))
+			mm_fatal(prev_msg, chunk2mem(p));
+		mm_unlink_chunk(av, prev);
+		p = prev;
+		size += psize;
+	}
+	if (next != av->top) {
+		if (!inuse(next)) {
+			mm_unlink_chunk(av, next);
+			size += nsize;
+		} else {
+			clear_inuse_at(next, 0);
+		}
+		set_free_tag(p, size, PREV_INUSE | aflag);
+		unsorted_push(av, p);
+	} else {
+		size += nsize;
+		p->size = size | PREV_INUSE | aflag;
+		av->top = p;
+	}
+	return size;
+}
+
 #endif
