@@ -473,3 +473,81 @@ int cli_check_policies(const char *cmd, char *const *specs, size_t n)
 	}
 	return 0;
 }
+
+/* ---- Options of the replaying commands ---------------------------------- */
+
+int replay_parse(const struct replay_cli *rc, struct replay_args *r, int argc, char **argv,
+		 bool *help)
+{
+	struct cli_opt opts[64];
+	size_t nopts = 0;
+	for (size_t i = 0; i < rc->nopts; i++)
+		opts[nopts++] = rc->opts[i];
+	for (size_t i = 0; i < trace_cli_nopts; i++)
+		opts[nopts++] = trace_cli_opts[i];
+
+	const char *cmd = rc->cmd;
+	struct cli c;
+	const char *arg;
+	int id, err;
+	uint64_t v;
+	cli_init(&c, cmd, argc, argv, opts, nopts);
+	while ((id = cli_next(&c, &arg)) != CLI_END) {
+		switch (id) {
+		case CLI_ERROR:
+			return EXIT_USAGE;
+		case CLI_POSITIONAL:
+			if (r->trace)
+				return mmsim_usage_err(cmd, "one trace at a time ('%s' and '%s')",
+						       r->trace, arg);
+			r->trace = arg;
+			break;
+		case ROPT_POLICY:
+			if ((err = cli_add_policies(cmd, &r->specs, &r->nspecs, arg)))
+				return err;
+			break;
+		case ROPT_SIZE:
+			if ((err = cli_add_sizes(cmd, &r->sizes, &r->nsizes, arg, rc->max_size,
+						 rc->max_sizes)))
+				return err;
+			break;
+		case ROPT_SEED:
+			if (cli_parse_u64(arg, &r->cfg.seed))
+				return mmsim_usage_err(cmd, "--seed: expected a number, got '%s'", arg);
+			break;
+		case ROPT_TICK:
+			if (cli_parse_u64(arg, &r->cfg.tick_interval))
+				return mmsim_usage_err(cmd, "--tick: expected %s, got '%s'",
+						       rc->tick_expect, arg);
+			break;
+		case ROPT_CHECK:
+			r->check = true;
+			break;
+		case ROPT_PROGRESS:
+			r->progress = PROGRESS_ON;
+			break;
+		case ROPT_NO_PROGRESS:
+			r->progress = PROGRESS_OFF;
+			break;
+		case ROPT_NUM_REQ:
+			if (cli_parse_u64(arg, &v) || v == 0)
+				return mmsim_usage_err(cmd, "--num-req: expected a number >= 1, "
+						       "got '%s'", arg);
+			r->num_req = v;
+			break;
+		case ROPT_HELP:
+			*help = true;
+			return 0;
+		default:
+			if (id < REPLAY_OPT_BASE) {
+				if ((err = rc->own(rc->ctx, id, arg)))
+					return err;
+			} else if (trace_args_apply(&r->ta, cmd, id, arg) < 0) {
+				return EXIT_USAGE;
+			}
+		}
+	}
+	if (!r->trace)
+		return mmsim_usage_err(cmd, "no trace given (a file, or - for stdin)");
+	return 0;
+}

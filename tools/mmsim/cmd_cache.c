@@ -25,157 +25,97 @@
 #define MAX_SIZES   100000
 #define MAX_RUNS    100000
 
-enum {
-	OPT_POLICY = 1, OPT_ALL, OPT_SIZE, OPT_JSON, OPT_CSV, OPT_OUTPUT, OPT_SEED, OPT_TICK,
-	OPT_CHECK, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_NUM_REQ, OPT_READ_ONLY, OPT_HELP,
-};
+enum { OPT_ALL = 1, OPT_JSON, OPT_CSV, OPT_OUTPUT, OPT_READ_ONLY };
 
 static const struct cli_opt own_opts[] = {
-	{ "policy", 'p', CLI_ARG_REQUIRED, OPT_POLICY },
+	{ "policy", 'p', CLI_ARG_REQUIRED, ROPT_POLICY },
 	{ "all", 'a', CLI_ARG_NONE, OPT_ALL },
-	{ "size", 's', CLI_ARG_REQUIRED, OPT_SIZE },
+	{ "size", 's', CLI_ARG_REQUIRED, ROPT_SIZE },
 	{ "json", 'j', CLI_ARG_NONE, OPT_JSON },
 	{ "csv", 0, CLI_ARG_NONE, OPT_CSV },
 	{ "output", 'o', CLI_ARG_REQUIRED, OPT_OUTPUT },
-	{ "seed", 0, CLI_ARG_REQUIRED, OPT_SEED },
-	{ "tick", 0, CLI_ARG_REQUIRED, OPT_TICK },
-	{ "check", 0, CLI_ARG_NONE, OPT_CHECK },
-	{ "progress", 0, CLI_ARG_NONE, OPT_PROGRESS },
-	{ "no-progress", 0, CLI_ARG_NONE, OPT_NO_PROGRESS },
-	{ "num-req", 'n', CLI_ARG_REQUIRED, OPT_NUM_REQ },
+	{ "seed", 0, CLI_ARG_REQUIRED, ROPT_SEED },
+	{ "tick", 0, CLI_ARG_REQUIRED, ROPT_TICK },
+	{ "check", 0, CLI_ARG_NONE, ROPT_CHECK },
+	{ "progress", 0, CLI_ARG_NONE, ROPT_PROGRESS },
+	{ "no-progress", 0, CLI_ARG_NONE, ROPT_NO_PROGRESS },
+	{ "num-req", 'n', CLI_ARG_REQUIRED, ROPT_NUM_REQ },
 	{ "read-only", 0, CLI_ARG_NONE, OPT_READ_ONLY },
-	{ "help", 'h', CLI_ARG_NONE, OPT_HELP },
+	{ "help", 'h', CLI_ARG_NONE, ROPT_HELP },
 };
 
 enum out_fmt { OUT_TEXT, OUT_JSON, OUT_CSV };
 
 struct cache_args {
-	char **specs;
-	size_t nspecs;
-	size_t *sizes;
-	size_t nsizes;
+	struct replay_args run;      /* trace, policies, sizes, ... */
 	bool all;
 	enum out_fmt fmt;
 	const char *output;
-	const char *trace;
-	struct mm_cachesim_config cfg;
-	bool check;
 	bool read_only;              /* read the trace, replay nothing */
-	int progress;
-	uint64_t num_req;            /* 0: no limit */
-	struct trace_args ta;
 };
 
 /* ---- Options ------------------------------------------------------------ */
 
 static void free_args(struct cache_args *a)
 {
-	cli_free_list(a->specs, a->nspecs);
-	free(a->sizes);
+	cli_free_list(a->run.specs, a->run.nspecs);
+	free(a->run.sizes);
+}
+
+static int own_opt(void *ctx, int id, const char *arg)
+{
+	struct cache_args *a = ctx;
+	switch (id) {
+	case OPT_ALL:
+		a->all = true;
+		break;
+	case OPT_JSON:
+		a->fmt = OUT_JSON;
+		break;
+	case OPT_CSV:
+		a->fmt = OUT_CSV;
+		break;
+	case OPT_OUTPUT:
+		a->output = arg;
+		break;
+	case OPT_READ_ONLY:
+		a->read_only = true;
+		break;
+	}
+	return 0;
 }
 
 static int parse_args(struct cache_args *a, int argc, char **argv, bool *help)
 {
-	struct cli_opt opts[64];
-	size_t nopts = 0;
-	for (size_t i = 0; i < sizeof(own_opts) / sizeof(own_opts[0]); i++)
-		opts[nopts++] = own_opts[i];
-	for (size_t i = 0; i < trace_cli_nopts; i++)
-		opts[nopts++] = trace_cli_opts[i];
-
-	struct cli c;
-	const char *arg;
-	int id, rc;
-	uint64_t v;
-	cli_init(&c, "cache", argc, argv, opts, nopts);
-	while ((id = cli_next(&c, &arg)) != CLI_END) {
-		switch (id) {
-		case CLI_ERROR:
-			return EXIT_USAGE;
-		case CLI_POSITIONAL:
-			if (a->trace)
-				return mmsim_usage_err("cache", "one trace at a time ('%s' and '%s')",
-						       a->trace, arg);
-			a->trace = arg;
-			break;
-		case OPT_POLICY:
-			if ((rc = cli_add_policies("cache", &a->specs, &a->nspecs, arg)))
-				return rc;
-			break;
-		case OPT_ALL:
-			a->all = true;
-			break;
-		case OPT_SIZE:
-			if ((rc = cli_add_sizes("cache", &a->sizes, &a->nsizes, arg, MAX_SIZE, MAX_SIZES)))
-				return rc;
-			break;
-		case OPT_JSON:
-			a->fmt = OUT_JSON;
-			break;
-		case OPT_CSV:
-			a->fmt = OUT_CSV;
-			break;
-		case OPT_OUTPUT:
-			a->output = arg;
-			break;
-		case OPT_SEED:
-			if (cli_parse_u64(arg, &a->cfg.seed))
-				return mmsim_usage_err("cache", "--seed: expected a number, got '%s'", arg);
-			break;
-		case OPT_TICK:
-			if (cli_parse_u64(arg, &a->cfg.tick_interval))
-				return mmsim_usage_err("cache", "--tick: expected a number of requests "
-						       "(0: the cache size), got '%s'", arg);
-			break;
-		case OPT_CHECK:
-			a->check = true;
-			break;
-		case OPT_PROGRESS:
-			a->progress = PROGRESS_ON;
-			break;
-		case OPT_NO_PROGRESS:
-			a->progress = PROGRESS_OFF;
-			break;
-		case OPT_NUM_REQ:
-			if (cli_parse_u64(arg, &v) || v == 0)
-				return mmsim_usage_err("cache", "--num-req: expected a number >= 1, "
-						       "got '%s'", arg);
-			a->num_req = v;
-			break;
-		case OPT_READ_ONLY:
-			a->read_only = true;
-			break;
-		case OPT_HELP:
-			*help = true;
-			return 0;
-		default:
-			if (trace_args_apply(&a->ta, "cache", id, arg) < 0)
-				return EXIT_USAGE;
-		}
-	}
-	if (!a->trace)
-		return mmsim_usage_err("cache", "no trace given (a file, or - for stdin)");
+	const struct replay_cli cli = {
+		.cmd = "cache", .opts = own_opts, .nopts = sizeof(own_opts) / sizeof(own_opts[0]),
+		.max_size = MAX_SIZE, .max_sizes = MAX_SIZES,
+		.tick_expect = "a number of requests (0: the cache size)", .own = own_opt, .ctx = a,
+	};
+	int rc = replay_parse(&cli, &a->run, argc, argv, help);
+	if (rc || *help)
+		return rc;
 	if (a->read_only) {
-		if (a->nspecs || a->all || a->nsizes || a->check)
+		if (a->run.nspecs || a->all || a->run.nsizes || a->run.check)
 			return mmsim_usage_err("cache", "--read-only replays nothing: no --policy, "
 					       "--all, --size or --check with it");
 		return 0;
 	}
 	if (a->all) {
 		for (size_t i = 0; i < mm_policy_count(); i++)
-			if (cli_list_append(&a->specs, &a->nspecs, mm_policy_info(i)->name)) {
+			if (cli_list_append(&a->run.specs, &a->run.nspecs, mm_policy_info(i)->name)) {
 				mmsim_err("cache", "out of memory");
 				return EXIT_NOMEM;
 			}
 	}
-	if (a->nspecs == 0)
+	if (a->run.nspecs == 0)
 		return mmsim_usage_err("cache", "no policy given (--policy P[,P...] or --all)");
-	if (a->nsizes == 0)
+	if (a->run.nsizes == 0)
 		return mmsim_usage_err("cache", "no cache size given (--size N[,N...])");
-	if (a->nspecs * a->nsizes > MAX_RUNS)
+	if (a->run.nspecs * a->run.nsizes > MAX_RUNS)
 		return mmsim_usage_err("cache", "%zu policies x %zu sizes is too many runs (at most "
-				       "%d)", a->nspecs, a->nsizes, MAX_RUNS);
-	if (cli_check_policies("cache", a->specs, a->nspecs))
+				       "%d)", a->run.nspecs, a->run.nsizes, MAX_RUNS);
+	if (cli_check_policies("cache", a->run.specs, a->run.nspecs))
 		return EXIT_USAGE;
 	return 0;
 }
@@ -206,10 +146,10 @@ static int feed(struct replay *r, const struct mm_cache_request *req, const uint
 static int replay(struct replay *r, const struct cache_args *a)
 {
 	struct reqsrc src;
-	int rc = reqsrc_open(&src, "cache", a->trace, &a->ta);
+	int rc = reqsrc_open(&src, "cache", a->run.trace, &a->run.ta);
 	if (rc)
 		return rc;
-	uint64_t limit = a->num_req ? a->num_req : UINT64_MAX;
+	uint64_t limit = a->run.num_req ? a->run.num_req : UINT64_MAX;
 	bool oom = false; /* our own allocation failed (reqsrc reports its own) */
 	progress_phase(&r->prog, NULL, src.in_fd);
 	if (mm_cachesim_needs_future(r->cs)) {
@@ -259,10 +199,10 @@ static int replay(struct replay *r, const struct cache_args *a)
 static int read_only(const struct cache_args *a, struct progress *prog)
 {
 	struct reqsrc src;
-	int rc = reqsrc_open(&src, "cache", a->trace, &a->ta);
+	int rc = reqsrc_open(&src, "cache", a->run.trace, &a->run.ta);
 	if (rc)
 		return rc;
-	uint64_t limit = a->num_req ? a->num_req : UINT64_MAX, fed = 0, writes = 0;
+	uint64_t limit = a->run.num_req ? a->run.num_req : UINT64_MAX, fed = 0, writes = 0;
 	progress_phase(prog, NULL, src.in_fd);
 	struct mm_cache_request *buf = malloc(CHUNK * sizeof(*buf));
 	if (!buf)
@@ -437,10 +377,10 @@ static int print_results(const struct replay *r, enum out_fmt fmt, FILE *f)
 
 static int run_cache(int argc, char **argv)
 {
-	struct cache_args a = { .progress = PROGRESS_AUTO };
+	struct cache_args a = { .run.progress = PROGRESS_AUTO };
 	struct replay r = { 0 };
 	bool help = false;
-	trace_args_init(&a.ta);
+	trace_args_init(&a.run.ta);
 	int rc = parse_args(&a, argc, argv, &help);
 	if (rc || help) {
 		if (help)
@@ -450,29 +390,29 @@ static int run_cache(int argc, char **argv)
 	}
 	FILE *out = NULL;
 	if (a.read_only) {
-		progress_init(&r.prog, "cache", a.progress);
+		progress_init(&r.prog, "cache", a.run.progress);
 		rc = read_only(&a, &r.prog);
 		goto out;
 	}
-	if (mm_cachesim_create(&a.cfg, &r.cs))
+	if (mm_cachesim_create(&a.run.cfg, &r.cs))
 		goto nomem;
-	for (size_t i = 0; i < a.nspecs; i++) {
-		for (size_t j = 0; j < a.nsizes; j++) {
-			int err = mm_cachesim_add(r.cs, a.specs[i], a.sizes[j]);
+	for (size_t i = 0; i < a.run.nspecs; i++) {
+		for (size_t j = 0; j < a.run.nsizes; j++) {
+			int err = mm_cachesim_add(r.cs, a.run.specs[i], a.run.sizes[j]);
 			if (err == -MM_ENOMEM)
 				goto nomem;
 			if (err) { /* specs were checked: only the size can be wrong */
 				rc = mmsim_usage_err("cache", "policy %s cannot run with size %zu",
-						     a.specs[i], a.sizes[j]);
+						     a.run.specs[i], a.run.sizes[j]);
 				goto out;
 			}
 		}
 	}
-	for (size_t i = 0; a.check && !r.stack && i < mm_cachesim_nruns(r.cs); i++)
+	for (size_t i = 0; a.run.check && !r.stack && i < mm_cachesim_nruns(r.cs); i++)
 		if (strcmp(mm_policy_name(mm_cachesim_policy(r.cs, i)), "lru") == 0 &&
 		    mm_lru_stack_create(&r.stack))
 			goto nomem;
-	progress_init(&r.prog, "cache", a.progress);
+	progress_init(&r.prog, "cache", a.run.progress);
 	rc = replay(&r, &a);
 	if (rc)
 		goto out;
@@ -486,7 +426,7 @@ static int run_cache(int argc, char **argv)
 		goto nomem;
 	rc = out_close("cache", a.output ? a.output : "-", out);
 	out = NULL;
-	if (!rc && a.check)
+	if (!rc && a.run.check)
 		rc = check_results(&r);
 	goto out;
 nomem:

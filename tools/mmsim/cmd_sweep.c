@@ -37,130 +37,80 @@
 #define MAX_RUN_MEM  (4ull << 30)           /* refuse sweeps that need more */
 #define DEF_POINTS   50
 
-enum {
-	OPT_POLICY = 1, OPT_SIZE, OPT_POINTS, OPT_MAX_SIZE, OPT_JSON, OPT_CSV, OPT_PLOT,
-	OPT_PLOT_SCRIPT, OPT_SEED, OPT_TICK, OPT_CHECK, OPT_PROGRESS, OPT_NO_PROGRESS,
-	OPT_NUM_REQ, OPT_HELP,
-};
+enum { OPT_POINTS = 1, OPT_MAX_SIZE, OPT_JSON, OPT_CSV, OPT_PLOT, OPT_PLOT_SCRIPT };
 
 static const struct cli_opt own_opts[] = {
-	{ "policy", 'p', CLI_ARG_REQUIRED, OPT_POLICY },
-	{ "size", 's', CLI_ARG_REQUIRED, OPT_SIZE },
+	{ "policy", 'p', CLI_ARG_REQUIRED, ROPT_POLICY },
+	{ "size", 's', CLI_ARG_REQUIRED, ROPT_SIZE },
 	{ "points", 0, CLI_ARG_REQUIRED, OPT_POINTS },
 	{ "max-size", 0, CLI_ARG_REQUIRED, OPT_MAX_SIZE },
 	{ "json", 'j', CLI_ARG_NONE, OPT_JSON },
 	{ "csv", 0, CLI_ARG_REQUIRED, OPT_CSV },
 	{ "plot", 0, CLI_ARG_REQUIRED, OPT_PLOT },
 	{ "plot-script", 0, CLI_ARG_REQUIRED, OPT_PLOT_SCRIPT },
-	{ "seed", 0, CLI_ARG_REQUIRED, OPT_SEED },
-	{ "tick", 0, CLI_ARG_REQUIRED, OPT_TICK },
-	{ "check", 0, CLI_ARG_NONE, OPT_CHECK },
-	{ "progress", 0, CLI_ARG_NONE, OPT_PROGRESS },
-	{ "no-progress", 0, CLI_ARG_NONE, OPT_NO_PROGRESS },
-	{ "num-req", 'n', CLI_ARG_REQUIRED, OPT_NUM_REQ },
-	{ "help", 'h', CLI_ARG_NONE, OPT_HELP },
+	{ "seed", 0, CLI_ARG_REQUIRED, ROPT_SEED },
+	{ "tick", 0, CLI_ARG_REQUIRED, ROPT_TICK },
+	{ "check", 0, CLI_ARG_NONE, ROPT_CHECK },
+	{ "progress", 0, CLI_ARG_NONE, ROPT_PROGRESS },
+	{ "no-progress", 0, CLI_ARG_NONE, ROPT_NO_PROGRESS },
+	{ "num-req", 'n', CLI_ARG_REQUIRED, ROPT_NUM_REQ },
+	{ "help", 'h', CLI_ARG_NONE, ROPT_HELP },
 };
 
 /* ---- Options ------------------------------------------------------------ */
 
+static int own_opt(void *ctx, int id, const char *arg)
+{
+	struct sweep_args *a = ctx;
+	uint64_t v;
+	switch (id) {
+	case OPT_POINTS:
+		if (cli_parse_u64(arg, &v) || v < 2 || v > MAX_SIZES)
+			return mmsim_usage_err("sweep", "--points: expected 2 to %d, got '%s'",
+					       MAX_SIZES, arg);
+		a->points = v;
+		break;
+	case OPT_MAX_SIZE:
+		if (cli_parse_u64(arg, &v) || v < 1 || v > MAX_SIZE)
+			return mmsim_usage_err("sweep", "--max-size: expected 1 to %llu, got '%s'",
+					       (unsigned long long)MAX_SIZE, arg);
+		a->max_size = v;
+		break;
+	case OPT_JSON:
+		a->json = true;
+		break;
+	case OPT_CSV:
+		a->csv = arg;
+		break;
+	case OPT_PLOT:
+		if (!plot_kind(arg))
+			return mmsim_usage_err("sweep", "--plot: the file name must end in .png or "
+					       ".svg, got '%s'", arg);
+		a->plot = arg;
+		break;
+	case OPT_PLOT_SCRIPT:
+		a->plot_script = arg;
+		break;
+	}
+	return 0;
+}
+
 static int parse_args(struct sweep_args *a, int argc, char **argv, bool *help)
 {
-	struct cli_opt opts[64];
-	size_t nopts = 0;
-	for (size_t i = 0; i < sizeof(own_opts) / sizeof(own_opts[0]); i++)
-		opts[nopts++] = own_opts[i];
-	for (size_t i = 0; i < trace_cli_nopts; i++)
-		opts[nopts++] = trace_cli_opts[i];
-	struct cli c;
-	const char *arg;
-	int id, rc;
-	uint64_t v;
-	cli_init(&c, "sweep", argc, argv, opts, nopts);
-	while ((id = cli_next(&c, &arg)) != CLI_END) {
-		switch (id) {
-		case CLI_ERROR:
-			return EXIT_USAGE;
-		case CLI_POSITIONAL:
-			if (a->trace)
-				return mmsim_usage_err("sweep", "one trace at a time ('%s' and '%s')",
-						       a->trace, arg);
-			a->trace = arg;
-			break;
-		case OPT_POLICY:
-			if ((rc = cli_add_policies("sweep", &a->specs, &a->nspecs, arg)))
-				return rc;
-			break;
-		case OPT_SIZE:
-			if ((rc = cli_add_sizes("sweep", &a->sizes, &a->nsizes, arg, MAX_SIZE,
-						MAX_SIZES)))
-				return rc;
-			break;
-		case OPT_POINTS:
-			if (cli_parse_u64(arg, &v) || v < 2 || v > MAX_SIZES)
-				return mmsim_usage_err("sweep", "--points: expected 2 to %d, got '%s'",
-						       MAX_SIZES, arg);
-			a->points = v;
-			break;
-		case OPT_MAX_SIZE:
-			if (cli_parse_u64(arg, &v) || v < 1 || v > MAX_SIZE)
-				return mmsim_usage_err("sweep", "--max-size: expected 1 to %llu, got "
-						       "'%s'", (unsigned long long)MAX_SIZE, arg);
-			a->max_size = v;
-			break;
-		case OPT_JSON:
-			a->json = true;
-			break;
-		case OPT_CSV:
-			a->csv = arg;
-			break;
-		case OPT_PLOT:
-			if (!plot_kind(arg))
-				return mmsim_usage_err("sweep", "--plot: the file name must end in "
-						       ".png or .svg, got '%s'", arg);
-			a->plot = arg;
-			break;
-		case OPT_PLOT_SCRIPT:
-			a->plot_script = arg;
-			break;
-		case OPT_SEED:
-			if (cli_parse_u64(arg, &a->cfg.seed))
-				return mmsim_usage_err("sweep", "--seed: expected a number, got '%s'", arg);
-			break;
-		case OPT_TICK:
-			if (cli_parse_u64(arg, &a->cfg.tick_interval))
-				return mmsim_usage_err("sweep", "--tick: expected a number, got '%s'", arg);
-			break;
-		case OPT_CHECK:
-			a->check = true;
-			break;
-		case OPT_PROGRESS:
-			a->progress = PROGRESS_ON;
-			break;
-		case OPT_NO_PROGRESS:
-			a->progress = PROGRESS_OFF;
-			break;
-		case OPT_NUM_REQ:
-			if (cli_parse_u64(arg, &v) || v == 0)
-				return mmsim_usage_err("sweep", "--num-req: expected a number >= 1, "
-						       "got '%s'", arg);
-			a->num_req = v;
-			break;
-		case OPT_HELP:
-			*help = true;
-			return 0;
-		default:
-			if (trace_args_apply(&a->ta, "sweep", id, arg) < 0)
-				return EXIT_USAGE;
-		}
-	}
-	if (!a->trace)
-		return mmsim_usage_err("sweep", "no trace given (a file, or - for stdin)");
-	if (!a->specs && (rc = cli_add_policies("sweep", &a->specs, &a->nspecs, DEF_POLICIES)))
+	const struct replay_cli cli = {
+		.cmd = "sweep", .opts = own_opts, .nopts = sizeof(own_opts) / sizeof(own_opts[0]),
+		.max_size = MAX_SIZE, .max_sizes = MAX_SIZES, .tick_expect = "a number",
+		.own = own_opt, .ctx = a,
+	};
+	int rc = replay_parse(&cli, &a->run, argc, argv, help);
+	if (rc || *help)
+		return rc;
+	if (!a->run.specs && (rc = cli_add_policies("sweep", &a->run.specs, &a->run.nspecs, DEF_POLICIES)))
 		return rc;
 	if (a->plot_script && !a->plot)
 		return mmsim_usage_err("sweep", "--plot-script needs --plot FILE.png|.svg (the "
 				       "script draws into that file)");
-	if (cli_check_policies("sweep", a->specs, a->nspecs))
+	if (cli_check_policies("sweep", a->run.specs, a->run.nspecs))
 		return EXIT_USAGE;
 	return 0;
 }
@@ -206,10 +156,10 @@ static int stream_pass(struct sweep *sw, const char *phase, bool stack, bool eng
 {
 	struct sweep_args *a = sw->a;
 	struct reqsrc src;
-	int rc = reqsrc_open(&src, "sweep", a->trace, &a->ta);
+	int rc = reqsrc_open(&src, "sweep", a->run.trace, &a->run.ta);
 	if (rc)
 		return rc;
-	uint64_t limit = a->num_req ? a->num_req : UINT64_MAX, fed = 0;
+	uint64_t limit = a->run.num_req ? a->run.num_req : UINT64_MAX, fed = 0;
 	struct mm_cache_request *buf = malloc(CHUNK * sizeof(*buf));
 	if (!buf)
 		rc = EXIT_NOMEM;
@@ -238,10 +188,10 @@ static int stream_pass(struct sweep *sw, const char *phase, bool stack, bool eng
 static int choose_sizes(struct sweep *sw)
 {
 	struct sweep_args *a = sw->a;
-	if (a->sizes) {
-		sw->sizes = a->sizes;
-		sw->nsizes = a->nsizes;
-		a->sizes = NULL;
+	if (a->run.sizes) {
+		sw->sizes = a->run.sizes;
+		sw->nsizes = a->run.nsizes;
+		a->run.sizes = NULL;
 		return 0;
 	}
 	uint64_t d = mm_lru_stack_distinct(sw->stack);
@@ -274,7 +224,7 @@ static int add_runs(struct sweep *sw)
 	size_t engine_curves = 0;
 	for (size_t i = 0; i < sw->ncurves; i++)
 		engine_curves += !sw->curves[i].stack;
-	engine_curves += sw->a->check;
+	engine_curves += sw->a->run.check;
 	for (size_t j = 0; j < sw->nsizes; j++)
 		total += sw->sizes[j];
 	if (engine_curves && total * engine_curves > MAX_RUN_MEM / SLOT_BYTES) {
@@ -287,9 +237,9 @@ static int add_runs(struct sweep *sw)
 	}
 	if (!engine_curves)
 		return 0;
-	if (mm_cachesim_create(&sw->a->cfg, &sw->cs))
+	if (mm_cachesim_create(&sw->a->run.cfg, &sw->cs))
 		return EXIT_NOMEM;
-	for (size_t i = 0; i < sw->ncurves + sw->a->check; i++) {
+	for (size_t i = 0; i < sw->ncurves + sw->a->run.check; i++) {
 		bool check = i == sw->ncurves;
 		if (!check && sw->curves[i].stack)
 			continue;
@@ -316,10 +266,10 @@ static int run_passes(struct sweep *sw)
 	bool opt = false;
 	for (size_t i = 0; i < sw->ncurves; i++)
 		opt |= is_opt(sw->curves[i].spec);
-	bool in_memory = opt || (!a->sizes && strcmp(a->trace, "-") == 0);
+	bool in_memory = opt || (!a->run.sizes && strcmp(a->run.trace, "-") == 0);
 	int rc;
 	if (!in_memory) {
-		if (a->sizes) { /* one pass: stack and runs together */
+		if (a->run.sizes) { /* one pass: stack and runs together */
 			if ((rc = choose_sizes(sw)) || (rc = add_runs(sw)))
 				return rc;
 			return stream_pass(sw, NULL, true, true, &sw->requests);
@@ -335,7 +285,7 @@ static int run_passes(struct sweep *sw)
 			return rc;
 		if (again != sw->requests) {
 			mmsim_err("sweep", "%s changed between the two passes (%llu then %llu "
-				  "requests)", a->trace, (unsigned long long)sw->requests,
+				  "requests)", a->run.trace, (unsigned long long)sw->requests,
 				  (unsigned long long)again);
 			return EXIT_INPUT;
 		}
@@ -346,10 +296,10 @@ static int run_passes(struct sweep *sw)
 	struct mm_cache_request *all = NULL;
 	uint64_t *next = NULL;
 	size_t n = 0;
-	if ((rc = reqsrc_open(&src, "sweep", a->trace, &a->ta)))
+	if ((rc = reqsrc_open(&src, "sweep", a->run.trace, &a->run.ta)))
 		return rc;
 	progress_phase(&sw->prog, "loading", src.in_fd);
-	rc = reqsrc_load(&src, a->num_req ? a->num_req : UINT64_MAX, &all, &n);
+	rc = reqsrc_load(&src, a->run.num_req ? a->run.num_req : UINT64_MAX, &all, &n);
 	if (!rc)
 		reqsrc_notes(&src);
 	progress_phase(&sw->prog, NULL, -1);
@@ -382,30 +332,30 @@ static int run_passes(struct sweep *sw)
 
 static int run_sweep(int argc, char **argv)
 {
-	struct sweep_args a = { .progress = PROGRESS_AUTO };
+	struct sweep_args a = { .run.progress = PROGRESS_AUTO };
 	struct sweep sw = { .a = &a };
 	struct mm_policy **pols = NULL;
 	bool help = false;
-	trace_args_init(&a.ta);
+	trace_args_init(&a.run.ta);
 	int rc = parse_args(&a, argc, argv, &help);
 	if (rc || help) {
 		if (help)
 			mmsim_print_help(&mmsim_cmd_sweep, stdout);
 		goto out;
 	}
-	sw.curves = calloc(a.nspecs, sizeof(*sw.curves));
-	pols = calloc(a.nspecs, sizeof(*pols));
+	sw.curves = calloc(a.run.nspecs, sizeof(*sw.curves));
+	pols = calloc(a.run.nspecs, sizeof(*pols));
 	if (!sw.curves || !pols || mm_lru_stack_create(&sw.stack))
 		goto nomem;
-	for (size_t i = 0; i < a.nspecs; i++) {
-		const char *spec = canonical(&pols[i], a.specs[i]);
+	for (size_t i = 0; i < a.run.nspecs; i++) {
+		const char *spec = canonical(&pols[i], a.run.specs[i]);
 		if (!spec)
 			goto nomem;
 		sw.curves[i].spec = spec;
 		sw.curves[i].stack = strcmp(spec, "lru") == 0;
 	}
-	sw.ncurves = a.nspecs;
-	progress_init(&sw.prog, "sweep", a.progress);
+	sw.ncurves = a.run.nspecs;
+	progress_init(&sw.prog, "sweep", a.run.progress);
 	rc = run_passes(&sw);
 	progress_done(&sw.prog, sw.work);
 	if (rc == EXIT_NOMEM)
@@ -415,7 +365,7 @@ static int run_sweep(int argc, char **argv)
 	if ((rc = sweep_collect(&sw)))
 		goto nomem;
 	rc = sweep_write_outputs(&sw);
-	if (!rc && a.check)
+	if (!rc && a.run.check)
 		rc = sweep_check(&sw);
 	goto out;
 nomem:
@@ -426,15 +376,15 @@ out:
 		free(sw.curves[i].misses);
 		free(sw.curves[i].anomaly);
 	}
-	for (size_t i = 0; pols && i < a.nspecs; i++)
+	for (size_t i = 0; pols && i < a.run.nspecs; i++)
 		mm_policy_destroy(pols[i]);
 	free(pols);
 	free(sw.curves);
 	free(sw.sizes);
 	mm_cachesim_destroy(sw.cs);
 	mm_lru_stack_destroy(sw.stack);
-	cli_free_list(a.specs, a.nspecs);
-	free(a.sizes);
+	cli_free_list(a.run.specs, a.run.nspecs);
+	free(a.run.sizes);
 	return rc;
 }
 

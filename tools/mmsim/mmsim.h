@@ -165,6 +165,54 @@ extern const size_t trace_cli_nopts;
 /* The help text block for the trace options. */
 extern const char trace_opts_help[];
 
+/* ---- Options of the replaying commands (cli.c) ------------------------- */
+
+/* What cache and sweep both take: the trace, --policy, --size, --seed,
+ * --tick, --check, --progress, --no-progress, --num-req, --help and the
+ * trace options. */
+struct replay_args {
+	const char *trace;           /* path or "-" */
+	char **specs;                /* policy specs as given */
+	size_t nspecs;
+	size_t *sizes;               /* given sizes, sorted, or NULL */
+	size_t nsizes;
+	struct mm_cachesim_config cfg; /* seed and tick interval of the runs */
+	bool check;
+	int progress;                /* PROGRESS_* */
+	uint64_t num_req;            /* 0: the whole trace */
+	struct trace_args ta;
+};
+
+/* Ids of the shared options, for the command's own option table (which
+ * keeps its order: "did you mean" hints follow it). Its other options take
+ * ids below REPLAY_OPT_BASE. */
+#define REPLAY_OPT_BASE 900
+enum {
+	ROPT_POLICY = REPLAY_OPT_BASE, ROPT_SIZE, ROPT_SEED, ROPT_TICK, ROPT_CHECK, ROPT_PROGRESS,
+	ROPT_NO_PROGRESS, ROPT_NUM_REQ, ROPT_HELP,
+};
+
+/* How a replaying command parses: its option table (the trace options are
+ * added), the bounds of --size, what --tick expects (for its message), and
+ * its own options, handed to own(ctx, id, arg) (0, or an exit code after a
+ * message). */
+struct replay_cli {
+	const char *cmd;
+	const struct cli_opt *opts;
+	size_t nopts;
+	uint64_t max_size;
+	size_t max_sizes;
+	const char *tick_expect;
+	int (*own)(void *ctx, int id, const char *arg);
+	void *ctx;
+};
+
+/* Parse argv[1..argc-1] into r (and the command's own options). Sets *help
+ * and returns 0 at --help; otherwise a trace must be given. 0, or an exit
+ * code after a message. */
+int replay_parse(const struct replay_cli *rc, struct replay_args *r, int argc, char **argv,
+		 bool *help);
+
 /* A stream of cache requests from a trace file or from memory. */
 struct reqsrc {
 	const char *cmd;          /* for messages */

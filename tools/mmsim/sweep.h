@@ -9,20 +9,13 @@
 
 /* The command line, as parsed. */
 struct sweep_args {
-	char **specs;                /* policy specs as given (default DEF_POLICIES) */
-	size_t nspecs;
-	size_t *sizes;               /* given sizes, sorted, or NULL: automatic */
-	size_t nsizes;
+	struct replay_args run;      /* trace, policies (default DEF_POLICIES), sizes
+				      * (NULL: automatic), seed, tick, check, ... */
 	uint64_t points, max_size;   /* automatic sizes: how many, the largest (0: defaults) */
-	bool json, check;
+	bool json;
 	const char *csv;             /* CSV file, "-" for stdout, or NULL */
 	const char *plot;            /* .png or .svg file, or NULL */
 	const char *plot_script;     /* where to save the gnuplot script, or NULL */
-	const char *trace;           /* path or "-" */
-	struct mm_cachesim_config cfg; /* seed and tick interval of the runs */
-	int progress;                /* PROGRESS_* */
-	uint64_t num_req;            /* 0: the whole trace */
-	struct trace_args ta;
 };
 
 /* One curve. */

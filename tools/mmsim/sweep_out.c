@@ -74,7 +74,7 @@ static double ratio(const struct sweep *sw, uint64_t misses)
 static void print_text(const struct sweep *sw, FILE *f)
 {
 	fprintf(f, "# %s: %llu requests, %llu distinct ids; fault rate = misses / requests\n",
-		sw->a->trace, (unsigned long long)sw->requests,
+		sw->a->run.trace, (unsigned long long)sw->requests,
 		(unsigned long long)mm_lru_stack_distinct(sw->stack));
 	const char **heads = calloc(sw->ncurves + 1, sizeof(*heads));
 	bool *right = calloc(sw->ncurves + 1, sizeof(*right));
@@ -196,9 +196,9 @@ static int do_plot(const struct sweep *sw)
 		series[i] = (struct plot_series){ .name = c->spec, .n = n, .x = x, .y = y,
 						  .nmarks = m, .mx = mx, .my = my };
 	}
-	const char *base = strrchr(a->trace, '/');
+	const char *base = strrchr(a->run.trace, '/');
 	snprintf(title, sizeof(title), "Fault rate against frames: %s (%llu requests)",
-		 base ? base + 1 : a->trace, (unsigned long long)sw->requests);
+		 base ? base + 1 : a->run.trace, (unsigned long long)sw->requests);
 	struct plot p = {
 		.title = title, .xlabel = "frames", .ylabel = "fault rate (misses / requests)",
 		.marks_label = "Belady's anomaly", .nseries = nc, .series = series,
