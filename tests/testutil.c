@@ -52,6 +52,16 @@ uint64_t mm_test_iters(uint64_t n)
 	return r < 1.0 ? 1 : (uint64_t)r;
 }
 
+void mm_test_read_all(int fd, char *buf, size_t cap)
+{
+	size_t got = 0;
+	ssize_t n;
+	while (got + 1 < cap && (n = read(fd, buf + got, cap - 1 - got)) > 0)
+		got += (size_t)n;
+	buf[got] = '\0';
+	close(fd);
+}
+
 int mm_test_run_child(void (*fn)(void *), void *arg, char *out, size_t cap)
 {
 	int fds[2];
@@ -67,12 +77,7 @@ int mm_test_run_child(void (*fn)(void *), void *arg, char *out, size_t cap)
 		_exit(0);
 	}
 	close(fds[1]);
-	size_t got = 0;
-	ssize_t n;
-	while (got + 1 < cap && (n = read(fds[0], out + got, cap - 1 - got)) > 0)
-		got += (size_t)n;
-	out[got] = '\0';
-	close(fds[0]);
+	mm_test_read_all(fds[0], out, cap);
 	int status;
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	return status;

@@ -24,6 +24,10 @@ uint64_t mm_test_iters(uint64_t n);
 /* True when built with ASan/UBSan/TSan (slow builds). */
 int mm_test_sanitized(void);
 
+/* Read fd to its end (or until cap - 1 bytes) into buf, NUL-terminated, and
+ * close it. */
+void mm_test_read_all(int fd, char *buf, size_t cap);
+
 /* Run fn(arg) in a forked child with its stderr captured in out (cap bytes,
  * NUL-terminated; stdout and stderr are flushed first); returns the child's
  * wait status. A child that returns from fn exits with status 0. */

@@ -41,12 +41,7 @@ static int rerun(const char *mode, const char *env1, char *buf, size_t cap)
 		_exit(127);
 	}
 	close(fd[1]);
-	size_t len = 0;
-	ssize_t r;
-	while (len + 1 < cap && (r = read(fd[0], buf + len, cap - 1 - len)) > 0)
-		len += (size_t)r;
-	buf[len] = '\0';
-	close(fd[0]);
+	mm_test_read_all(fd[0], buf, cap);
 	int st;
 	waitpid(pid, &st, 0);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
