@@ -145,6 +145,27 @@ static inline uint8_t *translate(struct mm_machine *m, struct mm_task *t, struct
 	return translate_slow(m, t, c, va, kind, user, errp, true);
 }
 
+/* Move n bytes between the frame at h and the caller's buffer: into the
+ * frame for a write, out of it otherwise. An aligned word, the common case,
+ * is one load and one store. */
+MM_INLINE void copy_bytes(uint8_t *h, void *buf, size_t n, enum mm_access_kind kind)
+{
+	if (n == 8) {
+		uint64_t x;
+		if (kind == MM_ACCESS_WRITE) {
+			memcpy(&x, buf, 8);
+			memcpy(h, &x, 8);
+		} else {
+			memcpy(&x, h, 8);
+			memcpy(buf, &x, 8);
+		}
+	} else if (kind == MM_ACCESS_WRITE) {
+		memcpy(h, buf, n);
+	} else {
+		memcpy(buf, h, n);
+	}
+}
+
 static inline int do_access(struct mm_machine *m, struct mm_task *t, struct mm_counters *c,
 			    uint64_t va, uint8_t *buf, size_t len, enum mm_access_kind kind, bool user,
 			    bool fast, bool l1_4k_missed)
@@ -158,20 +179,7 @@ static inline int do_access(struct mm_machine *m, struct mm_task *t, struct mm_c
 				    translate_slow(m, t, c, va, kind, user, &err, l1_4k_missed);
 		if (mm_unlikely(!h))
 			return err;
-		if (n == 8) {
-			uint64_t x;
-			if (kind == MM_ACCESS_WRITE) {
-				memcpy(&x, buf, 8);
-				memcpy(h, &x, 8);
-			} else {
-				memcpy(&x, h, 8);
-				memcpy(buf, &x, 8);
-			}
-		} else if (kind == MM_ACCESS_WRITE) {
-			memcpy(h, buf, n);
-		} else {
-			memcpy(buf, h, n);
-		}
+		copy_bytes(h, buf, n, kind);
 		buf += n;
 		va += n;
 		len -= n;
@@ -223,20 +231,7 @@ int mm_access(struct mm_machine *m, struct mm_task *t, uint64_t va, void *buf, s
 				t->cnt.dtlb_hits++;
 			uint8_t *h = m->ram + (s[w].pa_flags & ~(uint64_t)TLB_FLAGS) +
 				     (va & (MM_PAGE_SIZE - 1));
-			if (len == 8) {
-				uint64_t x;
-				if (kind == MM_ACCESS_WRITE) {
-					memcpy(&x, buf, 8);
-					memcpy(h, &x, 8);
-				} else {
-					memcpy(&x, h, 8);
-					memcpy(buf, &x, 8);
-				}
-			} else if (kind == MM_ACCESS_WRITE) {
-				memcpy(h, buf, len);
-			} else {
-				memcpy(buf, h, len);
-			}
+			copy_bytes(h, buf, len, kind);
 			return 0;
 		}
 	}
