@@ -211,29 +211,36 @@ static bool put_gate_line(const struct mm_machine *m, struct out *o)
 	return true;
 }
 
+/* One /proc/PID/maps line for v: range, permissions, offset, device, inode,
+ * then the name padded to column 73 as Linux's show_vma_header_prefix and
+ * seq_pad do. Shared by maps and smaps. */
+static void put_maps_line(struct out *o, struct sim_mm *mm, struct sim_vma *v)
+{
+	size_t start = o->len;
+	uint64_t f = v->vm_flags;
+	const struct sim_mapping *map = v->mapping;
+	bool file = map && map->kind == SIM_MAP_FILE;
+	put(o, "%08llx-%08llx %c%c%c%c %08llx %02x:%02x %llu ", (unsigned long long)v->vm_start,
+	    (unsigned long long)v->vm_end, f & VM_READ ? 'r' : '-', f & VM_WRITE ? 'w' : '-',
+	    f & VM_EXEC ? 'x' : '-', f & VM_MAYSHARE ? 's' : 'p',
+	    (unsigned long long)(map ? v->vm_pgoff << MM_PAGE_SHIFT : 0),
+	    file ? (unsigned int)major((dev_t)map->dev) : 0u,
+	    file ? (unsigned int)minor((dev_t)map->dev) : 0u, (unsigned long long)(file ? map->ino : 0));
+	char nbuf[512];
+	const char *name = vma_name(mm, v, nbuf, sizeof(nbuf));
+	if (name) {
+		size_t w = o->len - start;
+		put(o, "%*s%s", (int)(w < 73 ? 73 - w : 1), "", name);
+	}
+	put(o, "\n");
+}
+
 size_t mm_show_maps(struct mm_machine *m, struct mm_task *t, char *buf, size_t size)
 {
 	struct out o = { buf, size, 0 };
 	struct sim_mm *mm = t->mm;
-	for (struct sim_vma *v = vma_first(mm); v; v = vma_next(mm, v)) {
-		size_t start = o.len;
-		uint64_t f = v->vm_flags;
-		const struct sim_mapping *map = v->mapping;
-		bool file = map && map->kind == SIM_MAP_FILE;
-		put(&o, "%08llx-%08llx %c%c%c%c %08llx %02x:%02x %llu ", (unsigned long long)v->vm_start,
-		    (unsigned long long)v->vm_end, f & VM_READ ? 'r' : '-', f & VM_WRITE ? 'w' : '-',
-		    f & VM_EXEC ? 'x' : '-', f & VM_MAYSHARE ? 's' : 'p',
-		    (unsigned long long)(map ? v->vm_pgoff << MM_PAGE_SHIFT : 0),
-		    file ? (unsigned int)major((dev_t)map->dev) : 0u, file ? (unsigned int)minor((dev_t)map->dev) : 0u,
-		    (unsigned long long)(file ? map->ino : 0));
-		char nbuf[128];
-		const char *name = vma_name(mm, v, nbuf, sizeof(nbuf));
-		if (name) {
-			size_t w = o.len - start;
-			put(&o, "%*s%s", (int)(w < 73 ? 73 - w : 1), "", name);
-		}
-		put(&o, "\n");
-	}
+	for (struct sim_vma *v = vma_first(mm); v; v = vma_next(mm, v))
+		put_maps_line(&o, mm, v);
 	put_gate_line(m, &o);
 	return done(&o);
 }
@@ -485,30 +492,12 @@ size_t mm_show_smaps(struct mm_machine *m, struct mm_task *t, char *buf, size_t 
 {
 	struct out o = { buf, size, 0 };
 	struct sim_mm *mm = t->mm;
-	char line[512];
 	for (struct sim_vma *v = vma_first(mm); v; v = vma_next(mm, v)) {
 		struct smaps_acc a = { 0 };
 		sim_for_each_pte(m, mm, v->vm_start, v->vm_end, smaps_pte, &a);
 		count_swap(m, mm, v, &a);
-		/* the maps line of this VMA alone */
-		struct sim_vma *next = vma_next(mm, v);
-		(void)next;
-		size_t start = o.len;
+		put_maps_line(&o, mm, v);
 		uint64_t f = v->vm_flags;
-		const struct sim_mapping *map = v->mapping;
-		bool file = map && map->kind == SIM_MAP_FILE;
-		put(&o, "%08llx-%08llx %c%c%c%c %08llx %02x:%02x %llu ", (unsigned long long)v->vm_start,
-		    (unsigned long long)v->vm_end, f & VM_READ ? 'r' : '-', f & VM_WRITE ? 'w' : '-',
-		    f & VM_EXEC ? 'x' : '-', f & VM_MAYSHARE ? 's' : 'p',
-		    (unsigned long long)(map ? v->vm_pgoff << MM_PAGE_SHIFT : 0),
-		    file ? (unsigned int)major((dev_t)map->dev) : 0u,
-		    file ? (unsigned int)minor((dev_t)map->dev) : 0u, (unsigned long long)(file ? map->ino : 0));
-		const char *name = vma_name(mm, v, line, sizeof(line));
-		if (name) {
-			size_t w = o.len - start;
-			put(&o, "%*s%s", (int)(w < 73 ? 73 - w : 1), "", name);
-		}
-		put(&o, "\n");
 		put_smaps_rows(m, &o, v->vm_end - v->vm_start, f, &a);
 		put_vmflags(&o, f);
 	}
