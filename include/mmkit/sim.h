@@ -219,6 +219,21 @@ void mm_context_switch(struct mm_machine *m, struct mm_task *t);
 
 int mm_task_pid(const struct mm_task *t);
 const char *mm_task_comm(const struct mm_task *t);
+/* A process's memory, in pages (the numbers behind /proc/PID/status). */
+struct mm_task_mem {
+	uint64_t rss_anon, rss_file, rss_shmem; /* present pages by kind (VmRSS = sum) */
+	uint64_t swap_ents;      /* PTEs holding swap entries (VmSwap) */
+	uint64_t total_vm;       /* VmSize */
+	uint64_t pgtables;       /* VmPTE: page-table pages, root included */
+	unsigned int map_count;  /* VMAs */
+};
+void mm_task_mem(const struct mm_task *t, struct mm_task_mem *out);
+/* prctl(PR_SET_MM, PR_SET_MM_START_BRK) for a process whose heap is still
+ * empty: the heap starts (and the break is) at start, page aligned, inside
+ * the user half. For replaying a recorded trace, whose first brk(0) tells
+ * where the heap was. 0, -MM_EINVAL (bad address) or -MM_EBUSY (the heap is
+ * not empty); nothing changed on failure. */
+int mm_set_brk_base(struct mm_machine *m, struct mm_task *t, uint64_t start);
 /* The signal the last failed access raised (signo 0 if none yet). */
 const struct mm_siginfo *mm_task_siginfo(const struct mm_task *t);
 /* The task with that pid, or NULL. */
@@ -574,6 +589,11 @@ size_t mm_show_slabinfo(struct mm_machine *m, char *buf, size_t size);
  * without the per-VMA rounding). */
 uint64_t mm_task_pss_bytes(struct mm_machine *m, struct mm_task *t);
 size_t mm_show_ps(struct mm_machine *m, char *buf, size_t size);
+/* The kernel log (dmesg): every line still in the 64 KiB ring, oldest
+ * first, each "[%5lu.%06lu] message" with the simulated time (seconds and
+ * microseconds of the cost model's elapsed time). "" when nothing was
+ * logged. */
+size_t mm_show_dmesg(struct mm_machine *m, char *buf, size_t size);
 /* The page walk of va in t (each level's index, entry and flags). */
 size_t mm_show_pagewalk(struct mm_machine *m, struct mm_task *t, uint64_t va, char *buf,
 			size_t size);

@@ -328,6 +328,7 @@ void mm_machine_destroy(struct mm_machine *m)
 	mm_kmem_destroy(m->kmem);
 	free(m->rmap);
 	mm_buddy_destroy(m->buddy);
+	sim_klog_destroy(m);
 	free(m);
 }
 

@@ -267,6 +267,14 @@ struct sim_rmap {
 	uint64_t va;
 };
 
+/* The kernel log ring (klog.c): buf holds len bytes of whole lines from
+ * offset head, wrapping at SIM_KLOG_BYTES; buf is allocated on first use. */
+#define SIM_KLOG_BYTES (64u << 10)
+struct sim_klog {
+	char *buf;
+	size_t head, len;
+};
+
 struct mm_machine {
 	struct mm_machine_config cfg;
 	struct sim_paging pg;
@@ -317,6 +325,7 @@ struct mm_machine {
 	struct mm_tlb_stats tlbst;
 	uint64_t pgfault, pgmajfault, nr_forks, nr_exits;
 	uint64_t pgalloc_fail;
+	struct sim_klog klog;        /* dmesg */
 };
 
 /* ---- helpers ---------------------------------------------------------------------- */
@@ -437,6 +446,13 @@ void sim_hugetlb_destroy(struct mm_machine *m);
 void sim_huge_page_free(struct mm_machine *m, struct mm_page *page);
 int sim_hugetlb_fault(struct mm_machine *m, struct mm_task *t, struct sim_vma *vma, uint64_t va,
 		      bool write);
+
+/* ---- klog.c ---- */
+/* printk(): append one line (a trailing newline is optional) to the kernel
+ * log with a "[    s.us] " timestamp of the simulated clock. Never fails
+ * visibly: a message that cannot be stored is dropped. */
+void mm_klog(struct mm_machine *m, const char *fmt, ...) MM_PRINTF(2, 3);
+void sim_klog_destroy(struct mm_machine *m);
 
 /* ---- kalloc.c ---- */
 void sim_kalloc_destroy(struct mm_machine *m);
