@@ -364,6 +364,29 @@ struct mm_task *mm_find_task(struct mm_machine *m, int pid)
 	return NULL;
 }
 
+void mm_task_mem(const struct mm_task *t, struct mm_task_mem *out)
+{
+	const struct sim_mm *mm = t->mm;
+	out->rss_anon = (uint64_t)mm->rss[MM_ANONPAGES];
+	out->rss_file = (uint64_t)mm->rss[MM_FILEPAGES];
+	out->rss_shmem = (uint64_t)mm->rss[MM_SHMEMPAGES];
+	out->swap_ents = (uint64_t)mm->rss[MM_SWAPENTS];
+	out->total_vm = mm->total_vm;
+	out->pgtables = mm->pgtables;
+	out->map_count = (unsigned int)mm->map_count;
+}
+
+int mm_set_brk_base(struct mm_machine *m, struct mm_task *t, uint64_t start)
+{
+	struct sim_mm *mm = t->mm;
+	if (start & ~MM_PAGE_MASK || start < m->cfg.mmap_min_addr || start >= mm->task_size)
+		return -MM_EINVAL;
+	if (mm->brk > mm->start_brk)
+		return -MM_EBUSY;
+	mm->start_brk = mm->brk = start;
+	return 0;
+}
+
 void mm_task_counters(const struct mm_task *t, struct mm_counters *out)
 {
 	*out = t->cnt;

@@ -11,6 +11,7 @@
 #include "mmsim.h"
 
 const struct mmsim_cmd *const mmsim_cmds[] = {
+	&mmsim_cmd_trace,
 	&mmsim_cmd_cache,
 	&mmsim_cmd_sweep,
 	&mmsim_cmd_policies,
@@ -32,8 +33,8 @@ void mmsim_usage(FILE *f)
 	      "       mmsim help COMMAND     (or mmsim COMMAND --help)\n"
 	      "       mmsim --version\n"
 	      "\n"
-	      "mmsim replays memory and cache traces through mmkit's page replacement\n"
-	      "policies.\n"
+	      "mmsim replays memory and cache traces through mmkit's simulated machine\n"
+	      "and through its page replacement policies.\n"
 	      "\n"
 	      "Commands:\n", f);
 	for (size_t i = 0; i < mmsim_ncmds; i++)

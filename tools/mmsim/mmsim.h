@@ -53,6 +53,7 @@ const struct mmsim_cmd *mmsim_find_cmd(const char *name);
 extern const struct mmsim_cmd mmsim_cmd_cache;
 extern const struct mmsim_cmd mmsim_cmd_sweep;
 extern const struct mmsim_cmd mmsim_cmd_policies;
+extern const struct mmsim_cmd mmsim_cmd_trace;
 extern const struct mmsim_cmd mmsim_cmd_help;
 
 /* Print a command's help to f (the trace options block where its text says
@@ -356,6 +357,7 @@ struct plot {
 	const char *title;
 	const char *xlabel, *ylabel;
 	const char *marks_label;  /* legend entry of the marks */
+	const char *with;         /* gnuplot style of the lines; NULL: lines and points */
 	size_t nseries;
 	const struct plot_series *series;
 };

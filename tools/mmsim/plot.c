@@ -98,8 +98,8 @@ void plot_write_script(FILE *f, const struct plot *p, const char *output)
 	bool first = true, marks_titled = false;
 	for (size_t i = 0; i < p->nseries; i++) {
 		const struct plot_series *s = &p->series[i];
-		fprintf(f, "%s $s%zu with linespoints lw 2 pt 7 ps 0.6 title ", first ? "" : ", \\\n    ",
-			i);
+		fprintf(f, "%s $s%zu with %s title ", first ? "" : ", \\\n    ", i,
+			p->with ? p->with : "linespoints lw 2 pt 7 ps 0.6");
 		put_quoted(f, s->name);
 		first = false;
 	}
