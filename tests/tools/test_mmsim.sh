@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_mmsim.sh GROUP MMSIM SRCDIR — command-line tests of mmsim.
 #
-# Groups: help, errors, cache, sweep, policies, docs, zipf (one CTest test
+# Groups: help, errors, cache, sweep, policies, docs, zipf, trace (one CTest test
 # each, tests/tools/CMakeLists.txt). Golden files are in tests/tools/expected/;
 # to regenerate one after an intended change, run the command shown in the
 # failure and review the difference before committing it.
@@ -44,6 +44,14 @@ golden() {
 		fail "$1: output differs from tests/tools/expected/$1.out:"
 		sed 's/^/    /' "$TMP/$1.diff" >&2
 	fi
+}
+
+# golden_norm NAME: as golden, after blanking the amounts of free memory,
+# which depend on the build (debug slabs carry red zones)
+golden_norm() {
+	sed -E -i 's/MemFree [0-9]+ kB/MemFree N kB/; s/"mem_free_kb": [0-9]+/"mem_free_kb": N/;
+		s/^([0-9]+),[0-9]+,/\1,N,/' "$TMP/$1.out"
+	golden "$1"
 }
 
 # contains NAME FILE-SUFFIX TEXT: the file holds TEXT (fixed string)
@@ -436,6 +444,129 @@ group_docs() {
 	fi
 }
 
+# ---- trace: the full machine -----------------------------------------------------
+group_trace() {
+	local LK=$TR/touch.lk.gz
+	# the bundled lackey trace: summary and views, text and JSON
+	run trace_text 0 trace "$LK" --show maps,status
+	golden_norm trace_text
+	run trace_free 0 trace "$LK" --json --show free
+	py trace_free '
+import json, sys
+r = json.load(sys.stdin)
+f = r["views"]["free"].split("\n")
+assert f[0].split() == ["total", "used", "free", "shared", "buff/cache", "available"], f
+assert int(f[1].split()[3]) == r["mem_free_kb"], (f, r["mem_free_kb"])
+'
+	run trace_json 0 trace "$LK" --json --show maps
+	py trace_json '
+import json, sys
+r = json.load(sys.stdin)
+# records = accesses + the 9 mapping system calls, all applied
+assert r["records"] == r["accesses"] + 9 and r["syscalls"] == 9 and r["syscalls_applied"] == 9, r
+assert r["accesses"] == r["reads"] + r["writes"] + r["modifies"] + r["ifetches"], r
+assert (r["ifetches"], r["reads"], r["writes"], r["modifies"]) == (41003, 7275, 1508, 41), r
+# every page access is one lookup: a hit in some TLB or a walk
+assert r["page_accesses"] <= r["dtlb_hits"] + r["itlb_hits"] + r["stlb_hits"] + r["tlb_misses"]
+assert r["min_flt"] > 0 and r["maj_flt"] == 0 and r["segv"] == 0 and not r["oom"], r
+assert r["machine"]["ram_bytes"] == 64 << 20 and r["machine"]["dtlb"] == "64:4", r
+assert r["views"]["maps"].count("\n") == r["vmas"] + 1, r   # and [vsyscall]
+'
+	golden_norm trace_json
+	contains trace_text out "[heap]"
+	contains trace_text out "Name:	touch"
+	# the timeline: a sample at the start, every 10000 accesses, and the end
+	run trace_tl 0 trace "$LK" --timeline 10000 --csv -
+	py trace_tl '
+import csv, sys
+rows = list(csv.DictReader(sys.stdin))
+assert [int(r["accesses"]) for r in rows] == [0, 10000, 20000, 30000, 40000, 49827], rows
+assert int(rows[0]["rss_kb"]) == 0 and int(rows[-1]["min_flt"]) > int(rows[1]["min_flt"])
+assert int(rows[-1]["free_kb"]) < int(rows[0]["free_kb"])
+'
+	cp "$TMP/trace_tl.out" "$TMP/trace_tl_raw.out"
+	golden_norm trace_tl
+	# CSV to a file and the summary on stdout; the plot scripts (data inside)
+	run trace_tlfile 0 trace "$LK" --timeline 10000 --csv "$TMP/tl.csv" --plot "$TMP/m.svg" \
+		--plot-buddy "$TMP/b.svg" --plot-script "$TMP/tl.gp" --no-progress
+	checks=$((checks + 1))
+	cmp -s "$TMP/tl.csv" "$TMP/trace_tl_raw.out" || fail "--csv FILE differs from --csv -"
+	contains trace_tlfile out "page faults"
+	contains tl gp "title 'RSS (VmRSS)'"
+	contains tl gp "set xlabel 'order (block = 2^order pages)'"
+	if command -v gnuplot >/dev/null; then
+		checks=$((checks + 1))
+		grep -q "<svg" "$TMP/m.svg" && grep -q "<svg" "$TMP/b.svg" || fail "trace plots not drawn"
+	fi
+	# ids: the k-th distinct id is the k-th page of one region, first touch writes
+	run trace_ids 0 trace "$TR/belady.txt" --json
+	py trace_ids '
+import json, sys
+r = json.load(sys.stdin)
+assert r["vma_mode"] == "region" and r["distinct_ids"] == 5 and r["accesses"] == 12, r
+assert r["min_flt"] == 5 and r["rss_kb"] == 20 and r["zero_maps"] == 0, r
+'
+	# a machine option changes the outcome: one-entry TLBs miss more
+	run trace_tlb1 0 trace "$LK" --tlb 1:1 --stlb 0 --json
+	py trace_tlb1 '
+import json, sys
+r = json.load(sys.stdin)
+assert r["machine"]["dtlb"] == "1:1" and r["machine"]["stlb"] == "none", r
+assert r["tlb_misses"] > 2000 and r["stlb_hits"] == 0, r   # 216 with the default TLBs
+'
+	run trace_2level 0 trace "$TR/matrix.addr" --paging 2 --ram 8m --no-pcid --json
+	py trace_2level '
+import json, sys
+r = json.load(sys.stdin)
+# 5 pages touched: 4 matrix rows and the result; 32-bit walks are 2 references
+assert r["min_flt"] == 5 and r["auto_pages"] == 5 and r["machine"]["paging"] == 2, r
+assert r["writes"] == 33 and r["reads"] == 32, r
+'
+	# only system calls: the image and the stack are not mapped, so SIGSEGV
+	run trace_sysonly 0 trace "$LK" --vma syscalls
+	contains trace_sysonly err "accesses raised a signal; the first: line 7: SIGSEGV at 0x4014f0 (SEGV_MAPERR)"
+	# only automatic VMAs: system calls passed over
+	run trace_touch 0 trace "$LK" --auto-vma --json
+	contains trace_touch err "note: 9 system call records were passed over (--vma touch)"
+	# out of simulated memory stops the replay, reported; exit 0
+	"$SRC/scripts/gen-zipf-trace" -n 20000 -u 5000 -s 3 >"$TMP/z.txt"
+	run trace_oom 0 trace "$TMP/z.txt" --ram 8m --json
+	py trace_oom 'import json, sys; r = json.load(sys.stdin); assert r["oom"] and r["accesses"] < 20000, r'
+	contains trace_oom err "out of simulated memory at line"
+	# --check walks every structure; --num-req stops early
+	run trace_check 0 trace "$LK" --check -n 20000
+	contains trace_check err "check passed"
+	contains trace_check out "accesses       20000:"
+	# errors: a bad line names FILE:LINE:COL (exit 3), or is skipped and counted
+	run trace_badline 3 trace "$DATA/bad-line.lk"
+	contains trace_badline err "mmsim trace: $DATA/bad-line.lk:5:"
+	run trace_skipbad 0 trace "$DATA/bad-line.lk" --skip-bad
+	contains trace_skipbad err "note: 1 malformed lines were skipped; the last: $DATA/bad-line.lk:5:"
+	contains trace_skipbad out "accesses       4:"
+	run trace_missing 4 trace "$TMP/nosuch.lk"
+	contains trace_missing err "mmsim trace: $TMP/nosuch.lk: No such file or directory"
+	run trace_paging 2 trace "$LK" --paging 3
+	contains trace_paging err "--paging: expected 2, 4 or 5"
+	run trace_tlbbad 2 trace "$LK" --tlb 64:128
+	contains trace_tlbbad err "--tlb: expected ENTRIES or ENTRIES:WAYS"
+	run trace_geom 2 trace "$LK" --dtlb 48:5
+	contains trace_geom err "the machine cannot be built with these options"
+	run trace_ram 2 trace "$LK" --ram 5m
+	contains trace_ram err "--ram: expected a multiple of 4 MiB"
+	run trace_show 2 trace "$LK" --show mpas
+	contains trace_show err "unknown view 'mpas' (did you mean 'maps'?)"
+	run trace_csvneeds 2 trace "$LK" --csv -
+	contains trace_csvneeds err "--csv needs --timeline N"
+	run trace_vmabad 2 trace "$LK" --vma all
+	contains trace_vmabad err "--vma: expected auto, syscalls, touch or region"
+	run trace_pagesize 2 trace "$LK" --page-size 8k
+	contains trace_pagesize err "--page-size does not apply"
+	run trace_lat 2 trace "$LK" --latency mem=fast
+	contains trace_lat err "--latency: expected KEY=NS"
+	run trace_lat_ok 0 trace "$LK" --latency mem=50,tlb=0.5 --json
+	py trace_lat_ok 'import json, sys; r = json.load(sys.stdin); assert 50 < r["eat_ns"] < 60, r'
+}
+
 # ---- the Zipf trace generator --------------------------------------------------
 group_zipf() {
 	local gen=$SRC/scripts/gen-zipf-trace
@@ -464,7 +595,7 @@ EOF
 }
 
 case $GROUP in
-help | errors | cache | sweep | policies | docs | zipf) "group_$GROUP" ;;
+help | errors | cache | sweep | policies | docs | zipf | trace) "group_$GROUP" ;;
 *) echo "test_mmsim.sh: unknown group '$GROUP'" >&2; exit 2 ;;
 esac
 echo "$GROUP: $checks checks, $failures failures"

@@ -140,9 +140,9 @@ static int own_opt(void *ctx, int id, const char *arg)
 	uint64_t v;
 	switch (id) {
 	case OPT_RAM:
-		if (cli_parse_u64(arg, &v) || v < (4u << 20) || v % (4u << 20) || v > (1ull << 40))
-			return mmsim_usage_err("trace", "--ram: expected a multiple of 4 MiB up to 1 "
-					       "TiB (suffix k, m, g), got '%s'", arg);
+		if (cli_parse_u64(arg, &v) || v < (8u << 20) || v % (4u << 20) || v > (1ull << 40))
+			return mmsim_usage_err("trace", "--ram: expected a multiple of 4 MiB from 8 MiB "
+					       "to 1 TiB (suffix k, m, g), got '%s'", arg);
 		c->ram_bytes = v;
 		break;
 	case OPT_PAGING:
@@ -372,7 +372,7 @@ const struct mmsim_cmd mmsim_cmd_trace = {
 	"  id is the k-th page of one anonymous region.\n"
 	"\n"
 	"Machine options:\n"
-	"  -r, --ram SIZE        simulated RAM, a multiple of 4m (default 64m)\n"
+	"  -r, --ram SIZE        simulated RAM, a multiple of 4m from 8m (default 64m)\n"
 	"      --paging L        page-table levels: 2 (32-bit), 4 (default) or 5\n"
 	"      --tlb E[:W]       first-level 4K data and instruction TLBs: E entries,\n"
 	"                        W ways (default ways: kept if they divide E, else E)\n"
