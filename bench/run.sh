@@ -18,5 +18,8 @@ if [ -x build/tools/mmsim/mmsim ]; then
   echo "== mmsim cache (bench/mmsim_cache.sh)"
   bash bench/mmsim_cache.sh build/tools/mmsim/mmsim || status=1
   echo
+  echo "== mmsim trace (bench/mmsim_trace.sh)"
+  bash bench/mmsim_trace.sh build/tools/mmsim/mmsim || status=1
+  echo
 fi
 exit $status

@@ -563,6 +563,20 @@ assert r["writes"] == 33 and r["reads"] == 32, r
 	contains trace_pagesize err "--page-size does not apply"
 	run trace_lat 2 trace "$LK" --latency mem=fast
 	contains trace_lat err "--latency: expected KEY=NS"
+	# the synthetic lackey trace of the benchmark: reproducible, every mapping
+	# call applies, no access faults outside the program's VMAs
+	checks=$((checks + 2))
+	"$SRC/scripts/gen-lackey-trace" -n 30000 -s 7 -o "$TMP/g1.lk" || fail "gen-lackey-trace failed"
+	"$SRC/scripts/gen-lackey-trace" -n 30000 -s 7 | cmp -s - "$TMP/g1.lk" ||
+		fail "gen-lackey-trace: same seed, different traces"
+	run trace_gen 0 trace "$TMP/g1.lk" --json
+	py trace_gen '
+import json, sys
+r = json.load(sys.stdin)
+assert r["accesses"] >= 30000 and r["syscalls"] >= 2, r
+assert r["syscalls_applied"] == r["syscalls"] and r["segv"] == 0, r
+assert 0.6 < r["ifetches"] / r["accesses"] < 0.8, r
+'
 	run trace_lat_ok 0 trace "$LK" --latency mem=50,tlb=0.5 --json
 	py trace_lat_ok 'import json, sys; r = json.load(sys.stdin); assert 50 < r["eat_ns"] < 60, r'
 }
