@@ -2,6 +2,7 @@
 # Install the Debian packages mmkit needs, only those that are missing.
 #   scripts/install-deps.sh            build + test dependencies
 #   scripts/install-deps.sh bench      also the peer allocators and tools for benchmarks
+#   scripts/install-deps.sh trace      also valgrind and gnuplot: scripts/record-trace, plots
 # Runs apt-get as root (or through sudo). Exits non-zero with a message if a package
 # cannot be installed.
 set -euo pipefail
@@ -11,8 +12,9 @@ pkgs=(gcc g++ make cmake pkg-config libcmocka-dev zlib1g-dev libzstd-dev)
 pkgs+=(sqlite3 git python3)
 case "${1:-}" in
   bench) pkgs+=(libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 hyperfine gnuplot-nox) ;;
+  trace) pkgs+=(valgrind gnuplot-nox) ;;
   tsan|"") ;;
-  *) echo "install-deps.sh: unknown set '$1' (expected nothing or 'bench')" >&2; exit 2 ;;
+  *) echo "install-deps.sh: unknown set '$1' (expected nothing, 'bench' or 'trace')" >&2; exit 2 ;;
 esac
 
 install_missing() {

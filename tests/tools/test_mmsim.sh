@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_mmsim.sh GROUP MMSIM SRCDIR — command-line tests of mmsim.
 #
-# Groups: help, errors, cache, sweep, policies, docs, zipf, trace (one CTest test
+# Groups: help, errors, cache, sweep, policies, docs, zipf, trace, record (one CTest test
 # each, tests/tools/CMakeLists.txt). Golden files are in tests/tools/expected/;
 # to regenerate one after an intended change, run the command shown in the
 # failure and review the difference before committing it.
@@ -581,6 +581,57 @@ assert 0.6 < r["ifetches"] / r["accesses"] < 0.8, r
 	py trace_lat_ok 'import json, sys; r = json.load(sys.stdin); assert 50 < r["eat_ns"] < 60, r'
 }
 
+# ---- scripts/record-trace: a lackey trace of a real program ------------------------
+# Skipped (exit 77, CTest SKIP_RETURN_CODE) without valgrind or a C compiler.
+group_record() {
+	local rec=$SRC/scripts/record-trace
+	# without valgrind: a clear message and exit 3 (bash found by its path)
+	checks=$((checks + 1))
+	PATH=/nonexistent /bin/bash "$rec" -- true >/dev/null 2>"$TMP/novg.err"
+	[ $? = 3 ] || fail "record-trace without valgrind: expected exit 3"
+	contains novg err "valgrind not found in PATH: install it"
+	checks=$((checks + 1))
+	"$rec" -o "$TMP/x.lk" >/dev/null 2>"$TMP/nocmd.err"
+	[ $? = 2 ] || fail "record-trace without a program: expected exit 2"
+	if ! command -v valgrind >/dev/null || ! command -v cc >/dev/null; then
+		echo "record: $checks checks, $failures failures; valgrind or cc missing: skipped" >&2
+		[ "$failures" = 0 ] && exit 77
+		exit 1
+	fi
+	cc -O1 -static "$TR/touch.c" -o "$TMP/touch" 2>/dev/null || cc -O1 "$TR/touch.c" -o "$TMP/touch" ||
+		fail "cannot compile examples/traces/touch.c"
+	checks=$((checks + 1))
+	(cd "$TMP" && "$rec" -o touch.lk.gz -- ./touch >"$TMP/rec.out" 2>"$TMP/rec.err") ||
+		fail "record-trace failed: $(cat "$TMP/rec.err")"
+	contains rec err "record-trace: wrote touch.lk.gz"
+	checks=$((checks + 1))
+	[ "$(head -c 2 "$TMP/touch.lk.gz" | od -An -tx1 | tr -d ' \n')" = 1f8b ] || fail "not gzip"
+	# mmsim builds the VMAs from the recorded mmap/mprotect/munmap/brk lines
+	run rec_trace 0 trace "$TMP/touch.lk.gz" --json
+	py rec_trace '
+import json, sys
+r = json.load(sys.stdin)
+assert r["format"] == "lackey" and r["compression"] == "gzip", r
+assert r["syscalls"] >= 4 and r["syscalls_applied"] == r["syscalls"], r
+assert r["segv"] == 0 and r["writes"] + r["modifies"] >= 16 and r["ifetches"] > 1000, r
+'
+	# memory accesses only, zstd
+	checks=$((checks + 1))
+	(cd "$TMP" && "$rec" --no-syscalls -o t2.lk.zst -- ./touch >/dev/null 2>&1) ||
+		fail "record-trace --no-syscalls failed"
+	run rec_zst 0 trace "$TMP/t2.lk.zst" --json
+	py rec_zst '
+import json, sys
+r = json.load(sys.stdin)
+assert r["compression"] == "zstd" and r["syscalls"] == 0 and r["segv"] == 0, r
+assert r["auto_pages"] > 20, r
+'
+	# the program's exit status is passed on, the trace still written
+	checks=$((checks + 1))
+	"$rec" -o "$TMP/f.lk" -- /bin/sh -c "exit 7" >/dev/null 2>&1
+	[ $? = 7 ] && [ -s "$TMP/f.lk" ] || fail "record-trace: exit status 7 not passed on, or no trace"
+}
+
 # ---- the Zipf trace generator --------------------------------------------------
 group_zipf() {
 	local gen=$SRC/scripts/gen-zipf-trace
@@ -609,7 +660,7 @@ EOF
 }
 
 case $GROUP in
-help | errors | cache | sweep | policies | docs | zipf | trace) "group_$GROUP" ;;
+help | errors | cache | sweep | policies | docs | zipf | trace | record) "group_$GROUP" ;;
 *) echo "test_mmsim.sh: unknown group '$GROUP'" >&2; exit 2 ;;
 esac
 echo "$GROUP: $checks checks, $failures failures"
