@@ -12,6 +12,7 @@ enum mm_err {
 	MM_OK        = 0,
 	MM_EPERM     = 1,
 	MM_ENOENT    = 2,
+	MM_ESRCH     = 3,
 	MM_EINTR     = 4,
 	MM_EIO       = 5,
 	MM_E2BIG     = 7,

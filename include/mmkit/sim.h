@@ -138,6 +138,7 @@ void *mm_phys_to_host(struct mm_machine *m, uint64_t pa);
 
 /* Signals a fault can raise, and their si_code values (Linux's). */
 #define MM_SIGBUS   7
+#define MM_SIGKILL  9   /* the OOM killer's */
 #define MM_SIGSEGV  11
 #define MM_SEGV_MAPERR 1  /* address not mapped to an object */
 #define MM_SEGV_ACCERR 2  /* invalid permissions for a mapped object */
@@ -154,7 +155,7 @@ void *mm_phys_to_host(struct mm_machine *m, uint64_t pa);
 
 /* What the last failed access of a task raised (its "signal"). */
 struct mm_siginfo {
-	int signo;           /* MM_SIGSEGV, MM_SIGBUS, or 0 */
+	int signo;           /* MM_SIGSEGV, MM_SIGBUS, MM_SIGKILL (OOM-killed), or 0 */
 	int code;            /* MM_SEGV_MAPERR / MM_SEGV_ACCERR / MM_BUS_ADRERR /
 			      * MM_SI_KERNEL */
 	uint64_t addr;       /* faulting linear address */
@@ -210,7 +211,9 @@ uint64_t mm_task_start_stack(const struct mm_task *t);
  * faults and reuses the page). */
 int mm_fork(struct mm_machine *m, struct mm_task *parent, struct mm_task **child);
 
-/* exit(): unmap everything, free the page tables, the mm and the task. */
+/* exit(): unmap everything, free the page tables, the mm and the task.
+ * For a process the OOM killer killed (a zombie, its memory already
+ * freed) this reaps it: the task is freed. Every task ends in mm_exit. */
 void mm_exit(struct mm_machine *m, struct mm_task *t);
 
 /* Make t the running process (load its CR3; with PCID the TLB keeps other
@@ -238,6 +241,38 @@ int mm_set_brk_base(struct mm_machine *m, struct mm_task *t, uint64_t start);
 const struct mm_siginfo *mm_task_siginfo(const struct mm_task *t);
 /* The task with that pid, or NULL. */
 struct mm_task *mm_find_task(struct mm_machine *m, int pid);
+
+/* ---- the OOM killer (docs/reclaim.md) -------------------------------------- */
+
+/* When a page fault finds no memory even after reclaim, the OOM killer
+ * kills the process with the highest badness (oom_badness(): resident
+ * pages + swap entries + page-table pages, plus oom_score_adj * totalpages
+ * / 1000, totalpages = MemTotal + SwapTotal), frees all its memory, logs
+ * Linux's report to the kernel log (mm_show_dmesg) and the fault is
+ * retried. The victim becomes a zombie: its struct mm_task stays valid,
+ * mm_task_killed() is true, mm_task_siginfo() says SIGKILL, calls that
+ * need its address space (mm_access, mmap..., fork, exec, the per-process
+ * views show nothing) return -MM_ESRCH, and mm_exit() reaps it. It leaves
+ * the process list at once (mm_find_task, ps). */
+#define MM_OOM_SCORE_ADJ_MIN (-1000)   /* never killed */
+#define MM_OOM_SCORE_ADJ_MAX 1000
+
+/* /proc/PID/oom_score_adj (fork copies it). 0, -MM_EINVAL (outside
+ * -1000..1000) or -MM_ESRCH (killed); nothing changed on failure. */
+int mm_task_set_oom_score_adj(struct mm_task *t, int adj);
+int mm_task_oom_score_adj(const struct mm_task *t);
+/* /proc/PID/oom_score: the badness scaled to 0..2000,
+ * (1000 + badness * 1000 / totalpages) * 2 / 3; 0 for a process that cannot
+ * be killed (oom_score_adj -1000, or already killed). */
+unsigned long mm_task_oom_score(struct mm_machine *m, struct mm_task *t);
+/* True once the OOM killer has killed t (reap it with mm_exit). */
+bool mm_task_killed(const struct mm_task *t);
+/* out_of_memory() as the allocator calls it for a failed allocation of
+ * 2^order pages with gfp (the running process, if any, is "current" in
+ * the report): kill the process with the highest badness. Returns the
+ * victim's pid, or 0 when no process can be killed (logged, nothing
+ * changed). */
+int mm_out_of_memory(struct mm_machine *m, unsigned int order, mm_gfp_t gfp);
 
 /* ---- system calls ----------------------------------------------------------- */
 
@@ -373,8 +408,10 @@ int mm_access_seg(struct mm_machine *m, struct mm_task *t, enum mm_segreg reg, u
  * kernel and the access retried. READ copies into buf, WRITE copies from
  * buf, EXEC fetches into buf through the instruction TLB. Accesses that cross
  * pages are split. Returns 0, or on a fault the kernel cannot resolve:
- * -MM_EFAULT (SIGSEGV) / -MM_EIO (SIGBUS) / -MM_ENOMEM (out of memory) with
- * mm_task_siginfo() describing it; bytes before the faulting page were moved. */
+ * -MM_EFAULT (SIGSEGV) / -MM_EIO (SIGBUS) / -MM_ENOMEM (out of memory and
+ * no process the OOM killer may kill) / -MM_ESRCH (the OOM killer killed t,
+ * by this access or before: SIGKILL) with mm_task_siginfo() describing it;
+ * bytes before the faulting page were moved. */
 int mm_access(struct mm_machine *m, struct mm_task *t, uint64_t va, void *buf, size_t len,
 	      enum mm_access_kind kind);
 

@@ -16,6 +16,7 @@ static const struct err_desc err_table[] = {
 	{ MM_OK,        "OK",        "success" },
 	{ MM_EPERM,     "EPERM",     "operation not permitted" },
 	{ MM_ENOENT,    "ENOENT",    "no such entry" },
+	{ MM_ESRCH,     "ESRCH",     "no such process" },
 	{ MM_EINTR,     "EINTR",     "interrupted" },
 	{ MM_EIO,       "EIO",       "input/output error" },
 	{ MM_E2BIG,     "E2BIG",     "argument list too long" },

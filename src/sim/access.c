@@ -39,7 +39,7 @@ static const uint32_t check_bits[2][3] = {
 
 void mm_context_switch(struct mm_machine *m, struct mm_task *t)
 {
-	if (m->cpu.current == t)
+	if (m->cpu.current == t || (t && task_dead(t)))
 		return;
 	m->cpu.current = t;
 	sim_switch_mm(m, t ? t->mm : NULL);
@@ -192,6 +192,8 @@ static MM_NOINLINE int access_general(struct mm_machine *m, struct mm_task *t, u
 				      void *buf, size_t len, enum mm_access_kind kind,
 				      bool l1_4k_missed)
 {
+	if (task_dead(t))
+		return -MM_ESRCH;   /* killed: never current again, so never on the fast path */
 	if (m->cpu.current != t)
 		mm_context_switch(m, t);
 	/* addresses outside the user half take the careful path: the TLB tag

@@ -659,6 +659,8 @@ int mm_exec(struct mm_machine *m, struct mm_task *t, const char *path)
 int mm_execve(struct mm_machine *m, struct mm_task *t, const char *path, const char *const argv[],
 	      const char *const envp[])
 {
+	if (task_dead(t))
+		return -MM_ESRCH;
 	bool want64 = m->pg.levels > 2;
 	struct elf_image *img = malloc(sizeof(*img) * 2);
 	struct loaded *objs = NULL;

@@ -265,6 +265,8 @@ int sim_writeback(struct mm_machine *m, struct sim_mapping *map, uint64_t first,
 
 int mm_open(struct mm_machine *m, struct mm_task *t, const char *path, int flags)
 {
+	if (task_dead(t))
+		return -MM_ESRCH;
 	int fd = -1;
 	for (int i = 0; i < SIM_MAX_FILES; i++)
 		if (!t->files[i].map) {
@@ -323,6 +325,8 @@ int mm_open(struct mm_machine *m, struct mm_task *t, const char *path, int flags
 
 int mm_close(struct mm_machine *m, struct mm_task *t, int fd)
 {
+	if (task_dead(t))
+		return -MM_ESRCH;
 	if (fd < 0 || fd >= SIM_MAX_FILES || !t->files[fd].map)
 		return -MM_EBADF;
 	struct sim_mapping *map = t->files[fd].map;

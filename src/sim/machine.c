@@ -116,8 +116,11 @@ static void setup_paging(struct mm_machine *m)
 struct mm_page *sim_alloc_page(struct mm_machine *m, mm_gfp_t gfp, unsigned int order)
 {
 	struct mm_page *p = mm_alloc_pages(m->buddy, gfp, order);
-	if (mm_unlikely(!p))
+	if (mm_unlikely(!p)) {
 		m->pgalloc_fail++;
+		m->oom_gfp = gfp;
+		m->oom_order = order;
+	}
 	return p;
 }
 
@@ -210,6 +213,7 @@ int mm_machine_create(const struct mm_machine_config *cfg, struct mm_machine **o
 	m->nr_pages = c->ram_bytes >> MM_PAGE_SHIFT;
 	setup_paging(m);
 	mm_list_init(&m->tasks);
+	mm_list_init(&m->zombies);
 	mm_list_init(&m->mappings);
 	mm_list_init(&m->shms);
 	mm_list_init(&m->vmap_areas);
@@ -314,6 +318,8 @@ void mm_machine_destroy(struct mm_machine *m)
 		return;
 	while (!mm_list_empty(&m->tasks))
 		mm_exit(m, mm_list_entry(m->tasks.next, struct mm_task, node));
+	while (!mm_list_empty(&m->zombies))
+		mm_exit(m, mm_list_entry(m->zombies.next, struct mm_task, node));
 	if (m->kmem) {
 		sim_kalloc_destroy(m);
 		sim_shm_destroy_all(m);

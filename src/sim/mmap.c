@@ -126,6 +126,8 @@ static bool huge_cut_ok(struct mm_machine *m, struct sim_mm *mm, uint64_t addr)
 
 int mm_do_munmap(struct mm_machine *m, struct mm_task *t, uint64_t addr, uint64_t len)
 {
+	if (task_dead(t))
+		return -MM_ESRCH;
 	struct sim_mm *mm = t->mm;
 	if ((addr & ~MM_PAGE_MASK) || addr > mm->task_size || len > mm->task_size - addr)
 		return -MM_EINVAL;
@@ -179,6 +181,8 @@ static int64_t get_unmapped_area(struct mm_machine *m, struct sim_mm *mm, uint64
 int64_t mm_do_mmap(struct mm_machine *m, struct mm_task *t, uint64_t addr, uint64_t len,
 		   int prot, int flags, int fd, uint64_t offset)
 {
+	if (task_dead(t))
+		return -MM_ESRCH;
 	struct sim_mm *mm = t->mm;
 	if (!len)
 		return -MM_EINVAL;
@@ -351,6 +355,8 @@ static int mprotect_fixup(struct mm_machine *m, struct sim_mm *mm, struct sim_vm
 
 int mm_do_mprotect(struct mm_machine *m, struct mm_task *t, uint64_t start, uint64_t len, int prot)
 {
+	if (task_dead(t))
+		return -MM_ESRCH;
 	struct sim_mm *mm = t->mm;
 	if (start & ~MM_PAGE_MASK)
 		return -MM_EINVAL;
@@ -396,6 +402,8 @@ int mm_do_mprotect(struct mm_machine *m, struct mm_task *t, uint64_t start, uint
 
 uint64_t mm_do_brk(struct mm_machine *m, struct mm_task *t, uint64_t brk)
 {
+	if (task_dead(t))
+		return 0;
 	struct sim_mm *mm = t->mm;
 	if (brk < mm->start_brk || brk > mm->task_size)
 		return mm->brk;
@@ -440,6 +448,8 @@ uint64_t mm_do_brk(struct mm_machine *m, struct mm_task *t, uint64_t brk)
 
 int64_t mm_sbrk(struct mm_machine *m, struct mm_task *t, int64_t increment)
 {
+	if (task_dead(t))
+		return -MM_ESRCH;
 	uint64_t old = t->mm->brk;
 	if (!increment)
 		return (int64_t)old;
@@ -453,6 +463,8 @@ int64_t mm_sbrk(struct mm_machine *m, struct mm_task *t, int64_t increment)
 
 int mm_do_madvise(struct mm_machine *m, struct mm_task *t, uint64_t start, uint64_t len, int advice)
 {
+	if (task_dead(t))
+		return -MM_ESRCH;
 	struct sim_mm *mm = t->mm;
 	if (start & ~MM_PAGE_MASK)
 		return -MM_EINVAL;
@@ -488,6 +500,8 @@ int mm_do_madvise(struct mm_machine *m, struct mm_task *t, uint64_t start, uint6
 
 int mm_do_msync(struct mm_machine *m, struct mm_task *t, uint64_t start, uint64_t len, int flags)
 {
+	if (task_dead(t))
+		return -MM_ESRCH;
 	struct sim_mm *mm = t->mm;
 	if (flags & ~(MM_MS_ASYNC | MM_MS_INVALIDATE | MM_MS_SYNC))
 		return -MM_EINVAL;

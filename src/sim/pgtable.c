@@ -116,6 +116,8 @@ void *sim_entry_alloc(struct mm_machine *m, struct sim_mm *mm, uint64_t va, unsi
 
 int64_t mm_virt_to_phys(struct mm_machine *m, struct mm_task *t, uint64_t va)
 {
+	if (t && task_dead(t))
+		return -MM_ESRCH;
 	unsigned int lvl;
 	uint64_t root = t ? t->mm->pgd_pfn : m->kernel_pgd_pfn;
 	void *ep = sim_pte_lookup(m, root, va & m->pg.va_mask, &lvl);

@@ -157,6 +157,8 @@ static int gp(struct mm_task *t, int signo, int code)
 
 int mm_seg_load(struct mm_machine *m, struct mm_task *t, enum mm_segreg reg, uint16_t sel)
 {
+	if (task_dead(t))
+		return -MM_ESRCH;
 	if (reg == MM_SEG_CS || reg >= MM_NR_SEGREGS)
 		return -MM_EINVAL;     /* CS changes by far transfers only */
 	unsigned int cpl = t->seg[MM_SEG_CS].sel & 3, rpl = sel & 3, idx = sel >> 3;
@@ -194,6 +196,8 @@ int mm_seg_load(struct mm_machine *m, struct mm_task *t, enum mm_segreg reg, uin
 
 int mm_arch_prctl_set_base(struct mm_machine *m, struct mm_task *t, enum mm_segreg reg, uint64_t base)
 {
+	if (task_dead(t))
+		return -MM_ESRCH;
 	if (m->pg.levels == 2 || (reg != MM_SEG_FS && reg != MM_SEG_GS))
 		return -MM_EINVAL;
 	if (base >= t->task_size)
@@ -208,6 +212,8 @@ int mm_arch_prctl_set_base(struct mm_machine *m, struct mm_task *t, enum mm_segr
 int mm_access_seg(struct mm_machine *m, struct mm_task *t, enum mm_segreg reg, uint64_t offset,
 		  void *buf, size_t len, enum mm_access_kind kind)
 {
+	if (task_dead(t))
+		return -MM_ESRCH;
 	if (reg >= MM_NR_SEGREGS || !len)
 		return -MM_EINVAL;
 	const struct sim_segreg *r = &t->seg[reg];

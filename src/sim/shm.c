@@ -52,6 +52,8 @@ void sim_shm_destroy_all(struct mm_machine *m)
 
 int mm_shmget(struct mm_machine *m, struct mm_task *t, int32_t key, uint64_t size, int shmflg)
 {
+	if (task_dead(t))
+		return -MM_ESRCH;
 	if (key != MM_IPC_PRIVATE) {
 		struct sim_shm *s;
 		mm_list_for_each_entry(s, &m->shms, node) {
@@ -87,6 +89,8 @@ int mm_shmget(struct mm_machine *m, struct mm_task *t, int32_t key, uint64_t siz
 
 int64_t mm_shmat(struct mm_machine *m, struct mm_task *t, int shmid, uint64_t addr, int shmflg)
 {
+	if (task_dead(t))
+		return -MM_ESRCH;
 	struct sim_shm *s = shm_find_id(m, shmid);
 	if (!s)
 		return -MM_EINVAL;
@@ -117,6 +121,8 @@ int64_t mm_shmat(struct mm_machine *m, struct mm_task *t, int shmid, uint64_t ad
 
 int mm_shmdt(struct mm_machine *m, struct mm_task *t, uint64_t addr)
 {
+	if (task_dead(t))
+		return -MM_ESRCH;
 	if (addr & ~MM_PAGE_MASK)
 		return -MM_EINVAL;
 	struct sim_vma *v = sim_find_vma(t->mm, addr);

@@ -181,7 +181,8 @@ struct mm_task {
 	struct sim_file files[SIM_MAX_FILES];
 	struct sim_segreg seg[MM_NR_SEGREGS];
 	uint64_t fs_base, gs_base;   /* 64-bit FS/GS bases (arch_prctl) */
-	struct mm_list node;         /* machine->tasks */
+	int16_t oom_score_adj;       /* -1000..1000 (signal->oom_score_adj); fork copies it */
+	struct mm_list node;         /* machine->tasks; machine->zombies once killed */
 };
 
 /* ---- TLB ------------------------------------------------------------------------ */
@@ -297,6 +298,8 @@ struct mm_machine {
 	struct sim_cpu cpu;
 	struct mm_reclaim_hooks hooks;
 	struct mm_list tasks;
+	struct mm_list zombies;      /* tasks the OOM killer killed, not yet reaped
+				      * by mm_exit (no mm; oom.c) */
 	struct mm_list mappings;     /* every sim_mapping */
 	struct mm_list shms;         /* System V segments */
 	struct mm_list vmap_areas;   /* vmalloc / ioremap areas, by address */
@@ -325,10 +328,20 @@ struct mm_machine {
 	struct mm_tlb_stats tlbst;
 	uint64_t pgfault, pgmajfault, nr_forks, nr_exits;
 	uint64_t pgalloc_fail;
+	mm_gfp_t oom_gfp;            /* the last failed allocation (sim_alloc_page): */
+	unsigned int oom_order;      /* what the OOM killer reports */
+	uint64_t oom_kill;           /* processes the OOM killer killed */
 	struct sim_klog klog;        /* dmesg */
 };
 
 /* ---- helpers ---------------------------------------------------------------------- */
+
+/* A process the OOM killer killed: a zombie with no mm until mm_exit reaps
+ * it. Calls that need its address space return -MM_ESRCH. */
+static inline bool task_dead(const struct mm_task *t)
+{
+	return mm_unlikely(t->mm == NULL);
+}
 
 static inline void *pfn_host(const struct mm_machine *m, uint64_t pfn)
 {
@@ -453,6 +466,16 @@ int sim_hugetlb_fault(struct mm_machine *m, struct mm_task *t, struct sim_vma *v
  * visibly: a message that cannot be stored is dropped. */
 void mm_klog(struct mm_machine *m, const char *fmt, ...) MM_PRINTF(2, 3);
 void sim_klog_destroy(struct mm_machine *m);
+
+/* ---- oom.c ---- */
+/* out_of_memory() on behalf of cur (NULL: no process is running) for a
+ * failed allocation of 2^order pages: kill the process with the highest
+ * badness (it becomes a zombie; its memory is freed). Returns the victim's
+ * pid, 0 when no process can be killed. */
+int sim_out_of_memory(struct mm_machine *m, struct mm_task *cur, unsigned int order, mm_gfp_t gfp);
+/* The same for t's page fault, reporting the last failed allocation:
+ * true if a process was killed (maybe t: then task_dead(t)). */
+bool sim_oom_kill(struct mm_machine *m, struct mm_task *t);
 
 /* ---- kalloc.c ---- */
 void sim_kalloc_destroy(struct mm_machine *m);
@@ -587,5 +610,9 @@ void sim_zap_range(struct mm_machine *m, struct sim_mm *mm, uint64_t start, uint
 struct sim_mm *sim_mm_alloc(struct mm_machine *m);
 void sim_mm_free(struct mm_machine *m, struct sim_mm *mm);
 void sim_exit_mmap(struct mm_machine *m, struct sim_mm *mm);
+/* exit() but the task itself: its files and mm go, it leaves the task list
+ * (mm NULL, counters added to the dead ones); mm_exit or a zombie list must
+ * take the task. */
+void sim_exit_task(struct mm_machine *m, struct mm_task *t);
 
 #endif /* MMKIT_SIM_INTERNAL_H */

@@ -126,7 +126,7 @@ static void counters_add(struct mm_counters *a, const struct mm_counters *b)
 		d[i] += s[i];
 }
 
-void mm_exit(struct mm_machine *m, struct mm_task *t)
+void sim_exit_task(struct mm_machine *m, struct mm_task *t)
 {
 	if (m->cpu.current == t)
 		m->cpu.current = NULL;
@@ -134,10 +134,20 @@ void mm_exit(struct mm_machine *m, struct mm_task *t)
 		if (t->files[fd].map)
 			mm_close(m, t, fd);
 	sim_mm_free(m, t->mm);
+	t->mm = NULL;
+	t->task_size = 0;
 	counters_add(&m->dead, &t->cnt);
 	mm_list_del(&t->node);
 	m->nr_tasks--;
 	m->nr_exits++;
+}
+
+void mm_exit(struct mm_machine *m, struct mm_task *t)
+{
+	if (task_dead(t))
+		mm_list_del(&t->node);   /* an OOM victim: reaped off machine->zombies */
+	else
+		sim_exit_task(m, t);
 	mm_kmem_cache_free(m->task_cache, t);
 }
 
@@ -162,6 +172,8 @@ static int add_vma(struct mm_machine *m, struct sim_mm *mm, uint64_t start, uint
 int mm_exec_synthetic(struct mm_machine *m, struct mm_task *t, uint64_t text_bytes,
 		      uint64_t data_bytes, uint64_t bss_bytes)
 {
+	if (task_dead(t))
+		return -MM_ESRCH;
 	struct sim_mm *mm = t->mm;
 	if (mm->map_count)
 		return -MM_EINVAL;
@@ -257,6 +269,8 @@ static void copy_one(struct mm_machine *m, struct sim_mm *src, uint64_t va, unsi
 
 int mm_fork(struct mm_machine *m, struct mm_task *parent, struct mm_task **out)
 {
+	if (task_dead(parent))
+		return -MM_ESRCH;
 	struct mm_task *t = task_alloc(m, parent->comm);
 	if (!t)
 		return -MM_ENOMEM;
@@ -269,6 +283,7 @@ int mm_fork(struct mm_machine *m, struct mm_task *parent, struct mm_task **out)
 	t->mm = mm;
 	t->task_size = mm->task_size;
 	t->ppid = parent->pid;
+	t->oom_score_adj = parent->oom_score_adj;
 	memcpy(t->seg, parent->seg, sizeof(t->seg));
 	t->fs_base = parent->fs_base;
 	t->gs_base = parent->gs_base;
@@ -342,7 +357,7 @@ int mm_task_pid(const struct mm_task *t)
 
 uint64_t mm_task_start_stack(const struct mm_task *t)
 {
-	return t->mm->start_stack;
+	return task_dead(t) ? 0 : t->mm->start_stack;
 }
 
 const char *mm_task_comm(const struct mm_task *t)
@@ -367,6 +382,10 @@ struct mm_task *mm_find_task(struct mm_machine *m, int pid)
 void mm_task_mem(const struct mm_task *t, struct mm_task_mem *out)
 {
 	const struct sim_mm *mm = t->mm;
+	if (task_dead(t)) {
+		memset(out, 0, sizeof(*out));   /* an OOM victim: no memory left */
+		return;
+	}
 	out->rss_anon = (uint64_t)mm->rss[MM_ANONPAGES];
 	out->rss_file = (uint64_t)mm->rss[MM_FILEPAGES];
 	out->rss_shmem = (uint64_t)mm->rss[MM_SHMEMPAGES];

@@ -157,6 +157,7 @@ size_t mm_show_vmstat(struct mm_machine *m, char *buf, size_t size)
 	    (unsigned long long)m->pgpgout);
 	put(&o, "pgfault %llu\n", (unsigned long long)m->pgfault);
 	put(&o, "pgmajfault %llu\n", (unsigned long long)m->pgmajfault);
+	put(&o, "oom_kill %llu\n", (unsigned long long)m->oom_kill);
 	put(&o, "nr_tlb_remote_flush %llu\n", (unsigned long long)t.shootdowns);
 	put(&o, "nr_tlb_remote_flush_received %llu\n", (unsigned long long)t.shootdowns);
 	put(&o, "nr_tlb_local_flush_all %llu\n", (unsigned long long)(t.full_flushes + t.pcid_flushes));
@@ -239,6 +240,8 @@ size_t mm_show_maps(struct mm_machine *m, struct mm_task *t, char *buf, size_t s
 {
 	struct out o = { buf, size, 0 };
 	struct sim_mm *mm = t->mm;
+	if (task_dead(t))
+		return done(&o);   /* a zombie has no mm: empty, as Linux */
 	for (struct sim_vma *v = vma_first(mm); v; v = vma_next(mm, v))
 		put_maps_line(&o, mm, v);
 	put_gate_line(m, &o);
@@ -251,6 +254,12 @@ size_t mm_show_status(struct mm_machine *m, struct mm_task *t, char *buf, size_t
 {
 	struct out o = { buf, size, 0 };
 	struct sim_mm *mm = t->mm;
+	if (task_dead(t)) {
+		/* an OOM victim not yet reaped: no mm, so no Vm rows */
+		put(&o, "Name:\t%s\nState:\tZ (zombie)\nTgid:\t%d\nPid:\t%d\nPPid:\t%d\n", t->comm,
+		    t->pid, t->pid, t->ppid);
+		return done(&o);
+	}
 	uint64_t anon = (uint64_t)mm->rss[MM_ANONPAGES], file = (uint64_t)mm->rss[MM_FILEPAGES];
 	uint64_t shm = (uint64_t)mm->rss[MM_SHMEMPAGES], rss = anon + file + shm;
 	if (rss > mm->hiwater_rss)
@@ -338,6 +347,8 @@ static void put_flags(struct out *o, const struct mm_machine *m, uint64_t e, boo
 size_t mm_show_pagewalk(struct mm_machine *m, struct mm_task *t, uint64_t va, char *buf, size_t size)
 {
 	struct out o = { buf, size, 0 };
+	if (t && task_dead(t))
+		return done(&o);
 	uint64_t table = t ? t->mm->pgd_pfn : m->kernel_pgd_pfn;
 	int w = m->pg.entry_size * 2;
 	put(&o, "virtual address %#llx, %u-level paging, CR3 = %#llx\n", (unsigned long long)va,
@@ -492,6 +503,8 @@ size_t mm_show_smaps(struct mm_machine *m, struct mm_task *t, char *buf, size_t 
 {
 	struct out o = { buf, size, 0 };
 	struct sim_mm *mm = t->mm;
+	if (task_dead(t))
+		return done(&o);
 	for (struct sim_vma *v = vma_first(mm); v; v = vma_next(mm, v)) {
 		struct smaps_acc a = { 0 };
 		sim_for_each_pte(m, mm, v->vm_start, v->vm_end, smaps_pte, &a);
@@ -512,6 +525,8 @@ size_t mm_show_smaps(struct mm_machine *m, struct mm_task *t, char *buf, size_t 
 uint64_t mm_task_pss_bytes(struct mm_machine *m, struct mm_task *t)
 {
 	struct smaps_acc a = { 0 };
+	if (task_dead(t))
+		return 0;
 	sim_for_each_pte(m, t->mm, 0, t->mm->task_size, smaps_pte, &a);
 	return a.pss_x >> PSS_SHIFT;
 }

@@ -29,6 +29,7 @@ static const struct {
 	{ MM_ENOSYS, ENOSYS, "ENOSYS" },      { MM_EOVERFLOW, EOVERFLOW, "EOVERFLOW" },
 	{ MM_EPARSE, 0, "EPARSE" },           { MM_ECORRUPT, 0, "ECORRUPT" },
 	{ MM_EFAULTINJ, 0, "EFAULTINJ" },     { MM_ENOEXEC, ENOEXEC, "ENOEXEC" },
+	{ MM_ESRCH, ESRCH, "ESRCH" },
 };
 
 static void test_every_code(void **state)
@@ -58,7 +59,7 @@ static void test_every_code(void **state)
 static void test_unknown(void **state)
 {
 	(void)state;
-	const int unknown[] = { 3, 6, 999, 1003, -3, -5000, 1 << 30, -(1 << 30) };
+	const int unknown[] = { 6, 10, 999, 1003, -6, -5000, 1 << 30, -(1 << 30) };
 	for (size_t i = 0; i < MM_ARRAY_SIZE(unknown); i++) {
 		assert_string_equal(mm_strerror(unknown[i]), "unknown error");
 		assert_string_equal(mm_errname(unknown[i]), "E?");

@@ -1,7 +1,9 @@
 /* Out of memory without reclaim: every allocation in the fault, mmap and
  * fork paths can fail; a failure must change nothing the process can see
  * (no data lost, no half-made mapping), the machine must stay consistent,
- * and everything must come back when the processes exit. */
+ * and everything must come back when the processes exit. The processes
+ * have oom_score_adj -1000 (children inherit it), so the OOM killer finds
+ * no victim and the faults fail with -MM_ENOMEM (test_sim_oomkill kills). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +47,7 @@ static void test_fill_until_enomem(void **state)
 	uint64_t free0 = free_after_drop(m);
 	struct mm_task *t;
 	assert_int_equal(mm_task_create(m, "hog", &t), 0);
+	assert_int_equal(mm_task_set_oom_score_adj(t, MM_OOM_SCORE_ADJ_MIN), 0);
 	uint64_t n = 4096;   /* 16 MiB on an 8 MiB machine */
 	/* more than RAM in one private writable request: the heuristic
 	 * overcommit check refuses it; MAP_NORESERVE skips the check */
@@ -105,6 +108,7 @@ static void test_random_low_memory(void **state)
 	int n = 1;
 	memset(p, 0, sizeof(p));
 	assert_int_equal(mm_task_create(m, "p0", &p[0].t), 0);
+	assert_int_equal(mm_task_set_oom_score_adj(p[0].t, MM_OOM_SCORE_ADJ_MIN), 0);
 	p[0].data = calloc(PAGES, 4096);
 	assert_int_equal(mm_do_mmap(m, p[0].t, BASE, PAGES * 4096, MM_PROT_READ | MM_PROT_WRITE,
 				    MM_MAP_PRIVATE | MM_MAP_ANONYMOUS | MM_MAP_FIXED, -1, 0), (int64_t)BASE);

@@ -1,10 +1,21 @@
-/* The OOM killer and the kernel log: dmesg's format and ring. */
+/* The OOM killer and the kernel log.
+ *
+ * dmesg: the line format, the clock, the ring dropping its oldest lines.
+ * The OOM killer: the process with the highest badness dies (oom_score_adj
+ * -1000 protects, +1000 picks), its memory all comes back, the others'
+ * data stay intact byte for byte, the report lines carry the numbers the
+ * victim's status showed, fork inherits oom_score_adj, a victim that is the
+ * faulting process sees -MM_ESRCH and stays a zombie until reaped, no
+ * victim means -MM_ENOMEM with nothing changed; mm_machine_check() is
+ * clean after every kill; a randomized run with fork and COW kills
+ * processes and checks the survivors against a shadow model. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mmkit/compiler.h"
 #include "mmkit/error.h"
+#include "mmkit/rng.h"
 #include "mmkit/sim.h"
 #include "sim_internal.h"   /* mm_klog */
 #include "testutil.h"
@@ -116,11 +127,384 @@ static void test_dmesg_ring_wraps(void **state)
 	mm_machine_destroy(m);
 }
 
+/* ---- helpers ------------------------------------------------------------------ */
+
+#define BASE 0x10000000ULL
+
+/* Free pages after drop_caches plus the slab's page-map leaves (kept for
+ * the machine's life once made, like mem_map; see test_sim_oom). */
+static uint64_t free_after_drop(struct mm_machine *m)
+{
+	mm_machine_drop_caches(m);
+	struct mm_meminfo mi;
+	mm_machine_meminfo(m, &mi);
+	return mi.free_pages + mi.slab_pagemap_pages;
+}
+
+/* A kB row of /proc/PID/status ("VmRSS:" ...), in kB. */
+static uint64_t status_kb(struct mm_machine *m, struct mm_task *t, const char *row)
+{
+	static char buf[8192];
+	mm_show_status(m, t, buf, sizeof(buf));
+	const char *p = strstr(buf, row);
+	assert_non_null(p);
+	unsigned long long v;
+	assert_int_equal(sscanf(p + strlen(row), " %llu kB", &v), 1);
+	return v;
+}
+
+/* A process with an anonymous mapping of `pages` pages at BASE, each page
+ * written with its own pattern (tag, page). */
+static struct mm_task *proc_with(struct mm_machine *m, const char *name, uint64_t pages, int tag)
+{
+	struct mm_task *t;
+	assert_int_equal(mm_task_create(m, name, &t), 0);
+	assert_int_equal(mm_do_mmap(m, t, BASE, 4096 * 4096, MM_PROT_READ | MM_PROT_WRITE,
+				    MM_MAP_PRIVATE | MM_MAP_ANONYMOUS | MM_MAP_FIXED | MM_MAP_NORESERVE,
+				    -1, 0),
+			 (int64_t)BASE);
+	for (uint64_t i = 0; i < pages; i++) {
+		uint64_t v[2] = { (uint64_t)tag << 32 | i, ~i };
+		assert_int_equal(mm_write(m, t, BASE + i * 4096 + 8 * (i % 500), v, sizeof(v)), 0);
+	}
+	return t;
+}
+
+static void check_pattern(struct mm_machine *m, struct mm_task *t, uint64_t pages, int tag)
+{
+	for (uint64_t i = 0; i < pages; i++) {
+		uint64_t v[2];
+		assert_int_equal(mm_read(m, t, BASE + i * 4096 + 8 * (i % 500), v, sizeof(v)), 0);
+		assert_true(v[0] == ((uint64_t)tag << 32 | i) && v[1] == ~i);
+	}
+}
+
+/* Write fresh pages in t from page `from` on until the OOM killer kills
+ * someone (stop_at true after the write) or the write fails; returns the
+ * last write's result and the pages written in *n. */
+static int grow_until(struct mm_machine *m, struct mm_task *t, uint64_t from, struct mm_task *watch,
+		      uint64_t *n)
+{
+	int r = 0;
+	for (*n = 0; from + *n < 4096; (*n)++) {
+		uint64_t v = from + *n;
+		r = mm_write(m, t, BASE + (from + *n) * 4096, &v, sizeof(v));
+		if (r || (watch && mm_task_killed(watch)))
+			break;
+	}
+	return r;
+}
+
+static uint64_t vmstat_oom_kill(struct mm_machine *m)
+{
+	static char buf[16384];
+	mm_show_vmstat(m, buf, sizeof(buf));
+	const char *p = strstr(buf, "\noom_kill ");
+	assert_non_null(p);
+	return strtoull(p + 10, NULL, 10);
+}
+
+/* The dmesg text (a static buffer). */
+static const char *dmesg(struct mm_machine *m)
+{
+	static char buf[64 * 1024 + 1];
+	mm_show_dmesg(m, buf, sizeof(buf));
+	return buf;
+}
+
+/* Does dmesg hold a line whose message (after the timestamp) is exactly msg? */
+static bool dmesg_has_line(struct mm_machine *m, const char *msg)
+{
+	const char *d = dmesg(m);
+	for (const char *p = d; *p; p = strchr(p, '\n') + 1) {
+		const char *e = strchr(p, '\n');
+		if ((size_t)(e - p) == 15 + strlen(msg) && !memcmp(p + 15, msg, strlen(msg)))
+			return true;
+	}
+	return false;
+}
+
+/* The numbers the OOM report shows for t, read from its status. */
+struct snap {
+	uint64_t vm_kb, anon_kb, file_kb, shmem_kb, pte_kb, swap_kb;
+};
+
+static struct snap snap_of(struct mm_machine *m, struct mm_task *t)
+{
+	struct snap s = { status_kb(m, t, "VmSize:"), status_kb(m, t, "RssAnon:"),
+			  status_kb(m, t, "RssFile:"), status_kb(m, t, "RssShmem:"),
+			  status_kb(m, t, "VmPTE:"), status_kb(m, t, "VmSwap:") };
+	return s;
+}
+
+static void expect_kill_lines(struct mm_machine *m, struct mm_task *v, const struct snap *s, int adj)
+{
+	char line[512];
+	snprintf(line, sizeof(line),
+		 "Out of memory: Killed process %d (%s) total-vm:%llukB, anon-rss:%llukB, "
+		 "file-rss:%llukB, shmem-rss:%llukB, UID:0 pgtables:%llukB oom_score_adj:%d",
+		 mm_task_pid(v), mm_task_comm(v), (unsigned long long)s->vm_kb,
+		 (unsigned long long)s->anon_kb, (unsigned long long)s->file_kb,
+		 (unsigned long long)s->shmem_kb, (unsigned long long)s->pte_kb, adj);
+	if (!dmesg_has_line(m, line))
+		fail_msg("missing: %s\n--- dmesg:\n%s", line, dmesg(m));
+	uint64_t rss = (s->anon_kb + s->file_kb + s->shmem_kb) / 4;
+	snprintf(line, sizeof(line), "[%7d] %5d %5d %8llu %8llu %8llu %8llu %9llu %8llu %8llu         %5d %s",
+		 mm_task_pid(v), 0, mm_task_pid(v), (unsigned long long)s->vm_kb / 4,
+		 (unsigned long long)rss, (unsigned long long)s->anon_kb / 4,
+		 (unsigned long long)s->file_kb / 4, (unsigned long long)s->shmem_kb / 4,
+		 (unsigned long long)s->pte_kb * 1024, (unsigned long long)s->swap_kb / 4, adj,
+		 mm_task_comm(v));
+	if (!dmesg_has_line(m, line))
+		fail_msg("missing: %s\n--- dmesg:\n%s", line, dmesg(m));
+	snprintf(line, sizeof(line),
+		 "oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,"
+		 "global_oom,task_memcg=/,task=%s,pid=%d,uid=0", mm_task_comm(v), mm_task_pid(v));
+	assert_true(dmesg_has_line(m, line));
+	snprintf(line, sizeof(line),
+		 "oom_reaper: reaped process %d (%s), now anon-rss:0kB, file-rss:0kB, shmem-rss:0kB",
+		 mm_task_pid(v), mm_task_comm(v));
+	assert_true(dmesg_has_line(m, line));
+}
+
+/* ---- the OOM killer ------------------------------------------------------------- */
+
+/* Three idle processes and a growing one on 16 MiB: the biggest idle one
+ * dies, not the one that asked; its memory comes back; the others' data
+ * are intact; the report shows its status numbers. */
+static void test_biggest_is_killed(void **state)
+{
+	(void)state;
+	struct mm_machine *m = boot(16);
+	struct mm_task *a = proc_with(m, "small", 100, 1);
+	struct mm_task *c = proc_with(m, "medium", 500, 3);
+	uint64_t free1 = free_after_drop(m);
+	struct mm_task *b = proc_with(m, "big", 2300, 2);
+	struct snap sb = snap_of(m, b);
+	assert_true(mm_task_oom_score(m, b) > mm_task_oom_score(m, c));
+	assert_true(mm_task_oom_score(m, c) > mm_task_oom_score(m, a));
+	struct mm_task *d = proc_with(m, "grower", 0, 4);
+	uint64_t n;
+	assert_int_equal(grow_until(m, d, 0, b, &n), 0);
+	assert_true(mm_task_killed(b));
+	assert_false(mm_task_killed(a) || mm_task_killed(c) || mm_task_killed(d));
+	assert_true(n > 100 && n < 2300);
+	assert_int_equal(vmstat_oom_kill(m), 1);
+	assert_int_equal(mm_machine_check(m), 0);
+	/* the header names the allocating process and its failed allocation */
+	char line[256];
+	snprintf(line, sizeof(line),
+		 "grower invoked oom-killer: gfp_mask=0x140dca(GFP_HIGHUSER_MOVABLE|__GFP_COMP|__GFP_ZERO), "
+		 "order=0, oom_score_adj=0");
+	if (!dmesg_has_line(m, line))
+		fail_msg("missing: %s\n--- dmesg:\n%s", line, dmesg(m));
+	expect_kill_lines(m, b, &sb, 0);
+	assert_non_null(strstr(dmesg(m), "Tasks state (memory values in pages):\n"));
+	/* B's memory is free already: AnonPages is the survivors' */
+	struct mm_meminfo mi;
+	mm_machine_meminfo(m, &mi);
+	assert_int_equal(mi.anon_pages, (status_kb(m, a, "RssAnon:") + status_kb(m, c, "RssAnon:") +
+					 status_kb(m, d, "RssAnon:")) / 4);
+	/* the grower goes on: its write was retried */
+	for (uint64_t i = 0; i <= n; i++) {
+		uint64_t v;
+		assert_int_equal(mm_read(m, d, BASE + i * 4096, &v, sizeof(v)), 0);
+		assert_true(v == i);
+	}
+	check_pattern(m, a, 100, 1);
+	check_pattern(m, c, 500, 3);
+	/* the zombie: gone from ps and mm_find_task, calls fail, reaped by mm_exit */
+	assert_null(mm_find_task(m, mm_task_pid(b)));
+	assert_int_equal(mm_task_siginfo(b)->signo, MM_SIGKILL);
+	assert_int_equal(mm_task_siginfo(b)->code, MM_SI_KERNEL);
+	uint64_t v = 0;
+	assert_int_equal(mm_read(m, b, BASE, &v, sizeof(v)), -MM_ESRCH);
+	assert_int_equal(mm_task_oom_score(m, b), 0);
+	mm_exit(m, d);
+	mm_exit(m, b);
+	assert_int_equal(mm_machine_check(m), 0);
+	assert_int_equal(free_after_drop(m), free1);
+	mm_exit(m, a);
+	mm_exit(m, c);
+	mm_machine_destroy(m);
+}
+
+/* oom_score_adj: -1000 protects the biggest, +1000 picks a small one;
+ * oom_score follows Linux's formula; bad values are refused. */
+static void test_score_adj(void **state)
+{
+	(void)state;
+	struct mm_machine *m = boot(16);
+	struct mm_task *big = proc_with(m, "big", 1800, 1);
+	struct mm_task *mid = proc_with(m, "mid", 1400, 2);
+	struct mm_task *tiny = proc_with(m, "tiny", 20, 3);
+	assert_int_equal(mm_task_oom_score_adj(big), 0);
+	assert_int_equal(mm_task_set_oom_score_adj(big, -1001), -MM_EINVAL);
+	assert_int_equal(mm_task_set_oom_score_adj(big, 1001), -MM_EINVAL);
+	assert_int_equal(mm_task_oom_score_adj(big), 0);
+	/* oom_score = (1000 + points * 1000 / totalpages) * 2 / 3 */
+	struct mm_meminfo mi;
+	mm_machine_meminfo(m, &mi);
+	int64_t total = (int64_t)mi.total_pages;   /* no swap */
+	int adjs[] = { 0, 300, -300, 1000, -999 };
+	for (size_t i = 0; i < MM_ARRAY_SIZE(adjs); i++) {
+		assert_int_equal(mm_task_set_oom_score_adj(mid, adjs[i]), 0);
+		int64_t points = (int64_t)((status_kb(m, mid, "VmRSS:") + status_kb(m, mid, "VmPTE:") +
+					    status_kb(m, mid, "VmSwap:")) / 4) +
+				 adjs[i] * (total / 1000);
+		assert_int_equal(mm_task_oom_score(m, mid), (1000 + points * 1000 / total) * 2 / 3);
+	}
+	assert_int_equal(mm_task_set_oom_score_adj(mid, 0), 0);
+	assert_int_equal(mm_task_set_oom_score_adj(big, MM_OOM_SCORE_ADJ_MIN), 0);
+	assert_int_equal(mm_task_oom_score(m, big), 0);
+	struct snap smid = snap_of(m, mid);
+	struct mm_task *g = proc_with(m, "grower", 0, 4);
+	uint64_t n;
+	assert_int_equal(grow_until(m, g, 0, mid, &n), 0);
+	assert_true(mm_task_killed(mid));
+	assert_false(mm_task_killed(big) || mm_task_killed(tiny));
+	expect_kill_lines(m, mid, &smid, 0);
+	assert_int_equal(mm_machine_check(m), 0);
+	/* +1000 picks the tiny one, though the grower is far bigger */
+	assert_int_equal(mm_task_set_oom_score_adj(tiny, MM_OOM_SCORE_ADJ_MAX), 0);
+	struct snap stiny = snap_of(m, tiny);
+	uint64_t n2;
+	assert_int_equal(grow_until(m, g, n + 1, tiny, &n2), 0);
+	assert_true(mm_task_killed(tiny));
+	assert_false(mm_task_killed(big) || mm_task_killed(g));
+	expect_kill_lines(m, tiny, &stiny, 1000);
+	assert_int_equal(vmstat_oom_kill(m), 2);
+	assert_int_equal(mm_machine_check(m), 0);
+	check_pattern(m, big, 1800, 1);
+	assert_int_equal(mm_task_set_oom_score_adj(tiny, 0), -MM_ESRCH);
+	mm_machine_destroy(m);   /* zombies included (ASan: no leak) */
+}
+
+static void test_fork_inherits_adj(void **state)
+{
+	(void)state;
+	struct mm_machine *m = boot(16);
+	struct mm_task *p = proc_with(m, "parent", 10, 1), *c;
+	assert_int_equal(mm_task_set_oom_score_adj(p, 500), 0);
+	assert_int_equal(mm_fork(m, p, &c), 0);
+	assert_int_equal(mm_task_oom_score_adj(c), 500);
+	assert_int_equal(mm_task_set_oom_score_adj(c, -300), 0);
+	assert_int_equal(mm_task_oom_score_adj(p), 500);
+	struct mm_task *gc;
+	assert_int_equal(mm_fork(m, c, &gc), 0);
+	assert_int_equal(mm_task_oom_score_adj(gc), -300);
+	mm_machine_destroy(m);
+}
+
+/* The faulting process is the biggest: its own access reports the kill. */
+static void test_self_killed(void **state)
+{
+	(void)state;
+	struct mm_machine *m = boot(16);
+	struct mm_task *keep = proc_with(m, "keeper", 200, 1);
+	assert_int_equal(mm_task_set_oom_score_adj(keep, MM_OOM_SCORE_ADJ_MIN), 0);
+	uint64_t free1 = free_after_drop(m);
+	struct mm_task *hog = proc_with(m, "hog", 0, 2);
+	int pid = mm_task_pid(hog);
+	uint64_t n;
+	int r = grow_until(m, hog, 0, NULL, &n);
+	assert_int_equal(r, -MM_ESRCH);
+	assert_true(mm_task_killed(hog));
+	const struct mm_siginfo *si = mm_task_siginfo(hog);
+	assert_int_equal(si->signo, MM_SIGKILL);
+	assert_int_equal(si->code, MM_SI_KERNEL);
+	char line[128];
+	snprintf(line, sizeof(line), "hog invoked oom-killer: gfp_mask=0x140dca(GFP_HIGHUSER_MOVABLE|"
+				     "__GFP_COMP|__GFP_ZERO), order=0, oom_score_adj=0");
+	assert_true(dmesg_has_line(m, line));
+	snprintf(line, sizeof(line), "Out of memory: Killed process %d (hog) total-vm:16384kB, "
+				     "anon-rss:%llukB,", pid, (unsigned long long)n * 4);
+	assert_non_null(strstr(dmesg(m), line));
+	assert_int_equal(mm_machine_check(m), 0);
+	/* every call on the zombie fails cleanly */
+	uint64_t v = 1;
+	assert_int_equal(mm_write(m, hog, BASE, &v, 8), -MM_ESRCH);
+	assert_int_equal(mm_read(m, hog, BASE, &v, 8), -MM_ESRCH);
+	assert_int_equal(mm_do_mmap(m, hog, 0, 4096, MM_PROT_READ, MM_MAP_PRIVATE | MM_MAP_ANONYMOUS, -1, 0),
+			 -MM_ESRCH);
+	assert_int_equal(mm_do_munmap(m, hog, BASE, 4096), -MM_ESRCH);
+	assert_int_equal(mm_do_mprotect(m, hog, BASE, 4096, MM_PROT_READ), -MM_ESRCH);
+	assert_int_equal(mm_do_brk(m, hog, 0), 0);
+	assert_int_equal(mm_sbrk(m, hog, 4096), -MM_ESRCH);
+	assert_int_equal(mm_do_madvise(m, hog, BASE, 4096, MM_MADV_DONTNEED), -MM_ESRCH);
+	assert_int_equal(mm_do_msync(m, hog, BASE, 4096, MM_MS_SYNC), -MM_ESRCH);
+	assert_int_equal(mm_open(m, hog, "/dev/null", MM_O_RDONLY), -MM_ESRCH);
+	assert_int_equal(mm_shmget(m, hog, MM_IPC_PRIVATE, 4096, MM_IPC_CREAT), -MM_ESRCH);
+	assert_int_equal(mm_virt_to_phys(m, hog, BASE), -MM_ESRCH);
+	assert_int_equal(mm_exec_synthetic(m, hog, 4096, 4096, 4096), -MM_ESRCH);
+	struct mm_task *c;
+	assert_int_equal(mm_fork(m, hog, &c), -MM_ESRCH);
+	mm_context_switch(m, hog);   /* ignored */
+	char buf[512];
+	assert_int_equal(mm_show_maps(m, hog, buf, sizeof(buf)), 0);
+	assert_int_equal(mm_show_smaps(m, hog, buf, sizeof(buf)), 0);
+	assert_int_equal(mm_task_pss_bytes(m, hog), 0);
+	mm_show_status(m, hog, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "State:\tZ (zombie)\n"));
+	assert_null(strstr(buf, "VmRSS"));
+	mm_show_ps(m, buf, sizeof(buf));
+	assert_null(strstr(buf, " hog\n"));
+	assert_null(mm_find_task(m, pid));
+	check_pattern(m, keep, 200, 1);
+	assert_int_equal(mm_machine_check(m), 0);
+	mm_exit(m, hog);
+	assert_int_equal(free_after_drop(m), free1);
+	mm_machine_destroy(m);
+}
+
+/* Nobody may be killed: the fault fails with -MM_ENOMEM, nothing is lost. */
+static void test_no_victim(void **state)
+{
+	(void)state;
+	struct mm_machine *m = boot(16);
+	struct mm_task *a = proc_with(m, "a", 300, 1);
+	assert_int_equal(mm_task_set_oom_score_adj(a, MM_OOM_SCORE_ADJ_MIN), 0);
+	struct mm_task *b;
+	assert_int_equal(mm_fork(m, a, &b), 0);   /* inherits -1000 */
+	uint64_t n;
+	assert_int_equal(grow_until(m, b, 300, NULL, &n), -MM_ENOMEM);
+	assert_int_equal(mm_task_siginfo(b)->signo, 0);
+	assert_false(mm_task_killed(a) || mm_task_killed(b));
+	assert_int_equal(vmstat_oom_kill(m), 0);
+	assert_true(dmesg_has_line(m, "Out of memory and no killable processes..."));
+	assert_null(strstr(dmesg(m), "Killed process"));
+	assert_int_equal(mm_machine_check(m), 0);
+	check_pattern(m, a, 300, 1);
+	check_pattern(m, b, 300, 1);
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t v;
+		assert_int_equal(mm_read(m, b, BASE + (300 + i) * 4096, &v, 8), 0);
+		assert_true(v == 300 + i);
+	}
+	/* the public entry: no victim now, one after raising b's adj; no
+	 * process is running, so the idle task is "current" */
+	mm_context_switch(m, NULL);
+	assert_int_equal(mm_out_of_memory(m, 0, MM_GFP_KERNEL), 0);
+	assert_int_equal(mm_task_set_oom_score_adj(b, 0), 0);
+	assert_int_equal(mm_out_of_memory(m, 2, MM_GFP_KERNEL), mm_task_pid(b));
+	assert_true(mm_task_killed(b));
+	assert_true(dmesg_has_line(m, "swapper/0 invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=2, "
+				      "oom_score_adj=0"));
+	assert_int_equal(mm_machine_check(m), 0);
+	check_pattern(m, a, 300, 1);
+	mm_machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dmesg_format),
 		cmocka_unit_test(test_dmesg_ring_wraps),
+		cmocka_unit_test(test_biggest_is_killed),
+		cmocka_unit_test(test_score_adj),
+		cmocka_unit_test(test_fork_inherits_adj),
+		cmocka_unit_test(test_self_killed),
+		cmocka_unit_test(test_no_victim),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -207,6 +207,9 @@ int replay_init(struct replay *r, struct mm_machine *m, const char *comm, enum v
 	r->mode = ids ? VMA_REGION : mode;
 	if (mm_task_create(m, comm, &r->t))
 		goto nomem;
+	/* the replayed program is the only process: running out of memory
+	 * stops the replay (st.oom) instead of the OOM killer killing it */
+	mm_task_set_oom_score_adj(r->t, MM_OOM_SCORE_ADJ_MIN);
 	r->wbuf = malloc(ACCESS_MAX);
 	r->rbuf = malloc(ACCESS_MAX);
 	if (!r->wbuf || !r->rbuf)
