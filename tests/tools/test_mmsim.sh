@@ -79,7 +79,7 @@ group_help() {
 	run help_word 0 help
 	checks=$((checks + 1))
 	cmp -s "$TMP/help_main.out" "$TMP/help_word.out" || fail "'mmsim help' differs from --help"
-	for c in cache sweep policies; do
+	for c in cache sweep policies run; do
 		run "help_$c" 0 help "$c"
 		run "dashhelp_$c" 0 "$c" --help
 		checks=$((checks + 1))
@@ -415,7 +415,7 @@ assert all(r["summary"] for r in rows)
 # ---- docs: every option of --help is in the man page and the guide ----------------
 group_docs() {
 	local man=$SRC/docs/mmsim.1 md=$SRC/docs/mmsim.md
-	for c in cache sweep policies; do
+	for c in cache sweep policies run; do
 		"$MMSIM" "$c" --help >"$TMP/h.txt"
 		for o in $(grep -oE -- '--[a-z][a-z-]+' "$TMP/h.txt" | sort -u); do
 			checks=$((checks + 1))
@@ -442,6 +442,120 @@ group_docs() {
 		groff -ww -man -z "$man" 2>"$TMP/groff.err" && [ ! -s "$TMP/groff.err" ] ||
 			{ fail "groff warns about docs/mmsim.1:"; cat "$TMP/groff.err" >&2; }
 	fi
+}
+
+# ---- scenarios: mmsim run and the bundled scenarios ------------------------------
+# norm FILE: blank what depends on the host or the build: temporary paths,
+# device and inode numbers of mapped files, physical addresses of page-table
+# frames (debug builds' slab checks use other frames)
+norm() {
+	sed -E -i 's#[^ ]*/mmsim-[A-Za-z0-9]{6}/#<tmp>/#g;
+		s#^([0-9a-f]+-[0-9a-f]+ [-rwxsp]{4} [0-9a-f]+) [0-9a-f]{2}:[0-9a-f]{2} [0-9]+ +<tmp>#\1 DEV INODE <tmp>#;
+		s#CR3 = 0x[0-9a-f]+#CR3 = PHYS#; s# at 0x[0-9a-f]{8}: [0-9a-f]+ # at PHYS: ENTRY #' "$1"
+}
+
+group_scenarios() {
+	local f n
+	for f in examples/scenarios/*.mms; do
+		n=$(basename "$f" .mms)
+		[ "$n" = demo ] && continue   # the demo group runs it
+		run "scn_$n" 0 run "$f"
+		norm "$TMP/scn_$n.out"
+		golden "scn_$n"
+		contains "scn_$n" out " expects: "
+		contains "scn_$n" out " passed, 0 failed"
+		# --check: every invariant after every statement; --json: every expect ok
+		run "scn_${n}_check" 0 run --check --quiet "$f"
+		checks=$((checks + 1))
+		[ -s "$TMP/scn_${n}_check.out" ] && fail "scn_$n: --quiet printed something"
+		run "scn_${n}_json" 0 run --json "$f"
+		py "scn_${n}_json" '
+import json, sys
+d = json.load(sys.stdin)
+ex = [e for e in d["events"] if e["type"] == "expect"]
+assert d["status"] == "ok" and d["failed"] == 0 and d["error"] == "", d["status"]
+assert len(ex) == d["expects"] > 0 and all(e["ok"] for e in ex), ex
+assert all(e["file"].endswith(".mms") and e["line"] > 0 for e in d["events"])
+'
+	done
+	# a syntax error: FILE:LINE:COL, exit 3, nothing run
+	printf 'machine ram=64M\nprocess a\nb = mmap 4K rw- privat\n' >"$TMP/syn.mms"
+	run syn 3 run "$TMP/syn.mms"
+	contains syn err "mmsim run: $TMP/syn.mms:3:17: unknown mmap flag 'privat' (did you mean 'private'?)"
+	checks=$((checks + 1))
+	[ -s "$TMP/syn.out" ] && fail "a syntax error still ran the scenario"
+	printf 'process a\nrepeat 3 {\n  read 0x1000\n' >"$TMP/unclosed.mms"
+	run unclosed 3 run "$TMP/unclosed.mms"
+	contains unclosed err "end of file inside the repeat opened at $TMP/unclosed.mms:2"
+	printf 'process a\nexpect minflts == 0\n' >"$TMP/name.mms"
+	run name 3 run "$TMP/name.mms"
+	contains name err "name.mms:2:8: unknown name 'minflts' (did you mean 'minflt'?"
+	# a failed expect: FILE:LINE: expect failed ... (got X), the run goes on, exit 1
+	printf 'process a\nb = mmap 8K\nwrite $b 7\nexpect minflt == 3\nexpect read $b == 8\necho end\n' \
+		>"$TMP/fail.mms"
+	run fail 1 run "$TMP/fail.mms"
+	contains fail err "mmsim run: $TMP/fail.mms:4: expect failed: minflt == 3 (got 1)"
+	contains fail err "mmsim run: $TMP/fail.mms:5: expect failed: read \$b == 8 (got 7)"
+	contains fail out "end"
+	contains fail out "2 expects: 0 passed, 2 failed"
+	# the machine refuses: a fault outside try stops the run, exit 1
+	printf 'process a\nb = mmap 4K r--\nwrite $b 1\necho not reached\n' >"$TMP/segv.mms"
+	run segv 1 run "$TMP/segv.mms"
+	contains segv err "segv.mms:3: write 0x7ffff7ffe000 in process 1: SIGSEGV (SEGV_ACCERR) at 0x7ffff7ffe000"
+	checks=$((checks + 1))
+	grep -q "not reached" "$TMP/segv.out" && fail "the run went on after a fault"
+	printf 'process a\nmmap 0\n' >"$TMP/einval.mms"
+	run einval 1 run "$TMP/einval.mms"
+	contains einval err "einval.mms:2: mmap failed: EINVAL (invalid argument)"
+	# misuse found while running: exit 3 with the column
+	printf 'process a\n@b read 0\n' >"$TMP/noproc.mms"
+	run noproc 3 run "$TMP/noproc.mms"
+	contains noproc err "noproc.mms:2:1: no process named 'b'"
+	printf 'process a\nexpect meminfo.Nope == 0\n' >"$TMP/norow.mms"
+	run norow 3 run "$TMP/norow.mms"
+	contains norow err "norow.mms:2:8: meminfo has no row 'Nope'"
+	printf 'machine ram=30M\n' >"$TMP/ram.mms"
+	run ram 3 run "$TMP/ram.mms"
+	contains ram err "ram.mms:1:9: ram=31457280: must be a multiple of 4M"
+	printf 'machine ram=1T\n' >"$TMP/bigram.mms"
+	run bigram 3 run "$TMP/bigram.mms"
+	contains bigram err "more than the 16384 MiB allowed"
+	# -D sets a param, include reads a file relative to the includer
+	mkdir -p "$TMP/inc"
+	printf 'param N = 2\nprocess a\nb = mmap $N*4K\nwrite seq $b $N*4K\ninclude inc/more.mms\n' \
+		>"$TMP/main.mms"
+	printf 'expect minflt == $N\necho N=$N faults=$(minflt)\n' >"$TMP/inc/more.mms"
+	run param 0 run "$TMP/main.mms"
+	contains param out "N=2 faults=2"
+	run define 0 run "$TMP/main.mms" -D N=5
+	contains define out "N=5 faults=5"
+	run define_expr 0 run "$TMP/main.mms" -D N=2*3
+	contains define_expr out "N=6 faults=6"
+	run define_bad 2 run "$TMP/main.mms" -D 5N=1
+	contains define_bad err "-D 5N: a name starts with a letter or _"
+	run define_val 3 run "$TMP/main.mms" -D N=4Q
+	contains define_val err "-D N=4Q: unexpected 'Q' after a number"
+	printf 'include nosuch.mms\n' >"$TMP/inc/bad.mms"
+	run include_missing 4 run "$TMP/inc/bad.mms"
+	contains include_missing err "bad.mms:1:9: $TMP/inc/nosuch.mms: No such file or directory"
+	printf 'include self.mms\n' >"$TMP/self.mms"
+	run include_loop 3 run "$TMP/self.mms"
+	contains include_loop err "includes nested more than 16 deep"
+	# standard input; a missing file; usage
+	checks=$((checks + 1))
+	printf 'process a\nexpect pid == 1\necho from stdin\n' | "$MMSIM" run - >"$TMP/stdin.out" 2>&1 ||
+		fail "a scenario from stdin failed"
+	contains stdin out "from stdin"
+	run missing 4 run "$TMP/nosuch.mms"
+	contains missing err "mmsim run: $TMP/nosuch.mms: No such file or directory"
+	run noscn 2 run
+	contains noscn err "no scenario given"
+	run twoscn 2 run a.mms b.mms
+	contains twoscn err "one scenario at a time"
+	# try records errno and the signal
+	printf 'process a\ntry mmap 0\nexpect $errno == EINVAL\ntry read 16\nexpect $signal == SIGSEGV\nexpect $si_addr == 16\n' \
+		>"$TMP/try.mms"
+	run try 0 run "$TMP/try.mms"
 }
 
 # ---- trace: the full machine -----------------------------------------------------
@@ -660,7 +774,7 @@ EOF
 }
 
 case $GROUP in
-help | errors | cache | sweep | policies | docs | zipf | trace | record) "group_$GROUP" ;;
+help | errors | cache | sweep | policies | docs | zipf | trace | record | scenarios) "group_$GROUP" ;;
 *) echo "test_mmsim.sh: unknown group '$GROUP'" >&2; exit 2 ;;
 esac
 echo "$GROUP: $checks checks, $failures failures"

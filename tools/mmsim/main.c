@@ -11,6 +11,7 @@
 #include "mmsim.h"
 
 const struct mmsim_cmd *const mmsim_cmds[] = {
+	&mmsim_cmd_run,
 	&mmsim_cmd_trace,
 	&mmsim_cmd_cache,
 	&mmsim_cmd_sweep,
@@ -33,8 +34,9 @@ void mmsim_usage(FILE *f)
 	      "       mmsim help COMMAND     (or mmsim COMMAND --help)\n"
 	      "       mmsim --version\n"
 	      "\n"
-	      "mmsim replays memory and cache traces through mmkit's simulated machine\n"
-	      "and through its page replacement policies.\n"
+	      "mmsim runs scenarios and replays memory and cache traces on mmkit's\n"
+	      "simulated machine, and replays traces through its page replacement\n"
+	      "policies.\n"
 	      "\n"
 	      "Commands:\n", f);
 	for (size_t i = 0; i < mmsim_ncmds; i++)
