@@ -387,6 +387,19 @@ assert lru[-1]["misses"] == min(r["misses"] for r in rows), "the largest size ha
 	contains sweep_check err "check passed: lru replayed at 64 sizes agrees with the stack algorithm"
 	run sweep_mem 2 sweep "$TR/belady.txt" -p fifo -s 1:2000000000:100000000
 	contains sweep_mem err "sample fewer sizes"
+	# runs in groups of at most N frames, one pass each: same results from a
+	# file (several passes), from stdin (loaded) and with --check
+	checks=$((checks + 3))
+	MMSIM_SWEEP_GROUP=6 "$MMSIM" sweep "$TR/belady.txt" >"$TMP/grp.out" 2>/dev/null
+	cmp -s "$TMP/grp.out" "$EXP/sweep_text.out" || fail "sweep in groups of 6 frames differs"
+	MMSIM_SWEEP_GROUP=6 "$MMSIM" sweep - <"$TR/belady.txt" >"$TMP/grp2.out" 2>/dev/null
+	tail -n +2 "$EXP/sweep_text.out" | cmp -s - <(tail -n +2 "$TMP/grp2.out") ||
+		fail "sweep from stdin in groups differs"
+	MMSIM_SWEEP_GROUP=40 "$MMSIM" sweep "$TR/touch.lk.gz" -p fifo,random,lru -s 1:64 --check \
+		--json >"$TMP/grp3.out" 2>"$TMP/grp3.err"
+	"$MMSIM" sweep "$TR/touch.lk.gz" -p fifo,random,lru -s 1:64 --json >"$TMP/grp4.out" 2>/dev/null
+	cmp -s "$TMP/grp3.out" "$TMP/grp4.out" || fail "sweep in groups of 40 frames differs"
+	contains grp3 err "check passed: lru replayed at 64 sizes agrees"
 }
 
 # ---- policies ------------------------------------------------------------------

@@ -7,16 +7,21 @@
  *    histogram of LRU stack distances, from which the misses at *every* size
  *    follow exactly; it also counts the distinct ids, which sets the range of
  *    the automatic sizes. LRU is a stack algorithm, so its curve never rises.
- *  - every other policy: one cachesim run per sampled size, all fed from the
- *    same pass (mm_cachesim_feed). Memory grows with the sum of the sampled
- *    sizes (about 100 bytes per slot), which is checked before starting.
+ *  - every other policy: one cachesim run per sampled size. The runs go
+ *    through the engine in groups of at most GROUP_SLOTS frames in all, as
+ *    mm_cache_curve groups its sizes (a larger run alone), all the runs of a
+ *    group fed from one pass (mm_cachesim_feed): memory is bounded by the
+ *    largest group (about 60 bytes per frame), time grows with the number of
+ *    groups (one pass over the trace each). A run whose own size needs more
+ *    than MAX_RUN_MEM is refused before starting.
  *  - opt needs the future: the trace is loaded (24 bytes per request) and
  *    the next-use pre-pass computed.
  *
- * Passes: with --size given (and no opt), one streaming pass feeds the stack
- * and the runs together. With automatic sizes the first pass (the stack)
- * decides the sizes and a second pass reopens the file for the runs; a trace
- * on stdin, or a sweep with opt, is loaded once instead.
+ * Passes: with --size given (and no opt), the first streaming pass feeds the
+ * stack and the first group together, and each further group reopens the
+ * file. With automatic sizes the first pass (the stack) decides the sizes
+ * and each group then reopens the file; a trace on stdin, or a sweep with
+ * opt, is loaded once instead and every group replays it from memory.
  *
  * Belady's anomaly: a sampled size s whose misses exceed those of the
  * previous sampled size (more frames, more faults). With sampled sizes that
@@ -34,7 +39,8 @@
 #define MAX_SIZE     ((1ull << 31) - 1)
 #define MAX_SIZES    100000
 #define SLOT_BYTES   100                    /* per cached item, all policies, rounded up */
-#define MAX_RUN_MEM  (4ull << 30)           /* refuse sweeps that need more */
+#define MAX_RUN_MEM  (4ull << 30)           /* refuse runs that need more */
+#define GROUP_SLOTS  (2u << 20)             /* frames per group of runs (as mm_cache_curve) */
 #define DEF_POINTS   50
 
 enum { OPT_POINTS = 1, OPT_MAX_SIZE, OPT_JSON, OPT_CSV, OPT_PLOT, OPT_PLOT_SCRIPT };
@@ -216,45 +222,146 @@ static int choose_sizes(struct sweep *sw)
 	return 0;
 }
 
-/* Create the engine's runs: every non-stack curve at every size, and with
- * --check lru through the engine too. */
-static int add_runs(struct sweep *sw)
+/* The spec and size of run k (curve-major, then the --check lru runs). */
+static void run_at(const struct sweep *sw, size_t k, const char **spec, size_t *size)
 {
-	uint64_t total = 0;
+	size_t i = k / sw->nsizes;
+	*size = sw->sizes[k % sw->nsizes];
+	*spec = k >= sw->check_run0 ? "lru" : sw->curves[sw->order[i]].spec;
+}
+
+/* Plan the replayed runs: every non-stack curve at every size, and with
+ * --check lru too; their groups; refuse a run too large for memory. */
+static int plan_runs(struct sweep *sw)
+{
 	size_t engine_curves = 0;
 	for (size_t i = 0; i < sw->ncurves; i++)
-		engine_curves += !sw->curves[i].stack;
+		if (!sw->curves[i].stack) {
+			sw->curves[i].run0 = engine_curves * sw->nsizes;
+			sw->order[engine_curves++] = i;
+		}
+	sw->check_run0 = engine_curves * sw->nsizes;
 	engine_curves += sw->a->run.check;
-	for (size_t j = 0; j < sw->nsizes; j++)
-		total += sw->sizes[j];
-	if (engine_curves && total * engine_curves > MAX_RUN_MEM / SLOT_BYTES) {
-		mmsim_err("sweep", "%zu sizes summing to %llu frames for %zu replayed policies would "
-			  "need about %llu MiB; sample fewer sizes (--points, --max-size, --size), "
-			  "or sweep only lru (exact at every size)", sw->nsizes,
-			  (unsigned long long)total, engine_curves,
-			  (unsigned long long)(total * engine_curves * SLOT_BYTES >> 20));
+	size_t largest = sw->nsizes ? sw->sizes[sw->nsizes - 1] : 0;
+	if (engine_curves && largest > MAX_RUN_MEM / SLOT_BYTES) {
+		mmsim_err("sweep", "a run of %zu frames would need about %llu MiB; sample fewer "
+			  "sizes or smaller ones (--points, --max-size, --size), or sweep only lru "
+			  "(exact at every size)", largest,
+			  (unsigned long long)((uint64_t)largest * SLOT_BYTES >> 20));
 		return EXIT_USAGE;
 	}
-	if (!engine_curves)
+	sw->nruns = engine_curves * sw->nsizes;
+	if (!sw->nruns)
 		return 0;
-	if (mm_cachesim_create(&sw->a->run.cfg, &sw->cs))
+	sw->run_misses = calloc(sw->nruns, sizeof(*sw->run_misses));
+	sw->groups = calloc(sw->nruns, sizeof(*sw->groups));
+	if (!sw->run_misses || !sw->groups)
 		return EXIT_NOMEM;
-	for (size_t i = 0; i < sw->ncurves + sw->a->run.check; i++) {
-		bool check = i == sw->ncurves;
-		if (!check && sw->curves[i].stack)
-			continue;
-		if (check)
-			sw->check_run0 = mm_cachesim_nruns(sw->cs);
-		else
-			sw->curves[i].run0 = mm_cachesim_nruns(sw->cs);
-		for (size_t j = 0; j < sw->nsizes; j++) {
-			int err = mm_cachesim_add(sw->cs, check ? "lru" : sw->curves[i].spec,
-						  sw->sizes[j]);
-			if (err == -MM_ENOMEM)
-				return EXIT_NOMEM;
-			if (err)
-				return mmsim_usage_err("sweep", "policy %s cannot run with %zu frames",
-						       check ? "lru" : sw->curves[i].spec, sw->sizes[j]);
+	/* MMSIM_SWEEP_GROUP=N: groups of N frames (tests use it to make many
+	 * groups out of small sizes) */
+	uint64_t group = GROUP_SLOTS, slots = 0;
+	const char *env = getenv("MMSIM_SWEEP_GROUP");
+	if (env && cli_parse_u64(env, &group))
+		group = GROUP_SLOTS;
+	for (size_t k = 0; k < sw->nruns; k++) {
+		const char *spec;
+		size_t size;
+		run_at(sw, k, &spec, &size);
+		if (!sw->ngroups || slots + size > group) {
+			struct run_group *g = &sw->groups[sw->ngroups++];
+			g->first = k;
+			g->n = 0;
+			slots = 0;
+		}
+		sw->groups[sw->ngroups - 1].n++;
+		slots += size;
+	}
+	return 0;
+}
+
+/* The engine of group g: its runs with the seeds they have as runs of one
+ * engine. */
+static int group_start(struct sweep *sw, size_t g)
+{
+	const struct run_group *gr = &sw->groups[g];
+	struct mm_cachesim_config cfg = sw->a->run.cfg;
+	cfg.seed += gr->first;
+	if (mm_cachesim_create(&cfg, &sw->cs))
+		return EXIT_NOMEM;
+	for (size_t k = gr->first; k < gr->first + gr->n; k++) {
+		const char *spec;
+		size_t size;
+		run_at(sw, k, &spec, &size);
+		int err = mm_cachesim_add(sw->cs, spec, size);
+		if (err == -MM_ENOMEM)
+			return EXIT_NOMEM;
+		if (err)
+			return mmsim_usage_err("sweep", "policy %s cannot run with %zu frames", spec,
+					       size);
+	}
+	return 0;
+}
+
+/* Keep group g's results and free its engine. */
+static void group_finish(struct sweep *sw, size_t g)
+{
+	const struct run_group *gr = &sw->groups[g];
+	for (size_t k = 0; k < gr->n; k++) {
+		struct mm_cache_result r;
+		mm_cachesim_result(sw->cs, k, &r);
+		sw->run_misses[gr->first + k] = r.misses;
+	}
+	if (sw->a->run.check && mm_cachesim_check(sw->cs))
+		sw->engine_bad = true;
+	mm_cachesim_destroy(sw->cs);
+	sw->cs = NULL;
+}
+
+/* "pass N of M" for the progress line (NULL for a single pass). */
+static const char *pass_name(struct sweep *sw, size_t pass, size_t passes)
+{
+	if (passes < 2)
+		return NULL;
+	snprintf(sw->phase, sizeof(sw->phase), "pass %zu of %zu", pass, passes);
+	return sw->phase;
+}
+
+/* The streaming passes: the stack (with the first group when the sizes are
+ * given), then one pass per further group. */
+static int stream_passes(struct sweep *sw, bool planned)
+{
+	struct sweep_args *a = sw->a;
+	int rc;
+	bool known = planned || a->run.sizes != NULL;
+	size_t g = 0, pass = 1, passes = 2;
+	if (known) {
+		if (!planned && ((rc = choose_sizes(sw)) || (rc = plan_runs(sw))))
+			return rc;
+		passes = sw->ngroups ? sw->ngroups : 1;
+		if (sw->ngroups && (rc = group_start(sw, 0)))
+			return rc;
+	}
+	if ((rc = stream_pass(sw, pass_name(sw, pass, passes), true, known, &sw->requests)))
+		return rc;
+	if (known && sw->ngroups)
+		group_finish(sw, g++);
+	if (!known) {
+		if ((rc = choose_sizes(sw)) || (rc = plan_runs(sw)))
+			return rc;
+		passes = 1 + sw->ngroups;
+	}
+	for (; g < sw->ngroups; g++) {
+		uint64_t again;
+		if ((rc = group_start(sw, g)))
+			return rc;
+		if ((rc = stream_pass(sw, pass_name(sw, ++pass, passes), false, true, &again)))
+			return rc;
+		group_finish(sw, g);
+		if (again != sw->requests) {
+			mmsim_err("sweep", "%s changed between two passes (%llu then %llu "
+				  "requests)", a->run.trace, (unsigned long long)sw->requests,
+				  (unsigned long long)again);
+			return EXIT_INPUT;
 		}
 	}
 	return 0;
@@ -266,30 +373,18 @@ static int run_passes(struct sweep *sw)
 	bool opt = false;
 	for (size_t i = 0; i < sw->ncurves; i++)
 		opt |= is_opt(sw->curves[i].spec);
-	bool in_memory = opt || (!a->run.sizes && strcmp(a->run.trace, "-") == 0);
 	int rc;
-	if (!in_memory) {
-		if (a->run.sizes) { /* one pass: stack and runs together */
-			if ((rc = choose_sizes(sw)) || (rc = add_runs(sw)))
-				return rc;
-			return stream_pass(sw, NULL, true, true, &sw->requests);
-		}
-		if ((rc = stream_pass(sw, "pass 1 of 2", true, false, &sw->requests)))
+	if (!opt && strcmp(a->run.trace, "-") != 0)
+		return stream_passes(sw, false);
+	/* stdin cannot be read twice: one pass if the sizes are given and the
+	 * runs make one group, else the trace is loaded */
+	bool planned = false;
+	if (!opt && a->run.sizes) {
+		if ((rc = choose_sizes(sw)) || (rc = plan_runs(sw)))
 			return rc;
-		if ((rc = choose_sizes(sw)) || (rc = add_runs(sw)))
-			return rc;
-		if (!sw->cs)
-			return 0;
-		uint64_t again;
-		if ((rc = stream_pass(sw, "pass 2 of 2", false, true, &again)))
-			return rc;
-		if (again != sw->requests) {
-			mmsim_err("sweep", "%s changed between the two passes (%llu then %llu "
-				  "requests)", a->run.trace, (unsigned long long)sw->requests,
-				  (unsigned long long)again);
-			return EXIT_INPUT;
-		}
-		return 0;
+		if (sw->ngroups <= 1)
+			return stream_passes(sw, true);
+		planned = true;
 	}
 	/* the whole trace in memory */
 	struct reqsrc src;
@@ -310,19 +405,27 @@ static int run_passes(struct sweep *sw)
 	progress_phase(&sw->prog, "lru stack", -1);
 	for (size_t i = 0; i < n && !rc; i += CHUNK)
 		rc = feed(sw, all + i, NULL, n - i < CHUNK ? n - i : CHUNK, true, false);
-	if (!rc)
+	if (!rc && !planned)
 		rc = choose_sizes(sw);
-	if (!rc)
-		rc = add_runs(sw);
-	if (!rc && sw->cs && mm_cachesim_needs_future(sw->cs)) {
-		next = malloc((n ? n : 1) * sizeof(*next));
-		if (!next || mm_cache_next_use(all, n, next))
-			rc = EXIT_NOMEM;
-	}
+	if (!rc && !planned)
+		rc = plan_runs(sw);
 	progress_phase(&sw->prog, "replay", -1);
-	for (size_t i = 0; i < n && !rc && sw->cs; i += CHUNK)
-		rc = feed(sw, all + i, next ? next + i : NULL, n - i < CHUNK ? n - i : CHUNK, false,
-			  true);
+	for (size_t g = 0; g < sw->ngroups && !rc; g++) {
+		if ((rc = group_start(sw, g)))
+			break;
+		if (!next && mm_cachesim_needs_future(sw->cs)) {
+			next = malloc((n ? n : 1) * sizeof(*next));
+			if (!next || mm_cache_next_use(all, n, next)) {
+				rc = EXIT_NOMEM;
+				break;
+			}
+		}
+		for (size_t i = 0; i < n && !rc; i += CHUNK)
+			rc = feed(sw, all + i, next ? next + i : NULL, n - i < CHUNK ? n - i : CHUNK,
+				  false, true);
+		if (!rc)
+			group_finish(sw, g);
+	}
 	free(next);
 	free(all);
 	return rc;
@@ -344,8 +447,9 @@ static int run_sweep(int argc, char **argv)
 		goto out;
 	}
 	sw.curves = calloc(a.run.nspecs, sizeof(*sw.curves));
+	sw.order = calloc(a.run.nspecs, sizeof(*sw.order));
 	pols = calloc(a.run.nspecs, sizeof(*pols));
-	if (!sw.curves || !pols || mm_lru_stack_create(&sw.stack))
+	if (!sw.curves || !sw.order || !pols || mm_lru_stack_create(&sw.stack))
 		goto nomem;
 	for (size_t i = 0; i < a.run.nspecs; i++) {
 		const char *spec = canonical(&pols[i], a.run.specs[i]);
@@ -382,6 +486,9 @@ out:
 	free(sw.curves);
 	free(sw.sizes);
 	mm_cachesim_destroy(sw.cs);
+	free(sw.run_misses);
+	free(sw.groups);
+	free(sw.order);
 	mm_lru_stack_destroy(sw.stack);
 	cli_free_list(a.run.specs, a.run.nspecs);
 	free(a.run.sizes);
@@ -430,8 +537,9 @@ const struct mmsim_cmd mmsim_cmd_sweep = {
 	"\n"
 	"%TRACE_OPTS%"
 	"\n"
-	"Memory: the replayed policies need about 100 bytes per frame of every sampled\n"
-	"size; sweeps needing over 4 GiB are refused (use --points or --max-size).\n"
+	"Memory: the replayed runs go in groups of at most 2 Mi frames in all (about\n"
+	"60 bytes a frame), one pass over the trace per group; a run needing over\n"
+	"4 GiB alone is refused (use --points or --max-size).\n"
 	"\n"
 	"Example:\n"
 	"  mmsim sweep examples/traces/belady.txt --policy fifo,lru --plot belady.png\n",

@@ -28,19 +28,36 @@ struct curve {
 	size_t nanomalies;
 };
 
-/* One sweep: the stack (always: it also counts the distinct ids), the engine
- * with one run per replayed curve and size (NULL if only lru is swept), and
- * the sampled sizes, ascending. */
+/* The replayed runs, one per replayed curve and size (curve-major, then
+ * the --check lru runs), go through the engine in groups of consecutive
+ * runs of at most GROUP_SLOTS frames in all (a larger run alone), one pass
+ * over the trace per group: memory is bounded by the largest group, not by
+ * the sum of the sizes. Run k has the seed it would have as run k of one
+ * engine, so grouping never changes a result. */
+struct run_group {
+	size_t first, n;             /* runs [first, first + n) */
+};
+
+/* One sweep: the stack (always: it also counts the distinct ids), the runs
+ * and their groups (none if only lru is swept), the engine of the group
+ * being replayed, and the sampled sizes, ascending. */
 struct sweep {
 	struct sweep_args *a;
 	struct mm_lru_stack *stack;
-	struct mm_cachesim *cs;
+	struct mm_cachesim *cs;      /* the current group's engine, or NULL */
 	struct progress prog;
 	size_t *sizes;
 	size_t nsizes;
 	struct curve *curves;
 	size_t ncurves;
-	size_t check_run0;           /* --check: lru runs in the engine */
+	size_t *order;               /* the replayed curves' indices, in run order */
+	char phase[32];              /* "pass 2 of 3" */
+	size_t check_run0;           /* --check: lru runs among the runs */
+	size_t nruns;                /* replayed runs in all */
+	uint64_t *run_misses;        /* per run, filled as groups finish */
+	struct run_group *groups;
+	size_t ngroups;
+	bool engine_bad;             /* --check: a group's engine check failed */
 	uint64_t requests;            /* requests in the (possibly cut) trace */
 	uint64_t work;                /* requests fed, all passes: for progress */
 };

@@ -25,9 +25,7 @@ int sweep_collect(struct sweep *sw)
 			if (c->stack) {
 				c->misses[j] = mm_lru_stack_misses(sw->stack, sw->sizes[j]);
 			} else {
-				struct mm_cache_result r;
-				mm_cachesim_result(sw->cs, c->run0 + j, &r);
-				c->misses[j] = r.misses;
+				c->misses[j] = sw->run_misses[c->run0 + j];
 			}
 			if (j > 0 && c->misses[j] > c->misses[j - 1]) {
 				c->anomaly[j] = true;
@@ -41,7 +39,7 @@ int sweep_collect(struct sweep *sw)
 int sweep_check(const struct sweep *sw)
 {
 	int bad = 0;
-	if (sw->cs && mm_cachesim_check(sw->cs)) {
+	if (sw->engine_bad) {
 		mmsim_err("sweep", "check failed: a run's counters or policy state are inconsistent");
 		bad = 1;
 	}
@@ -50,13 +48,12 @@ int sweep_check(const struct sweep *sw)
 		bad = 1;
 	}
 	for (size_t j = 0; j < sw->nsizes; j++) {
-		struct mm_cache_result r;
-		mm_cachesim_result(sw->cs, sw->check_run0 + j, &r);
+		uint64_t got = sw->run_misses[sw->check_run0 + j];
 		uint64_t m = mm_lru_stack_misses(sw->stack, sw->sizes[j]);
-		if (r.misses != m) {
+		if (got != m) {
 			mmsim_err("sweep", "check failed: lru at %zu frames: %llu misses replayed, "
 				  "%llu by the stack algorithm", sw->sizes[j],
-				  (unsigned long long)r.misses, (unsigned long long)m);
+				  (unsigned long long)got, (unsigned long long)m);
 			bad = 1;
 		}
 	}
