@@ -495,6 +495,213 @@ static void test_no_victim(void **state)
 	mm_machine_destroy(m);
 }
 
+/* ---- randomized ---------------------------------------------------------------- */
+
+#define RPAGES 640
+#define RMAX 8
+
+struct rproc {
+	struct mm_task *t;
+	uint8_t *data;            /* RPAGES pages: the shadow */
+	bool mapped[RPAGES];
+	int adj;
+};
+
+struct rworld {
+	struct mm_machine *m;
+	struct mm_rng rng;
+	struct rproc p[RMAX];
+	int n;
+	uint64_t kills, step;
+};
+
+static void rproc_new(struct rworld *w)
+{
+	struct rproc *q = &w->p[w->n];
+	memset(q, 0, sizeof(*q));
+	char name[16];
+	snprintf(name, sizeof(name), "r%llu", (unsigned long long)w->step);
+	assert_int_equal(mm_task_create(w->m, name, &q->t), 0);
+	assert_int_equal(mm_do_mmap(w->m, q->t, BASE, RPAGES * 4096, MM_PROT_READ | MM_PROT_WRITE,
+				    MM_MAP_PRIVATE | MM_MAP_ANONYMOUS | MM_MAP_FIXED | MM_MAP_NORESERVE,
+				    -1, 0),
+			 (int64_t)BASE);
+	q->data = calloc(RPAGES, 4096);
+	for (int i = 0; i < RPAGES; i++)
+		q->mapped[i] = true;
+	w->n++;
+}
+
+static void rproc_verify(struct rworld *w, struct rproc *q)
+{
+	static uint8_t page[4096];
+	for (int i = 0; i < RPAGES; i++) {
+		int r = mm_read(w->m, q->t, BASE + (uint64_t)i * 4096, page, 4096);
+		if (!q->mapped[i]) {
+			if (r != -MM_EFAULT)
+				mm_test_fail_seed("step %llu: unmapped page read: %d", (unsigned long long)w->step, r);
+			continue;
+		}
+		/* reading never allocates (the zero page), so it cannot OOM */
+		if (r || memcmp(page, q->data + (size_t)i * 4096, 4096))
+			mm_test_fail_seed("step %llu: pid %d page %d differs (r %d)", (unsigned long long)w->step,
+					  mm_task_pid(q->t), i, r);
+	}
+}
+
+/* Reap every process the OOM killer killed; it must not have been
+ * protected. */
+static void reap_killed(struct rworld *w)
+{
+	for (int i = 0; i < w->n;) {
+		struct rproc *q = &w->p[i];
+		if (!mm_task_killed(q->t)) {
+			i++;
+			continue;
+		}
+		if (q->adj == MM_OOM_SCORE_ADJ_MIN)
+			mm_test_fail_seed("step %llu: protected pid %d killed", (unsigned long long)w->step,
+					  mm_task_pid(q->t));
+		assert_int_equal(mm_task_siginfo(q->t)->signo, MM_SIGKILL);
+		mm_exit(w->m, q->t);
+		free(q->data);
+		w->p[i] = w->p[--w->n];
+		w->kills++;
+	}
+}
+
+/* A result of a write: 0 (the shadow takes it), -MM_ESRCH (t was killed),
+ * -MM_ENOMEM only when every process is protected. */
+static bool write_ok(struct rworld *w, struct rproc *q, int r)
+{
+	if (r == 0)
+		return true;
+	if (r == -MM_ESRCH && mm_task_killed(q->t))
+		return false;
+	if (r == -MM_ENOMEM) {
+		for (int i = 0; i < w->n; i++)
+			if (w->p[i].adj != MM_OOM_SCORE_ADJ_MIN && !mm_task_killed(w->p[i].t))
+				mm_test_fail_seed("step %llu: ENOMEM with pid %d killable",
+						  (unsigned long long)w->step, mm_task_pid(w->p[i].t));
+		return false;
+	}
+	mm_test_fail_seed("step %llu: write: %d", (unsigned long long)w->step, r);
+	return false;
+}
+
+static void test_random_kills(void **state)
+{
+	(void)state;
+	struct rworld w = { 0 };
+	mm_rng_seed(&w.rng, mm_test_seed());
+	w.m = boot(8);
+	uint64_t free0 = free_after_drop(w.m);
+	uint64_t steps = mm_test_iters(4000);
+	for (w.step = 0; w.step < steps; w.step++) {
+		if (w.n == 0)
+			rproc_new(&w);
+		int i = (int)mm_rng_below(&w.rng, (uint64_t)w.n);
+		struct rproc *q = &w.p[i];
+		unsigned int op = (unsigned int)mm_rng_below(&w.rng, 100);
+		uint64_t pg = mm_rng_below(&w.rng, RPAGES), off = mm_rng_below(&w.rng, 4096 - 64);
+		if (op < 30) {
+			/* a burst: one byte in each of up to 64 pages */
+			for (uint64_t k = pg; k < MM_MIN(pg + 64, (uint64_t)RPAGES); k++) {
+				uint8_t b = (uint8_t)mm_rng_next(&w.rng);
+				int r = mm_write(w.m, q->t, BASE + k * 4096 + off, &b, 1);
+				if (!q->mapped[k]) {
+					assert_int_equal(r, -MM_EFAULT);
+					continue;
+				}
+				if (!write_ok(&w, q, r))
+					break;
+				q->data[k * 4096 + off] = b;
+			}
+		} else if (op < 50) {
+			uint8_t buf[64];
+			for (int k = 0; k < 64; k++)
+				buf[k] = (uint8_t)mm_rng_next(&w.rng);
+			int r = mm_write(w.m, q->t, BASE + pg * 4096 + off, buf, 64);
+			if (!q->mapped[pg])
+				assert_int_equal(r, -MM_EFAULT);
+			else if (write_ok(&w, q, r))
+				memcpy(q->data + pg * 4096 + off, buf, 64);
+		} else if (op < 70) {
+			uint8_t buf[64];
+			int r = mm_read(w.m, q->t, BASE + pg * 4096 + off, buf, 64);
+			if (!q->mapped[pg])
+				assert_int_equal(r, -MM_EFAULT);
+			else if (r || memcmp(buf, q->data + pg * 4096 + off, 64))
+				mm_test_fail_seed("step %llu: read %d or data differ", (unsigned long long)w.step, r);
+		} else if (op < 80) {
+			if (w.n == RMAX)
+				continue;
+			struct mm_task *c;
+			int r = mm_fork(w.m, q->t, &c);
+			if (r) {
+				if (r != -MM_ENOMEM)
+					mm_test_fail_seed("fork: %d", r);
+				continue;
+			}
+			struct rproc *n = &w.p[w.n++];
+			*n = *q;
+			n->t = c;
+			n->data = malloc(RPAGES * 4096);
+			memcpy(n->data, q->data, RPAGES * 4096);
+			assert_int_equal(mm_task_oom_score_adj(c), q->adj);
+		} else if (op < 86) {
+			uint64_t len = 1 + mm_rng_below(&w.rng, MM_MIN(32, RPAGES - pg));
+			assert_int_equal(mm_do_munmap(w.m, q->t, BASE + pg * 4096, len * 4096), 0);
+			for (uint64_t k = pg; k < pg + len; k++) {
+				q->mapped[k] = false;
+				memset(q->data + k * 4096, 0, 4096);
+			}
+		} else if (op < 92) {
+			uint64_t len = 1 + mm_rng_below(&w.rng, MM_MIN(32, RPAGES - pg));
+			int64_t r = mm_do_mmap(w.m, q->t, BASE + pg * 4096, len * 4096, MM_PROT_READ | MM_PROT_WRITE,
+					       MM_MAP_PRIVATE | MM_MAP_ANONYMOUS | MM_MAP_FIXED | MM_MAP_NORESERVE,
+					       -1, 0);
+			if (r == (int64_t)(BASE + pg * 4096)) {
+				for (uint64_t k = pg; k < pg + len; k++) {
+					q->mapped[k] = true;
+					memset(q->data + k * 4096, 0, 4096);
+				}
+			} else if (r != -MM_ENOMEM) {
+				mm_test_fail_seed("mmap: %lld", (long long)r);
+			}
+		} else if (op < 97) {
+			/* mostly ordinary, sometimes protected or preferred */
+			static const int adjs[] = { 0, 0, 100, -100, 500, -1000, 1000 };
+			q->adj = adjs[mm_rng_below(&w.rng, MM_ARRAY_SIZE(adjs))];
+			assert_int_equal(mm_task_set_oom_score_adj(q->t, q->adj), 0);
+		} else if (w.n > 1) {
+			mm_exit(w.m, q->t);
+			free(q->data);
+			w.p[i] = w.p[--w.n];
+		} else {
+			rproc_new(&w);
+		}
+		reap_killed(&w);
+		if (mm_machine_check(w.m))
+			mm_test_fail_seed("machine check failed at step %llu", (unsigned long long)w.step);
+		if (w.step % 100 == 0)
+			for (int k = 0; k < w.n; k++)
+				rproc_verify(&w, &w.p[k]);
+	}
+	for (int k = 0; k < w.n; k++)
+		rproc_verify(&w, &w.p[k]);
+	assert_int_equal(vmstat_oom_kill(w.m), w.kills);
+	print_message("%llu steps, %llu OOM kills\n", (unsigned long long)steps, (unsigned long long)w.kills);
+	assert_true(w.kills > 0 || mm_test_sanitized());   /* the point: the killer ran */
+	while (w.n) {
+		mm_exit(w.m, w.p[w.n - 1].t);
+		free(w.p[--w.n].data);
+	}
+	assert_int_equal(mm_machine_check(w.m), 0);
+	assert_int_equal(free_after_drop(w.m), free0);
+	mm_machine_destroy(w.m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -505,6 +712,7 @@ int main(void)
 		cmocka_unit_test(test_fork_inherits_adj),
 		cmocka_unit_test(test_self_killed),
 		cmocka_unit_test(test_no_victim),
+		cmocka_unit_test(test_random_kills),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
