@@ -79,7 +79,7 @@ group_help() {
 	run help_word 0 help
 	checks=$((checks + 1))
 	cmp -s "$TMP/help_main.out" "$TMP/help_word.out" || fail "'mmsim help' differs from --help"
-	for c in cache sweep policies run; do
+	for c in trace cache sweep policies run; do
 		run "help_$c" 0 help "$c"
 		run "dashhelp_$c" 0 "$c" --help
 		checks=$((checks + 1))
@@ -428,7 +428,7 @@ assert all(r["summary"] for r in rows)
 # ---- docs: every option of --help is in the man page and the guide ----------------
 group_docs() {
 	local man=$SRC/docs/mmsim.1 md=$SRC/docs/mmsim.md
-	for c in cache sweep policies run; do
+	for c in trace cache sweep policies run; do
 		"$MMSIM" "$c" --help >"$TMP/h.txt"
 		for o in $(grep -oE -- '--[a-z][a-z-]+' "$TMP/h.txt" | sort -u); do
 			checks=$((checks + 1))
