@@ -81,6 +81,29 @@ struct mm_machine_config {
 	unsigned int nr_hugepages;   /* vm.nr_hugepages: huge pages (2 MiB; 4 MiB in
 				      * 2-level mode) taken from the buddy at boot for
 				      * MAP_HUGETLB; default 0 */
+	/* Swap and reclaim (docs/reclaim.md). */
+	uint64_t swap_bytes;         /* size of the swap file, a multiple of 4 KiB
+				      * including the header page; 0 = no swap
+				      * (default), else at least 2 pages */
+	const char *swap_path;       /* the swap file (created or truncated); NULL =
+				      * a fresh temporary file in $TMPDIR or /tmp.
+				      * Copied at create. */
+	bool swap_keep;              /* keep the file at destroy (default: removed) */
+	bool no_reclaim;             /* no LRU lists, kswapd or direct reclaim:
+				      * allocations simply fail when memory runs out */
+	const char *reclaim_policy;  /* replacement policy spec of the LRU lists
+				      * (mmkit/policy.h names); NULL = "linux"
+				      * (active/inactive, as the kernel). Copied. */
+	bool reclaim_local;          /* local replacement: a process at its frame
+				      * limit replaces its own frames only */
+	uint64_t frame_limit;        /* local replacement: default frames per
+				      * process (0 = no limit); mm_task_set_frame_limit */
+	unsigned int hz;             /* simulated clock ticks per second (default 100) */
+	unsigned int dirty_writeback_centisecs; /* flusher period (default 500; 0 = no flusher) */
+	unsigned int dirty_expire_centisecs;    /* age a dirty page must reach before the
+						 * flusher writes it (default 3000) */
+	unsigned int policy_tick_centisecs;     /* period of the policies' clock
+						 * interrupt (NRU, aging; default 100) */
 };
 
 /* Fill cfg with the defaults above. */
@@ -548,9 +571,91 @@ uint64_t mm_machine_drop_caches(struct mm_machine *m);
  * -MM_ECORRUPT with a message on stderr. O(memory). */
 int mm_machine_check(struct mm_machine *m);
 
+/* ---- swap, reclaim and the simulated clock (docs/reclaim.md) ---------------- */
+
+/* The simulated clock: advance it by `ticks` (1/hz s each). Each call runs,
+ * once, what became due: kswapd if it was woken (free pages fell below the
+ * low watermark) reclaims until the high watermark; the flusher writes back
+ * file pages dirty for dirty_expire_centisecs (every
+ * dirty_writeback_centisecs); the replacement policies get their clock
+ * interrupt every policy_tick_centisecs. */
+void mm_machine_tick(struct mm_machine *m, uint64_t ticks);
+/* The current simulated time in ticks. */
+uint64_t mm_machine_jiffies(const struct mm_machine *m);
+
+/* try_to_free_pages(): reclaim up to nr pages now, in the order of
+ * docs/reclaim.md (clean page cache, dirty file pages written back,
+ * anonymous pages to swap), counted as direct reclaim. Returns the pages
+ * freed (0 with reclaim off). */
+uint64_t mm_machine_reclaim(struct mm_machine *m, uint64_t nr);
+
+/* sync(): write back every dirty page of every shared file mapping.
+ * Returns 0 or -MM_EIO (a host write failed; those pages stay dirty). */
+int mm_machine_sync(struct mm_machine *m);
+
+/* The swap device. */
+struct mm_swap_info {
+	uint64_t total_pages;        /* SwapTotal: usable slots (header excluded) */
+	uint64_t free_pages;         /* SwapFree */
+	uint64_t cached_pages;       /* SwapCached: swap-cache pages in RAM */
+	uint64_t pswpin, pswpout;    /* pages read from / written to swap */
+	uint64_t write_errors;       /* failed slot writes (the page was kept) */
+	uint64_t full_events;        /* anonymous pages kept because no slot was free */
+	const char *path;            /* the swap file ("" without swap) */
+};
+void mm_machine_swap_info(const struct mm_machine *m, struct mm_swap_info *out);
+
+/* Fault injection: let `n` more swap writes succeed, then fail every one
+ * (as an I/O error would) until called again; MM_SWAP_FAIL_NEVER turns it
+ * off. A failed write keeps the page resident, mapped and dirty, and logs
+ * "Write-error on swap-device" in the kernel log. */
+#define MM_SWAP_FAIL_NEVER UINT64_MAX
+void mm_machine_swap_fail_after(struct mm_machine *m, uint64_t n);
+
+/* Reclaim counters, as /proc/vmstat names them. */
+struct mm_reclaim_stats {
+	uint64_t pgscan_kswapd, pgscan_direct;   /* pages examined */
+	uint64_t pgsteal_kswapd, pgsteal_direct; /* pages freed */
+	uint64_t pgsteal_file, pgsteal_anon;     /* freed, by kind */
+	uint64_t pgactivate, pgdeactivate;       /* active/inactive moves (linux policy) */
+	uint64_t pgrotated;                      /* kept by reclaim (dirty, pinned, no swap) */
+	uint64_t pageoutrun;                     /* kswapd runs */
+	uint64_t allocstall;                     /* direct reclaim entries */
+	uint64_t kswapd_wakeups;                 /* times kswapd was woken */
+	uint64_t file_writeback;                 /* file pages written by reclaim */
+	uint64_t flusher_writeback;              /* file pages written by the flusher */
+	uint64_t local_reclaims;                 /* local replacement evictions */
+	uint64_t slab_shrinks;                   /* slab pages freed by reclaim */
+	uint64_t nr_active_anon, nr_inactive_anon; /* LRU sizes now */
+	uint64_t nr_active_file, nr_inactive_file;
+	uint64_t nr_unevictable;                 /* shmem pages (not swapped) */
+	bool kswapd_awake;
+};
+void mm_machine_reclaim_stats(const struct mm_machine *m, struct mm_reclaim_stats *out);
+
+/* The replacement policy of the LRU lists (canonical spec; "" with reclaim off). */
+const char *mm_machine_reclaim_policy(const struct mm_machine *m);
+
+/* Local replacement: the frames process t may hold (0 = no limit). A
+ * process at its limit that needs a frame first reclaims one of its own
+ * (the frames it faulted in). 0 or -MM_EINVAL (reclaim off). */
+int mm_task_set_frame_limit(struct mm_machine *m, struct mm_task *t, uint64_t frames);
+/* Frames charged to t (faulted in by it and still resident). */
+uint64_t mm_task_frames(const struct mm_machine *m, const struct mm_task *t);
+
+/* OPT inside the machine: the time (in user accesses since boot, counting
+ * from 0, one per page touched) of the next access to the page the next
+ * mm_access touches; the caller knows it from a pre-pass over its trace.
+ * Other policies ignore it; without it OPT sees MM_POLICY_NEVER. */
+void mm_machine_set_next_use(struct mm_machine *m, uint64_t next_use);
+
 /* ---- reclaim hooks (issue 4 builds on these) ------------------------------- */
 
-/* Callbacks the reclaim layer installs (all optional). */
+/* Callbacks the reclaim layer installs (all optional). The machine's own
+ * swap and reclaim (swap.c, reclaim.c) install theirs at create;
+ * mm_machine_set_reclaim_hooks() puts an external layer in their place
+ * (the built-in kswapd, flusher and checks then stand aside; boot with
+ * no_reclaim and no swap to start from an empty set). */
 struct mm_reclaim_hooks {
 	/* A user frame became resident (anonymous or page cache): LRU add. */
 	void (*page_added)(void *ctx, struct mm_page *page);

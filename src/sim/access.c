@@ -17,6 +17,11 @@
  *     address are invalidated (SDM vol. 3, 4.10.4.1) and the kernel's
  *     handler (fault.c) runs; on success the access is retried.
  *
+ * With an idealised replacement policy (exact LRU, LFU, OPT) the machine
+ * reports every user access to the reclaim layer (m->watch_all): the
+ * inlined TLB-hit path is then skipped and each access is reported after
+ * translation, at the cost of a function call.
+ *
  * Segmentation sits in front in the Linux flat model (base 0, limit 4 GiB
  * or no limit in 64-bit mode), where it is the identity: the fast path
  * skips it.
@@ -179,6 +184,8 @@ static inline int do_access(struct mm_machine *m, struct mm_task *t, struct mm_c
 				    translate_slow(m, t, c, va, kind, user, &err, l1_4k_missed);
 		if (mm_unlikely(!h))
 			return err;
+		if (mm_unlikely(m->watch_all) && user)
+			sim_reclaim_note_access(m, h, kind);   /* an idealised policy */
 		copy_bytes(h, buf, n, kind);
 		buf += n;
 		va += n;
@@ -213,7 +220,7 @@ int mm_access(struct mm_machine *m, struct mm_task *t, uint64_t va, void *buf, s
 {
 	/* Fast path: the running task, a word or less inside one user page,
 	 * a first-level TLB hit. */
-	if (mm_likely(m->cpu.current == t && len <= 8 && (va & (MM_PAGE_SIZE - 1)) + len <= MM_PAGE_SIZE &&
+	if (mm_likely(m->cpu.current == t && !m->watch_all && len <= 8 && (va & (MM_PAGE_SIZE - 1)) + len <= MM_PAGE_SIZE &&
 		      va < t->task_size)) {
 		struct sim_tlb_array *a = kind == MM_ACCESS_EXEC ? &m->tlb.i4k : &m->tlb.d4k;
 		uint64_t vpn = va >> MM_PAGE_SHIFT;

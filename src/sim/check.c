@@ -380,9 +380,10 @@ int mm_machine_check(struct mm_machine *m)
 			fail(&c, "pfn %#llx: mapcount %d, PTEs %u, rmap chain %u",
 			     (unsigned long long)pfn, p->mapcount, c.maps[pfn], chain);
 		int cache = mm_page_test_flag(p, SIM_PG_CACHE) ? 1 : 0;
-		if (p->refcount != p->mapcount + cache)
-			fail(&c, "pfn %#llx: refcount %d != mapcount %d + cache %d",
-			     (unsigned long long)pfn, p->refcount, p->mapcount, cache);
+		int swapcache = mm_page_test_flag(p, MM_PG_SWAPCACHE) ? 1 : 0;
+		if (p->refcount != p->mapcount + cache + swapcache)
+			fail(&c, "pfn %#llx: refcount %d != mapcount %d + cache %d + swap cache %d",
+			     (unsigned long long)pfn, p->refcount, p->mapcount, cache, swapcache);
 		if (cache) {
 			struct sim_mapping *map = p->mapping;
 			cached++;
@@ -390,7 +391,7 @@ int mm_machine_check(struct mm_machine *m)
 			if (p->index >= map->cap || map->pages[p->index] != p)
 				fail(&c, "pfn %#llx: cache page not at its index %llu",
 				     (unsigned long long)pfn, (unsigned long long)p->index);
-		} else if (!mm_page_test_flag(p, MM_PG_ANON) || !p->mapcount) {
+		} else if (!mm_page_test_flag(p, MM_PG_ANON) || (!p->mapcount && !swapcache)) {
 			fail(&c, "pfn %#llx: user frame neither anonymous nor cached", (unsigned long long)pfn);
 		}
 	}
@@ -437,5 +438,7 @@ int mm_machine_check(struct mm_machine *m)
 		     (unsigned long long)ptab, (unsigned long long)user, (unsigned long long)slab,
 		     (unsigned long long)kern, (unsigned long long)sum, (unsigned long long)m->nr_pages);
 	free(c.maps);
+	if (sim_swap_check(m) || sim_reclaim_check(m))
+		c.bad++;
 	return c.bad ? -MM_ECORRUPT : 0;
 }

@@ -77,6 +77,9 @@ void mm_machine_meminfo(struct mm_machine *m, struct mm_meminfo *out)
 	out->available_pages = mem_available(m, out);
 	/* (totalram_pages - hugetlb) * overcommit_ratio (50) / 100 + swap */
 	out->commit_limit = (out->total_pages - (m->huge_total << m->huge_order)) * 50 / 100;
+	struct mm_swap_info si;
+	mm_machine_swap_info(m, &si);
+	out->commit_limit += si.total_pages;
 	const struct mm_task *t;
 	mm_list_for_each_entry(t, &m->tasks, node)
 		out->committed_as += t->mm->committed;

@@ -92,7 +92,13 @@ int sim_cow_page(struct mm_machine *m, struct mm_task *t, struct sim_vma *vma, u
 {
 	struct sim_mm *mm = t->mm;
 	bool zero = src_pfn == m->zero_pfn;
+	/* hold the source while allocating: reclaim skips a page in use */
+	struct mm_page *src = zero ? NULL : pfn_page(m, src_pfn);
+	if (src)
+		mm_page_get(src);
 	struct mm_page *page = sim_alloc_user_page(m, zero);
+	if (src)
+		sim_put_user_page(m, src);
 	if (!page)
 		return -MM_ENOMEM;
 	if (!zero)
@@ -127,6 +133,10 @@ static int do_wp_page(struct mm_machine *m, struct sim_mm *mm, struct sim_vma *v
 		mm_page_set_flag(old, MM_PG_DIRTY);
 		return 0;
 	}
+	/* a swap-cache page only this PTE still uses gives its slot up
+	 * (Linux's folio_free_swap() in do_wp_page) and can be reused */
+	if (old && mm_page_test_flag(old, MM_PG_SWAPCACHE) && old->mapcount == 1)
+		sim_swap_try_free(m, old);
 	if (old && mm_page_test_flag(old, MM_PG_ANON) && old->mapcount == 1 && old->refcount == 1) {
 		/* wp_page_reuse(): the only user keeps the page */
 		ent_set(m, ep, e | PTE_RW | PTE_D | PTE_A);
@@ -143,6 +153,7 @@ int sim_handle_mm_fault(struct mm_machine *m, struct mm_task *t, struct sim_vma 
 	struct sim_mm *mm = t->mm;
 	va &= MM_PAGE_MASK;
 	*major = false;
+	m->fault_pid = t->pid;
 	if (vma->vm_flags & VM_HUGETLB)
 		return sim_hugetlb_fault(m, t, vma, va, write);
 	void *ep = sim_pte_alloc(m, mm, va);

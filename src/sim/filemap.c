@@ -80,6 +80,11 @@ static void remove_from_cache(struct mm_machine *m, struct sim_mapping *map, uin
 	sim_put_user_page(m, p);
 }
 
+void sim_page_cache_delete(struct mm_machine *m, struct mm_page *page)
+{
+	remove_from_cache(m, page->mapping, page->index);
+}
+
 void sim_mapping_put(struct mm_machine *m, struct sim_mapping *map)
 {
 	MM_BUG_ON(map->refs <= 0);
@@ -252,8 +257,12 @@ int sim_writeback(struct mm_machine *m, struct sim_mapping *map, uint64_t first,
 		uint64_t off = i << MM_PAGE_SHIFT;
 		if (off < map->size) {
 			size_t n = (size_t)MM_MIN((uint64_t)MM_PAGE_SIZE, map->size - off);
-			if (pwrite(map->host_fd, pfn_host(m, page_pfn(m, p)), n, (off_t)off) != (ssize_t)n)
+			if (pwrite(map->host_fd, pfn_host(m, page_pfn(m, p)), n, (off_t)off) != (ssize_t)n) {
+				/* the page keeps its data and stays dirty */
+				mm_page_set_flag(p, MM_PG_DIRTY);
 				err = -MM_EIO;
+				continue;
+			}
 			m->pgpgout += MM_PAGE_SIZE >> 10;
 		}
 		mm_page_clear_flag(p, MM_PG_DIRTY);

@@ -46,6 +46,10 @@ void mm_machine_config_init(struct mm_machine_config *cfg)
 	cfg->stack_rlimit = 8ULL << 20;
 	cfg->stack_guard_gap = 256ULL << MM_PAGE_SHIFT;
 	cfg->mmap_min_addr = 65536;
+	cfg->hz = 100;
+	cfg->dirty_writeback_centisecs = 500;
+	cfg->dirty_expire_centisecs = 3000;
+	cfg->policy_tick_centisecs = 100;
 }
 
 /* ---- paging mode and layout ------------------------------------------------ */
@@ -303,6 +307,13 @@ int mm_machine_create(const struct mm_machine_config *cfg, struct mm_machine **o
 	err = sim_tlb_init(m);
 	if (err)
 		goto fail;
+	/* swap first: its hooks and the reclaim layer's share the context */
+	err = sim_swap_init(m);
+	if (err)
+		goto fail;
+	err = sim_reclaim_init(m);
+	if (err)
+		goto fail;
 	m->cpu.cr3_pfn = m->kernel_pgd_pfn;
 	m->managed_at_boot = mm_buddy_free_pages(m->buddy);
 	*out = m;
@@ -329,6 +340,8 @@ void mm_machine_destroy(struct mm_machine *m)
 			sim_mapping_destroy(m, map);
 		}
 	}
+	sim_reclaim_destroy(m);
+	sim_swap_destroy(m);
 	sim_tlb_destroy(m);
 	sim_hugetlb_destroy(m);
 	mm_kmem_destroy(m->kmem);

@@ -51,8 +51,12 @@ void sim_rmap_remove(struct mm_machine *m, uint64_t pfn, struct sim_mm *mm, uint
 
 void sim_put_user_page(struct mm_machine *m, struct mm_page *page)
 {
-	if (!mm_page_put_testzero(page))
+	if (!mm_page_put_testzero(page)) {
+		/* only the swap cache is left holding it */
+		if (mm_unlikely(mm_page_test_flag(page, MM_PG_SWAPCACHE)) && page->refcount == 1)
+			sim_swap_page_unmapped(m, page);
 		return;
+	}
 	MM_BUG_ON(page->mapcount != 0);
 	if (mm_page_test_flag(page, SIM_PG_HUGE)) {
 		sim_huge_page_free(m, page);

@@ -332,6 +332,13 @@ struct mm_machine {
 	unsigned int oom_order;      /* what the OOM killer reports */
 	uint64_t oom_kill;           /* processes the OOM killer killed */
 	struct sim_klog klog;        /* dmesg */
+	/* issue 4: swap and reclaim (swap.c, reclaim.c) */
+	struct sim_swap *swap;       /* the swap device, NULL without swap */
+	struct sim_reclaim *rc;      /* LRU lists, kswapd, flusher; NULL if off */
+	int fault_pid;               /* the process whose fault runs (or ran last):
+				      * new frames are charged to it (local replacement) */
+	bool watch_all;              /* an idealised policy runs: every user access
+				      * is reported (the TLB-hit fast path is off) */
 };
 
 /* ---- helpers ---------------------------------------------------------------------- */
@@ -442,6 +449,9 @@ void sim_mapping_get(struct sim_mapping *map);
 void sim_mapping_put(struct mm_machine *m, struct sim_mapping *map);
 void sim_mapping_destroy(struct mm_machine *m, struct sim_mapping *map);
 uint64_t sim_drop_page_cache(struct mm_machine *m);
+/* Take a page out of its mapping's page cache (reclaim); the cache's
+ * reference goes (freed if nothing else holds it). */
+void sim_page_cache_delete(struct mm_machine *m, struct mm_page *page);
 int sim_do_fault(struct mm_machine *m, struct mm_task *t, struct sim_vma *vma, uint64_t va, void *ep,
 		 bool write, bool *major);
 int sim_writeback(struct mm_machine *m, struct sim_mapping *map, uint64_t first, uint64_t last);
@@ -466,6 +476,25 @@ int sim_hugetlb_fault(struct mm_machine *m, struct mm_task *t, struct sim_vma *v
  * visibly: a message that cannot be stored is dropped. */
 void mm_klog(struct mm_machine *m, const char *fmt, ...) MM_PRINTF(2, 3);
 void sim_klog_destroy(struct mm_machine *m);
+
+/* ---- swap.c ---- */
+int sim_swap_init(struct mm_machine *m);
+void sim_swap_destroy(struct mm_machine *m);
+/* A swap-cache page lost its last mapping (rmap.c): drop it and its slot
+ * at once when no PTE refers to the slot any more. */
+void sim_swap_page_unmapped(struct mm_machine *m, struct mm_page *page);
+/* do_wp_page on a swap-cache page mapped once: free its slot when no other
+ * PTE holds it (the page can then be reused for the write). */
+void sim_swap_try_free(struct mm_machine *m, struct mm_page *page);
+int sim_swap_check(struct mm_machine *m);
+
+/* ---- reclaim.c ---- */
+int sim_reclaim_init(struct mm_machine *m);
+void sim_reclaim_destroy(struct mm_machine *m);
+/* An access the MMU translated to host address h (idealised policies). */
+void sim_reclaim_note_access(struct mm_machine *m, const uint8_t *h, enum mm_access_kind kind);
+/* Every evictable user frame on exactly its list, list sizes, policies. */
+int sim_reclaim_check(struct mm_machine *m);
 
 /* ---- oom.c ---- */
 /* out_of_memory() on behalf of cur (NULL: no process is running) for a

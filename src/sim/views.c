@@ -52,19 +52,33 @@ size_t mm_show_meminfo(struct mm_machine *m, char *buf, size_t size)
 	struct mm_meminfo mi;
 	mm_machine_meminfo(m, &mi);
 	uint64_t avail = mi.available_pages;
+	struct mm_swap_info si;
+	mm_machine_swap_info(m, &si);
+	/* the LRU lists (reclaim.c); with reclaim off every page counts active */
+	struct mm_reclaim_stats rs;
+	mm_machine_reclaim_stats(m, &rs);
+	uint64_t aa = mi.anon_pages + mi.shmem_pages, ia = 0;
+	uint64_t af = mi.cached_pages - mi.shmem_pages, inf = 0, unev = 0;
+	if (m->rc) {
+		aa = rs.nr_active_anon;
+		ia = rs.nr_inactive_anon;
+		af = rs.nr_active_file;
+		inf = rs.nr_inactive_file;
+		unev = rs.nr_unevictable;
+	}
 	struct { const char *name; uint64_t pages; } rows[] = {
 		{ "MemTotal", mi.total_pages },   { "MemFree", mi.free_pages },
 		{ "MemAvailable", avail },        { "Buffers", 0 },
-		{ "Cached", mi.cached_pages },    { "SwapCached", 0 },
-		{ "Active", mi.anon_pages + mi.cached_pages }, { "Inactive", 0 },
-		{ "Active(anon)", mi.anon_pages + mi.shmem_pages }, { "Inactive(anon)", 0 },
-		{ "Active(file)", mi.cached_pages - mi.shmem_pages }, { "Inactive(file)", 0 },
-		{ "Unevictable", 0 },             { "Mlocked", 0 },
+		{ "Cached", mi.cached_pages },    { "SwapCached", si.cached_pages },
+		{ "Active", aa + af },            { "Inactive", ia + inf },
+		{ "Active(anon)", aa },           { "Inactive(anon)", ia },
+		{ "Active(file)", af },           { "Inactive(file)", inf },
+		{ "Unevictable", unev },          { "Mlocked", 0 },
 		/* CONFIG_HIGHMEM (32-bit only): High* and Low* rows */
 		{ "HighTotal", mi.high_total_pages }, { "HighFree", mi.high_free_pages },
 		{ "LowTotal", mi.total_pages - mi.high_total_pages },
 		{ "LowFree", mi.free_pages - mi.high_free_pages },
-		{ "SwapTotal", 0 },               { "SwapFree", 0 },
+		{ "SwapTotal", si.total_pages },  { "SwapFree", si.free_pages },
 		{ "Zswap", 0 },                   { "Zswapped", 0 },
 		{ "Dirty", mi.dirty_pages },      { "Writeback", 0 },
 		{ "AnonPages", mi.anon_pages },   { "Mapped", mi.mapped_pages },
@@ -132,7 +146,11 @@ size_t mm_show_free(struct mm_machine *m, char *buf, size_t size)
 	put(&o, "Mem:    %12llu%12llu%12llu%12llu%12llu%12llu\n", (unsigned long long)total,
 	    (unsigned long long)used, (unsigned long long)fr, (unsigned long long)kb(mi.shmem_pages),
 	    (unsigned long long)cache, (unsigned long long)avail);
-	put(&o, "Swap:   %12llu%12llu%12llu\n", 0ULL, 0ULL, 0ULL);
+	struct mm_swap_info si;
+	mm_machine_swap_info(m, &si);
+	put(&o, "Swap:   %12llu%12llu%12llu\n", (unsigned long long)kb(si.total_pages),
+	    (unsigned long long)kb(si.total_pages - si.free_pages),
+	    (unsigned long long)kb(si.free_pages));
 	return done(&o);
 }
 
@@ -153,10 +171,31 @@ size_t mm_show_vmstat(struct mm_machine *m, char *buf, size_t size)
 	put(&o, "nr_file_pages %llu\n", (unsigned long long)mi.cached_pages);
 	put(&o, "nr_shmem %llu\n", (unsigned long long)mi.shmem_pages);
 	put(&o, "nr_page_table_pages %llu\n", (unsigned long long)mi.pagetable_pages);
-	put(&o, "pgpgin %llu\npgpgout %llu\npswpin 0\npswpout 0\n", (unsigned long long)m->pgpgin,
-	    (unsigned long long)m->pgpgout);
+	struct mm_swap_info si;
+	mm_machine_swap_info(m, &si);
+	struct mm_reclaim_stats rs;
+	mm_machine_reclaim_stats(m, &rs);
+	put(&o, "nr_inactive_anon %llu\nnr_active_anon %llu\nnr_inactive_file %llu\n"
+		"nr_active_file %llu\nnr_unevictable %llu\n", (unsigned long long)rs.nr_inactive_anon,
+	    (unsigned long long)rs.nr_active_anon, (unsigned long long)rs.nr_inactive_file,
+	    (unsigned long long)rs.nr_active_file, (unsigned long long)rs.nr_unevictable);
+	put(&o, "nr_dirty %llu\nnr_writeback 0\nnr_swapcached %llu\n",
+	    (unsigned long long)mi.dirty_pages, (unsigned long long)si.cached_pages);
+	put(&o, "pgpgin %llu\npgpgout %llu\npswpin %llu\npswpout %llu\n", (unsigned long long)m->pgpgin,
+	    (unsigned long long)m->pgpgout, (unsigned long long)si.pswpin,
+	    (unsigned long long)si.pswpout);
 	put(&o, "pgfault %llu\n", (unsigned long long)m->pgfault);
 	put(&o, "pgmajfault %llu\n", (unsigned long long)m->pgmajfault);
+	put(&o, "pgactivate %llu\npgdeactivate %llu\npgrotated %llu\n",
+	    (unsigned long long)rs.pgactivate, (unsigned long long)rs.pgdeactivate,
+	    (unsigned long long)rs.pgrotated);
+	put(&o, "pgsteal_kswapd %llu\npgsteal_direct %llu\npgscan_kswapd %llu\npgscan_direct %llu\n",
+	    (unsigned long long)rs.pgsteal_kswapd, (unsigned long long)rs.pgsteal_direct,
+	    (unsigned long long)rs.pgscan_kswapd, (unsigned long long)rs.pgscan_direct);
+	put(&o, "pgsteal_anon %llu\npgsteal_file %llu\n", (unsigned long long)rs.pgsteal_anon,
+	    (unsigned long long)rs.pgsteal_file);
+	put(&o, "pageoutrun %llu\nallocstall %llu\n", (unsigned long long)rs.pageoutrun,
+	    (unsigned long long)rs.allocstall);
 	put(&o, "oom_kill %llu\n", (unsigned long long)m->oom_kill);
 	put(&o, "nr_tlb_remote_flush %llu\n", (unsigned long long)t.shootdowns);
 	put(&o, "nr_tlb_remote_flush_received %llu\n", (unsigned long long)t.shootdowns);
@@ -170,6 +209,8 @@ size_t mm_show_vmstat(struct mm_machine *m, char *buf, size_t size)
 	put(&o, "mmsim_walk_refs %llu\n", (unsigned long long)c.walk_refs);
 	put(&o, "mmsim_cr3_loads %llu\n", (unsigned long long)t.cr3_loads);
 	put(&o, "mmsim_cow_copies %llu\n", (unsigned long long)c.cow_copies);
+	put(&o, "mmsim_kswapd_wakeups %llu\n", (unsigned long long)rs.kswapd_wakeups);
+	put(&o, "mmsim_swap_write_errors %llu\n", (unsigned long long)si.write_errors);
 	return done(&o);
 }
 
