@@ -236,9 +236,10 @@ int sim_do_page_fault(struct mm_machine *m, struct mm_task *t, uint64_t va, unsi
 	bool major = false;
 	m->pgfault++;
 	int r = sim_handle_mm_fault(m, t, vma, va, (err & MM_PF_WRITE) != 0, &major);
-	/* no memory even after reclaim: the OOM killer frees a process and
-	 * the fault is retried; the victim may be t itself (oom.c) */
-	while (r == -MM_ENOMEM && !(vma->vm_flags & VM_HUGETLB) && sim_oom_kill(m, t)) {
+	/* no memory: reclaim, then the OOM killer frees a process, and the
+	 * fault is retried; the victim may be t itself (oom.c) */
+	unsigned int reclaims = 0;
+	while (r == -MM_ENOMEM && !(vma->vm_flags & VM_HUGETLB) && sim_oom_retry(m, t, &reclaims)) {
 		if (task_dead(t))
 			return -MM_ESRCH;
 		r = sim_handle_mm_fault(m, t, vma, va, (err & MM_PF_WRITE) != 0, &major);

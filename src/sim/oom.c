@@ -1,10 +1,10 @@
 /* oom.c — the OOM killer (Linux's mm/oom_kill.c) and /proc/PID/oom_score.
  *
- * When a page fault cannot get memory even after reclaim (the allocation
- * failed, and the alloc_failed hook, direct reclaim, gave up or is absent),
- * the fault handler calls the OOM killer, which picks the process whose
- * death frees the most memory, kills it, and lets the fault retry; if no
- * process can be killed the fault fails with -MM_ENOMEM as before.
+ * When a page fault cannot get memory even after reclaim (an allocation
+ * failed, and direct reclaim, the alloc_failed hook, frees nothing more or
+ * is absent), the fault handler calls the OOM killer, which picks the
+ * process whose death frees the most memory, kills it, and lets the fault
+ * retry; if no process can be killed the fault fails with -MM_ENOMEM.
  *
  * Badness (oom_badness(), Linux 6.x):
  *
@@ -294,7 +294,15 @@ int mm_out_of_memory(struct mm_machine *m, unsigned int order, mm_gfp_t gfp)
 	return sim_out_of_memory(m, m->cpu.current, order, gfp);
 }
 
-bool sim_oom_kill(struct mm_machine *m, struct mm_task *t)
+bool sim_oom_retry(struct mm_machine *m, struct mm_task *t, unsigned int *reclaims)
 {
+	/* allocations outside the alloc_failed retry (page tables, slab
+	 * pages) get their direct reclaim here, as __alloc_pages_slowpath()
+	 * reclaims before it calls the OOM killer */
+	if (*reclaims < SIM_RECLAIM_RETRIES && m->hooks.alloc_failed &&
+	    m->hooks.alloc_failed(m->hooks.ctx, m->oom_order, m->oom_gfp)) {
+		(*reclaims)++;
+		return true;
+	}
 	return sim_out_of_memory(m, t, m->oom_order, m->oom_gfp) != 0;
 }

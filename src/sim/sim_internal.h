@@ -502,9 +502,13 @@ int sim_reclaim_check(struct mm_machine *m);
  * badness (it becomes a zombie; its memory is freed). Returns the victim's
  * pid, 0 when no process can be killed. */
 int sim_out_of_memory(struct mm_machine *m, struct mm_task *cur, unsigned int order, mm_gfp_t gfp);
-/* The same for t's page fault, reporting the last failed allocation:
- * true if a process was killed (maybe t: then task_dead(t)). */
-bool sim_oom_kill(struct mm_machine *m, struct mm_task *t);
+/* t's page fault failed for lack of memory: direct reclaim (the
+ * alloc_failed hook) while it makes progress, at most SIM_RECLAIM_RETRIES
+ * times per fault (*reclaims counts them), then the OOM killer for the last
+ * failed allocation. True when the fault should be retried (if t itself
+ * was killed, task_dead(t)). */
+#define SIM_RECLAIM_RETRIES 16   /* Linux's MAX_RECLAIM_RETRIES */
+bool sim_oom_retry(struct mm_machine *m, struct mm_task *t, unsigned int *reclaims);
 
 /* ---- kalloc.c ---- */
 void sim_kalloc_destroy(struct mm_machine *m);
