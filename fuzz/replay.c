@@ -1,4 +1,4 @@
-/* Corpus replay for the trace fuzz targets, without libFuzzer.
+/* Corpus replay for the fuzz targets, without libFuzzer.
  *
  *     fuzz_replay_<fmt> CORPUS_DIR [N]
  *
@@ -8,6 +8,8 @@
  * mutations and splices of the corpus files, and gzip/zstd compressions of
  * those, intact, truncated or with a flipped byte. This is a regression run
  * that `make test` can afford, not fuzzing: `make fuzz` runs libFuzzer.
+ * The token soup is the trace formats' unless REPLAY_TOKENS names a header
+ * with another `tokens` array (fuzz/scenario_tokens.h).
  * The target traps on a failed check; sanitizers report the rest.
  */
 #include <dirent.h>
@@ -91,6 +93,9 @@ static void load_corpus(const char *dir)
 
 /* ---- Generators -------------------------------------------------------------- */
 
+#ifdef REPLAY_TOKENS
+#include REPLAY_TOKENS
+#else
 static const char *const tokens[] = {
 	"I  ", " L ", " S ", " M ", "SB ", "SYSCALL[", "1,1](9) ", "](", ") ", "sys_mmap",
 	"sys_mmap2", "sys_brk", "sys_munmap", "sys_mprotect", "sys_mremap", "sys_read", " ( ",
@@ -102,6 +107,7 @@ static const char *const tokens[] = {
 	"id", "time", "size", "op", "key", "0", "1", "7", "42", "4096", "0400d7d4", "1ffefffe88",
 	"\x01", "\xff", "\0",
 };
+#endif
 
 static size_t gen_tokens(struct mm_rng *r, uint8_t *out, size_t cap)
 {

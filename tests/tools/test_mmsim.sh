@@ -460,11 +460,15 @@ group_docs() {
 # ---- scenarios: mmsim run and the bundled scenarios ------------------------------
 # norm FILE: blank what depends on the host or the build: temporary paths,
 # device and inode numbers of mapped files, physical addresses of page-table
-# frames (debug builds' slab checks use other frames)
+# frames, and in the kernel log the simulated time and the resident pages of
+# the tasks when the OOM killer ran (debug builds' slab checks use other
+# frames and more of them)
 norm() {
 	sed -E -i 's#[^ ]*/mmsim-[A-Za-z0-9]{6}/#<tmp>/#g;
 		s#^([0-9a-f]+-[0-9a-f]+ [-rwxsp]{4} [0-9a-f]+) [0-9a-f]{2}:[0-9a-f]{2} [0-9]+ +<tmp>#\1 DEV INODE <tmp>#;
-		s#CR3 = 0x[0-9a-f]+#CR3 = PHYS#; s# at 0x[0-9a-f]{8}: [0-9a-f]+ # at PHYS: ENTRY #' "$1"
+		s#CR3 = 0x[0-9a-f]+#CR3 = PHYS#; s# at 0x[0-9a-f]{8}: [0-9a-f]+ # at PHYS: ENTRY #
+		s#^\[ *[0-9]+\.[0-9]{6}\] #[TIME] #
+		s#^(\[TIME\] \[ *[0-9]+\] +[0-9]+ +[0-9]+ +[0-9]+) +[0-9]+ +[0-9]+ #\1 RSS RSS_ANON #' "$1"
 }
 
 group_scenarios() {

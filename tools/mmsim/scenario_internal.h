@@ -41,11 +41,13 @@ void sc_arena_free(struct sc_arena *a);
 enum sc_ex_op {
 	EX_NUM,     /* num */
 	EX_VAR,     /* $name */
-	EX_CTR,     /* a counter of the process: num = enum sc_ctr */
+	EX_CTR,     /* a counter of the process (name: another process's, or
+		     * NULL): num = enum sc_ctr; EX_PID and EX_OOM also take name */
 	EX_MCTR,    /* machine.X: num = enum sc_ctr */
 	EX_TLB,     /* tlb.X: num = enum sc_tlbstat */
 	EX_VIEW,    /* meminfo.Row / vmstat.row / status.Row: name = view, field */
 	EX_PID,     /* pid of the process */
+	EX_OOM,     /* oom_score (num 0), oom_score_adj (1), killed (2) of the process */
 	EX_NEG, EX_ADD, EX_SUB, EX_MUL, EX_DIV, EX_MOD,
 	EX_READ,    /* read ADDR: width bytes, little-endian */
 };
@@ -80,7 +82,7 @@ enum sc_kind {
 	ST_MMAP, ST_MUNMAP, ST_MPROTECT, ST_BRK, ST_SBRK, ST_MADVISE, ST_MSYNC,
 	ST_OPEN, ST_CLOSE, ST_SHMGET, ST_SHMAT, ST_SHMDT, ST_SHMRM, ST_DROP_CACHES,
 	ST_TMPFILE, ST_ACCESS, ST_FILL, ST_REPEAT, ST_TICK, ST_SHOW, ST_EXPECT, ST_CHECK,
-	ST_LET, ST_PARAM, ST_ECHO, ST_SECTION, ST_STRACE,
+	ST_LET, ST_PARAM, ST_ECHO, ST_SECTION, ST_STRACE, ST_OOM_ADJ,
 };
 
 /* Access patterns. */

@@ -114,7 +114,7 @@ static const struct sc_const consts[] = {
 	{ "E2BIG", 7 },          { "SIGSEGV", MM_SIGSEGV }, { "SIGBUS", MM_SIGBUS },
 	{ "SEGV_MAPERR", MM_SEGV_MAPERR }, { "SEGV_ACCERR", MM_SEGV_ACCERR },
 	{ "BUS_ADRERR", MM_BUS_ADRERR }, { "SI_KERNEL", MM_SI_KERNEL },
-	{ "PAGE_SIZE", 4096 },
+	{ "PAGE_SIZE", 4096 },    { "SIGKILL", MM_SIGKILL }, { "ESRCH", MM_ESRCH },
 };
 
 /* Words of the views whose rows expect can read. */
@@ -517,10 +517,23 @@ static struct sc_expr *name_expr(struct parser *ps)
 			return e;
 		}
 		if (find_name(w, row_views, 3) < 0) {
-			static const char *const owners[] = { "machine", "tlb", "meminfo", "vmstat",
-							      "status" };
-			unknown(ps, at, "name", w, owners, 5);
-			return NULL;
+			/* NAME.counter: a per-process name of another process */
+			static const char *const oom_names[] = { "oom_score", "oom_score_adj",
+								 "killed" };
+			int ci = find_name(field, sc_ctr_names, SC_NCTR);
+			int oi = find_name(field, oom_names, 3);
+			if (ci < 0 && oi < 0 && strcmp(field, "pid") != 0) {
+				perr(ps, fs, "'%s.%s': not a counter, pid, oom_score, oom_score_adj or "
+					 "killed of a process (or machine.X, tlb.X, meminfo.X, vmstat.X, "
+					 "status.X)", w, field);
+				return NULL;
+			}
+			e = node(ps, ci >= 0 ? EX_CTR : oi >= 0 ? EX_OOM : EX_PID, at);
+			if (e) {
+				e->num = ci >= 0 ? ci : oi;
+				e->name = pstrndup(ps, w, strlen(w));
+			}
+			return e;
 		}
 		e = node(ps, EX_VIEW, at);
 		if (e) {
@@ -538,6 +551,14 @@ static struct sc_expr *name_expr(struct parser *ps)
 	}
 	if (strcmp(w, "pid") == 0)
 		return node(ps, EX_PID, at);
+	static const char *const oom_names[] = { "oom_score", "oom_score_adj", "killed" };
+	int oi = find_name(w, oom_names, 3);
+	if (oi >= 0) {
+		struct sc_expr *e = node(ps, EX_OOM, at);
+		if (e)
+			e->num = oi;
+		return e;
+	}
 	for (size_t k = 0; k < sizeof(consts) / sizeof(consts[0]); k++) {
 		if (strcmp(consts[k].name, w) == 0) {
 			struct sc_expr *e = node(ps, EX_NUM, at);
@@ -1346,7 +1367,8 @@ static const struct sc_keyword keywords[] = {
 	{ "fetch", ST_ACCESS }, { "fill", ST_FILL }, { "repeat", ST_REPEAT }, { "tick", ST_TICK },
 	{ "show", ST_SHOW }, { "expect", ST_EXPECT }, { "check", ST_CHECK }, { "let", ST_LET },
 	{ "param", ST_PARAM }, { "echo", ST_ECHO }, { "section", ST_SECTION },
-	{ "strace", ST_STRACE }, { "include", ST_REPEAT /* handled apart */ },
+	{ "strace", ST_STRACE }, { "oom_score_adj", ST_OOM_ADJ },
+	{ "include", ST_REPEAT /* handled apart */ },
 };
 #define NKEYWORDS (sizeof(keywords) / sizeof(keywords[0]))
 
@@ -1616,6 +1638,9 @@ static bool parse_line(struct parser *ps, struct sc_stmt ***tail, bool *close)
 		ps->nest--;
 		return ok;
 	}
+	case ST_OOM_ADJ:
+		ok = need_expr(ps, &st->a[0]);
+		break;
 	case ST_TICK:
 		if (!at_eol(ps))
 			ok = need_expr(ps, &st->a[0]);

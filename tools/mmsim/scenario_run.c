@@ -348,7 +348,8 @@ static bool counter(struct run *r, const struct sc_expr *e, const struct mm_coun
 
 static const char *signame(int sig)
 {
-	return sig == MM_SIGSEGV ? "SIGSEGV" : sig == MM_SIGBUS ? "SIGBUS" : "signal";
+	return sig == MM_SIGSEGV ? "SIGSEGV" : sig == MM_SIGBUS ? "SIGBUS"
+	     : sig == MM_SIGKILL ? "SIGKILL" : "signal";
 }
 
 static const char *sicode(const struct mm_siginfo *si)
@@ -374,6 +375,9 @@ static bool access_failed(struct run *r, struct mm_task *t, const char *what, ui
 	if (rc == -MM_ENOMEM)
 		return refused(r, "%s %#" PRIx64 " in process %d: out of memory", what, va,
 			       mm_task_pid(t));
+	if (rc == -MM_ESRCH)
+		return refused(r, "%s %#" PRIx64 " in process %d: killed by the OOM killer (SIGKILL)",
+			       what, va, mm_task_pid(t));
 	return refused(r, "%s %#" PRIx64 " in process %d: %s (%s) at %#" PRIx64, what, va,
 		       mm_task_pid(t), signame(si->signo), sicode(si), si->addr);
 }
@@ -392,6 +396,9 @@ static bool eval_read(struct run *r, const struct sc_expr *e, int64_t *out)
 		const struct mm_siginfo *si = mm_task_siginfo(t);
 		if (rc == -MM_ENOMEM)
 			return refused(r, "read %#" PRIx64 ": out of memory", (uint64_t)addr);
+		if (rc == -MM_ESRCH)
+			return refused(r, "read %#" PRIx64 " in process %d: killed by the OOM killer "
+				       "(SIGKILL)", (uint64_t)addr, mm_task_pid(t));
 		return refused(r, "read %#" PRIx64 " in process %d: %s (%s) at %#" PRIx64,
 			       (uint64_t)addr, mm_task_pid(t), signame(si->signo), sicode(si),
 			       si->addr);
@@ -437,12 +444,18 @@ static bool eval(struct run *r, const struct sc_expr *e, int64_t *out)
 		return true;
 	}
 	case EX_CTR:
-	case EX_PID: {
-		struct mm_task *t = task(r);
+	case EX_PID:
+	case EX_OOM: {
+		struct mm_task *t = task_of(r, e->name ? e->name : r->st->proc);
 		if (!t)
 			return false;
 		if (e->op == EX_PID) {
 			*out = mm_task_pid(t);
+			return true;
+		}
+		if (e->op == EX_OOM) {
+			*out = e->num == 0 ? (int64_t)mm_task_oom_score(r->m, t)
+			     : e->num == 1 ? mm_task_oom_score_adj(t) : mm_task_killed(t);
 			return true;
 		}
 		struct mm_counters c;
@@ -1422,6 +1435,17 @@ static bool exec_one(struct run *r, const struct sc_stmt *st)
 	case ST_STRACE:
 		r->strace = st->on;
 		return true;
+	case ST_OOM_ADJ: {
+		struct mm_task *t = task(r);
+		int64_t v;
+		if (!t || !eval_range(r, st->a[0], MM_OOM_SCORE_ADJ_MIN, MM_OOM_SCORE_ADJ_MAX,
+				      "oom_score_adj", &v))
+			return false;
+		int rc = mm_task_set_oom_score_adj(t, (int)v);
+		strace_line(r, t, "write(/proc/%d/oom_score_adj, \"%d\") = %s", mm_task_pid(t), (int)v,
+			    rc ? "-1 ESRCH (No such process)" : "0");
+		return sys_result(r, st, rc, false, "oom_score_adj");
+	}
 	}
 	return bad(r, st->col, "internal: unknown statement");
 }
@@ -1507,6 +1531,8 @@ int sc_run(const struct sc_script *s, const struct sc_run_opts *o, const struct 
 	else
 		r.lim = s->lim;
 	mm_machine_config_init(&r.cfg);
+	if (r.cfg.ram_bytes > r.lim.max_ram)
+		r.cfg.ram_bytes = r.lim.max_ram & ~(((uint64_t)4 << 20) - 1);
 	bool ok = apply_defines(&r);
 	if (ok)
 		exec_list(&r, s->first, true);

@@ -27,12 +27,13 @@ static const struct view_desc views[] = {
 	{ "buddyinfo", false, false }, { "slabinfo", false, false }, { "ps", false, false },
 	{ "maps", true, false },      { "smaps", true, false },     { "status", true, false },
 	{ "pagewalk", true, true },   { "tlb", true, false },       { "counters", true, false },
+	{ "dmesg", false, false },
 };
 #define NVIEWS (sizeof(views) / sizeof(views[0]))
 
 const char *const sc_view_names[] = {
 	"free", "meminfo", "vmstat", "buddyinfo", "slabinfo", "ps", "maps", "smaps", "status",
-	"pagewalk", "tlb", "counters",
+	"pagewalk", "tlb", "counters", "dmesg",
 };
 const size_t sc_nviews = NVIEWS;
 
@@ -50,8 +51,8 @@ bool sc_view_known(const char *view, bool *per_process, bool *takes_addr)
 
 void sc_view_prompt(char *buf, size_t len, const char *view, int pid, uint64_t arg)
 {
-	if (strcmp(view, "free") == 0)
-		snprintf(buf, len, "$ free");
+	if (strcmp(view, "free") == 0 || strcmp(view, "dmesg") == 0)
+		snprintf(buf, len, "$ %s", view);
 	else if (strcmp(view, "ps") == 0)
 		snprintf(buf, len, "$ ps");
 	else if (strcmp(view, "pagewalk") == 0)
@@ -225,6 +226,8 @@ char *sc_view_text(struct mm_machine *m, struct mm_task *task, const char *view,
 		fm = mm_show_slabinfo;
 	else if (strcmp(view, "ps") == 0)
 		fm = mm_show_ps;
+	else if (strcmp(view, "dmesg") == 0)
+		fm = mm_show_dmesg;
 	else if (strcmp(view, "maps") == 0)
 		ft = mm_show_maps;
 	else if (strcmp(view, "smaps") == 0)
