@@ -629,6 +629,20 @@ assert int(rows[-1]["free_kb"]) < int(rows[0]["free_kb"])
 		checks=$((checks + 1))
 		grep -q "<svg" "$TMP/m.svg" && grep -q "<svg" "$TMP/b.svg" || fail "trace plots not drawn"
 	fi
+	# gnuplot missing: a message, exit 4, the summary and the CSV still written
+	checks=$((checks + 1))
+	PATH=/nonexistent "$MMSIM" trace "$LK" --timeline 20000 --csv "$TMP/np.csv" \
+		--plot "$TMP/np.png" >"$TMP/trace_nognuplot.out" 2>"$TMP/trace_nognuplot.err"
+	[ $? = 4 ] && [ -s "$TMP/np.csv" ] || fail "trace without gnuplot: expected exit 4 and the CSV"
+	contains trace_nognuplot err "gnuplot not found in PATH"
+	contains trace_nognuplot out "page faults"
+	# stdin gives the same replay as the file
+	checks=$((checks + 1))
+	gzip -dc "$LK" | "$MMSIM" trace - --show maps 2>/dev/null | tail -n +2 >"$TMP/stdin_trace.out"
+	tail -n +2 "$TMP/trace_text.out" | head -n "$(wc -l <"$TMP/stdin_trace.out")" |
+		sed -E 's/MemFree N kB/MemFree/' >"$TMP/a.txt"
+	sed -E 's/MemFree [0-9]+ kB/MemFree/' "$TMP/stdin_trace.out" >"$TMP/b.txt"
+	cmp -s "$TMP/a.txt" "$TMP/b.txt" || fail "mmsim trace - (stdin) differs from the file"
 	# ids: the k-th distinct id is the k-th page of one region, first touch writes
 	run trace_ids 0 trace "$TR/belady.txt" --json
 	py trace_ids '
