@@ -1,0 +1,576 @@
+/* Reclaim inside the simulated machine: kswapd waking below the low
+ * watermark and sleeping at the high one, direct reclaim's order (clean page
+ * cache, then dirty file pages written back, then anonymous pages to swap),
+ * dirty shared file pages reaching the host file before they are dropped,
+ * the flusher, local against global replacement, every replacement policy
+ * under pressure, and a randomized run with fork, shm and shared file
+ * mappings on RAM much smaller than the working set: every byte checked,
+ * mm_machine_check() all along. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mmkit/buddy.h"
+#include "mmkit/compiler.h"
+#include "mmkit/error.h"
+#include "mmkit/policy.h"
+#include "mmkit/rng.h"
+#include "mmkit/sim.h"
+#include "testutil.h"
+
+#define PG 4096ULL
+#define WORDS (PG / 8)
+
+static struct mm_machine *boot_cfg(struct mm_machine_config *cfg)
+{
+	struct mm_machine *m;
+	int err = mm_machine_create(cfg, &m);
+	if (err)
+		fail_msg("mm_machine_create: %d", err);
+	return m;
+}
+
+static void config(struct mm_machine_config *cfg, uint64_t ram_mb, uint64_t swap_mb)
+{
+	mm_machine_config_init(cfg);
+	cfg->ram_bytes = ram_mb << 20;
+	cfg->swap_bytes = swap_mb << 20;
+}
+
+static struct mm_machine *boot(uint64_t ram_mb, uint64_t swap_mb)
+{
+	struct mm_machine_config cfg;
+	config(&cfg, ram_mb, swap_mb);
+	return boot_cfg(&cfg);
+}
+
+/* The content of a page: word w of page `page` at version `ver` of an
+ * object `obj`. Version 0 is the zero page (never written). */
+static uint64_t word(uint64_t obj, uint64_t page, uint64_t ver, uint64_t w)
+{
+	if (!ver)
+		return 0;
+	uint64_t x = obj * 0x9e3779b97f4a7c15ULL ^ page * 0xc2b2ae3d27d4eb4fULL ^ ver * 0x165667b19e3779f9ULL;
+	x ^= x >> 31;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	return x + w;
+}
+
+static void page_image(uint64_t *buf, uint64_t obj, uint64_t page, uint64_t ver)
+{
+	for (uint64_t w = 0; w < WORDS; w++)
+		buf[w] = word(obj, page, ver, w);
+}
+
+static void write_page(struct mm_machine *m, struct mm_task *t, uint64_t va, uint64_t obj,
+		       uint64_t page, uint64_t ver)
+{
+	uint64_t buf[WORDS];
+	page_image(buf, obj, page, ver);
+	int err = mm_write(m, t, va, buf, PG);
+	if (err)
+		fail_msg("write pid %d va %#llx: %d", mm_task_pid(t), (unsigned long long)va, err);
+}
+
+/* The bytes of the page at va that differ from the version. */
+static uint64_t check_page(struct mm_machine *m, struct mm_task *t, uint64_t va, uint64_t obj,
+			   uint64_t page, uint64_t ver)
+{
+	uint64_t buf[WORDS];
+	int err = mm_read(m, t, va, buf, PG);
+	if (err)
+		fail_msg("read pid %d va %#llx: %d", mm_task_pid(t), (unsigned long long)va, err);
+	uint64_t bad = 0;
+	for (uint64_t w = 0; w < WORDS; w++)
+		bad += buf[w] != word(obj, page, ver, w);
+	return bad;
+}
+
+static uint64_t map(struct mm_machine *m, struct mm_task *t, uint64_t pages, int flags, int fd)
+{
+	int64_t a = mm_do_mmap(m, t, 0, pages * PG, MM_PROT_READ | MM_PROT_WRITE, flags, fd, 0);
+	assert_true(a > 0);
+	return (uint64_t)a;
+}
+
+static uint64_t map_anon(struct mm_machine *m, struct mm_task *t, uint64_t pages)
+{
+	/* NORESERVE: the working sets here exceed RAM on purpose */
+	return map(m, t, pages, MM_MAP_PRIVATE | MM_MAP_ANONYMOUS | MM_MAP_NORESERVE, -1);
+}
+
+static uint64_t nonresident(struct mm_machine *m, struct mm_task *t, uint64_t base, uint64_t pages)
+{
+	uint64_t n = 0;
+	for (uint64_t p = 0; p < pages; p++)
+		n += mm_virt_to_phys(m, t, base + p * PG) < 0;
+	return n;
+}
+
+static uint64_t free_pages(struct mm_machine *m)
+{
+	struct mm_meminfo mi;
+	mm_machine_meminfo(m, &mi);
+	return mi.free_pages;
+}
+
+/* A watermark summed over the zones. */
+static uint64_t wmark(struct mm_machine *m, enum mm_wmark mark)
+{
+	uint64_t sum = 0;
+	for (int z = 0; z < MM_NR_ZONES; z++) {
+		struct mm_zone *zone = mm_buddy_zone(mm_machine_buddy(m), (enum mm_zone_type)z);
+		if (zone)
+			sum += mm_zone_wmark(zone, mark);
+	}
+	return sum;
+}
+
+/* A host file of `pages` pages, each holding version 1 of object obj. */
+static int make_file(char *path, uint64_t pages, uint64_t obj)
+{
+	strcpy(path, "/tmp/mmsim-reclaim-XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	uint64_t buf[WORDS];
+	for (uint64_t p = 0; p < pages; p++) {
+		page_image(buf, obj, p, 1);
+		assert_int_equal(write(fd, buf, PG), (ssize_t)PG);
+	}
+	close(fd);
+	return 0;
+}
+
+/* Pages of the host file that differ from ver[] (or from version v when
+ * ver is NULL). */
+static uint64_t check_host(const char *path, uint64_t pages, uint64_t obj, const uint64_t *ver,
+			   uint64_t v)
+{
+	int fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	uint64_t buf[WORDS], want[WORDS], bad = 0;
+	for (uint64_t p = 0; p < pages; p++) {
+		assert_int_equal(pread(fd, buf, PG, (off_t)(p * PG)), (ssize_t)PG);
+		page_image(want, obj, p, ver ? ver[p] : v);
+		bad += memcmp(buf, want, PG) != 0;
+	}
+	close(fd);
+	return bad;
+}
+
+static void stats(struct mm_machine *m, struct mm_reclaim_stats *st)
+{
+	mm_machine_reclaim_stats(m, st);
+}
+
+/* ---- kswapd ----------------------------------------------------------------------------- */
+
+static void test_kswapd_watermarks(void **state)
+{
+	(void)state;
+	struct mm_machine *m = boot(32, 64);
+	uint64_t low = wmark(m, MM_WMARK_LOW), high = wmark(m, MM_WMARK_HIGH);
+	uint64_t min = wmark(m, MM_WMARK_MIN);
+	assert_true(min < low && low < high);
+	struct mm_task *t;
+	assert_int_equal(mm_task_create(m, "fill", &t), 0);
+	const uint64_t n = 32ULL << 20 >> 12;
+	uint64_t a = map_anon(m, t, n);
+	struct mm_reclaim_stats st;
+	uint64_t p = 0;
+	for (; p < n; p++) {
+		write_page(m, t, a + p * PG, 1, p, 1);
+		stats(m, &st);
+		if (st.kswapd_awake)
+			break;
+	}
+	assert_true(p < n);
+	/* woken below low, before any direct reclaim */
+	assert_true(free_pages(m) < low);
+	assert_true(free_pages(m) > min);
+	assert_int_equal(st.kswapd_wakeups, 1);
+	assert_int_equal(st.allocstall, 0);
+	assert_int_equal(st.pgscan_direct, 0);
+	assert_int_equal(st.pgsteal_kswapd, 0);
+	/* the clock gives kswapd the CPU: it reclaims up to high and sleeps */
+	mm_machine_tick(m, 1);
+	stats(m, &st);
+	assert_false(st.kswapd_awake);
+	assert_true(free_pages(m) >= high);
+	assert_true(st.pgsteal_kswapd > 0);
+	assert_true(st.pgscan_kswapd >= st.pgsteal_kswapd);
+	assert_int_equal(st.pageoutrun, 1);
+	assert_int_equal(mm_machine_check(m), 0);
+	/* asleep while free memory is above low: ticks do nothing */
+	mm_machine_tick(m, 10);
+	struct mm_reclaim_stats st2;
+	stats(m, &st2);
+	assert_int_equal(st2.pageoutrun, 1);
+	assert_int_equal(st2.pgscan_kswapd, st.pgscan_kswapd);
+	for (uint64_t q = 0; q <= p; q++)
+		assert_int_equal(check_page(m, t, a + q * PG, 1, q, 1), 0);
+	assert_int_equal(mm_machine_check(m), 0);
+	mm_machine_destroy(m);
+}
+
+/* ---- direct reclaim order ------------------------------------------------------------------ */
+
+static void test_direct_reclaim_order(void **state)
+{
+	(void)state;
+	const uint64_t n = 64;
+	char cpath[64], dpath[64];
+	make_file(cpath, n, 100);
+	make_file(dpath, n, 200);
+	struct mm_machine *m = boot(32, 64);
+	struct mm_task *t;
+	assert_int_equal(mm_task_create(m, "order", &t), 0);
+	int cfd = mm_open(m, t, cpath, MM_O_RDONLY), dfd = mm_open(m, t, dpath, MM_O_RDWR);
+	assert_true(cfd >= 0 && dfd >= 0);
+	int64_t ca = mm_do_mmap(m, t, 0, n * PG, MM_PROT_READ, MM_MAP_SHARED, cfd, 0);
+	assert_true(ca > 0);
+	uint64_t da = map(m, t, n, MM_MAP_SHARED, dfd);
+	uint64_t aa = map_anon(m, t, n);
+	for (uint64_t p = 0; p < n; p++) {
+		assert_int_equal(check_page(m, t, (uint64_t)ca + p * PG, 100, p, 1), 0);   /* clean */
+		write_page(m, t, da + p * PG, 200, p, 2);                                  /* dirty */
+		write_page(m, t, aa + p * PG, 300, p, 1);                                  /* anon */
+	}
+	struct mm_swap_info s0, s;
+	mm_machine_swap_info(m, &s0);
+	struct mm_reclaim_stats st0, st;
+	stats(m, &st0);
+	/* 1. clean page cache only */
+	assert_int_equal(mm_machine_reclaim(m, n / 2), n / 2);
+	stats(m, &st);
+	mm_machine_swap_info(m, &s);
+	assert_int_equal(st.pgsteal_file - st0.pgsteal_file, n / 2);
+	assert_int_equal(st.file_writeback, st0.file_writeback);
+	assert_int_equal(s.pswpout, s0.pswpout);
+	assert_int_equal(nonresident(m, t, (uint64_t)ca, n), n / 2);
+	assert_int_equal(nonresident(m, t, da, n), 0);
+	assert_int_equal(nonresident(m, t, aa, n), 0);
+	assert_true(st.allocstall == st0.allocstall);
+	assert_true(st.pgsteal_direct - st0.pgsteal_direct == n / 2);
+	assert_int_equal(mm_machine_check(m), 0);
+	/* 2. the rest of the clean pages, then dirty file pages, written back */
+	assert_int_equal(mm_machine_reclaim(m, n), n);
+	stats(m, &st);
+	mm_machine_swap_info(m, &s);
+	assert_int_equal(nonresident(m, t, (uint64_t)ca, n), n);
+	assert_int_equal(nonresident(m, t, da, n), n / 2);
+	assert_int_equal(st.file_writeback - st0.file_writeback, n / 2);
+	assert_int_equal(s.pswpout, s0.pswpout);
+	assert_int_equal(nonresident(m, t, aa, n), 0);
+	/* 3. the other dirty half, then anonymous pages to swap */
+	assert_int_equal(mm_machine_reclaim(m, n), n);
+	stats(m, &st);
+	mm_machine_swap_info(m, &s);
+	assert_int_equal(nonresident(m, t, da, n), n);
+	assert_int_equal(st.file_writeback - st0.file_writeback, n);
+	assert_int_equal(s.pswpout - s0.pswpout, n / 2);
+	assert_int_equal(nonresident(m, t, aa, n), n / 2);
+	assert_int_equal(st.pgsteal_anon - st0.pgsteal_anon, n / 2);
+	assert_int_equal(mm_machine_check(m), 0);
+	/* the dirty pages reached the host file before they were dropped */
+	assert_int_equal(check_host(dpath, n, 200, NULL, 2), 0);
+	assert_int_equal(check_host(cpath, n, 100, NULL, 1), 0);
+	/* and everything reads back */
+	struct mm_counters c0, c1;
+	mm_task_counters(t, &c0);
+	for (uint64_t p = 0; p < n; p++) {
+		assert_int_equal(check_page(m, t, (uint64_t)ca + p * PG, 100, p, 1), 0);
+		assert_int_equal(check_page(m, t, da + p * PG, 200, p, 2), 0);
+		assert_int_equal(check_page(m, t, aa + p * PG, 300, p, 1), 0);
+	}
+	mm_task_counters(t, &c1);
+	assert_int_equal(c1.maj_flt - c0.maj_flt, 2 * n + n / 2);   /* every page read in */
+	assert_int_equal(mm_machine_check(m), 0);
+	mm_exit(m, t);
+	mm_machine_destroy(m);
+	unlink(cpath);
+	unlink(dpath);
+}
+
+/* Dirty MAP_SHARED pages of a file under memory pressure: what the process
+ * wrote is in the host file even though nobody called msync. 32-bit mode
+ * too (4-byte PTEs). */
+static void test_shared_file_writeback(void **state)
+{
+	(void)state;
+	static const enum mm_paging_mode modes[] = { MM_PAGING_2LEVEL, MM_PAGING_4LEVEL };
+	for (size_t k = 0; k < MM_ARRAY_SIZE(modes); k++) {
+		const uint64_t n = 3000;   /* 11.7 MiB of file on a 12 MiB machine */
+		char path[64];
+		make_file(path, n, 7);
+		struct mm_machine_config cfg;
+		config(&cfg, 12, 0);
+		cfg.paging = modes[k];
+		struct mm_machine *m = boot_cfg(&cfg);
+		struct mm_task *t;
+		assert_int_equal(mm_task_create(m, "wb", &t), 0);
+		int fd = mm_open(m, t, path, MM_O_RDWR);
+		assert_true(fd >= 0);
+		uint64_t a = map(m, t, n, MM_MAP_SHARED, fd);
+		for (uint64_t p = 0; p < n; p++)
+			write_page(m, t, a + p * PG, 7, p, 3);
+		struct mm_reclaim_stats st;
+		stats(m, &st);
+		assert_true(st.file_writeback > 0);   /* reclaim had to write */
+		assert_true(nonresident(m, t, a, n) > 0);
+		assert_int_equal(mm_machine_check(m), 0);
+		/* the pages reclaim dropped are in the host file */
+		int hfd = open(path, O_RDONLY);
+		uint64_t buf[WORDS], want[WORDS];
+		uint64_t checked = 0;
+		for (uint64_t p = 0; p < n; p++) {
+			if (mm_virt_to_phys(m, t, a + p * PG) >= 0)
+				continue;
+			assert_int_equal(pread(hfd, buf, PG, (off_t)(p * PG)), (ssize_t)PG);
+			page_image(want, 7, p, 3);
+			assert_memory_equal(buf, want, PG);
+			checked++;
+		}
+		close(hfd);
+		assert_true(checked > 0);
+		for (uint64_t p = 0; p < n; p++)
+			assert_int_equal(check_page(m, t, a + p * PG, 7, p, 3), 0);
+		mm_exit(m, t);   /* writes back the rest */
+		assert_int_equal(check_host(path, n, 7, NULL, 3), 0);
+		mm_machine_destroy(m);
+		unlink(path);
+	}
+}
+
+/* ---- the flusher ---------------------------------------------------------------------------- */
+
+static void test_flusher(void **state)
+{
+	(void)state;
+	const uint64_t n = 16;
+	char path[64];
+	make_file(path, n, 9);
+	struct mm_machine *m = boot(32, 0);   /* defaults: every 500 cs, expire 3000 cs, HZ 100 */
+	struct mm_task *t;
+	assert_int_equal(mm_task_create(m, "fl", &t), 0);
+	int fd = mm_open(m, t, path, MM_O_RDWR);
+	uint64_t a = map(m, t, n, MM_MAP_SHARED, fd);
+	for (uint64_t p = 0; p < n; p++)
+		write_page(m, t, a + p * PG, 9, p, 2);
+	mm_machine_tick(m, 1);        /* the flusher first sees them dirty */
+	mm_machine_tick(m, 1000);     /* 10 s later: not old enough */
+	assert_int_equal(check_host(path, n, 9, NULL, 1), 0);
+	struct mm_reclaim_stats st;
+	stats(m, &st);
+	assert_int_equal(st.flusher_writeback, 0);
+	static char buf[16384];
+	mm_show_meminfo(m, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\nDirty:                64 kB\n"));
+	mm_machine_tick(m, 2500);     /* 35 s: written */
+	assert_int_equal(check_host(path, n, 9, NULL, 2), 0);
+	stats(m, &st);
+	assert_int_equal(st.flusher_writeback, n);
+	mm_show_meminfo(m, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\nDirty:                 0 kB\n"));
+	assert_int_equal(mm_machine_jiffies(m), 3501);
+	/* written again only when dirtied again */
+	mm_machine_tick(m, 5000);
+	stats(m, &st);
+	assert_int_equal(st.flusher_writeback, n);
+	write_page(m, t, a, 9, 0, 5);
+	mm_machine_tick(m, 500);      /* the next run sees it dirty */
+	mm_machine_tick(m, 2000);
+	stats(m, &st);
+	assert_int_equal(st.flusher_writeback, n);
+	mm_machine_tick(m, 1500);     /* 35 s after that run */
+	stats(m, &st);
+	assert_int_equal(st.flusher_writeback, n + 1);
+	uint64_t ver[16];
+	for (uint64_t p = 0; p < n; p++)
+		ver[p] = p ? 2 : 5;
+	assert_int_equal(check_host(path, n, 9, ver, 0), 0);
+	assert_int_equal(mm_machine_check(m), 0);
+	mm_machine_destroy(m);
+	unlink(path);
+}
+
+/* ---- local and global replacement ------------------------------------------------------------ */
+
+static void test_local_vs_global(void **state)
+{
+	(void)state;
+	/* local: A is limited to 32 frames and replaces only its own */
+	struct mm_machine_config cfg;
+	config(&cfg, 64, 64);
+	cfg.reclaim_local = true;
+	struct mm_machine *m = boot_cfg(&cfg);
+	struct mm_task *a, *b;
+	assert_int_equal(mm_task_create(m, "a", &a), 0);
+	assert_int_equal(mm_task_create(m, "b", &b), 0);
+	assert_int_equal(mm_task_set_frame_limit(m, a, 32), 0);
+	uint64_t ba = map_anon(m, b, 64), aa = map_anon(m, a, 128);
+	for (uint64_t p = 0; p < 64; p++)
+		write_page(m, b, ba + p * PG, 2, p, 1);
+	for (uint64_t p = 0; p < 128; p++) {
+		write_page(m, a, aa + p * PG, 1, p, 1);
+		assert_true(mm_task_frames(m, a) <= 32);
+	}
+	assert_int_equal(mm_task_frames(m, b), 64);
+	assert_int_equal(nonresident(m, b, ba, 64), 0);
+	assert_true(nonresident(m, a, aa, 128) >= 128 - 32);
+	struct mm_reclaim_stats st;
+	stats(m, &st);
+	assert_true(st.local_reclaims >= 128 - 32);
+	assert_int_equal(mm_machine_check(m), 0);
+	for (uint64_t p = 0; p < 128; p++) {
+		assert_int_equal(check_page(m, a, aa + p * PG, 1, p, 1), 0);
+		assert_true(mm_task_frames(m, a) <= 32);
+	}
+	assert_int_equal(nonresident(m, b, ba, 64), 0);
+	assert_int_equal(mm_machine_check(m), 0);
+	mm_machine_destroy(m);
+
+	/* global, same machine: no limits, nothing is replaced */
+	config(&cfg, 64, 64);
+	m = boot_cfg(&cfg);
+	assert_int_equal(mm_task_create(m, "a", &a), 0);
+	assert_int_equal(mm_task_set_frame_limit(m, a, 32), -MM_EINVAL);
+	aa = map_anon(m, a, 128);
+	for (uint64_t p = 0; p < 128; p++)
+		write_page(m, a, aa + p * PG, 1, p, 1);
+	assert_int_equal(nonresident(m, a, aa, 128), 0);
+	mm_machine_destroy(m);
+
+	/* global under pressure: A's growth takes B's frames too; local with
+	 * a limit on A leaves B alone */
+	for (int local = 0; local < 2; local++) {
+		config(&cfg, 16, 64);
+		cfg.reclaim_local = local;
+		m = boot_cfg(&cfg);
+		assert_int_equal(mm_task_create(m, "b", &b), 0);
+		assert_int_equal(mm_task_create(m, "a", &a), 0);
+		if (local)
+			assert_int_equal(mm_task_set_frame_limit(m, a, 1024), 0);
+		const uint64_t nb = 256, na = 4096;
+		ba = map_anon(m, b, nb);
+		aa = map_anon(m, a, na);
+		for (uint64_t p = 0; p < nb; p++)
+			write_page(m, b, ba + p * PG, 2, p, 1);
+		for (uint64_t p = 0; p < na; p++)
+			write_page(m, a, aa + p * PG, 1, p, 1);
+		uint64_t lost_b = nonresident(m, b, ba, nb);
+		if (local)
+			assert_int_equal(lost_b, 0);
+		else
+			assert_true(lost_b > 0);
+		assert_int_equal(mm_machine_check(m), 0);
+		for (uint64_t p = 0; p < nb; p++)
+			assert_int_equal(check_page(m, b, ba + p * PG, 2, p, 1), 0);
+		for (uint64_t p = 0; p < na; p++)
+			assert_int_equal(check_page(m, a, aa + p * PG, 1, p, 1), 0);
+		mm_machine_destroy(m);
+	}
+}
+
+/* ---- every policy under pressure --------------------------------------------------------------- */
+
+#define NPROC 3
+#define PPAGES 1300   /* 3 x 5.1 MiB of anonymous memory on 12 MiB of RAM */
+
+static void run_policy(const char *spec, uint64_t seed, uint64_t ops)
+{
+	struct mm_machine_config cfg;
+	config(&cfg, 12, 64);
+	cfg.reclaim_policy = spec;
+	struct mm_machine *m = boot_cfg(&cfg);
+	struct mm_task *t[NPROC + 1];
+	uint64_t base[NPROC + 1];
+	/* page contents are (page, version) with versions unique over the whole
+	 * run, so a write leaking into another process shows */
+	static uint32_t ver[NPROC + 1][PPAGES];
+	uint32_t gver = 0;
+	memset(ver, 0, sizeof(ver));
+	int np = NPROC;
+	for (int i = 0; i < NPROC; i++) {
+		assert_int_equal(mm_task_create(m, "p", &t[i]), 0);
+		base[i] = map_anon(m, t[i], PPAGES);
+	}
+	/* every page written once: the working set is larger than RAM */
+	for (int i = 0; i < NPROC; i++)
+		for (uint64_t p = 0; p < PPAGES; p++) {
+			ver[i][p] = ++gver;
+			write_page(m, t[i], base[i] + p * PG, 1, p, ver[i][p]);
+		}
+	struct mm_rng rng;
+	mm_rng_seed(&rng, seed);
+	for (uint64_t op = 0; op < ops; op++) {
+		int i = (int)mm_rng_below(&rng, (uint64_t)np);
+		/* a hot quarter gets most accesses */
+		uint64_t page = mm_rng_below(&rng, 4) ? mm_rng_below(&rng, PPAGES / 4) :
+							mm_rng_below(&rng, PPAGES);
+		if (mm_rng_below(&rng, 3) == 0) {
+			ver[i][page] = ++gver;
+			write_page(m, t[i], base[i] + page * PG, 1, page, ver[i][page]);
+		} else {
+			uint64_t w = mm_rng_below(&rng, WORDS), v = 0;
+			assert_int_equal(mm_read(m, t[i], base[i] + page * PG + w * 8, &v, 8), 0);
+			if (v != word(1, page, ver[i][page], w))
+				mm_test_fail_seed("policy %s: pid %d page %llu word %llu differs", spec,
+						  mm_task_pid(t[i]), (unsigned long long)page,
+						  (unsigned long long)w);
+		}
+		if (op == ops / 2) {
+			/* fork: the child shares every page, swapped or not */
+			assert_int_equal(mm_fork(m, t[0], &t[np]), 0);
+			base[np] = base[0];
+			memcpy(ver[np], ver[0], sizeof(ver[0]));
+			np++;
+		}
+		if (op % 512 == 0)
+			mm_machine_tick(m, 1);
+		if (op % (ops / 4) == 0 && mm_machine_check(m))
+			mm_test_fail_seed("policy %s: mm_machine_check failed at op %llu", spec,
+					  (unsigned long long)op);
+	}
+	struct mm_swap_info si;
+	mm_machine_swap_info(m, &si);
+	assert_true(si.pswpout > 0);
+	assert_true(si.pswpin > 0);
+	for (int i = 0; i < np; i++)
+		for (uint64_t p = 0; p < PPAGES; p++) {
+			if (check_page(m, t[i], base[i] + p * PG, 1, p, ver[i][p]))
+				mm_test_fail_seed("policy %s: pid %d page %llu lost", spec,
+						  mm_task_pid(t[i]), (unsigned long long)p);
+		}
+	assert_int_equal(mm_machine_check(m), 0);
+	assert_string_equal(mm_machine_reclaim_policy(m), mm_policy_find(spec)->name);
+	for (int i = 0; i < np; i++)
+		mm_exit(m, t[i]);
+	mm_machine_swap_info(m, &si);
+	assert_int_equal(si.free_pages, si.total_pages);
+	assert_int_equal(mm_machine_check(m), 0);
+	mm_machine_destroy(m);
+}
+
+static void test_every_policy(void **state)
+{
+	(void)state;
+	uint64_t seed = mm_test_seed();
+	for (size_t i = 0; i < mm_policy_count(); i++)
+		run_policy(mm_policy_info(i)->name, seed + i, mm_test_iters(12000));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kswapd_watermarks),
+		cmocka_unit_test(test_direct_reclaim_order),
+		cmocka_unit_test(test_shared_file_writeback),
+		cmocka_unit_test(test_flusher),
+		cmocka_unit_test(test_local_vs_global),
+		cmocka_unit_test(test_every_policy),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
