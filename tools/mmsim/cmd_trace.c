@@ -310,6 +310,7 @@ static int run_trace(int argc, char **argv)
 	if (a.every && (rc = replay_sample(&r)))  /* the start: before any access */
 		goto nomem;
 	progress_init(&prog, "trace", a.run.progress);
+	prog.unit = "accesses";
 	progress_phase(&prog, NULL, src.in_fd);
 	rc = replay_run(&r, src.t, a.run.num_req, &prog);
 	progress_done(&prog, r.st.accesses);

@@ -267,6 +267,7 @@ enum { PROGRESS_AUTO = -1, PROGRESS_OFF = 0, PROGRESS_ON = 1 };
 struct progress {
 	const char *cmd;
 	const char *phase;    /* "pass 1 of 2"..., or NULL */
+	const char *unit;     /* what is counted: "requests" (set by init), "accesses" */
 	int fd;               /* input being read, for the share done, or -1 */
 	uint64_t total;       /* its size in bytes if a regular file, else 0 */
 	int mode;             /* PROGRESS_*: AUTO shows after 1 s if stderr is a tty */

@@ -29,6 +29,7 @@ void progress_init(struct progress *p, const char *cmd, int mode)
 {
 	p->cmd = cmd;
 	p->phase = NULL;
+	p->unit = "requests";
 	p->fd = -1;
 	p->total = 0;
 	p->mode = mode;
@@ -64,9 +65,9 @@ static void draw(struct progress *p, uint64_t done, double t, const char *end)
 			snprintf(share, sizeof(share), " (%.0f%% read)",
 				 100.0 * (double)pos / (double)p->total);
 	}
-	fprintf(stderr, "%smmsim %s: %s%s%.1f M requests%s, %.1f M/s, %.1f s%s",
+	fprintf(stderr, "%smmsim %s: %s%s%.1f M %s%s, %.1f M/s, %.1f s%s",
 		p->mode == PROGRESS_AUTO ? "\r" : "", p->cmd, p->phase ? p->phase : "",
-		p->phase ? ": " : "", (double)done / 1e6, share, rate / 1e6, el, end);
+		p->phase ? ": " : "", (double)done / 1e6, p->unit, share, rate / 1e6, el, end);
 	fflush(stderr);
 	p->shown = true;
 }
