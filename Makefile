@@ -2,10 +2,12 @@
 #   make            optimized build into build/
 #   make test       install missing packages, then run the whole suite twice:
 #                   optimized (build/) and ASan+UBSan (build-asan/)
-#   make demo       the main job on the bundled default
+#   make demo       the main job on the bundled default: the allocator demo, then
+#                   mmsim demo (report and plots in out/)
 #   make bench      allocator benchmarks, side by side with the peers
 #   make tsan       the multi-threaded stress tests under ThreadSanitizer
-#   make fuzz       libFuzzer on the trace readers, FUZZ_SECONDS (60) per target
+#   make fuzz       libFuzzer on the trace readers and the scenario language,
+#                   FUZZ_SECONDS (60) per target
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE   ?= cmake
 CTEST   ?= ctest
@@ -41,6 +43,7 @@ tsan: deps
 
 demo: build
 	./build/tools/mmkit-demo
+	./build/tools/mmsim/mmsim demo
 
 bench: build
 	@bash $(DEPS) bench

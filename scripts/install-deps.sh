@@ -8,10 +8,12 @@
 set -euo pipefail
 
 pkgs=(gcc g++ make cmake pkg-config libcmocka-dev zlib1g-dev libzstd-dev)
+# the plots of mmsim demo, sweep and trace (the demo still runs without it)
+pkgs+=(gnuplot-nox)
 # real programs the preload tests (tests/preload) run under libmmalloc
 pkgs+=(sqlite3 git python3)
 case "${1:-}" in
-  bench) pkgs+=(libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 hyperfine gnuplot-nox) ;;
+  bench) pkgs+=(libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 hyperfine) ;;
   trace) pkgs+=(valgrind gnuplot-nox) ;;
   tsan|"") ;;
   *) echo "install-deps.sh: unknown set '$1' (expected nothing, 'bench' or 'trace')" >&2; exit 2 ;;

@@ -79,7 +79,7 @@ group_help() {
 	run help_word 0 help
 	checks=$((checks + 1))
 	cmp -s "$TMP/help_main.out" "$TMP/help_word.out" || fail "'mmsim help' differs from --help"
-	for c in trace cache sweep policies run; do
+	for c in trace cache sweep policies run demo; do
 		run "help_$c" 0 help "$c"
 		run "dashhelp_$c" 0 "$c" --help
 		checks=$((checks + 1))
@@ -428,7 +428,7 @@ assert all(r["summary"] for r in rows)
 # ---- docs: every option of --help is in the man page and the guide ----------------
 group_docs() {
 	local man=$SRC/docs/mmsim.1 md=$SRC/docs/mmsim.md
-	for c in trace cache sweep policies run; do
+	for c in trace cache sweep policies run demo; do
 		"$MMSIM" "$c" --help >"$TMP/h.txt"
 		for o in $(grep -oE -- '--[a-z][a-z-]+' "$TMP/h.txt" | sort -u); do
 			checks=$((checks + 1))
@@ -573,6 +573,78 @@ assert all(e["file"].endswith(".mms") and e["line"] > 0 for e in d["events"])
 	printf 'process a\ntry mmap 0\nexpect $errno == EINVAL\ntry read 16\nexpect $signal == SIGSEGV\nexpect $si_addr == 16\n' \
 		>"$TMP/try.mms"
 	run try 0 run "$TMP/try.mms"
+}
+
+# ---- demo: the bundled scenario, its report and plots -----------------------------
+group_demo() {
+	run demo 0 demo --out "$TMP/out"
+	contains demo err "mmsim demo: report written to $TMP/out/report.md"
+	contains demo out "==== 7. Out of memory: the OOM killer ===="
+	contains demo out " passed, 0 failed"
+	# the embedded scenario is examples/scenarios/demo.mms: the same text
+	run demo_run 0 run examples/scenarios/demo.mms
+	checks=$((checks + 1))
+	cmp -s "$TMP/demo.out" "$TMP/demo_run.out" ||
+		fail "mmsim demo differs from mmsim run examples/scenarios/demo.mms (rebuild after editing it?)"
+	# the text is stable: compared byte for byte in optimized builds (debug
+	# builds' slab checks change free memory, so only the structure there)
+	norm "$TMP/demo.out"
+	if ldd "$MMSIM" 2>/dev/null | grep -q asan; then
+		echo "note: sanitizer build: demo output not compared with demo.out" >&2
+	else
+		golden demo
+	fi
+	checks=$((checks + 1))
+	grep -qE '/tmp|/home|/work|[0-9]{4}-[0-9]{2}-[0-9]{2}' "$TMP/demo.out" &&
+		fail "the demo's text holds a path or a date"
+	# the report: every section, the checks, the plots (or their scripts)
+	local r=$TMP/out/report.md
+	checks=$((checks + 1))
+	[ -s "$r" ] && [ -s "$TMP/out/memory.gp" ] && [ -s "$TMP/out/buddy.gp" ] ||
+		fail "demo: report.md or the plot scripts missing"
+	for t in "## 1. A process starts" "## 4. fork: copy-on-write" "## 7. Out of memory" \
+		"## Memory over time" "## Buddy allocator: free areas" "## The scenario" \
+		'- `minflt == 16 + 256`: holds' '$ cat /proc/meminfo' "expects:" " 0 failed"; do
+		checks=$((checks + 1))
+		grep -qF -- "$t" "$r" || fail "report.md lacks '$t'"
+	done
+	if command -v gnuplot >/dev/null; then
+		checks=$((checks + 2))
+		grep -qF '![memory over time](memory.png)' "$r" || fail "report.md lacks the memory plot"
+		[ "$(head -c 8 "$TMP/out/memory.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] ||
+			fail "demo: memory.png is not a PNG"
+	fi
+	# the plot data: free memory falls when the hog runs, and comes back
+	py demo '
+import re, sys
+gp = open(sys.argv[1] if len(sys.argv) > 1 else "'"$TMP"'/out/memory.gp").read()
+free = [float(l.split()[1]) for l in gp.split("$s0 << EOD\n")[1].split("EOD")[0].splitlines()]
+assert len(free) > 50 and min(free) < free[0] / 2 and free[-1] > free[0] * 0.8, (min(free), free[0], free[-1])
+'
+	# HTML; gnuplot missing: the report says so and the run succeeds
+	checks=$((checks + 1))
+	PATH=/nonexistent "$MMSIM" demo --out "$TMP/html" --format html --quiet >"$TMP/nogp.out" \
+		2>"$TMP/nogp.err" || fail "demo without gnuplot failed"
+	checks=$((checks + 3))
+	[ ! -s "$TMP/nogp.out" ] || fail "demo --quiet printed something"
+	head -1 "$TMP/html/report.html" | grep -q '<!DOCTYPE html>' || fail "report.html is not HTML"
+	grep -q "gnuplot was not found" "$TMP/html/report.html" || fail "report.html does not say gnuplot is missing"
+	contains nogp err "gnuplot not found: no plots"
+	# from another directory (the scenario is in the binary); another scenario
+	checks=$((checks + 1))
+	(cd / && "$MMSIM" demo --out "$TMP/elsewhere" --quiet 2>/dev/null) &&
+		[ -s "$TMP/elsewhere/report.md" ] || fail "demo from / failed"
+	run demo_scn 0 demo --scenario examples/scenarios/fork-cow.mms --out "$TMP/fc"
+	checks=$((checks + 1))
+	grep -q "## the child writes one page: one copy" "$TMP/fc/report.md" ||
+		fail "demo --scenario: the report lacks the scenario's sections"
+	run demo_fmt 2 demo --format pdf
+	contains demo_fmt err "--format: expected md or html, not 'pdf'"
+	run demo_arg 2 demo extra
+	contains demo_arg err "unexpected argument 'extra'"
+	touch "$TMP/file"
+	run demo_dir 4 demo --out "$TMP/file/sub"
+	contains demo_dir err "cannot create the directory $TMP/file/sub"
 }
 
 # ---- trace: the full machine -----------------------------------------------------
@@ -808,7 +880,7 @@ EOF
 }
 
 case $GROUP in
-help | errors | cache | sweep | policies | docs | zipf | trace | record | scenarios) "group_$GROUP" ;;
+help | errors | cache | sweep | policies | docs | zipf | trace | record | scenarios | demo) "group_$GROUP" ;;
 *) echo "test_mmsim.sh: unknown group '$GROUP'" >&2; exit 2 ;;
 esac
 echo "$GROUP: $checks checks, $failures failures"

@@ -11,6 +11,7 @@
 #include "mmsim.h"
 
 const struct mmsim_cmd *const mmsim_cmds[] = {
+	&mmsim_cmd_demo,
 	&mmsim_cmd_run,
 	&mmsim_cmd_trace,
 	&mmsim_cmd_cache,

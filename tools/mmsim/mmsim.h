@@ -55,6 +55,7 @@ extern const struct mmsim_cmd mmsim_cmd_sweep;
 extern const struct mmsim_cmd mmsim_cmd_policies;
 extern const struct mmsim_cmd mmsim_cmd_trace;
 extern const struct mmsim_cmd mmsim_cmd_run;
+extern const struct mmsim_cmd mmsim_cmd_demo;
 extern const struct mmsim_cmd mmsim_cmd_help;
 
 /* Print a command's help to f (the trace options block where its text says

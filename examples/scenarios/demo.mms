@@ -1,0 +1,108 @@
+# demo.mms — the whole story of the seeds on one small machine; `mmsim demo`
+# runs it (it is built into the binary) and writes a report with plots.
+#
+# A process starts and its address space is laid out (seed 001 "进程内存布局",
+# seed 002 "linux程序内存布局"); it grows its heap with brk and maps a large
+# block with mmap (seed 000 "malloc的实现原理", seed 001 "brk()/mmap()");
+# touching memory faults pages in on demand through the TLB and the page
+# tables (seed 000 "缺页异常处理", seed 001 "MMU/TLB", seed 004 "多级页表");
+# fork shares the pages copy-on-write (seed 000 "copy-on-write", seed 002
+# "fork/cow"); processes share memory with shmget (seed 000 "shmget", seed
+# 003 "共享内存") and map a file through the page cache (seed 004
+# "内存映射"); and when memory runs out the OOM killer picks a victim (seed
+# 004 "内存分配与回收"). Each step prints the views that show it and checks
+# it with expect.
+#
+# Run: mmsim demo [--out DIR]   or   mmsim run examples/scenarios/demo.mms
+
+machine ram=32M
+
+section 1. A process starts: its address space
+echo A new process gets the classic layout: text, data, bss, then the heap
+echo (empty until brk moves), the mmap area below the stack, and the stack.
+process shell text=64K data=16K bss=16K
+show maps
+expect status.VmRSS == 0
+
+section 2. malloc's two sources: brk for small blocks, mmap for large ones
+strace on
+heap = brk
+sbrk 64K
+big = mmap 1M rw- private anon
+strace off
+show maps
+echo Nothing is resident yet: VmRSS $(status.VmRSS) kB, minor faults $(minflt).
+expect minflt == 0
+
+section 3. Touching memory: demand paging and the TLB
+write seq $heap 64K value=0x11
+write seq $big 1M value=0x22
+echo 16 heap pages and 256 mmap pages written: $(minflt) minor faults, one per page.
+expect minflt == 16 + 256
+expect meminfo.AnonPages == 64 + 1024
+repeat 20 {
+  read seq $big 64K
+}
+echo 20 more passes over 16 pages: still $(minflt) faults; $(tlb_hits) TLB hits, $(tlb_misses) misses.
+show tlb
+show pagewalk $big
+show free
+
+section 4. fork: copy-on-write
+fork worker
+expect worker.minflt == 0
+@worker expect read $big == 0x22
+echo The child shares all $(meminfo.AnonPages) kB of anonymous memory: nothing was copied.
+@worker write seq $big 256K value=0x33
+echo The child wrote 64 pages: $(worker.cow_copies) copies, AnonPages now $(meminfo.AnonPages) kB.
+expect worker.cow_copies == 64
+expect read $big == 0x22
+@worker expect read $big == 0x33
+show ps
+
+section 5. Shared memory between processes
+id = shmget 0x5eed 256K create
+seg = shmat $id
+@worker wseg = shmat $id
+write $seg "written by the shell"
+@worker expect read $wseg+11 == 't'
+fill $seg+4K 252K 0x44
+@worker expect read $wseg+128K == 0x44
+echo One segment, two attachments, one copy in memory: Shmem $(meminfo.Shmem) kB.
+expect meminfo.Shmem == 256
+
+section 6. Mapping a file: the page cache
+tmpfile notes 128K fill='n'
+f = mmap 128K r-- private file=notes
+read seq $f 128K
+echo The first reads came from the file: $(majflt) major faults.
+expect majflt == 32
+@worker g = mmap 128K r-- private file=notes
+@worker read seq $g 128K
+echo The worker found them cached: $(worker.majflt) major faults.
+expect worker.majflt == 0
+show meminfo
+
+section 7. Out of memory: the OOM killer
+echo A hog asks for 32 MiB, more than the machine has. The worker volunteers
+echo (oom_score_adj 1000), the shell is protected (-1000).
+@worker oom_score_adj 1000
+oom_score_adj -1000
+process hog
+h = mmap 16M
+h2 = mmap 16M
+try write seq $h 16M value=0x55
+try write seq $h2 16M value=0x55
+echo The worker went first; when that was not enough, the hog itself was killed.
+expect $signal == SIGKILL
+show dmesg
+expect worker.killed == 1
+expect hog.killed == 1
+expect shell.killed == 0
+@shell expect read $big == 0x22
+@shell expect read $seg == 'w'
+show ps
+show free
+exit worker
+exit hog
+check
