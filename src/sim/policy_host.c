@@ -10,8 +10,10 @@
  *   test_referenced            the same without clearing (pte_young);
  *   test_dirty                 D in any mapping PTE, or PG_dirty;
  *   start_writeback            a dirty page-cache page of a file is written
- *                              back at once (cleaning its PTEs); anonymous
- *                              pages need swap (issue 4): false.
+ *                              back at once (cleaning its PTEs); a dirty
+ *                              anonymous page is written to swap and stays
+ *                              resident in the swap cache, clean (false
+ *                              without swap or a free slot).
  *
  * Cost: O(mapcount) per query (the reverse-map chain).
  */
@@ -64,6 +66,8 @@ static bool host_writeback(void *ctx, uint64_t id)
 {
 	struct mm_machine *m = ctx;
 	struct mm_page *p = user_page(m, id);
+	if (p && mm_page_test_flag(p, MM_PG_ANON))
+		return sim_swap_preclean(m, p);
 	if (!p || !mm_page_test_flag(p, SIM_PG_CACHE))
 		return false;
 	struct sim_mapping *map = p->mapping;

@@ -114,9 +114,23 @@ static bool page_dirty(struct mm_machine *m, struct mm_page *p)
 	return mm_page_test_flag(p, MM_PG_DIRTY) || any_pte_dirty(m, page_pfn(m, p));
 }
 
-static struct mm_access_info info_now(struct sim_reclaim *rc, uint64_t next_use)
+/* The policies' virtual time: user accesses so far. Idealised policies
+ * count the accesses they are told of; the others read the machine's
+ * access counters (the MMU counts every access; summing them costs one pass
+ * over the processes, paid only when a frame is inserted or at a tick). */
+static uint64_t vnow(struct mm_machine *m)
 {
-	return (struct mm_access_info){ rc->vtime, next_use, MM_ACCESS_READ };
+	struct sim_reclaim *rc = m->rc;
+	if (rc->idealised)
+		return rc->vtime;
+	struct mm_counters c;
+	mm_machine_counters(m, &c);
+	return c.accesses > rc->vtime ? (rc->vtime = c.accesses) : rc->vtime;
+}
+
+static struct mm_access_info info_now(struct mm_machine *m, uint64_t next_use)
+{
+	return (struct mm_access_info){ vnow(m), next_use, MM_ACCESS_READ };
 }
 
 /* ---- charges (local replacement) ---------------------------------------------------------- */
@@ -152,7 +166,7 @@ static struct sim_charge *charge_of(struct mm_machine *m, int pid, bool create)
 static void lru_insert(struct mm_machine *m, struct mm_page *p)
 {
 	struct sim_reclaim *rc = m->rc;
-	struct mm_access_info in = info_now(rc, rc->next_use);
+	struct mm_access_info in = info_now(m, rc->next_use);
 	int err = mm_policy_insert(rc->lru[lru_of(p)], page_pfn(m, p), &in);
 	MM_BUG_ON(err);
 	mm_page_set_flag(p, MM_PG_LRU);
@@ -496,8 +510,9 @@ void mm_machine_tick(struct mm_machine *m, uint64_t ticks)
 								    m->cfg.hz / 100);
 	}
 	if (rc->jiffies >= rc->next_policy_tick) {
+		uint64_t now = vnow(m);
 		for (int i = 0; i < SIM_NR_LRU; i++)
-			mm_policy_tick(rc->lru[i], rc->jiffies);
+			mm_policy_tick(rc->lru[i], now);
 		rc->next_policy_tick = rc->jiffies + MM_MAX(1ULL, (uint64_t)m->cfg.policy_tick_centisecs *
 									  m->cfg.hz / 100);
 	}

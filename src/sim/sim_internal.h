@@ -486,6 +486,9 @@ void sim_swap_page_unmapped(struct mm_machine *m, struct mm_page *page);
 /* do_wp_page on a swap-cache page mapped once: free its slot when no other
  * PTE holds it (the page can then be reused for the write). */
 void sim_swap_try_free(struct mm_machine *m, struct mm_page *page);
+/* Write a dirty anonymous page to swap ahead of eviction (WSClock's
+ * cleaning); it stays resident, clean, in the swap cache. */
+bool sim_swap_preclean(struct mm_machine *m, struct mm_page *page);
 int sim_swap_check(struct mm_machine *m);
 
 /* ---- reclaim.c ---- */

@@ -176,6 +176,32 @@ void sim_swap_try_free(struct mm_machine *m, struct mm_page *page)
 		sim_swap_cache_delete(m, page);
 }
 
+/* WSClock's cleaning of an anonymous page: write it to a new slot now and
+ * keep it resident as a clean swap-cache page (every PTE write-protected
+ * and cleaned, so the next store faults and frees the slot again). The
+ * page is later reclaimed without a write. */
+bool sim_swap_preclean(struct mm_machine *m, struct mm_page *page)
+{
+	if (!m->swap || !mm_page_test_flag(page, MM_PG_ANON) ||
+	    mm_page_test_flag(page, MM_PG_SWAPCACHE) || page->refcount != page->mapcount)
+		return false;
+	uint64_t slot = sim_swap_alloc_slot(m);
+	if (!slot)
+		return false;
+	if (sim_swap_writepage(m, page, slot)) {
+		sim_swap_free_slot(m, slot);
+		return false;
+	}
+	sim_swap_cache_add(m, page, slot);
+	for (struct sim_rmap *r = m->rmap[page_pfn(m, page)]; r; r = r->next) {
+		void *ep = sim_pte_lookup(m, r->mm->pgd_pfn, r->va, NULL);
+		ent_set(m, ep, ent_get(m, ep) & ~(PTE_RW | PTE_D));
+		sim_flush_tlb_range(m, r->mm, r->va, r->va + MM_PAGE_SIZE);
+	}
+	mm_page_clear_flag(page, MM_PG_DIRTY);
+	return true;
+}
+
 /* ---- hooks: swap-in, swap_free, swap_dup ------------------------------------------------ */
 
 static int swapin(void *ctx, struct mm_task *t, uint64_t va, uint64_t pte, bool *major)
