@@ -562,6 +562,182 @@ static void test_every_policy(void **state)
 		run_policy(mm_policy_info(i)->name, seed + i, mm_test_iters(12000));
 }
 
+/* ---- a randomized run ------------------------------------------------------------------------ */
+/* Processes forked from one another share a private anonymous area (COW),
+ * a MAP_SHARED host file and a System V segment; RAM is much smaller than
+ * what they write, so pages go to swap and to the file and come back all
+ * the time. Every read is checked, every page at the end, and the host
+ * file after the last exit. */
+
+#define RP_MAXP 6
+#define RP_ANON 900
+#define RP_FILE 192
+#define RP_SHM 64
+
+struct rp_proc {
+	struct mm_task *t;
+	uint32_t ver[RP_ANON];
+};
+
+struct rp {
+	struct mm_machine *m;
+	struct rp_proc p[RP_MAXP];
+	int np;
+	uint64_t anon, file, shm;   /* the same addresses in every process */
+	uint32_t fver[RP_FILE], sver[RP_SHM];
+	uint32_t gver;
+	struct mm_rng rng;
+};
+
+/* Region r (0 anon, 1 file, 2 shm) of process i: address, object, version slot. */
+static void rp_page(struct rp *w, int i, int r, uint64_t page, uint64_t *va, uint64_t *obj,
+		    uint32_t **ver)
+{
+	if (r == 0) {
+		*va = w->anon + page * PG;
+		*obj = 1;
+		*ver = &w->p[i].ver[page];
+	} else if (r == 1) {
+		*va = w->file + page * PG;
+		*obj = 2;
+		*ver = &w->fver[page];
+	} else {
+		*va = w->shm + page * PG;
+		*obj = 3;
+		*ver = &w->sver[page];
+	}
+}
+
+static uint64_t rp_pages(int r)
+{
+	return r == 0 ? RP_ANON : r == 1 ? RP_FILE : RP_SHM;
+}
+
+static void rp_verify_all(struct rp *w)
+{
+	for (int i = 0; i < w->np; i++)
+		for (int r = 0; r < 3; r++)
+			for (uint64_t pg = 0; pg < rp_pages(r); pg++) {
+				uint64_t va, obj;
+				uint32_t *ver;
+				rp_page(w, i, r, pg, &va, &obj, &ver);
+				if (check_page(w->m, w->p[i].t, va, obj, pg, *ver))
+					mm_test_fail_seed("pid %d region %d page %llu differs",
+							  mm_task_pid(w->p[i].t), r, (unsigned long long)pg);
+			}
+}
+
+static void test_random_pressure(void **state)
+{
+	(void)state;
+	char path[64];
+	make_file(path, RP_FILE, 2);
+	static struct rp w;
+	memset(&w, 0, sizeof(w));
+	mm_rng_seed(&w.rng, mm_test_seed());
+	w.m = boot(8, 32);
+	struct mm_machine *m = w.m;
+	struct mm_task *t;
+	assert_int_equal(mm_task_create(m, "rp", &t), 0);
+	w.p[0].t = t;
+	w.np = 1;
+	w.anon = map_anon(m, t, RP_ANON);
+	int fd = mm_open(m, t, path, MM_O_RDWR);
+	assert_true(fd >= 0);
+	w.file = map(m, t, RP_FILE, MM_MAP_SHARED, fd);
+	int id = mm_shmget(m, t, MM_IPC_PRIVATE, RP_SHM * PG, MM_IPC_CREAT);
+	assert_true(id >= 0);
+	int64_t sa = mm_shmat(m, t, id, 0, 0);
+	assert_true(sa > 0);
+	w.shm = (uint64_t)sa;
+	assert_int_equal(mm_shmctl(m, t, id, MM_IPC_RMID, NULL), 0);
+	for (uint64_t pg = 0; pg < RP_FILE; pg++)
+		w.fver[pg] = 1;
+	for (uint64_t pg = 0; pg < RP_ANON; pg++) {
+		w.p[0].ver[pg] = ++w.gver;
+		write_page(m, t, w.anon + pg * PG, 1, pg, w.p[0].ver[pg]);
+	}
+	/* two children copy every page: 2700 anonymous pages on 2048 frames */
+	for (int c = 1; c <= 2; c++) {
+		assert_int_equal(mm_fork(m, t, &w.p[c].t), 0);
+		for (uint64_t pg = 0; pg < RP_ANON; pg++) {
+			w.p[c].ver[pg] = ++w.gver;
+			write_page(m, w.p[c].t, w.anon + pg * PG, 1, pg, w.p[c].ver[pg]);
+		}
+		w.np++;
+	}
+	uint64_t ops = mm_test_iters(30000), forks = 0, exits = 0;
+	for (uint64_t op = 0; op < ops; op++) {
+		uint64_t x = mm_rng_below(&w.rng, 100);
+		int i = (int)mm_rng_below(&w.rng, (uint64_t)w.np);
+		struct mm_task *ti = w.p[i].t;
+		int r = mm_rng_below(&w.rng, 8) < 6 ? 0 : mm_rng_below(&w.rng, 2) ? 1 : 2;
+		uint64_t pg = mm_rng_below(&w.rng, rp_pages(r)), va, obj;
+		uint32_t *ver;
+		rp_page(&w, i, r, pg, &va, &obj, &ver);
+		if (x < 45) {
+			*ver = ++w.gver;
+			write_page(m, ti, va, obj, pg, *ver);
+		} else if (x < 82) {
+			uint64_t wd = mm_rng_below(&w.rng, WORDS), v = 0;
+			assert_int_equal(mm_read(m, ti, va + wd * 8, &v, 8), 0);
+			if (v != word(obj, pg, *ver, wd))
+				mm_test_fail_seed("op %llu: pid %d region %d page %llu word %llu differs",
+						  (unsigned long long)op, mm_task_pid(ti), r,
+						  (unsigned long long)pg, (unsigned long long)wd);
+		} else if (x < 84) {
+			if (w.np < RP_MAXP) {
+				struct mm_task *c;
+				assert_int_equal(mm_fork(m, ti, &c), 0);
+				w.p[w.np].t = c;
+				memcpy(w.p[w.np].ver, w.p[i].ver, sizeof(w.p[i].ver));
+				w.np++;
+				forks++;
+			}
+		} else if (x < 85) {
+			if (w.np > 1 && mm_rng_below(&w.rng, 8) == 0) {
+				mm_exit(m, ti);
+				w.p[i] = w.p[w.np - 1];
+				w.np--;
+				exits++;
+			}
+		} else if (x < 86) {
+			/* drop a few anonymous pages: zeroes after, slots back */
+			uint64_t first = mm_rng_below(&w.rng, RP_ANON - 8);
+			assert_int_equal(mm_do_madvise(m, ti, w.anon + first * PG, 8 * PG, MM_MADV_DONTNEED), 0);
+			memset(&w.p[i].ver[first], 0, 8 * sizeof(uint32_t));
+		} else if (x < 88) {
+			assert_int_equal(mm_do_msync(m, ti, w.file, RP_FILE * PG, MM_MS_SYNC), 0);
+		} else {
+			mm_machine_tick(m, 1 + mm_rng_below(&w.rng, 200));
+		}
+		if (op % 2000 == 0 && mm_machine_check(m))
+			mm_test_fail_seed("mm_machine_check failed at op %llu", (unsigned long long)op);
+	}
+	struct mm_swap_info si;
+	mm_machine_swap_info(m, &si);
+	struct mm_reclaim_stats st;
+	stats(m, &st);
+	assert_true(si.pswpout > 0 && si.pswpin > 0);
+	assert_true(st.pgsteal_file > 0);
+	assert_true(forks > 0);
+	rp_verify_all(&w);
+	assert_int_equal(mm_machine_check(m), 0);
+	while (w.np)
+		mm_exit(m, w.p[--w.np].t);
+	mm_machine_swap_info(m, &si);
+	assert_int_equal(si.free_pages, si.total_pages);
+	assert_int_equal(si.cached_pages, 0);
+	uint64_t fver[RP_FILE];
+	for (uint64_t pg = 0; pg < RP_FILE; pg++)
+		fver[pg] = w.fver[pg];
+	assert_int_equal(check_host(path, RP_FILE, 2, fver, 0), 0);
+	assert_int_equal(mm_machine_check(m), 0);
+	mm_machine_destroy(m);
+	unlink(path);
+	(void)exits;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -571,6 +747,7 @@ int main(void)
 		cmocka_unit_test(test_flusher),
 		cmocka_unit_test(test_local_vs_global),
 		cmocka_unit_test(test_every_policy),
+		cmocka_unit_test(test_random_pressure),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
