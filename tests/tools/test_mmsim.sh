@@ -794,6 +794,45 @@ assert r["accesses"] >= 30000 and r["syscalls"] >= 2, r
 assert r["syscalls_applied"] == r["syscalls"] and r["segv"] == 0, r
 assert 0.6 < r["ifetches"] / r["accesses"] < 0.8, r
 '
+	# memory pressure: swap, kswapd and direct reclaim, global or local
+	# replacement, the policy of the LRU lists; --check walks the machine
+	run trace_swap 0 trace "$TMP/z.txt" --ram 8m --swap 32m --check --json
+	py trace_swap '
+import json, sys
+r = json.load(sys.stdin)
+assert not r["oom"] and r["accesses"] == 20000 and r["reclaim"] == "linux (global)", r
+assert r["pswpout"] > 0 and r["maj_flt"] == r["pswpin"] > 0, r
+assert r["swap_total_kb"] == 32 * 1024 - 4 and r["kswapd_wakeups"] > 0 and r["ticks"] > 0, r
+'
+	contains trace_swap err "check passed"
+	run trace_clock 0 trace "$TMP/z.txt" --ram 8m --swap 32m -p clock --json
+	py trace_clock 'import json, sys; r = json.load(sys.stdin); assert r["reclaim"] == "clock (global)" and r["pswpout"] > 0, r'
+	run trace_local 0 trace "$TMP/z.txt" --ram 8m --swap 32m --local 256 --json
+	py trace_local '
+import json, sys
+r = json.load(sys.stdin)
+# the process replaces its own frames: never more than 256 resident
+assert r["reclaim"] == "linux (local, 256 frames)" and r["rss_kb"] <= 1024, r
+assert r["maj_flt"] > 0 and not r["oom"], r
+'
+	run trace_tlswap 0 trace "$TMP/z.txt" --ram 8m --swap 32m --timeline 5000 --csv -
+	py trace_tlswap '
+import csv, sys
+rows = list(csv.DictReader(sys.stdin))
+assert [int(r["accesses"]) for r in rows] == [0, 5000, 10000, 15000, 20000], rows
+assert int(rows[-1]["pswpout"]) > 0 and int(rows[-1]["swap_kb"]) > 0, rows[-1]
+assert all(int(a["pswpout"]) <= int(b["pswpout"]) for a, b in zip(rows, rows[1:]))
+'
+	run trace_norecl 0 trace "$TMP/z.txt" --ram 8m --no-reclaim --json
+	py trace_norecl 'import json, sys; r = json.load(sys.stdin); assert r["oom"] and r["reclaim"] == "off", r'
+	run trace_opt 2 trace "$LK" --policy belady
+	contains trace_opt err "OPT needs the future"
+	run trace_pol 2 trace "$LK" --policy lur
+	contains trace_pol err "unknown policy 'lur' (did you mean 'lru'?"
+	run trace_pols 2 trace "$LK" --policy lru,fifo
+	contains trace_pols err "--policy: one policy"
+	run trace_swapbad 2 trace "$LK" --swap 5000
+	contains trace_swapbad err "--swap: expected 0 or a multiple of 4 KiB"
 	run trace_progress 0 trace "$LK" --progress
 	contains trace_progress err "mmsim trace: 0.0 M accesses (100% read), "
 	contains trace_progress err " (done)"

@@ -17,7 +17,8 @@
 enum {
 	OPT_RAM = 1, OPT_PAGING, OPT_TLB, OPT_DTLB, OPT_ITLB, OPT_STLB, OPT_DTLB_2M, OPT_DTLB_1G,
 	OPT_ITLB_2M, OPT_NO_PCID, OPT_HUGEPAGES, OPT_LATENCY, OPT_VMA, OPT_AUTO_VMA, OPT_JSON,
-	OPT_SHOW, OPT_TIMELINE, OPT_CSV, OPT_PLOT, OPT_PLOT_BUDDY, OPT_PLOT_SCRIPT,
+	OPT_SHOW, OPT_TIMELINE, OPT_CSV, OPT_PLOT, OPT_PLOT_BUDDY, OPT_PLOT_SCRIPT, OPT_SWAP,
+	OPT_SWAP_FILE, OPT_NO_RECLAIM, OPT_LOCAL, OPT_GLOBAL, OPT_HZ,
 };
 
 static const struct cli_opt own_opts[] = {
@@ -33,6 +34,13 @@ static const struct cli_opt own_opts[] = {
 	{ "no-pcid", 0, CLI_ARG_NONE, OPT_NO_PCID },
 	{ "hugepages", 0, CLI_ARG_REQUIRED, OPT_HUGEPAGES },
 	{ "latency", 0, CLI_ARG_REQUIRED, OPT_LATENCY },
+	{ "swap", 0, CLI_ARG_REQUIRED, OPT_SWAP },
+	{ "swap-file", 0, CLI_ARG_REQUIRED, OPT_SWAP_FILE },
+	{ "policy", 'p', CLI_ARG_REQUIRED, ROPT_POLICY },
+	{ "no-reclaim", 0, CLI_ARG_NONE, OPT_NO_RECLAIM },
+	{ "local", 0, CLI_ARG_REQUIRED, OPT_LOCAL },
+	{ "global", 0, CLI_ARG_NONE, OPT_GLOBAL },
+	{ "hz", 0, CLI_ARG_REQUIRED, OPT_HZ },
 	{ "vma", 0, CLI_ARG_REQUIRED, OPT_VMA },
 	{ "auto-vma", 0, CLI_ARG_NONE, OPT_AUTO_VMA },
 	{ "json", 'j', CLI_ARG_NONE, OPT_JSON },
@@ -174,6 +182,35 @@ static int own_opt(void *ctx, int id, const char *arg)
 		break;
 	case OPT_LATENCY:
 		return parse_latency(&c->lat, arg);
+	case OPT_SWAP:
+		if (cli_parse_u64(arg, &v) || (v && (v < 8192 || v % 4096)) || v > (1ull << 40))
+			return mmsim_usage_err("trace", "--swap: expected 0 or a multiple of 4 KiB from "
+					       "8 KiB (suffix k, m, g), got '%s'", arg);
+		c->swap_bytes = v;
+		break;
+	case OPT_SWAP_FILE:
+		c->swap_path = arg;
+		break;
+	case OPT_NO_RECLAIM:
+		c->no_reclaim = true;
+		break;
+	case OPT_LOCAL:
+		if (cli_parse_u64(arg, &v) || v == 0)
+			return mmsim_usage_err("trace", "--local: expected the process's frames (>= 1), "
+					       "got '%s'", arg);
+		c->reclaim_local = true;
+		c->frame_limit = v;
+		break;
+	case OPT_GLOBAL:
+		c->reclaim_local = false;
+		c->frame_limit = 0;
+		break;
+	case OPT_HZ:
+		if (cli_parse_u64(arg, &v) || v == 0 || v > 100000)
+			return mmsim_usage_err("trace", "--hz: expected 1 to 100000 ticks a second, "
+					       "got '%s'", arg);
+		c->hz = (unsigned)v;
+		break;
 	case OPT_VMA:
 		if (strcmp(arg, "auto") == 0)
 			a->vma = VMA_AUTO;
@@ -231,6 +268,25 @@ static int parse_args(struct trace_args_all *a, int argc, char **argv, bool *hel
 	int rc = replay_parse(&cli, &a->run, argc, argv, help);
 	if (rc || *help)
 		return rc;
+	if (a->run.nspecs > 1)
+		return mmsim_usage_err("trace", "--policy: one policy, the machine's (got %zu)",
+				       a->run.nspecs);
+	if (a->run.nspecs) {
+		if (cli_check_policies("trace", a->run.specs, 1))
+			return EXIT_USAGE;
+		char name[64];
+		size_t len = strcspn(a->run.specs[0], ":");
+		snprintf(name, sizeof(name), "%.*s", (int)(len < 63 ? len : 63), a->run.specs[0]);
+		const struct mm_policy_info *in = mm_policy_find(name);
+		if (in && strcmp(in->name, "opt") == 0)
+			return mmsim_usage_err("trace", "--policy %s: OPT needs the future, which a "
+					       "streamed trace does not give (try mmsim sweep)",
+					       a->run.specs[0]);
+		a->cfg.reclaim_policy = a->run.specs[0];
+	}
+	if (a->cfg.no_reclaim && (a->run.nspecs || a->cfg.reclaim_local))
+		return mmsim_usage_err("trace", "--no-reclaim leaves no replacement: --policy and "
+				       "--local need reclaim");
 	if (a->run.ta.page_shift != 12)
 		return mmsim_usage_err("trace", "--page-size does not apply: the machine's pages are "
 				       "4 KiB (huge pages: --hugepages)");
@@ -316,6 +372,7 @@ static int run_trace(int argc, char **argv)
 	progress_done(&prog, r.st.accesses);
 	if (rc)
 		goto out;
+	replay_clock(&r);
 	if (a.every && (rc = replay_sample(&r)))
 		goto nomem;
 	if (csv) {
@@ -386,6 +443,17 @@ const struct mmsim_cmd mmsim_cmd_trace = {
 	"      --no-pcid         flush the TLB on every CR3 load instead of PCID tags\n"
 	"      --hugepages N     vm.nr_hugepages: huge pages reserved at boot\n"
 	"      --latency LIST    cost model in ns: tlb=1,mem=100,disk=5e6,fault=1000\n"
+	"      --swap SIZE       a swap file of SIZE (default 0: no swap)\n"
+	"      --swap-file PATH  the swap file (default: a temporary file, removed)\n"
+	"  -p, --policy P        replacement policy of the LRU lists (default linux:\n"
+	"                        active/inactive lists; 'mmsim policies'; not opt)\n"
+	"      --local FRAMES    local replacement: the process holds at most FRAMES\n"
+	"                        frames and replaces its own (default: global)\n"
+	"      --global          global replacement (the default)\n"
+	"      --no-reclaim      no LRU lists, kswapd or direct reclaim: allocations\n"
+	"                        fail when memory runs out\n"
+	"      --hz N            simulated clock ticks a second (default 100): kswapd\n"
+	"                        and the flusher run as the cost model's time passes\n"
 	"\n"
 	"Replay options:\n"
 	"      --vma MODE        auto (default: system calls, then automatic VMAs),\n"

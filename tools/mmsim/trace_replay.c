@@ -30,6 +30,12 @@
  *    written would only map the shared zero page and hold no frame), later
  *    ones read or write as the trace says.
  *
+ * The clock: the machine does nothing in the background by itself; every
+ * CLOCK_EVERY accesses the replay computes the time the process has spent
+ * by the cost model (page accesses x the effective access time: TLB, walks,
+ * faults, disk) and gives the machine the clock ticks (1/hz s) that passed,
+ * so kswapd, the flusher and the policies' clock run as simulated time goes.
+ *
  * An access the machine refuses (SIGSEGV, SIGBUS) is counted and passed
  * over, as if the program had a handler; running out of simulated memory
  * stops the replay (st.oom). The hot path is one mm_access per record, whose
@@ -49,6 +55,7 @@
 #define REGION_32     (1ull << 30)
 #define FILL_MAX      65536           /* pages filled in before an mprotect */
 #define WRITE_PATTERN 0xa5
+#define CLOCK_EVERY   1024            /* accesses between looks at the clock */
 
 /* ---- Hash sets of page numbers, and maps of ids ---------------------------- */
 
@@ -245,6 +252,8 @@ int replay_init(struct replay *r, struct mm_machine *m, const char *comm, enum v
 		r->region_pages = bytes >> PAGE_SHIFT;
 	}
 	r->next_sample = r->every ? r->every : UINT64_MAX;
+	r->next_clock = CLOCK_EVERY;
+	r->next_event = r->next_sample < r->next_clock ? r->next_sample : r->next_clock;
 	return 0;
 nomem:
 	mmsim_err(cmd, "out of memory");
@@ -268,16 +277,18 @@ void replay_free(struct replay *r)
 
 void timeline_csv_header(FILE *f)
 {
-	fputs("accesses,free_kb,rss_kb,swap_kb,pagetables_kb,min_flt,maj_flt,tlb_misses\n", f);
+	fputs("accesses,free_kb,rss_kb,swap_kb,pagetables_kb,min_flt,maj_flt,tlb_misses,pswpin,"
+	      "pswpout\n", f);
 }
 
 void timeline_csv_row(FILE *f, const struct tl_sample *s)
 {
-	fprintf(f, "%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu\n", (unsigned long long)s->accesses,
-		(unsigned long long)s->free_pages * 4, (unsigned long long)s->rss_pages * 4,
-		(unsigned long long)s->swap_pages * 4, (unsigned long long)s->pgtable_pages * 4,
-		(unsigned long long)s->min_flt, (unsigned long long)s->maj_flt,
-		(unsigned long long)s->tlb_misses);
+	fprintf(f, "%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu\n",
+		(unsigned long long)s->accesses, (unsigned long long)s->free_pages * 4,
+		(unsigned long long)s->rss_pages * 4, (unsigned long long)s->swap_pages * 4,
+		(unsigned long long)s->pgtable_pages * 4, (unsigned long long)s->min_flt,
+		(unsigned long long)s->maj_flt, (unsigned long long)s->tlb_misses,
+		(unsigned long long)s->pswpin, (unsigned long long)s->pswpout);
 }
 
 int replay_sample(struct replay *r)
@@ -285,14 +296,16 @@ int replay_sample(struct replay *r)
 	struct mm_meminfo mi;
 	struct mm_task_mem tm;
 	struct mm_counters c;
+	struct mm_swap_info si;
 	mm_machine_meminfo(r->m, &mi);
 	mm_task_mem(r->t, &tm);
 	mm_task_counters(r->t, &c);
+	mm_machine_swap_info(r->m, &si);
 	struct tl_sample s = {
 		.accesses = r->st.accesses, .free_pages = mi.free_pages,
 		.rss_pages = tm.rss_anon + tm.rss_file + tm.rss_shmem, .swap_pages = tm.swap_ents,
 		.pgtable_pages = tm.pgtables, .min_flt = c.min_flt, .maj_flt = c.maj_flt,
-		.tlb_misses = c.tlb_misses,
+		.tlb_misses = c.tlb_misses, .pswpin = si.pswpin, .pswpout = si.pswpout,
 	};
 	/* the last sample is taken at the end: not twice at the same point */
 	if (r->ntl && r->tl[r->ntl - 1].accesses == s.accesses)
@@ -614,6 +627,38 @@ static MM_NOINLINE int record_slow(struct replay *r, const struct mm_trace_rec *
 	return 0;
 }
 
+/* Give the machine the clock ticks the process's time has reached. */
+void replay_clock(struct replay *r)
+{
+	struct mm_counters c;
+	mm_task_counters(r->t, &c);
+	double ns = mm_effective_access_time(r->m, &c) * (double)c.accesses;
+	unsigned hz = mm_machine_config(r->m)->hz;
+	uint64_t due = (uint64_t)(ns * (double)(hz ? hz : 100) / 1e9);
+	if (due > r->ticks) {
+		mm_machine_tick(r->m, due - r->ticks);
+		r->ticks = due;
+	}
+}
+
+/* A timeline sample or a look at the clock is due. */
+static MM_NOINLINE int replay_event(struct replay *r)
+{
+	uint64_t a = r->st.accesses;
+	if (a >= r->next_clock) {
+		replay_clock(r);
+		r->next_clock = a + CLOCK_EVERY;
+	}
+	if (a >= r->next_sample) {
+		int rc = replay_sample(r);
+		if (rc)
+			return rc;
+		r->next_sample = a + r->every;
+	}
+	r->next_event = r->next_sample < r->next_clock ? r->next_sample : r->next_clock;
+	return 0;
+}
+
 int replay_run(struct replay *r, struct mm_trace *tr, uint64_t limit, struct progress *prog)
 {
 	struct mm_trace_rec rec;
@@ -639,11 +684,8 @@ int replay_run(struct replay *r, struct mm_trace *tr, uint64_t limit, struct pro
 		}
 		if (mm_unlikely(r->st.oom))
 			return 0;
-		if (mm_unlikely(r->st.accesses >= r->next_sample)) {
-			if ((rc = replay_sample(r)))
-				return rc;
-			r->next_sample = r->st.accesses + r->every;
-		}
+		if (mm_unlikely(r->st.accesses >= r->next_event) && (rc = replay_event(r)))
+			return rc;
 		progress_update(prog, r->st.accesses);
 	}
 	if (r->st.accesses >= limit)

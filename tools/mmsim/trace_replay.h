@@ -35,6 +35,7 @@ struct tl_sample {
 	uint64_t pgtable_pages;  /* VmPTE */
 	uint64_t min_flt, maj_flt;
 	uint64_t tlb_misses;
+	uint64_t pswpin, pswpout; /* pages read from / written to swap */
 };
 
 /* Counts of what the replay did with the records. */
@@ -75,7 +76,10 @@ struct replay {
 	struct replay_stats st;
 	/* timeline */
 	uint64_t every;          /* 0: none */
-	uint64_t next_sample;
+	uint64_t next_sample;    /* accesses at the next sample (UINT64_MAX: none) */
+	uint64_t next_clock;     /* accesses at the next look at the clock */
+	uint64_t next_event;     /* the smaller of the two */
+	uint64_t ticks;          /* clock ticks given to the machine (mm_machine_tick) */
 	struct tl_sample *tl;
 	size_t ntl, tlcap;
 	FILE *tl_csv;            /* samples are also written here as they come, or NULL */
@@ -101,6 +105,11 @@ int replay_run(struct replay *r, struct mm_trace *tr, uint64_t limit, struct pro
 /* Take a timeline sample now (also called at the end). 0 or EXIT_NOMEM /
  * EXIT_IO. */
 int replay_sample(struct replay *r);
+
+/* Give the machine the clock ticks (1/hz s) that the process's time by the
+ * cost model has reached since the last call (kswapd, the flusher, the
+ * policies' clock run then). */
+void replay_clock(struct replay *r);
 
 /* The CSV header of the timeline, and one row. */
 void timeline_csv_header(FILE *f);

@@ -57,6 +57,8 @@ struct numbers {
 	struct mm_counters c;
 	struct mm_task_mem tm;
 	struct mm_meminfo mi;
+	struct mm_swap_info si;
+	struct mm_reclaim_stats rs;
 	double eat;
 };
 
@@ -65,7 +67,23 @@ static void get_numbers(const struct trace_report *rep, struct numbers *n)
 	mm_task_counters(rep->r->t, &n->c);
 	mm_task_mem(rep->r->t, &n->tm);
 	mm_machine_meminfo(rep->m, &n->mi);
+	mm_machine_swap_info(rep->m, &n->si);
+	mm_machine_reclaim_stats(rep->m, &n->rs);
 	n->eat = mm_effective_access_time(rep->m, &n->c);
+}
+
+/* "linux (global)", "clock (local, 256 frames)", "off". */
+static void reclaim_desc(const struct trace_report *rep, char *buf, size_t len)
+{
+	const struct mm_machine_config *cfg = mm_machine_config(rep->m);
+	const char *pol = mm_machine_reclaim_policy(rep->m);
+	if (cfg->no_reclaim || !pol || !*pol)
+		snprintf(buf, len, "off");
+	else if (cfg->reclaim_local)
+		snprintf(buf, len, "%s (local, %llu frames)", pol,
+			 (unsigned long long)cfg->frame_limit);
+	else
+		snprintf(buf, len, "%s (global)", pol);
 }
 
 static const char *vma_mode_name(enum vma_mode v)
@@ -127,8 +145,21 @@ static void print_text(const struct trace_report *rep, const struct numbers *n, 
 	fprintf(f, "copy-on-write  %llu copies, %llu reuses; %llu reads mapped the zero page\n",
 		(unsigned long long)c->cow_copies, (unsigned long long)c->cow_reuses,
 		(unsigned long long)c->zero_maps);
-	fprintf(f, "swap           %llu kB of the process in swap\n",
-		(unsigned long long)n->tm.swap_ents * 4);
+	char rd[96];
+	reclaim_desc(rep, rd, sizeof(rd));
+	if (n->si.total_pages)
+		fprintf(f, "swap           %llu pages in, %llu out; VmSwap %llu kB; SwapFree %llu of "
+			"%llu kB\n", (unsigned long long)n->si.pswpin,
+			(unsigned long long)n->si.pswpout, (unsigned long long)n->tm.swap_ents * 4,
+			(unsigned long long)n->si.free_pages * 4,
+			(unsigned long long)n->si.total_pages * 4);
+	else
+		fprintf(f, "swap           none (--swap SIZE)\n");
+	fprintf(f, "reclaim        %s: kswapd woken %llu times, %llu pages scanned, %llu freed; "
+		"direct %llu times, %llu scanned, %llu freed\n", rd,
+		(unsigned long long)n->rs.kswapd_wakeups, (unsigned long long)n->rs.pgscan_kswapd,
+		(unsigned long long)n->rs.pgsteal_kswapd, (unsigned long long)n->rs.allocstall,
+		(unsigned long long)n->rs.pgscan_direct, (unsigned long long)n->rs.pgsteal_direct);
 	fprintf(f, "EAT            %.2f ns per page access (tlb %g, mem %g, fault %g, disk %g ns)\n",
 		n->eat, cfg->lat.tlb_ns, cfg->lat.mem_ns, cfg->lat.fault_ns, cfg->lat.disk_ns);
 	fprintf(f, "memory         VmRSS %llu kB, VmPTE %llu kB, VmSize %llu kB, %u VMAs; "
@@ -188,7 +219,7 @@ static void print_notes(const struct trace_report *rep)
 	if (s->oom)
 		mmsim_err(cmd, "out of simulated memory at line %llu: the replay stopped there "
 			  "(more --ram%s)", (unsigned long long)s->oom_line,
-			  "");
+			  mm_machine_config(rep->m)->swap_bytes ? ", more --swap" : ", or --swap SIZE");
 }
 
 /* ---- JSON ------------------------------------------------------------------------ */
@@ -229,6 +260,23 @@ static int print_json(const struct trace_report *rep, const struct numbers *n, F
 	JU(&w, "zero_maps", c->zero_maps);
 	JU(&w, "tlb_flushes", c->tlb_flushes);
 	JU(&w, "swap_kb", n->tm.swap_ents * 4);
+	JU(&w, "pswpin", n->si.pswpin);
+	JU(&w, "pswpout", n->si.pswpout);
+	JU(&w, "swap_total_kb", n->si.total_pages * 4);
+	JU(&w, "swap_free_kb", n->si.free_pages * 4);
+	jw_key(&w, "reclaim");
+	{
+		char rd[96];
+		reclaim_desc(rep, rd, sizeof(rd));
+		jw_str(&w, rd);
+	}
+	JU(&w, "kswapd_wakeups", n->rs.kswapd_wakeups);
+	JU(&w, "pgscan_kswapd", n->rs.pgscan_kswapd);
+	JU(&w, "pgsteal_kswapd", n->rs.pgsteal_kswapd);
+	JU(&w, "allocstall", n->rs.allocstall);
+	JU(&w, "pgscan_direct", n->rs.pgscan_direct);
+	JU(&w, "pgsteal_direct", n->rs.pgsteal_direct);
+	JU(&w, "ticks", mm_machine_jiffies(rep->m));
 	jw_key(&w, "eat_ns");
 	jw_double(&w, n->eat);
 	JU(&w, "rss_kb", (n->tm.rss_anon + n->tm.rss_file + n->tm.rss_shmem) * 4);
