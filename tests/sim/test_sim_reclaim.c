@@ -738,6 +738,175 @@ static void test_random_pressure(void **state)
 	(void)exits;
 }
 
+/* ---- the views ------------------------------------------------------------------------------ */
+
+/* The value of row `name` (followed by `sep`) in a view, or UINT64_MAX. */
+static uint64_t row(const char *buf, const char *name, char sep)
+{
+	size_t n = strlen(name);
+	for (const char *p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, name, n) && p[n] == sep)
+			return strtoull(p + n + 1, NULL, 10);
+	return UINT64_MAX;
+}
+
+/* meminfo's LRU rows, vmstat's reclaim rows and free's Swap line agree with
+ * the counters after a run under pressure. */
+static void test_views_under_pressure(void **state)
+{
+	(void)state;
+	const uint64_t n = 2600, nf = 128;
+	char path[64];
+	make_file(path, nf, 5);
+	struct mm_machine *m = boot(8, 32);
+	struct mm_task *t;
+	assert_int_equal(mm_task_create(m, "views", &t), 0);
+	int fd = mm_open(m, t, path, MM_O_RDWR);
+	uint64_t fa = map(m, t, nf, MM_MAP_SHARED, fd);
+	uint64_t a = map_anon(m, t, n);
+	int id = mm_shmget(m, t, MM_IPC_PRIVATE, 16 * PG, MM_IPC_CREAT);
+	int64_t sa = mm_shmat(m, t, id, 0, 0);
+	assert_true(sa > 0);
+	for (uint64_t p = 0; p < 16; p++)
+		write_page(m, t, (uint64_t)sa + p * PG, 6, p, 1);
+	for (uint64_t p = 0; p < nf; p++)
+		assert_int_equal(check_page(m, t, fa + p * PG, 5, p, 1), 0);
+	for (uint64_t p = 0; p < n; p++)
+		write_page(m, t, a + p * PG, 4, p, 1);
+	for (uint64_t p = 0; p < 8; p++)
+		write_page(m, t, fa + p * PG, 5, p, 2);
+	mm_machine_tick(m, 1);
+	struct mm_reclaim_stats st;
+	stats(m, &st);
+	struct mm_swap_info si;
+	mm_machine_swap_info(m, &si);
+	assert_true(si.pswpout > 0);
+	static char buf[1 << 15];
+	mm_show_meminfo(m, buf, sizeof(buf));
+	assert_int_equal(row(buf, "Active(anon)", ':'), st.nr_active_anon * 4);
+	assert_int_equal(row(buf, "Inactive(anon)", ':'), st.nr_inactive_anon * 4);
+	assert_int_equal(row(buf, "Active(file)", ':'), st.nr_active_file * 4);
+	assert_int_equal(row(buf, "Inactive(file)", ':'), st.nr_inactive_file * 4);
+	assert_int_equal(row(buf, "Active", ':'), (st.nr_active_anon + st.nr_active_file) * 4);
+	assert_int_equal(row(buf, "Inactive", ':'), (st.nr_inactive_anon + st.nr_inactive_file) * 4);
+	assert_int_equal(row(buf, "Unevictable", ':'), 16 * 4);   /* the shm pages */
+	assert_int_equal(row(buf, "SwapTotal", ':'), si.total_pages * 4);
+	assert_int_equal(row(buf, "SwapFree", ':'), si.free_pages * 4);
+	assert_int_equal(row(buf, "SwapCached", ':'), si.cached_pages * 4);
+	/* every resident user page is on a list or unevictable */
+	struct mm_meminfo mi;
+	mm_machine_meminfo(m, &mi);
+	assert_int_equal(st.nr_active_anon + st.nr_inactive_anon + st.nr_active_file + st.nr_inactive_file +
+				 st.nr_unevictable,
+			 mi.anon_pages + mi.cached_pages);
+	mm_show_vmstat(m, buf, sizeof(buf));
+	assert_int_equal(row(buf, "pswpin", ' '), si.pswpin);
+	assert_int_equal(row(buf, "pswpout", ' '), si.pswpout);
+	assert_int_equal(row(buf, "pgscan_kswapd", ' '), st.pgscan_kswapd);
+	assert_int_equal(row(buf, "pgscan_direct", ' '), st.pgscan_direct);
+	assert_int_equal(row(buf, "pgsteal_kswapd", ' '), st.pgsteal_kswapd);
+	assert_int_equal(row(buf, "pgsteal_direct", ' '), st.pgsteal_direct);
+	assert_int_equal(row(buf, "pgactivate", ' '), st.pgactivate);
+	assert_int_equal(row(buf, "pgdeactivate", ' '), st.pgdeactivate);
+	assert_int_equal(row(buf, "pageoutrun", ' '), st.pageoutrun);
+	assert_int_equal(row(buf, "nr_inactive_anon", ' '), st.nr_inactive_anon);
+	assert_int_equal(row(buf, "nr_active_file", ' '), st.nr_active_file);
+	assert_int_equal(row(buf, "nr_swapcached", ' '), si.cached_pages);
+	assert_true(st.pgsteal_kswapd + st.pgsteal_direct > 0);
+	mm_show_free(m, buf, sizeof(buf));
+	char want[128];
+	snprintf(want, sizeof(want), "\nSwap:   %12llu%12llu%12llu\n", (unsigned long long)si.total_pages * 4,
+		 (unsigned long long)(si.total_pages - si.free_pages) * 4,
+		 (unsigned long long)si.free_pages * 4);
+	assert_non_null(strstr(buf, want));
+	assert_int_equal(mm_machine_check(m), 0);
+	mm_machine_destroy(m);
+	unlink(path);
+}
+
+/* ---- configuration ------------------------------------------------------------------------- */
+
+static void test_config(void **state)
+{
+	(void)state;
+	struct mm_machine_config cfg;
+	config(&cfg, 16, 0);
+	struct mm_machine *m = boot_cfg(&cfg);
+	assert_string_equal(mm_machine_reclaim_policy(m), "linux");   /* the default */
+	mm_machine_destroy(m);
+	/* a spec with options; the caller's string need not outlive create */
+	char spec[32];
+	strcpy(spec, "linux:ratio=2");
+	cfg.reclaim_policy = spec;
+	m = boot_cfg(&cfg);
+	memset(spec, 0, sizeof(spec));
+	assert_int_equal(strncmp(mm_machine_reclaim_policy(m), "linux", 5), 0);
+	mm_machine_destroy(m);
+	cfg.reclaim_policy = "no-such-policy";
+	assert_int_equal(mm_machine_create(&cfg, &m), -MM_EINVAL);
+	cfg.reclaim_policy = "clock:no-such-option=1";
+	assert_int_equal(mm_machine_create(&cfg, &m), -MM_EINVAL);
+	/* reclaim off: no lists, nothing reclaimed, ticks do nothing */
+	config(&cfg, 16, 0);
+	cfg.no_reclaim = true;
+	m = boot_cfg(&cfg);
+	assert_string_equal(mm_machine_reclaim_policy(m), "");
+	struct mm_task *t;
+	assert_int_equal(mm_task_create(m, "off", &t), 0);
+	assert_int_equal(mm_task_set_frame_limit(m, t, 8), -MM_EINVAL);
+	char path[64];
+	make_file(path, 8, 3);
+	int fd = mm_open(m, t, path, MM_O_RDONLY);
+	int64_t fa = mm_do_mmap(m, t, 0, 8 * PG, MM_PROT_READ, MM_MAP_SHARED, fd, 0);
+	assert_true(fa > 0);
+	for (uint64_t p = 0; p < 8; p++)
+		assert_int_equal(check_page(m, t, (uint64_t)fa + p * PG, 3, p, 1), 0);
+	assert_int_equal(mm_machine_reclaim(m, 8), 0);
+	assert_int_equal(nonresident(m, t, (uint64_t)fa, 8), 0);
+	mm_machine_tick(m, 100);
+	struct mm_reclaim_stats st;
+	stats(m, &st);
+	assert_int_equal(st.pgscan_direct + st.pgscan_kswapd + st.pageoutrun, 0);
+	assert_int_equal(mm_machine_check(m), 0);
+	mm_machine_destroy(m);
+	unlink(path);
+}
+
+/* Idealised policies see every access, TLB hits included: under exact LRU
+ * a page touched between every two new pages is never the victim; FIFO,
+ * which ignores use, evicts it while the stream goes by. */
+static void test_idealised_sees_hits(void **state)
+{
+	(void)state;
+	static const char *const specs[] = { "lru", "fifo" };
+	for (size_t k = 0; k < MM_ARRAY_SIZE(specs); k++) {
+		struct mm_machine_config cfg;
+		config(&cfg, 8, 32);
+		cfg.reclaim_policy = specs[k];
+		struct mm_machine *m = boot_cfg(&cfg);
+		struct mm_task *t;
+		assert_int_equal(mm_task_create(m, "hot", &t), 0);
+		const uint64_t n = 3000;   /* more than the 2048 frames */
+		uint64_t hot = map_anon(m, t, 1), a = map_anon(m, t, n);
+		uint64_t v = 7;
+		assert_int_equal(mm_write(m, t, hot, &v, 8), 0);
+		uint64_t evicted = 0;
+		for (uint64_t p = 0; p < n; p++) {
+			write_page(m, t, a + p * PG, 8, p, 1);
+			evicted += mm_virt_to_phys(m, t, hot) < 0;
+			for (int r = 0; r < 4; r++)   /* TLB hits */
+				assert_int_equal(mm_read(m, t, hot, &v, 8), 0);
+			assert_int_equal(v, 7);
+		}
+		if (k == 0)
+			assert_int_equal(evicted, 0);
+		else
+			assert_true(evicted > 0);
+		assert_int_equal(mm_machine_check(m), 0);
+		mm_machine_destroy(m);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -748,6 +917,9 @@ int main(void)
 		cmocka_unit_test(test_local_vs_global),
 		cmocka_unit_test(test_every_policy),
 		cmocka_unit_test(test_random_pressure),
+		cmocka_unit_test(test_views_under_pressure),
+		cmocka_unit_test(test_config),
+		cmocka_unit_test(test_idealised_sees_hits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
