@@ -19,7 +19,9 @@
  *               faults (minor + major, cold misses included) per 1000
  *               accesses for each F, and the ratio to OPT (which gets each
  *               access's next use from a pre-pass over the trace).
- * Times are the thread's CPU time (user and system: swap I/O included).
+ * Times are the thread's CPU time (user and system: swap I/O included);
+ * each throughput case runs three times and the best rate is printed (the
+ * counts are the same every time: one seeded stream).
  * Usage: bench_reclaim [thousands-of-accesses (default 200)] [trace]
  */
 #include <stdio.h>
@@ -306,7 +308,12 @@ int main(int argc, char **argv)
 	struct tput *res = calloc(np, sizeof(*res));
 	double base = 0;
 	for (size_t i = 0; i < np; i++) {
-		res[i] = run_pressure(mm_policy_info(i)->name, &st);
+		/* best of three: the host is shared */
+		for (int rep = 0; rep < 3; rep++) {
+			struct tput r = run_pressure(mm_policy_info(i)->name, &st);
+			if (r.rate > res[i].rate)
+				res[i] = r;
+		}
 		if (!strcmp(mm_policy_info(i)->name, "linux"))
 			base = res[i].rate;
 	}
