@@ -298,8 +298,13 @@ bool sim_oom_retry(struct mm_machine *m, struct mm_task *t, unsigned int *reclai
 {
 	/* allocations outside the alloc_failed retry (page tables, slab
 	 * pages) get their direct reclaim here, as __alloc_pages_slowpath()
-	 * reclaims before it calls the OOM killer */
-	if (*reclaims < SIM_RECLAIM_RETRIES && m->hooks.alloc_failed &&
+	 * reclaims before it calls the OOM killer. A user page (movable)
+	 * already had it, with the fault's pages held: reclaiming again here,
+	 * with nothing held, could evict the page the fault is about (a clean
+	 * swap-cache page being copied on write) and the fault would never
+	 * make progress. */
+	bool user = (m->oom_gfp & MM_GFP_MOVABLE) != 0;
+	if (!user && *reclaims < SIM_RECLAIM_RETRIES && m->hooks.alloc_failed &&
 	    m->hooks.alloc_failed(m->hooks.ctx, m->oom_order, m->oom_gfp)) {
 		(*reclaims)++;
 		return true;
