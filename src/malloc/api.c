@@ -4,7 +4,8 @@
  *
  * Algorithm: requests up to 4104 bytes are served from the calling
  * thread's cache without a lock (tcache.h); a miss refills the cache in a
- * batch from the thread's arena. Larger requests lock the arena and run
+ * batch from the thread's arena, whose slab spans hold these sizes
+ * (slab.c). Larger requests lock the arena and run
  * the bins (malloc.c); requests at or above the mmap threshold go straight
  * to mmap without taking any lock.
  * Cost: a cache hit is about ten instructions; see malloc.c and tcache.c
@@ -94,6 +95,8 @@ static MM_NOINLINE void free_slow(struct mchunk *p, void *mem)
 {
 	mm_check_free_ptr(p, mem);
 	size_t size = chunksize(p);
+	if (chunk_is_slab(p) && ((struct tc_entry *)mem)->key == mm_slab_key)
+		mm_slab_double_free_check(p);   /* free in its span already? */
 	int perturb = MP_GET(perturb);
 	if (mm_unlikely(perturb))
 		memset(mem, perturb, chunk_is_mmapped(p) ? size - CHUNK_HDR_SZ : size - SIZE_SZ);
@@ -106,7 +109,7 @@ static MM_NOINLINE void free_slow(struct mchunk *p, void *mem)
 		mm_munmap_chunk(p);
 		return;
 	}
-	if (size <= TC_MAX_CHUNK && (tc_put(mem, size) || mm_tc_put_slow(mem, size)))
+	if (size <= TC_MAX_CHUNK && mm_tc_free_slow(mem, size))
 		return;
 	struct mm_arena *av = arena_for_chunk(p);
 	mm_lock(av);
@@ -120,14 +123,19 @@ void mmalloc_free(void *mem)
 		return;
 	struct mchunk *p = mem2chunk(mem);
 	size_t size = size_word(p);
-	size_t i = (size >> 4) - 2;
+	size_t cs = size & CHUNK_SIZE_MASK;
+	size_t i = (cs >> 4) - 2;
 	/* the fast path makes no call, so it needs no stack frame; anything
-	 * unusual (mmap-ed, full cache, a cached key: maybe a double free)
-	 * goes to free_slow, which checks it all again */
+	 * unusual (mmap-ed, full cache, a cached or slab-free key: maybe a
+	 * double free) goes to free_slow, which checks it all again */
 	if (mm_likely(!(size & IS_MMAPPED) && i < TC_NBINS && aligned_ok(mem))) {
 		struct tc_entry *e = mem;
-		size_t cs = size & ~SIZE_BITS;
-		if (mm_likely(e->key != mm_tc_key && mm_tc.count[i] < mm_tc.limit[i] &&
+		/* only the thread's own arena's chunks are cached for reuse */
+		struct mm_arena *own = (size & NON_MAIN_ARENA) ? heap_for_ptr(p)->ar
+							       : &mm_main_arena;
+		if (mm_likely(own == mm_thread_arena &&
+			      e->key != mm_tc_key && e->key != mm_slab_key &&
+			      mm_tc.count[i] < mm_tc.limit[i] &&
 			      mm_tc.bytes + cs <= TC_BUDGET)) {
 			e->next = mm_tc.head[i];
 			e->key = mm_tc_key;
@@ -267,6 +275,10 @@ void *mmalloc_realloc(void *mem, size_t n)
 	/* small enough to stay: the usable size already covers n */
 	if (nb <= oldsize && oldsize - nb < MINSIZE)
 		return mem;
+	/* a slab block cannot grow or give back its tail: it stays while
+	 * it is at most half empty, else it moves */
+	if (chunk_is_slab(p) && nb <= oldsize && nb >= oldsize / 2)
+		return mem;
 	/* both sizes cached: move through the thread cache, no lock */
 	if (oldsize <= TC_MAX_CHUNK && nb <= TC_MAX_CHUNK) {
 		void *nm = tc_get(n);
@@ -277,17 +289,20 @@ void *mmalloc_realloc(void *mem, size_t n)
 			return nm;
 		}
 	}
-	struct mm_arena *av = arena_for_chunk(p);
-	mm_lock(av);
-	void *r = int_realloc(av, p, nb);
-	mm_unlock(av);
+	void *r = NULL;
+	if (!chunk_is_slab(p)) {
+		struct mm_arena *av = arena_for_chunk(p);
+		mm_lock(av);
+		r = int_realloc(av, p, nb);
+		mm_unlock(av);
+	}
 	if (r)
 		return r;
-	/* the arena is exhausted: anywhere else will do */
+	/* a slab block, or the arena is exhausted: anywhere else will do */
 	void *nm = mmalloc_malloc(n);
 	if (!nm)
 		return NULL;
-	memcpy(nm, mem, oldsize - SIZE_SZ);
+	memcpy(nm, mem, oldsize - SIZE_SZ < n ? oldsize - SIZE_SZ : n);
 	mmalloc_free(mem);
 	return nm;
 }
@@ -398,6 +413,8 @@ size_t mmalloc_usable_size(const void *mem)
 	const struct mchunk *p = mem2chunk(mem);
 	if (chunk_is_mmapped(p))
 		return chunksize(p) - CHUNK_HDR_SZ;
+	if (chunk_is_slab(p))
+		return chunksize(p) - SIZE_SZ;
 	if (inuse(p))
 		return chunksize(p) - SIZE_SZ;
 	return 0;
@@ -433,6 +450,7 @@ int mmalloc_trim(size_t pad)
 	for (struct mm_arena *a = &mm_main_arena; a;
 	     a = __atomic_load_n(&a->next, __ATOMIC_ACQUIRE)) {
 		mm_lock(a);
+		released |= mm_slab_release_empty(a);
 		if (a->have_fastchunks)
 			mm_consolidate(a);
 		if (a->top) {

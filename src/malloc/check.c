@@ -6,11 +6,14 @@
  * it walks every bin and fast bin, checking links, bin membership (exact
  * size for small bins, range and order for large bins), the binmap, and
  * that the number of free chunks found in the bins equals the number found
- * in the walk; and the calling thread's cache (sizes, counts, byte total).
+ * in the walk; every slab span (slab.h's invariants: its chunk in use in the
+ * arena, block headers, free list, counts, partial lists); and the calling
+ * thread's cache (sizes, counts, byte total).
  * Cost: linear in the number of chunks; meant for tests.
  */
 #include "mmkit/error.h"
 #include "malloc_internal.h"
+#include "slab.h"
 #include "tcache.h"
 
 struct ck {
@@ -157,6 +160,108 @@ static void check_bins(struct ck *c, struct mm_arena *av)
 	}
 }
 
+/* Is p inside one of av's segments? */
+static int in_arena(struct mm_arena *av, const void *p)
+{
+	for (struct mm_heap *h = av->heap; h; h = h->prev)
+		if ((const char *)p >= (const char *)h->first && (const char *)p < (const char *)h + h->size)
+			return 1;
+	return 0;
+}
+
+/* A slab block's size word as the span wrote it. */
+static int block_header_ok(struct mm_arena *av, const struct mm_span *s, const struct mchunk *b)
+{
+	size_t off = ((uintptr_t)b - (uintptr_t)s) >> 4;
+	size_t want = s->csize | SLAB_BLOCK | PREV_INUSE | (av->is_main ? 0 : NON_MAIN_ARENA) |
+		      (off << SLAB_OFF_SHIFT);
+	return b->size == want;
+}
+
+static void check_span(struct ck *c, struct mm_arena *av, struct mm_span *s)
+{
+	struct mchunk *sc = mem2chunk(s);
+	if (s->magic != (SPAN_MAGIC ^ (uintptr_t)s)) {
+		complain(c, av, "span with a bad magic word", s);
+		return;
+	}
+	if (!in_arena(av, sc) || chunk_is_mmapped(sc) || chunk_is_slab(sc) || !inuse(sc)) {
+		complain(c, av, "span is not an in-use chunk of its arena", s);
+		return;
+	}
+	if (s->csize < MINSIZE || s->csize > SLAB_MAX_CHUNK || (s->csize & MALLOC_ALIGN_MASK) ||
+	    s->nblocks == 0 ||
+	    SPAN_FIRST + (size_t)s->nblocks * s->csize + 2 * SIZE_SZ > chunksize(sc)) {
+		complain(c, av, "span size or block count is wrong", s);
+		return;
+	}
+	if (s->carved > s->nblocks || (size_t)s->used + s->nfree != s->carved)
+		complain(c, av, "span counts disagree (used + free != carved)", s);
+	for (unsigned k = 0; k < s->carved; k++)
+		if (!block_header_ok(av, s, span_block(s, k))) {
+			complain(c, av, "slab block header is wrong", span_block(s, k));
+			break;
+		}
+	size_t n = 0;
+	for (struct slab_free *e = s->free; e; e = e->next) {
+		uintptr_t off = (uintptr_t)mem2chunk(e) - (uintptr_t)span_block(s, 0);
+		if ((uintptr_t)mem2chunk(e) < (uintptr_t)span_block(s, 0) || off % s->csize ||
+		    off / s->csize >= s->carved) {
+			complain(c, av, "free list leaves its span", e);
+			return;
+		}
+		if (e->key != mm_slab_key)
+			complain(c, av, "free slab block without its key", e);
+		if (++n > s->nfree)
+			break;
+	}
+	if (n != s->nfree)
+		complain(c, av, "span free count is wrong", s);
+	if ((s->next != NULL) != (s->used < s->nblocks))
+		complain(c, av, "span on the partial list iff it has room: broken", s);
+}
+
+static void check_slab(struct ck *c, struct mm_arena *av)
+{
+	size_t n = 0, empty_bytes = 0;
+	struct mm_span *prev = NULL;
+	for (struct mm_span *s = av->slab_all; s; s = s->all_next) {
+		if (s->all_prev != prev) {
+			complain(c, av, "broken span list", s);
+			return;
+		}
+		check_span(c, av, s);
+		if (s->used == 0)
+			empty_bytes += chunksize(mem2chunk(s));
+		prev = s;
+		if (++n > av->slab_spans)
+			break;
+	}
+	if (n != av->slab_spans)
+		complain(c, av, "span count is wrong", av);
+	if (empty_bytes != av->slab_empty_bytes || empty_bytes > SLAB_KEEP_BYTES)
+		complain(c, av, "bytes of empty spans are wrong", av);
+	for (unsigned k = 0; k < SLAB_NCLASSES; k++) {
+		struct mm_span *h = av->slab_partial[k], *s = h;
+		size_t empty = 0, len = 0;
+		if (!h)
+			goto count;
+		do {
+			if (s->magic != (SPAN_MAGIC ^ (uintptr_t)s) || slab_class(s->csize) != k ||
+			    s->next->prev != s || s->prev->next != s) {
+				complain(c, av, "broken partial span list", s);
+				break;
+			}
+			if (s->used == 0)
+				empty++;
+			s = s->next;
+		} while (s != h && ++len <= av->slab_spans);
+count:
+		if (empty != av->slab_nempty[k] || empty > SLAB_KEEP_EMPTY)
+			complain(c, av, "count of empty spans is wrong", av);
+	}
+}
+
 /* The calling thread's cache: counts, byte total, chunk sizes, in use. */
 static void check_tcache(struct ck *c)
 {
@@ -165,8 +270,10 @@ static void check_tcache(struct ck *c)
 		size_t n = 0;
 		for (struct tc_entry *e = mm_tc.head[i]; e; e = e->next) {
 			struct mchunk *p = mem2chunk(e);
+			int used = chunk_is_slab(p) ? block_span(p)->magic == (SPAN_MAGIC ^ (uintptr_t)block_span(p))
+						    : inuse(p);
 			if (chunksize(p) != (size_t)(i + 2) * MALLOC_ALIGN || chunk_is_mmapped(p) ||
-			    !inuse(p) || e->key != mm_tc_key)
+			    !used || e->key != mm_tc_key)
 				complain(c, &mm_main_arena, "bad chunk in the thread cache", p);
 			if (++n > mm_tc.count[i])
 				break;
@@ -177,6 +284,16 @@ static void check_tcache(struct ck *c)
 	}
 	if (bytes != mm_tc.bytes)
 		complain(c, &mm_main_arena, "thread cache byte total is wrong", &mm_tc);
+	size_t n = 0;
+	for (struct tc_entry *e = mm_tc.remote; e && n <= TC_REMOTE_MAX; e = e->next, n++) {
+		struct mchunk *p = mem2chunk(e);
+		int used = chunk_is_slab(p) ? block_span(p)->magic == (SPAN_MAGIC ^ (uintptr_t)block_span(p))
+					    : inuse(p);
+		if (chunksize(p) > TC_MAX_CHUNK || chunk_is_mmapped(p) || !used || e->key != mm_tc_key)
+			complain(c, &mm_main_arena, "bad chunk on the thread's remote list", p);
+	}
+	if (n != mm_tc.nremote || n >= TC_REMOTE_MAX)
+		complain(c, &mm_main_arena, "thread's remote count is wrong", &mm_tc);
 }
 
 int mmalloc_check(void)
@@ -201,6 +318,7 @@ int mmalloc_check(void)
 		if (mem != a->system_mem)
 			complain(&c, a, "system_mem differs from the segments' sizes", a);
 		check_bins(&c, a);
+		check_slab(&c, a);
 		mm_unlock(a);
 	}
 	return c.errors ? -MM_ECORRUPT : 0;

@@ -37,7 +37,14 @@
 #define PREV_INUSE     ((size_t)1)
 #define IS_MMAPPED     ((size_t)2)
 #define NON_MAIN_ARENA ((size_t)4)
-#define SIZE_BITS      (PREV_INUSE | IS_MMAPPED | NON_MAIN_ARENA)
+/* A block carved from a slab span (slab.c), not a chunk of the arena's
+ * boundary-tag heap: its size word also holds, in bits 48..63, its
+ * distance from the span header in 16-byte units. Sizes are multiples of
+ * 16, so bit 3 is free, and no chunk reaches 2^48 bytes. */
+#define SLAB_BLOCK     ((size_t)8)
+#define SIZE_BITS      (PREV_INUSE | IS_MMAPPED | NON_MAIN_ARENA | SLAB_BLOCK)
+#define SLAB_OFF_SHIFT 48
+#define CHUNK_SIZE_MASK ((((size_t)1 << SLAB_OFF_SHIFT) - 1) & ~SIZE_BITS)
 
 /* A segment ends with a fencepost: two fake in-use chunk headers of size
  * FENCEPOST_SZ that no free chunk may merge with. */
@@ -73,11 +80,12 @@ static inline size_t size_word(const struct mchunk *p)
 }
 static inline size_t chunksize(const struct mchunk *p)
 {
-	return size_word(p) & ~SIZE_BITS;
+	return size_word(p) & CHUNK_SIZE_MASK;
 }
 static inline int prev_inuse(const struct mchunk *p) { return (int)(size_word(p) & PREV_INUSE); }
 static inline int chunk_is_mmapped(const struct mchunk *p) { return (size_word(p) & IS_MMAPPED) != 0; }
 static inline int chunk_non_main(const struct mchunk *p) { return (size_word(p) & NON_MAIN_ARENA) != 0; }
+static inline int chunk_is_slab(const struct mchunk *p) { return (size_word(p) & SLAB_BLOCK) != 0; }
 
 static inline void *chunk2mem(const struct mchunk *p)
 {

@@ -1,7 +1,8 @@
 /* free.c — releasing chunks inside an arena (_int_free), unmapping mmap-ed
  * chunks, and trimming the main heap.
  *
- * Algorithm (glibc's _int_free): a chunk of fast-bin size is pushed on its
+ * Algorithm (glibc's _int_free): a block of a slab span goes back to its
+ * span (slab.c). A chunk of fast-bin size is pushed on its
  * fast bin and stays marked in use (no coalescing: cheap, and the same size
  * is likely wanted again soon). Any other chunk is merged at once with free
  * neighbours through the boundary tags; merged with top if it touches it,
@@ -153,6 +154,10 @@ void mm_int_free_locked(struct mm_arena *av, struct mchunk *p)
 	size_t aflag = av->is_main ? 0 : NON_MAIN_ARENA;
 	size_t size = chunksize(p);
 
+	if (chunk_is_slab(p)) {
+		mm_slab_free_locked(av, p);
+		return;
+	}
 	if (size <= MP_GET(max_fast) && size <= MAX_FAST_SIZE) {
 		struct mchunk *next = chunk_at(p, size);
 		if (mm_unlikely(chunksize(next) < FENCEPOST_SZ || chunksize(next) >= av->system_mem))

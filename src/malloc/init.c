@@ -168,6 +168,7 @@ void mm_init_slow(void)
 	mm_mp.pagesize = mm_os_pagesize();
 	mm_arena_init(&mm_main_arena, 1);
 	mm_tcache_init_global();
+	mm_slab_init_global();  /* after the caches: its key derives from theirs */
 	read_env();             /* after the caches: M_PERTURB closes them */
 	pthread_atfork(mm_fork_prepare, mm_fork_parent, mm_fork_child);
 	mm_debug_init();

@@ -224,10 +224,12 @@ static int grow_heap_arena(struct mm_arena *av, size_t nb)
 	return 0;
 }
 
-static void *sysmalloc(struct mm_arena *av, size_t nb)
+/* Grow the arena for nb bytes, or map the chunk on its own if nb is at
+ * least the mmap threshold (or growing failed) and may_mmap is set. */
+static void *sysmalloc(struct mm_arena *av, size_t nb, int may_mmap)
 {
-	int tried_mmap = 0;
-	if (nb >= MP_GET(mmap_threshold) &&
+	int tried_mmap = !may_mmap;
+	if (may_mmap && nb >= MP_GET(mmap_threshold) &&
 	    __atomic_load_n(&mm_mp.n_mmaps, __ATOMIC_RELAXED) < (size_t)MP_GET(n_mmaps_max)) {
 		void *m = mm_sysmalloc_mmap(nb, 0);
 		if (m)
@@ -286,6 +288,8 @@ static void *take_best_fit(struct mm_arena *av, size_t nb)
 	}
 	return NULL;
 }
+
+enum { NO_GROW = 0, GROW = 1, GROW_NO_MMAP = 2 };
 
 static void *int_malloc(struct mm_arena *av, size_t nb, int may_grow)
 {
@@ -349,15 +353,20 @@ static void *int_malloc(struct mm_arena *av, size_t nb, int may_grow)
 			mm_consolidate(av);
 			continue;
 		}
-		if (!may_grow)
+		if (may_grow == NO_GROW)
 			return NULL;
-		return sysmalloc(av, nb);
+		return sysmalloc(av, nb, may_grow == GROW);
 	}
 }
 
 void *mm_int_malloc(struct mm_arena *av, size_t nb)
 {
-	return int_malloc(av, nb, 1);
+	return int_malloc(av, nb, GROW);
+}
+
+void *mm_int_malloc_heap(struct mm_arena *av, size_t nb)
+{
+	return int_malloc(av, nb, GROW_NO_MMAP);
 }
 
 /* Spare chunks of size nb for a thread cache, at most `max`, into out[];

@@ -50,6 +50,12 @@
 
 #define BINMAP_WORDS 2
 
+/* Slab spans (slab.c): one size class per 16-byte chunk size up to
+ * SLAB_MAX_CHUNK (the thread caches' range). */
+#define SLAB_NCLASSES  256
+#define SLAB_MAX_CHUNK ((size_t)(SLAB_NCLASSES + 1) * 16)      /* 4112 */
+struct mm_span;
+
 /* A contiguous piece of an arena's memory: a brk run or an mmap-ed
  * fallback segment of the main arena, or a HEAP_MAX_SIZE-aligned heap of
  * another arena. The header sits at the start of the memory it describes;
@@ -88,6 +94,13 @@ struct mm_arena {
 	size_t trimmed_top;                  /* largest top auto-trimmed since the last growth */
 	size_t trimmed_sum;                  /* bytes auto-trimmed since the last growth */
 	uint64_t keep_stamp;                 /* mm_os_now_ms() when trim_keep was raised */
+	/* slab spans (slab.c): */
+	struct mm_span *slab_partial[SLAB_NCLASSES]; /* spans of a class with a free
+						       block, circular, allocation from the head */
+	uint8_t slab_nempty[SLAB_NCLASSES];  /* empty spans kept on a partial list */
+	size_t slab_empty_bytes;             /* their chunk bytes, all classes */
+	struct mm_span *slab_all;            /* every span of the arena (check, stats) */
+	size_t slab_spans;                   /* spans on slab_all */
 };
 
 struct mm_params {
@@ -173,9 +186,29 @@ void mm_consolidate(struct mm_arena *av);
 
 /* ---- malloc.c ---- */
 void *mm_int_malloc(struct mm_arena *av, size_t nb);
+/* The same, but never an mmap-ed chunk: NULL unless the arena has or can
+ * grow the memory. */
+void *mm_int_malloc_heap(struct mm_arena *av, size_t nb);
 size_t mm_int_malloc_batch(struct mm_arena *av, size_t nb, void **out, size_t max, void **odd);
 void *mm_int_memalign(struct mm_arena *av, size_t align, size_t nb);
 void *mm_sysmalloc_mmap(size_t nb, size_t align);
+
+/* ---- slab.c: small blocks in spans of one size ---- */
+/* Largest chunk size served from spans (0: none); MMALLOC_SLAB_MAX. */
+extern size_t mm_slab_max;
+void mm_slab_init_global(void);
+/* Up to max blocks of chunk size nb (<= mm_slab_max) into out[]; returns
+ * how many (0 if no span could be had: nothing changed). Caller holds
+ * av->lock. */
+size_t mm_slab_alloc_batch(struct mm_arena *av, size_t nb, void **out, size_t max);
+/* Give back slab block p (in use, of arena av). Caller holds av->lock. */
+void mm_slab_free_locked(struct mm_arena *av, struct mchunk *p);
+/* Release every empty span of av to its heap; 1 if any. Lock held. */
+int mm_slab_release_empty(struct mm_arena *av);
+/* Abort if slab block p (key word says "free in its span") really is on
+ * its span's free list: a double free. Takes and drops av's lock. */
+void mm_slab_double_free_check(struct mchunk *p);
+extern uintptr_t mm_slab_key;
 
 /* ---- free.c ---- */
 void mm_int_free_locked(struct mm_arena *av, struct mchunk *p);

@@ -9,13 +9,15 @@
  *     sum(chunk sizes handed out).
  *   external fragmentation = free memory that cannot serve a request as
  *     large as the free total: 1 - largest free chunk / total free bytes
- *     (0 when all free memory is one block, near 1 when it is dust).
+ *     (0 when all free memory is one block, near 1 when it is dust); free
+ *     blocks in slab spans count as free bytes (each one a small block).
  * Everything here walks the arenas under their locks: O(heap) per call.
  */
 #include <errno.h>
 #include <string.h>
 
 #include "malloc_internal.h"
+#include "slab.h"
 #include "tcache.h"
 
 int mm_stats_requested;
@@ -28,6 +30,9 @@ struct arena_sum {
 	size_t unsorted, small, large;
 	size_t top;
 	size_t largest;        /* largest free chunk (incl. top) */
+	size_t slab_free;      /* bytes of free and never-used blocks in spans,
+				  whole empty spans */
+	size_t slab_spans;
 };
 
 static void sum_arena(struct mm_arena *a, struct arena_sum *s)
@@ -56,6 +61,12 @@ static void sum_arena(struct mm_arena *a, struct arena_sum *s)
 				s->largest = sz;
 		}
 	}
+	for (struct mm_span *sp = a->slab_all; sp; sp = sp->all_next) {
+		s->slab_spans++;
+		/* an empty span is free memory as a whole, header and tail too */
+		s->slab_free += sp->used ? (size_t)(sp->nblocks - sp->used) * sp->csize
+					 : chunksize(mem2chunk(sp));
+	}
 	if (a->top) {
 		s->top = chunksize(a->top);
 		s->nfree++;
@@ -82,7 +93,7 @@ struct mallinfo2 mmalloc_mallinfo2(void)
 		mi.ordblks += s.nfree;
 		mi.smblks += s.nfast;
 		mi.fsmblks += s.fast;
-		mi.fordblks += s.free + s.fast;
+		mi.fordblks += s.free + s.fast + s.slab_free;
 		if (a->is_main)
 			mi.keepcost = s.top;
 	}
@@ -134,10 +145,11 @@ void mmalloc_stats(void)
 		mm_fmt_u(buf, sizeof(buf), &pos, (uint64_t)a->index);
 		mm_fmt_str(buf, sizeof(buf), &pos, ":\n");
 		line(buf, sizeof(buf), &pos, "system bytes     = ", s.system);
-		line(buf, sizeof(buf), &pos, "in use bytes     = ", s.system - s.free - s.fast);
+		size_t inuse = s.system - s.free - s.fast - s.slab_free;
+		line(buf, sizeof(buf), &pos, "in use bytes     = ", inuse);
 		mm_os_write_err(buf, pos);
 		total_system += s.system;
-		total_inuse += s.system - s.free - s.fast;
+		total_inuse += inuse;
 	}
 	size_t mm = __atomic_load_n(&mm_mp.mmapped_mem, __ATOMIC_RELAXED);
 	size_t pos = 0;
@@ -297,6 +309,8 @@ void mm_stats_at_exit(void)
 		t.large += s.large;
 		t.top += s.top;
 		t.free += s.free;
+		t.slab_free += s.slab_free;
+		t.slab_spans += s.slab_spans;
 		if (s.largest > t.largest)
 			t.largest = s.largest;
 	}
@@ -320,11 +334,13 @@ void mm_stats_at_exit(void)
 	kv("bytes in small bins       ", t.small);
 	kv("bytes in large bins       ", t.large);
 	kv("bytes in top chunks       ", t.top);
+	kv("slab spans                ", t.slab_spans);
+	kv("bytes free in slab spans  ", t.slab_free);
 	kv("bytes in this thread cache", tc);
 	uint64_t req = __atomic_load_n(&mm_req_bytes, __ATOMIC_RELAXED);
 	uint64_t chk = __atomic_load_n(&mm_chunk_bytes, __ATOMIC_RELAXED);
 	kv_pct("internal fragmentation    ", chk - req, chk);
-	size_t free_total = t.free;
+	size_t free_total = t.free + t.slab_free;
 	kv_pct("external fragmentation    ", free_total - t.largest, free_total);
 }
 

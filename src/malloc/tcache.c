@@ -100,6 +100,9 @@ void mm_tc_double_free_check(struct tc_entry *e, unsigned i)
 	for (struct tc_entry *x = mm_tc.head[i]; x; x = x->next)
 		if (x == e)
 			mm_fatal("free(): double free detected in tcache 2", e);
+	for (struct tc_entry *x = mm_tc.remote; x; x = x->next)
+		if (x == e)
+			mm_fatal("free(): double free detected in tcache 2", e);
 }
 
 /* Give a list of cached chunks back to their arenas: one pass per arena
@@ -170,7 +173,8 @@ void *mm_tc_refill(size_t nb)
 		tc_register();
 	unsigned i = (unsigned)(nb >> 4) - 2;
 	unsigned want = mm_tc.limit[i] / 2;   /* 0 when the cache is closed */
-	if (nb > mm_tc_refill_big)
+	int slab = nb <= mm_slab_max;
+	if (nb > mm_tc_refill_big && !slab)
 		want = want < 1 ? want : 1;   /* big chunks: keep spares few */
 	if (mm_tc.bytes + (size_t)want * nb > TC_BUDGET) {
 		/* other sizes hold the budget: halve every bin, then take
@@ -181,22 +185,34 @@ void *mm_tc_refill(size_t nb)
 			want = (unsigned)room;
 	}
 	struct mm_arena *av = mm_arena_get();
-	void *spare[64];
+	void *spare[65];
 	void *odd = NULL;
+	void *first = NULL;
 	size_t got = 0;
 	if (want > 64)
 		want = 64;
 	mm_lock(av);
-	void *first = mm_int_malloc(av, nb);
-	if (first && want > 0 && !chunk_is_mmapped(mem2chunk(first)))
-		got = mm_int_malloc_batch(av, nb, spare, want, &odd);
+	if (slab) {
+		/* from the spans: the first block for the caller, the rest
+		 * for the cache */
+		got = mm_slab_alloc_batch(av, nb, spare, want + 1);
+		if (got) {
+			first = spare[0];
+			got--;
+		}
+	}
+	if (!first) {
+		first = mm_int_malloc(av, nb);
+		if (first && want > 0 && !chunk_is_mmapped(mem2chunk(first)))
+			got = mm_int_malloc_batch(av, nb, spare + 1, want, &odd);
+	}
 	if (odd)
 		mm_int_free_locked(av, mem2chunk(odd));
 	mm_unlock(av);
 	/* pushed from the top down, so the next allocations walk up through
 	 * memory in address order (friendlier to the hardware prefetcher) */
 	for (size_t k = got; k-- > 0;) {
-		struct tc_entry *e = spare[k];
+		struct tc_entry *e = spare[k + 1];
 		e->key = mm_tc_key;
 		e->next = mm_tc.head[i];
 		mm_tc.head[i] = e;
@@ -216,21 +232,41 @@ void *mm_tc_refill(size_t nb)
 	return first;
 }
 
-/* The bin for csize is full or the thread is new: make room and push.
- * Returns 0 if the chunk must go to its arena instead. */
-int mm_tc_put_slow(void *mem, size_t csize)
+static void flush_remote(void)
 {
+	struct tc_entry *e = mm_tc.remote;
+	mm_tc.remote = NULL;
+	mm_tc.nremote = 0;
+	flush_list(e);
+}
+
+int mm_tc_free_slow(void *mem, size_t csize)
+{
+	unsigned i = (unsigned)(csize >> 4) - 2;
+	struct tc_entry *e = mem;
+	if (i >= TC_NBINS || !aligned_ok(mem))
+		return 0;
+	if (mm_unlikely(e->key == mm_tc_key))
+		mm_tc_double_free_check(e, i);
 	if (mm_tc.state != TC_ACTIVE) {
 		if (mm_tc.state == TC_DEAD)
 			return 0;
 		tc_register();
 		if (mm_tc.state != TC_ACTIVE)
 			return 0;
-		return tc_put(mem, csize);
 	}
-	unsigned i = (unsigned)(csize >> 4) - 2;
-	if (i >= TC_NBINS || !aligned_ok(mem))
-		return 0;
+	if (mm_tc.limit[i] == 0)
+		return 0;          /* caching is off for this size */
+	if (arena_for_chunk(mem2chunk(mem)) != mm_thread_arena) {
+		e->key = mm_tc_key;
+		e->next = mm_tc.remote;
+		mm_tc.remote = e;
+		if (++mm_tc.nremote >= TC_REMOTE_MAX)
+			flush_remote();
+		return 1;
+	}
+	if (tc_put(mem, csize))
+		return 1;
 	if (mm_tc.count[i] < mm_tc.limit[i]) {
 		/* over the byte budget, not the count */
 		halve_all();
@@ -246,6 +282,8 @@ void mm_tc_flush_all(void)
 	for (unsigned i = 0; i < TC_NBINS; i++)
 		if (mm_tc.head[i])
 			flush_bin(i);
+	if (mm_tc.remote)
+		flush_remote();
 }
 
 void mm_tc_close(void)

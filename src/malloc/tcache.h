@@ -7,9 +7,18 @@
  * its first word links the stack and its second holds mm_tc_key, which lets
  * free() notice a chunk that is already cached (double free).
  *
+ * Only chunks of the thread's own arena are cached for reuse: a chunk of
+ * another arena goes on the remote list, which is given back to the
+ * owners (one lock hold per arena) every TC_REMOTE_MAX frees, so that a
+ * block allocated by one thread and freed by another is not handed out
+ * again next to its old neighbours' owner (false sharing, cache-scratch)
+ * and memory does not drift between arenas.
+ *
  * Invariants: count[i] = length of head[i] <= limit[i]; every chunk on
- * head[i] has size (i + 2) * 16; bytes = total size of the cached chunks,
- * kept under TC_BUDGET so a thread never hoards more than that. limit[] is all zero until the thread has
+ * head[i] has size (i + 2) * 16 and belongs to the thread's arena;
+ * nremote = length of remote < TC_REMOTE_MAX; bytes = total size of the
+ * chunks on head[], kept under TC_BUDGET so a thread never hoards more
+ * than that. limit[] is all zero until the thread has
  * registered its exit handler (so a thread that only frees cannot strand
  * chunks in its cache) and again once the thread has exited.
  * Only the owning thread touches its cache.
@@ -38,12 +47,16 @@ struct tcache {
 	uint16_t limit[TC_NBINS];
 	size_t bytes;                 /* sum of cached chunk sizes */
 	int state;                    /* TC_NEW, TC_ACTIVE, TC_DEAD */
+	unsigned nremote;             /* length of remote */
+	struct tc_entry *remote;      /* freed blocks of other arenas, on their
+					 way back (never reused here) */
 };
 
 extern MM_TLS struct tcache mm_tc;
 extern uintptr_t mm_tc_key;
 extern uint16_t mm_tc_cap[TC_NBINS];
 extern size_t mm_tc_budget;     /* MMALLOC_TCACHE_BUDGET, set at init */
+
 
 /* Cache index of a request of n bytes (n <= TC_MAX_REQ). */
 static inline unsigned tc_index(size_t n)
@@ -71,7 +84,8 @@ static inline void *tc_get(size_t n)
 
 void mm_tc_double_free_check(struct tc_entry *e, unsigned i);
 
-/* Push mem (a non-mmapped chunk) on the cache if it has room; 1 if done. */
+/* Push mem (a non-mmapped chunk of the thread's arena) on the cache if it
+ * has room; 1 if done. */
 static inline int tc_put(void *mem, size_t csize)
 {
 	size_t i = (csize >> 4) - 2;
@@ -96,7 +110,12 @@ static inline int tc_put(void *mem, size_t csize)
 /* Allocate a chunk of size nb <= TC_MAX_CHUNK and fill its cache bin
  * with spares; NULL with errno = ENOMEM on failure. */
 void *mm_tc_refill(size_t nb);
-int mm_tc_put_slow(void *mem, size_t csize);
+/* Everything free() does with a chunk of cache size that the inline
+ * path did not: registering the thread, double-free checks, a chunk of
+ * another arena (remote list, given back in batches), a full bin or byte
+ * budget. 0 if the chunk must go to its arena instead. */
+int mm_tc_free_slow(void *mem, size_t csize);
+#define TC_REMOTE_MAX 64    /* remote blocks held before they are given back */
 void mm_tc_flush_all(void);
 /* No caching from now on for threads that register later, nor for the
  * calling thread (M_PERTURB needs every block to pass the slow paths). */

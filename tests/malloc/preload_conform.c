@@ -20,8 +20,9 @@
 
 static char self[4096];
 
-/* Run this program again with extra environment and a mode argument;
- * returns its stderr (and stdout) in buf and its exit status. */
+/* Run this program again with extra environment (NAME=VALUE settings
+ * separated by spaces) and a mode argument; returns its stderr (and
+ * stdout) in buf and its exit status. */
 static int rerun(const char *mode, const char *env1, char *buf, size_t cap)
 {
 	int fd[2];
@@ -35,7 +36,8 @@ static int rerun(const char *mode, const char *env1, char *buf, size_t cap)
 		static char envbuf[256];
 		if (env1) {
 			snprintf(envbuf, sizeof(envbuf), "%s", env1);
-			putenv(envbuf);
+			for (char *e = strtok(envbuf, " "); e; e = strtok(NULL, " "))
+				putenv(e);
 		}
 		execl(self, self, mode, (char *)NULL);
 		_exit(127);
@@ -201,6 +203,30 @@ static void test_env_thresholds(void **state)
 	assert_int_equal(rerun("arenas", NULL, buf, sizeof(buf)), 2);
 }
 
+/* The value printed after `label` in an MMALLOC_STATS report, or -1. */
+static long stat_value(const char *buf, const char *label)
+{
+	const char *s = strstr(buf, label);
+	return s ? strtol(s + strlen(label), NULL, 10) : -1;
+}
+
+/* Small blocks come from slab spans by default; MMALLOC_SLAB_MAX=0 turns
+ * them off, and MMALLOC_SLAB_MAX=512 keeps them for chunks up to 512. */
+static void test_slab_setting(void **state)
+{
+	(void)state;
+	char buf[8192];
+	assert_int_equal(rerun("slab", "MMALLOC_STATS=1", buf, sizeof(buf)), 0);
+	long all = stat_value(buf, "slab spans");
+	assert_true(all >= 2);
+	assert_int_equal(rerun("slab", "MMALLOC_STATS=1 MMALLOC_SLAB_MAX=0", buf, sizeof(buf)), 0);
+	assert_int_equal(stat_value(buf, "slab spans"), 0);
+	/* the 2000-byte blocks are heap chunks now: fewer spans */
+	assert_int_equal(rerun("slab", "MMALLOC_STATS=1 MMALLOC_SLAB_MAX=512", buf, sizeof(buf)), 0);
+	long small = stat_value(buf, "slab spans");
+	assert_true(small >= 1 && small < all);
+}
+
 static void test_stats_at_exit(void **state)
 {
 	(void)state;
@@ -328,6 +354,17 @@ static int child(const char *mode)
 		free(p);
 		return big;
 	}
+	if (strcmp(mode, "slab") == 0) {
+		/* blocks of two classes kept to the end: 100 B and 2000 B */
+		int (*check)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "mmalloc_check");
+		static char *volatile keep[2][300];
+		for (int i = 0; i < 300; i++) {
+			keep[0][i] = malloc(100);
+			keep[1][i] = malloc(2000);
+			keep[0][i][99] = keep[1][i][1999] = 1;
+		}
+		return check() != 0;
+	}
 	if (strcmp(mode, "leak") == 0) {
 		char *volatile p = malloc(4242);
 		p[0] = 1;
@@ -380,6 +417,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_malloc_info_format),
 		cmocka_unit_test(test_env_thresholds),
 		cmocka_unit_test(test_stats_at_exit),
+		cmocka_unit_test(test_slab_setting),
 		cmocka_unit_test(test_fork_child_mallocs),
 		cmocka_unit_test(test_debug_modes),
 	};
