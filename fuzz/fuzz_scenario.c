@@ -34,6 +34,7 @@ static void fuzz_limits(struct sc_limits *l)
 {
 	sc_limits_default(l);
 	l->max_ram = 16 << 20;
+	l->max_swap = 1 << 20;
 	l->max_steps = 4000;
 	l->max_file_bytes = 1 << 20;
 	l->max_include_depth = 4;

@@ -9,13 +9,15 @@
 # fork shares the pages copy-on-write (seed 000 "copy-on-write", seed 002
 # "fork/cow"); processes share memory with shmget (seed 000 "shmget", seed
 # 003 "共享内存") and map a file through the page cache (seed 004
-# "内存映射"); and when memory runs out the OOM killer picks a victim (seed
-# 004 "内存分配与回收"). Each step prints the views that show it and checks
-# it with expect.
+# "内存映射"); when memory runs short kswapd and direct reclaim write
+# anonymous pages to swap, chosen by the replacement policy, and read them
+# back on the next touch (seed 004 "内存分配与回收", seed 000/002 "页面置换算法");
+# and when memory and swap run out the OOM killer picks a victim. Each step
+# prints the views that show it and checks it with expect.
 #
 # Run: mmsim demo [--out DIR]   or   mmsim run examples/scenarios/demo.mms
 
-machine ram=32M
+machine ram=32M swap=16M
 
 section 1. A process starts: its address space
 echo A new process gets the classic layout: text, data, bss, then the heap
@@ -83,22 +85,53 @@ echo The worker found them cached: $(worker.majflt) major faults.
 expect worker.majflt == 0
 show meminfo
 
-section 7. Out of memory: the OOM killer
-echo A hog asks for 32 MiB, more than the machine has. The worker volunteers
-echo (oom_score_adj 1000), the shell is protected (-1000).
-@worker oom_score_adj 1000
+section 7. Memory pressure: kswapd, swap and page replacement
+echo A cruncher fills 30 MiB, a megabyte at a time, while the clock ticks.
+echo Below the low watermark kswapd wakes and reclaims in the background; an
+echo allocation that cannot wait reclaims directly. Anonymous pages go to swap,
+echo picked by the LRU lists' replacement policy (Linux's active/inactive).
+process cruncher
+c = mmap 30M
+let i = 0
+repeat 30 {
+  fill $c+$i*1M 1M 0xc1
+  tick 10
+  let i = $i + 1
+}
+echo kswapd woke $(reclaim.kswapd_wakeups) times; reclaim wrote $(swap.pswpout) pages to swap.
+expect reclaim.kswapd_wakeups > 0
+expect swap.pswpout > 0
+show free
+echo The pages that went to swap were the least recently used ones: the shell's
+@shell echo and the worker's, untouched since section 4 ($(status.VmSwap) kB of the shell's).
+@shell expect status.VmSwap > 0
+let maj0 = shell.majflt
+@shell read seq $big 1M
+echo The shell reads its first megabyte again: $(shell.majflt - $maj0) major faults bring it back from swap.
+expect shell.majflt > $maj0
+@shell expect read $big+4K == 0x22
+expect read $c+29M+4095 == 0xc1
+exit cruncher
+switch shell
+
+section 8. Out of memory: the OOM killer
+echo A hog asks for 48 MiB, more than RAM and swap together. When reclaim can
+echo free nothing more, the OOM killer kills the process with the highest
+echo badness (resident and swapped pages and page tables, adjusted by
+echo oom_score_adj): the hog. The shell is protected (oom_score_adj -1000).
 oom_score_adj -1000
 process hog
 h = mmap 16M
 h2 = mmap 16M
+h3 = mmap 16M
 try write seq $h 16M value=0x55
 try write seq $h2 16M value=0x55
-echo The worker went first; when that was not enough, the hog itself was killed.
+try write seq $h3 16M value=0x55
 expect $signal == SIGKILL
-show dmesg
-expect worker.killed == 1
 expect hog.killed == 1
+expect worker.killed == 0
 expect shell.killed == 0
+show dmesg
 @shell expect read $big == 0x22
 @shell expect read $seg == 'w'
 show ps

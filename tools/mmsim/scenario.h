@@ -36,6 +36,7 @@ enum sc_status {
  * keeps everything small; mmsim run uses sc_limits_default(). */
 struct sc_limits {
 	uint64_t max_ram;          /* largest `machine ram=` (bytes) */
+	uint64_t max_swap;         /* largest `machine swap=` (bytes) */
 	uint64_t max_steps;        /* statements executed + accesses made */
 	uint64_t max_file_bytes;   /* a scenario file, an include, a tmpfile */
 	unsigned int max_include_depth;

@@ -47,7 +47,11 @@ enum sc_ex_op {
 	EX_TLB,     /* tlb.X: num = enum sc_tlbstat */
 	EX_VIEW,    /* meminfo.Row / vmstat.row / status.Row: name = view, field */
 	EX_PID,     /* pid of the process */
-	EX_OOM,     /* oom_score (num 0), oom_score_adj (1), killed (2) of the process */
+	EX_OOM,     /* oom_score (num 0), oom_score_adj (1), killed (2), frames (3) of
+		     * the process */
+	EX_SWAP,    /* swap.X: num = enum sc_swapstat */
+	EX_RECLAIM, /* reclaim.X: num = enum sc_rstat */
+	EX_JIFFIES, /* the simulated clock */
 	EX_NEG, EX_ADD, EX_SUB, EX_MUL, EX_DIV, EX_MOD,
 	EX_READ,    /* read ADDR: width bytes, little-endian */
 };
@@ -75,6 +79,21 @@ enum sc_tlbstat {
 };
 extern const char *const sc_tlbstat_names[SC_NTLBSTAT];
 
+enum sc_swapstat {
+	SW_TOTAL, SW_FREE, SW_USED, SW_CACHED, SW_PSWPIN, SW_PSWPOUT, SW_WRITE_ERRORS,
+	SW_FULL_EVENTS, SC_NSWAPSTAT,
+};
+extern const char *const sc_swapstat_names[SC_NSWAPSTAT];
+
+enum sc_rstat {
+	RS_PGSCAN_KSWAPD, RS_PGSCAN_DIRECT, RS_PGSTEAL_KSWAPD, RS_PGSTEAL_DIRECT, RS_PGSTEAL_FILE,
+	RS_PGSTEAL_ANON, RS_PGACTIVATE, RS_PGDEACTIVATE, RS_PGROTATED, RS_PAGEOUTRUN,
+	RS_ALLOCSTALL, RS_KSWAPD_WAKEUPS, RS_FILE_WRITEBACK, RS_FLUSHER_WRITEBACK,
+	RS_LOCAL_RECLAIMS, RS_SLAB_SHRINKS, RS_NR_ACTIVE_ANON, RS_NR_INACTIVE_ANON,
+	RS_NR_ACTIVE_FILE, RS_NR_INACTIVE_FILE, RS_NR_UNEVICTABLE, RS_KSWAPD_AWAKE, SC_NRSTAT,
+};
+extern const char *const sc_rstat_names[SC_NRSTAT];
+
 /* ---- Statements ----------------------------------------------------------------- */
 
 enum sc_kind {
@@ -82,7 +101,8 @@ enum sc_kind {
 	ST_MMAP, ST_MUNMAP, ST_MPROTECT, ST_BRK, ST_SBRK, ST_MADVISE, ST_MSYNC,
 	ST_OPEN, ST_CLOSE, ST_SHMGET, ST_SHMAT, ST_SHMDT, ST_SHMRM, ST_DROP_CACHES,
 	ST_TMPFILE, ST_ACCESS, ST_FILL, ST_REPEAT, ST_TICK, ST_SHOW, ST_EXPECT, ST_CHECK,
-	ST_LET, ST_PARAM, ST_ECHO, ST_SECTION, ST_STRACE, ST_OOM_ADJ,
+	ST_LET, ST_PARAM, ST_ECHO, ST_SECTION, ST_STRACE, ST_OOM_ADJ, ST_RECLAIM, ST_SYNC,
+	ST_FRAME_LIMIT, ST_SWAP_FAIL,
 };
 
 /* Access patterns. */

@@ -100,6 +100,30 @@ const char *const sc_tlbstat_names[SC_NTLBSTAT] = {
 	[TLB_GLOBAL_FLUSHES] = "global_flushes", [TLB_SHOOTDOWNS] = "shootdowns",
 };
 
+const char *const sc_swapstat_names[SC_NSWAPSTAT] = {
+	[SW_TOTAL] = "total", [SW_FREE] = "free", [SW_USED] = "used", [SW_CACHED] = "cached",
+	[SW_PSWPIN] = "pswpin", [SW_PSWPOUT] = "pswpout", [SW_WRITE_ERRORS] = "write_errors",
+	[SW_FULL_EVENTS] = "full_events",
+};
+
+const char *const sc_rstat_names[SC_NRSTAT] = {
+	[RS_PGSCAN_KSWAPD] = "pgscan_kswapd",   [RS_PGSCAN_DIRECT] = "pgscan_direct",
+	[RS_PGSTEAL_KSWAPD] = "pgsteal_kswapd", [RS_PGSTEAL_DIRECT] = "pgsteal_direct",
+	[RS_PGSTEAL_FILE] = "pgsteal_file",     [RS_PGSTEAL_ANON] = "pgsteal_anon",
+	[RS_PGACTIVATE] = "pgactivate",         [RS_PGDEACTIVATE] = "pgdeactivate",
+	[RS_PGROTATED] = "pgrotated",           [RS_PAGEOUTRUN] = "pageoutrun",
+	[RS_ALLOCSTALL] = "allocstall",         [RS_KSWAPD_WAKEUPS] = "kswapd_wakeups",
+	[RS_FILE_WRITEBACK] = "file_writeback", [RS_FLUSHER_WRITEBACK] = "flusher_writeback",
+	[RS_LOCAL_RECLAIMS] = "local_reclaims", [RS_SLAB_SHRINKS] = "slab_shrinks",
+	[RS_NR_ACTIVE_ANON] = "nr_active_anon", [RS_NR_INACTIVE_ANON] = "nr_inactive_anon",
+	[RS_NR_ACTIVE_FILE] = "nr_active_file", [RS_NR_INACTIVE_FILE] = "nr_inactive_file",
+	[RS_NR_UNEVICTABLE] = "nr_unevictable", [RS_KSWAPD_AWAKE] = "kswapd_awake",
+};
+
+/* Per-process names besides the counters (EX_OOM's num). */
+static const char *const proc_names[] = { "oom_score", "oom_score_adj", "killed", "frames" };
+#define NPROC_NAMES 4
+
 struct sc_const {
 	const char *name;
 	int64_t v;
@@ -505,6 +529,24 @@ static struct sc_expr *name_expr(struct parser *ps)
 				e->num = i;
 			return e;
 		}
+		if (strcmp(w, "swap") == 0 || strcmp(w, "reclaim") == 0) {
+			bool sw = w[0] == 's';
+			int i = sw ? find_name(field, sc_swapstat_names, SC_NSWAPSTAT)
+				   : find_name(field, sc_rstat_names, SC_NRSTAT);
+			if (i < 0) {
+				if (sw)
+					unknown(ps, fs, "swap statistic", field, sc_swapstat_names,
+						SC_NSWAPSTAT);
+				else
+					unknown(ps, fs, "reclaim statistic", field, sc_rstat_names,
+						SC_NRSTAT);
+				return NULL;
+			}
+			e = node(ps, sw ? EX_SWAP : EX_RECLAIM, at);
+			if (e)
+				e->num = i;
+			return e;
+		}
 		if (strcmp(w, "tlb") == 0) {
 			int i = find_name(field, sc_tlbstat_names, SC_NTLBSTAT);
 			if (i < 0) {
@@ -518,14 +560,12 @@ static struct sc_expr *name_expr(struct parser *ps)
 		}
 		if (find_name(w, row_views, 3) < 0) {
 			/* NAME.counter: a per-process name of another process */
-			static const char *const oom_names[] = { "oom_score", "oom_score_adj",
-								 "killed" };
 			int ci = find_name(field, sc_ctr_names, SC_NCTR);
-			int oi = find_name(field, oom_names, 3);
+			int oi = find_name(field, proc_names, NPROC_NAMES);
 			if (ci < 0 && oi < 0 && strcmp(field, "pid") != 0) {
-				perr(ps, fs, "'%s.%s': not a counter, pid, oom_score, oom_score_adj or "
-					 "killed of a process (or machine.X, tlb.X, meminfo.X, vmstat.X, "
-					 "status.X)", w, field);
+				perr(ps, fs, "'%s.%s': not a counter, pid, oom_score, oom_score_adj, "
+					 "killed or frames of a process (or machine.X, tlb.X, swap.X, "
+					 "reclaim.X, meminfo.X, vmstat.X, status.X)", w, field);
 				return NULL;
 			}
 			e = node(ps, ci >= 0 ? EX_CTR : oi >= 0 ? EX_OOM : EX_PID, at);
@@ -551,8 +591,9 @@ static struct sc_expr *name_expr(struct parser *ps)
 	}
 	if (strcmp(w, "pid") == 0)
 		return node(ps, EX_PID, at);
-	static const char *const oom_names[] = { "oom_score", "oom_score_adj", "killed" };
-	int oi = find_name(w, oom_names, 3);
+	if (strcmp(w, "jiffies") == 0)
+		return node(ps, EX_JIFFIES, at);
+	int oi = find_name(w, proc_names, NPROC_NAMES);
 	if (oi >= 0) {
 		struct sc_expr *e = node(ps, EX_OOM, at);
 		if (e)
@@ -918,7 +959,9 @@ static bool end_of_line(struct parser *ps)
 static const char *const machine_keys[] = {
 	"ram", "paging", "pcid", "zones", "gbpages", "dtlb", "dtlb_large", "dtlb_1g", "itlb",
 	"itlb_large", "stlb", "tlb_ns", "mem_ns", "disk_ns", "fault_ns", "stack_rlimit",
-	"stack_guard_gap", "mmap_min_addr", "reserve", "nr_hugepages",
+	"stack_guard_gap", "mmap_min_addr", "reserve", "nr_hugepages", "swap", "swap_file",
+	"reclaim", "policy", "local", "frame_limit", "hz", "dirty_writeback", "dirty_expire",
+	"policy_tick",
 };
 #define NMACHINE_KEYS (sizeof(machine_keys) / sizeof(machine_keys[0]))
 
@@ -927,7 +970,9 @@ static bool word_key(const char *k)
 {
 	return strcmp(k, "pcid") == 0 || strcmp(k, "zones") == 0 || strcmp(k, "gbpages") == 0 ||
 	       strcmp(k, "dtlb") == 0 || strcmp(k, "dtlb_large") == 0 || strcmp(k, "dtlb_1g") == 0 ||
-	       strcmp(k, "itlb") == 0 || strcmp(k, "itlb_large") == 0 || strcmp(k, "stlb") == 0;
+	       strcmp(k, "itlb") == 0 || strcmp(k, "itlb_large") == 0 || strcmp(k, "stlb") == 0 ||
+	       strcmp(k, "swap_file") == 0 || strcmp(k, "reclaim") == 0 ||
+	       strcmp(k, "policy") == 0 || strcmp(k, "local") == 0;
 }
 
 static bool parse_machine(struct parser *ps, struct sc_stmt *st)
@@ -939,7 +984,9 @@ static bool parse_machine(struct parser *ps, struct sc_stmt *st)
 		if (!option_key(ps, k, sizeof(k), &at)) {
 			perr(ps, ps->p, "expected KEY=VALUE (keys: ram paging pcid zones gbpages dtlb "
 				 "dtlb_large dtlb_1g itlb itlb_large stlb tlb_ns mem_ns disk_ns fault_ns "
-				 "stack_rlimit stack_guard_gap mmap_min_addr reserve nr_hugepages)");
+				 "stack_rlimit stack_guard_gap mmap_min_addr reserve nr_hugepages swap "
+				 "swap_file reclaim policy local frame_limit hz dirty_writeback "
+				 "dirty_expire policy_tick)");
 			return false;
 		}
 		if (find_name(k, machine_keys, NMACHINE_KEYS) < 0) {
@@ -1367,7 +1414,8 @@ static const struct sc_keyword keywords[] = {
 	{ "fetch", ST_ACCESS }, { "fill", ST_FILL }, { "repeat", ST_REPEAT }, { "tick", ST_TICK },
 	{ "show", ST_SHOW }, { "expect", ST_EXPECT }, { "check", ST_CHECK }, { "let", ST_LET },
 	{ "param", ST_PARAM }, { "echo", ST_ECHO }, { "section", ST_SECTION },
-	{ "strace", ST_STRACE }, { "oom_score_adj", ST_OOM_ADJ },
+	{ "strace", ST_STRACE }, { "oom_score_adj", ST_OOM_ADJ }, { "reclaim", ST_RECLAIM },
+	{ "sync", ST_SYNC }, { "frame_limit", ST_FRAME_LIMIT }, { "swap_fail_after", ST_SWAP_FAIL },
 	{ "include", ST_REPEAT /* handled apart */ },
 };
 #define NKEYWORDS (sizeof(keywords) / sizeof(keywords[0]))
@@ -1639,7 +1687,17 @@ static bool parse_line(struct parser *ps, struct sc_stmt ***tail, bool *close)
 		return ok;
 	}
 	case ST_OOM_ADJ:
+	case ST_RECLAIM:
+	case ST_FRAME_LIMIT:
 		ok = need_expr(ps, &st->a[0]);
+		break;
+	case ST_SYNC:
+		break;
+	case ST_SWAP_FAIL:
+		if (keyword(ps, "never"))
+			st->on = true;
+		else
+			ok = need_expr(ps, &st->a[0]);
 		break;
 	case ST_TICK:
 		if (!at_eol(ps))
@@ -1860,6 +1918,7 @@ static int read_file(struct parser *ps, const char *path, char **out, size_t *le
 void sc_limits_default(struct sc_limits *l)
 {
 	l->max_ram = (uint64_t)16 << 30;
+	l->max_swap = (uint64_t)16 << 30;
 	l->max_steps = (uint64_t)1 << 34;
 	l->max_file_bytes = (uint64_t)64 << 20;
 	l->max_include_depth = 16;

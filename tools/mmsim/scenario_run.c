@@ -65,6 +65,7 @@ struct run {
 	struct tmpf tmp[SC_MAX_TMPFILES];
 	size_t ntmp;
 	char *tmpdir;
+	char swap_path[4096];       /* swap_file=, resolved */
 	bool strace;
 	bool stop;
 	uint64_t top_steps;
@@ -217,7 +218,9 @@ static bool boot(struct run *r)
 	if (rc)
 		return bad(r, 0, "cannot boot the machine: %s (check the machine options: ram a "
 			   "multiple of 4M, at most 4G with paging=2; TLB ways dividing entries into a "
-			   "power-of-two number of sets)", mm_strerror(rc));
+			   "power-of-two number of sets; policy= a replacement policy spec, see "
+			   "'mmsim policies'; swap_file= a file that can be created)",
+			   mm_strerror(rc));
 	return true;
 }
 
@@ -455,7 +458,8 @@ static bool eval(struct run *r, const struct sc_expr *e, int64_t *out)
 		}
 		if (e->op == EX_OOM) {
 			*out = e->num == 0 ? (int64_t)mm_task_oom_score(r->m, t)
-			     : e->num == 1 ? mm_task_oom_score_adj(t) : mm_task_killed(t);
+			     : e->num == 1 ? mm_task_oom_score_adj(t)
+			     : e->num == 2 ? mm_task_killed(t) : (int64_t)mm_task_frames(r->m, t);
 			return true;
 		}
 		struct mm_counters c;
@@ -481,6 +485,39 @@ static bool eval(struct run *r, const struct sc_expr *e, int64_t *out)
 		*out = (int64_t)v[e->num];
 		return true;
 	}
+	case EX_SWAP: {
+		if (!boot(r))
+			return false;
+		struct mm_swap_info si;
+		mm_machine_swap_info(r->m, &si);
+		const uint64_t v[SC_NSWAPSTAT] = {
+			si.total_pages, si.free_pages, si.total_pages - si.free_pages, si.cached_pages,
+			si.pswpin, si.pswpout, si.write_errors, si.full_events,
+		};
+		*out = (int64_t)v[e->num];
+		return true;
+	}
+	case EX_RECLAIM: {
+		if (!boot(r))
+			return false;
+		struct mm_reclaim_stats rs;
+		mm_machine_reclaim_stats(r->m, &rs);
+		const uint64_t v[SC_NRSTAT] = {
+			rs.pgscan_kswapd, rs.pgscan_direct, rs.pgsteal_kswapd, rs.pgsteal_direct,
+			rs.pgsteal_file, rs.pgsteal_anon, rs.pgactivate, rs.pgdeactivate, rs.pgrotated,
+			rs.pageoutrun, rs.allocstall, rs.kswapd_wakeups, rs.file_writeback,
+			rs.flusher_writeback, rs.local_reclaims, rs.slab_shrinks, rs.nr_active_anon,
+			rs.nr_inactive_anon, rs.nr_active_file, rs.nr_inactive_file, rs.nr_unevictable,
+			rs.kswapd_awake,
+		};
+		*out = (int64_t)v[e->num];
+		return true;
+	}
+	case EX_JIFFIES:
+		if (!boot(r))
+			return false;
+		*out = (int64_t)mm_machine_jiffies(r->m);
+		return true;
 	case EX_VIEW:
 		return eval_view(r, e, out);
 	case EX_READ:
@@ -634,6 +671,44 @@ static bool do_machine(struct run *r, const struct sc_stmt *st)
 			c->mmap_min_addr = (uint64_t)v;
 		} else if (strcmp(k, "reserve") == 0) {
 			c->reserve_bytes = (uint64_t)v;
+		} else if (strcmp(k, "swap") == 0) {
+			if ((uint64_t)v > r->lim.max_swap)
+				return bad(r, kv->col, "swap=%" PRId64 ": more than the %" PRIu64
+					   " MiB allowed", v, r->lim.max_swap >> 20);
+			if (v && (v % 4096 || v < 2 * 4096))
+				return bad(r, kv->col, "swap=%" PRId64 ": a multiple of 4K, at least 8K "
+					   "(one header page and one slot), or 0", v);
+			c->swap_bytes = (uint64_t)v;
+		} else if (strcmp(k, "swap_file") == 0) {
+			if (!files_allowed(r))
+				return false;
+			c->swap_path = resolve(r, kv->word, r->swap_path, sizeof(r->swap_path));
+			if (c->swap_path != r->swap_path) {
+				snprintf(r->swap_path, sizeof(r->swap_path), "%s", c->swap_path);
+				c->swap_path = r->swap_path;
+			}
+		} else if (strcmp(k, "reclaim") == 0) {
+			bool on;
+			if (!on_off(r, kv, &on))
+				return false;
+			c->no_reclaim = !on;
+		} else if (strcmp(k, "policy") == 0) {
+			c->reclaim_policy = kv->word;
+		} else if (strcmp(k, "local") == 0) {
+			if (!on_off(r, kv, &c->reclaim_local))
+				return false;
+		} else if (strcmp(k, "frame_limit") == 0) {
+			c->frame_limit = (uint64_t)v;
+		} else if (strcmp(k, "hz") == 0 || strcmp(k, "dirty_writeback") == 0 ||
+			   strcmp(k, "dirty_expire") == 0 || strcmp(k, "policy_tick") == 0) {
+			if (v > 1000000 || (k[0] == 'h' && v == 0))
+				return bad(r, kv->col, "%s=%" PRId64 ": out of range (%s..1000000)", k, v,
+					   k[0] == 'h' ? "1" : "0");
+			unsigned int *f = k[0] == 'h' ? &c->hz
+					: strcmp(k, "dirty_writeback") == 0 ? &c->dirty_writeback_centisecs
+					: strcmp(k, "dirty_expire") == 0 ? &c->dirty_expire_centisecs
+					: &c->policy_tick_centisecs;
+			*f = (unsigned int)v;
 		} else if (strcmp(k, "nr_hugepages") == 0) {
 			if (v > (int64_t)r->lim.max_hugepages)
 				return bad(r, kv->col, "nr_hugepages=%" PRId64 ": at most %u", v,
@@ -1405,7 +1480,40 @@ static bool exec_one(struct run *r, const struct sc_stmt *st)
 		int64_t n = 1;
 		if (st->a[0] && !eval_range(r, st->a[0], 0, 1000000000, "tick count", &n))
 			return false;
-		return boot(r);
+		if (!boot(r))
+			return false;
+		mm_machine_tick(r->m, (uint64_t)n);
+		return true;
+	}
+	case ST_RECLAIM: {
+		int64_t n;
+		if (!boot(r) || !eval_range(r, st->a[0], 0, INT64_MAX, "page count", &n))
+			return false;
+		uint64_t got = mm_machine_reclaim(r->m, (uint64_t)n);
+		return var_set(r, "reclaimed", (int64_t)got, false, false);
+	}
+	case ST_SYNC: {
+		if (!boot(r))
+			return false;
+		int rc = mm_machine_sync(r->m);
+		return sys_result(r, st, rc, false, "sync");
+	}
+	case ST_FRAME_LIMIT: {
+		struct mm_task *t = task(r);
+		int64_t n;
+		if (!t || !eval_range(r, st->a[0], 0, INT64_MAX, "frame limit", &n))
+			return false;
+		int rc = mm_task_set_frame_limit(r->m, t, (uint64_t)n);
+		if (rc == -MM_EINVAL && !st->try_)
+			return bad(r, st->col, "frame_limit: the machine has no reclaim (reclaim=off)");
+		return sys_result(r, st, rc, false, "frame_limit");
+	}
+	case ST_SWAP_FAIL: {
+		int64_t n = 0;
+		if (!boot(r) || (st->a[0] && !eval_range(r, st->a[0], 0, INT64_MAX, "count", &n)))
+			return false;
+		mm_machine_swap_fail_after(r->m, st->on ? MM_SWAP_FAIL_NEVER : (uint64_t)n);
+		return true;
 	}
 	case ST_SHOW: return do_show(r, st);
 	case ST_EXPECT: return do_expect(r, st);
@@ -1461,6 +1569,9 @@ static void sample(struct run *r)
 		.cached = mi.cached_pages, .shmem = mi.shmem_pages, .pagetables = mi.pagetable_pages,
 		.slab = mi.slab_pages, .total = mi.total_pages,
 	};
+	struct mm_swap_info si;
+	mm_machine_swap_info(r->m, &si);
+	s.swap_used = si.total_pages - si.free_pages;
 	r->sink->step(r->sink->ctx, r->m, &s);
 }
 
