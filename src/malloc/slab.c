@@ -14,7 +14,7 @@
  * unlike a chunk, whose free walks boundary tags and unlinks free
  * neighbours (cache misses all over a large heap). A span that becomes
  * empty goes back to the arena as one chunk, except one per class (and
- * 256 KiB in all per arena), kept for the next burst (a batch that is
+ * 64 KiB in all per arena), kept for the next burst (a batch that is
  * freed and allocated again in a loop must not create and merge a span
  * every time).
  * Cost: O(1) per block under the arena lock, which the thread caches take

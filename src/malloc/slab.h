@@ -53,7 +53,7 @@ struct mm_span {
 #define SPAN_MIN_BLOCKS  8               /*   but this many blocks at least */
 #define SPAN_MAX_BLOCKS  128             /*   and at most; */
 #define SPAN_BIG_BLOCKS  4               /* spans of larger sizes */
-#define SLAB_KEEP_BYTES ((size_t)256 * 1024)  /* ... and in all per arena */
+#define SLAB_KEEP_BYTES ((size_t)64 * 1024)   /* ... and in all per arena */
 
 static inline unsigned slab_class(size_t csize) { return (unsigned)(csize >> 4) - 2; }
 
