@@ -47,6 +47,7 @@
 #include "mmkit/error.h"
 #include "mmsim.h"
 #include "trace_replay.h"
+#include "u64set.h"
 
 #define PAGE_SHIFT    12
 #define PAGE_SIZE     (1ull << PAGE_SHIFT)
@@ -57,151 +58,12 @@
 #define WRITE_PATTERN 0xa5
 #define CLOCK_EVERY   1024            /* accesses between looks at the clock */
 
-/* ---- Hash sets of page numbers, and maps of ids ---------------------------- */
-
-static inline uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
-/* Open addressing with linear probing; key ~0 marks an empty slot (no page
- * number or dense id reaches it). */
-#define EMPTY_KEY UINT64_MAX
-
-struct pageset {
-	uint64_t *keys;
-	uint64_t *vals;        /* idmap only */
-	size_t mask, count;
-};
-struct idmap {
-	struct pageset s;
-};
-
-static int hs_init(struct pageset *h, bool vals)
-{
-	size_t cap = 1024;
-	h->keys = malloc(cap * sizeof(*h->keys));
-	h->vals = vals ? malloc(cap * sizeof(*h->vals)) : NULL;
-	if (!h->keys || (vals && !h->vals)) {
-		free(h->keys);
-		free(h->vals);
-		return -1;
-	}
-	memset(h->keys, 0xff, cap * sizeof(*h->keys));
-	h->mask = cap - 1;
-	h->count = 0;
-	return 0;
-}
-
-static void hs_free(struct pageset *h)
-{
-	if (!h)
-		return;
-	free(h->keys);
-	free(h->vals);
-}
-
-static size_t hs_find(const struct pageset *h, uint64_t key)
-{
-	size_t i = mix64(key) & h->mask;
-	while (h->keys[i] != EMPTY_KEY && h->keys[i] != key)
-		i = (i + 1) & h->mask;
-	return i;
-}
-
-static int hs_grow(struct pageset *h)
-{
-	size_t ncap = (h->mask + 1) * 2;
-	struct pageset n = { .mask = ncap - 1, .count = h->count };
-	n.keys = malloc(ncap * sizeof(*n.keys));
-	n.vals = h->vals ? malloc(ncap * sizeof(*n.vals)) : NULL;
-	if (!n.keys || (h->vals && !n.vals)) {
-		free(n.keys);
-		free(n.vals);
-		return -1;
-	}
-	memset(n.keys, 0xff, ncap * sizeof(*n.keys));
-	for (size_t i = 0; i <= h->mask; i++) {
-		if (h->keys[i] == EMPTY_KEY)
-			continue;
-		size_t j = hs_find(&n, h->keys[i]);
-		n.keys[j] = h->keys[i];
-		if (n.vals)
-			n.vals[j] = h->vals[i];
-	}
-	hs_free(h);
-	*h = n;
-	return 0;
-}
-
-/* Insert key (value v); the slot's index, or -1 without memory. */
-static long hs_put(struct pageset *h, uint64_t key, uint64_t v)
-{
-	if ((h->count + 1) * 2 > h->mask + 1 && hs_grow(h))
-		return -1;
-	size_t i = hs_find(h, key);
-	if (h->keys[i] == EMPTY_KEY) {
-		h->keys[i] = key;
-		h->count++;
-	}
-	if (h->vals)
-		h->vals[i] = v;
-	return (long)i;
-}
-
-static bool hs_has(const struct pageset *h, uint64_t key)
-{
-	return h->keys[hs_find(h, key)] == key;
-}
-
-/* Remove key: backward-shift deletion keeps every probe chain whole. */
-static void hs_del(struct pageset *h, uint64_t key)
-{
-	size_t i = hs_find(h, key);
-	if (h->keys[i] != key)
-		return;
-	h->count--;
-	for (size_t j = (i + 1) & h->mask;; j = (j + 1) & h->mask) {
-		if (h->keys[j] == EMPTY_KEY)
-			break;
-		size_t home = mix64(h->keys[j]) & h->mask;
-		/* can the entry at j move to the hole at i? (home not in (i, j]) */
-		bool between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
-		if (between)
-			continue;
-		h->keys[i] = h->keys[j];
-		if (h->vals)
-			h->vals[i] = h->vals[j];
-		i = j;
-	}
-	h->keys[i] = EMPTY_KEY;
-}
-
 /* Forget the automatic pages in [start, end): the trace mapped or unmapped
  * the range itself. */
 static void forget_auto(struct replay *r, uint64_t start, uint64_t end)
 {
-	struct pageset *h = r->auto_pages;
-	if (!h || !h->count || end <= start)
-		return;
-	uint64_t first = start >> PAGE_SHIFT, last = (end - 1) >> PAGE_SHIFT;
-	if (last - first < h->count) {
-		for (uint64_t p = first; p <= last; p++)
-			hs_del(h, p);
-		return;
-	}
-	for (size_t i = 0; i <= h->mask; i++) {
-		uint64_t k = h->keys[i];
-		if (k != EMPTY_KEY && k >= first && k <= last) {
-			hs_del(h, k);
-			i--; /* the slot got another key, or is empty */
-		}
-	}
+	if (r->auto_pages && end > start)
+		u64set_del_range(r->auto_pages, start >> PAGE_SHIFT, (end - 1) >> PAGE_SHIFT);
 }
 
 /* ---- Setup --------------------------------------------------------------------- */
@@ -224,7 +86,7 @@ int replay_init(struct replay *r, struct mm_machine *m, const char *comm, enum v
 	memset(r->wbuf, WRITE_PATTERN, ACCESS_MAX);
 	if (r->mode == VMA_AUTO || r->mode == VMA_TOUCH) {
 		r->auto_pages = calloc(1, sizeof(*r->auto_pages));
-		if (!r->auto_pages || hs_init(r->auto_pages, false)) {
+		if (!r->auto_pages || u64set_init(r->auto_pages, false)) {
 			free(r->auto_pages);
 			r->auto_pages = NULL;
 			goto nomem;
@@ -232,7 +94,7 @@ int replay_init(struct replay *r, struct mm_machine *m, const char *comm, enum v
 	}
 	if (r->mode == VMA_REGION) {
 		r->ids = calloc(1, sizeof(*r->ids));
-		if (!r->ids || hs_init(&r->ids->s, true)) {
+		if (!r->ids || u64set_init(r->ids, true)) {
 			free(r->ids);
 			r->ids = NULL;
 			goto nomem;
@@ -263,10 +125,10 @@ nomem:
 void replay_free(struct replay *r)
 {
 	if (r->auto_pages)
-		hs_free(r->auto_pages);
+		u64set_free(r->auto_pages);
 	free(r->auto_pages);
 	if (r->ids)
-		hs_free(&r->ids->s);
+		u64set_free(r->ids);
 	free(r->ids);
 	free(r->tl);
 	free(r->wbuf);
@@ -389,8 +251,10 @@ out:
 static int sys_brk(struct replay *r, const struct mm_trace_syscall *s)
 {
 	if (!r->have_brk) {
-		/* the first brk returns the break: the heap starts there */
-		int err = mm_set_brk_base(r->m, r->t, s->ret);
+		/* the first brk returns the break: the heap starts there (a trace
+		 * that begins later, at an unaligned break, starts it at the next
+		 * page; the pages below are mapped when touched) */
+		int err = mm_set_brk_base(r->m, r->t, (s->ret + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
 		if (err)
 			return err;
 		r->have_brk = true;
@@ -514,16 +378,16 @@ static MM_NOINLINE void access_slow(struct replay *r, const struct mm_trace_rec 
 			}
 			if (a < 0)
 				break;
-			if (hs_put(r->auto_pages, page >> PAGE_SHIFT, 0) < 0) {
+			if (u64set_put(r->auto_pages, page >> PAGE_SHIFT, 0)) {
 				err = -MM_ENOMEM; /* the host's: reported as oom of the replay */
 				continue;
 			}
 			r->st.auto_vmas++;
-		} else if (si->code == MM_SEGV_ACCERR && hs_has(r->auto_pages, page >> PAGE_SHIFT)) {
+		} else if (si->code == MM_SEGV_ACCERR && u64set_get(r->auto_pages, page >> PAGE_SHIFT, NULL)) {
 			if (mm_do_mprotect(r->m, r->t, page, PAGE_SIZE,
 					   MM_PROT_READ | MM_PROT_WRITE | MM_PROT_EXEC))
 				break;
-			hs_del(r->auto_pages, page >> PAGE_SHIFT);
+			u64set_del(r->auto_pages, page >> PAGE_SHIFT);
 			r->st.widened++;
 		} else {
 			break;
@@ -548,23 +412,23 @@ static int region_va(struct replay *r, const struct mm_trace_rec *rec, uint64_t 
 		     uint64_t *size, bool *first)
 {
 	if (rec->flags & MM_TREC_ID) {
-		struct pageset *h = &r->ids->s;
-		if ((h->count + 1) * 2 > h->mask + 1 && hs_grow(h))
-			return EXIT_NOMEM;
-		size_t i = hs_find(h, rec->addr);
-		if (h->keys[i] != rec->addr) {
-			if (h->count >= r->region_pages) {
+		uint64_t page;
+		if (!u64set_get(r->ids, rec->addr, &page)) {
+			page = r->ids->count;
+			if (page >= r->region_pages) {
 				mmsim_err(r->cmd, "line %llu: more distinct ids than the %llu pages of "
 					  "the region", (unsigned long long)rec->line,
 					  (unsigned long long)r->region_pages);
 				return EXIT_INPUT;
 			}
-			h->keys[i] = rec->addr;
-			h->vals[i] = h->count++;
+			if (u64set_put(r->ids, rec->addr, page)) {
+				mmsim_err(r->cmd, "out of memory");
+				return EXIT_NOMEM;
+			}
 			r->st.distinct_ids++;
 			*first = true;
 		}
-		*va = r->region_base + (h->vals[i] << PAGE_SHIFT);
+		*va = r->region_base + (page << PAGE_SHIFT);
 		*size = 8;
 		return 0;
 	}
@@ -651,8 +515,10 @@ static MM_NOINLINE int replay_event(struct replay *r)
 	}
 	if (a >= r->next_sample) {
 		int rc = replay_sample(r);
-		if (rc)
+		if (rc) {
+			mmsim_err(r->cmd, "out of memory");
 			return rc;
+		}
 		r->next_sample = a + r->every;
 	}
 	r->next_event = r->next_sample < r->next_clock ? r->next_sample : r->next_clock;

@@ -61,8 +61,7 @@ struct replay_stats {
 	char first_reject[200];  /* the first system call the machine refused */
 };
 
-struct pageset;
-struct idmap;
+struct u64set;
 
 struct replay {
 	struct mm_machine *m;
@@ -71,8 +70,8 @@ struct replay {
 	bool syscalls_seen;
 	bool have_brk;           /* the heap start was set from the first brk */
 	uint64_t region_base, region_pages; /* VMA_REGION (or an id trace) */
-	struct pageset *auto_pages; /* pages mapped automatically (VMA_AUTO, VMA_TOUCH) */
-	struct idmap *ids;       /* id -> page of the region */
+	struct u64set *auto_pages; /* pages mapped automatically (VMA_AUTO, VMA_TOUCH) */
+	struct u64set *ids;      /* id -> its page's index in the region */
 	struct replay_stats st;
 	/* timeline */
 	uint64_t every;          /* 0: none */
