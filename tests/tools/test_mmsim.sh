@@ -839,6 +839,13 @@ assert all(int(a["pswpout"]) <= int(b["pswpout"]) for a, b in zip(rows, rows[1:]
 	contains trace_pols err "--policy: one policy"
 	run trace_swapbad 2 trace "$LK" --swap 5000
 	contains trace_swapbad err "--swap: expected 0 or a multiple of 4 KiB"
+	# the host out of memory (not under ASan, which needs its address space)
+	if ! ldd "$MMSIM" 2>/dev/null | grep -q asan; then
+		checks=$((checks + 1))
+		(ulimit -v 200000; "$MMSIM" trace "$LK" --ram 1g) >/dev/null 2>"$TMP/trace_hostoom.err"
+		[ $? = 5 ] || fail "a 1 GiB machine in 200 MB: expected exit 5"
+		contains trace_hostoom err "mmsim trace: out of memory: cannot boot a machine with 1024 MiB"
+	fi
 	run trace_progress 0 trace "$LK" --progress
 	contains trace_progress err "mmsim trace: 0.0 M accesses (100% read), "
 	contains trace_progress err " (done)"
