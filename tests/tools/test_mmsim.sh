@@ -839,6 +839,13 @@ assert all(int(a["pswpout"]) <= int(b["pswpout"]) for a, b in zip(rows, rows[1:]
 	contains trace_pols err "--policy: one policy"
 	run trace_swapbad 2 trace "$LK" --swap 5000
 	contains trace_swapbad err "--swap: expected 0 or a multiple of 4 KiB"
+	# MAP_HUGETLB in a trace: 2 MiB pages from the pool with --hugepages,
+	# else 4 KiB pages and a note
+	run trace_huge 0 trace "$DATA/hugetlb.lk" --hugepages 4 --show meminfo
+	contains trace_huge out "HugePages_Free:        2"
+	contains trace_huge out "page faults    2 minor, 0 major"
+	run trace_nohuge 0 trace "$DATA/hugetlb.lk"
+	contains trace_nohuge err "note: 1 MAP_HUGETLB mappings were made of 4 KiB pages"
 	# the host out of memory (not under ASan, which needs its address space)
 	if ! ldd "$MMSIM" 2>/dev/null | grep -q asan; then
 		checks=$((checks + 1))

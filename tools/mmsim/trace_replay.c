@@ -218,6 +218,12 @@ static int sys_mmap(struct replay *r, const struct mm_trace_rec *rec)
 	int fl = (int)s->args[3];
 	int flags = (fl & MM_MAP_TYPE) == MM_MAP_SHARED_VALIDATE ? MM_MAP_SHARED : (fl & MM_MAP_TYPE);
 	flags |= fl & (MM_MAP_GROWSDOWN | MM_MAP_NORESERVE | MM_MAP_STACK | MM_MAP_POPULATE);
+	/* huge pages from the pool when the machine has one (--hugepages),
+	 * else ordinary pages */
+	if ((fl & MM_MAP_HUGETLB) && mm_machine_config(r->m)->nr_hugepages)
+		flags |= MM_MAP_HUGETLB;
+	else if (fl & MM_MAP_HUGETLB)
+		r->st.sys_huge_small++;
 	flags |= MM_MAP_FIXED | MM_MAP_ANONYMOUS;
 	if (!(fl & MM_MAP_ANONYMOUS))
 		r->st.sys_file_anon++;

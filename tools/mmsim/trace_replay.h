@@ -50,6 +50,7 @@ struct replay_stats {
 	uint64_t sys_rejected;   /* ... the machine refused (first message kept) */
 	uint64_t sys_file_anon;  /* file mappings made anonymous (no file in a trace) */
 	uint64_t sys_noreserve;  /* mappings over the commit limit made MAP_NORESERVE */
+	uint64_t sys_huge_small; /* MAP_HUGETLB mappings made of small pages (no pool) */
 	uint64_t auto_vmas;      /* pages mapped automatically */
 	uint64_t widened;        /* automatic pages whose protection was widened */
 	uint64_t segv, sigbus;   /* accesses that raised a signal (and were passed over) */

@@ -200,6 +200,9 @@ static void print_notes(const struct trace_report *rep)
 	if (s->sys_noreserve)
 		mmsim_err(cmd, "note: %llu mappings over the commit limit were made MAP_NORESERVE",
 			  (unsigned long long)s->sys_noreserve);
+	if (s->sys_huge_small)
+		mmsim_err(cmd, "note: %llu MAP_HUGETLB mappings were made of 4 KiB pages (no huge "
+			  "page pool: --hugepages N)", (unsigned long long)s->sys_huge_small);
 	if (s->widened)
 		mmsim_err(cmd, "note: %llu automatic pages were made rwx (written or executed "
 			  "after their first touch)", (unsigned long long)s->widened);
