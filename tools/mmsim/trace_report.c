@@ -86,6 +86,12 @@ static void reclaim_desc(const struct trace_report *rep, char *buf, size_t len)
 		snprintf(buf, len, "%s (global)", pol);
 }
 
+/* The trace as the text and the plots name it ("<stdin>" for -). */
+static const char *shown_name(const struct trace_report *rep)
+{
+	return strcmp(rep->a->run.trace, "-") == 0 ? "<stdin>" : rep->a->run.trace;
+}
+
 static const char *vma_mode_name(enum vma_mode v)
 {
 	static const char *const names[] = { "auto", "syscalls", "touch", "region" };
@@ -117,7 +123,7 @@ static void print_text(const struct trace_report *rep, const struct numbers *n, 
 	tlb_geom(i, sizeof(i), &cfg->itlb_4k);
 	tlb_geom(st, sizeof(st), &cfg->stlb);
 	uint64_t lookups = c->dtlb_hits + c->itlb_hits + c->stlb_hits + c->tlb_misses;
-	fprintf(f, "trace          %s (%s, %s), %llu records\n", rep->a->run.trace,
+	fprintf(f, "trace          %s (%s, %s), %llu records\n", shown_name(rep),
 		mm_trace_fmt_name(mm_trace_format(rep->t)), mm_trace_compression(rep->t),
 		(unsigned long long)s->records);
 	fprintf(f, "machine        %llu MiB RAM, %d-level paging, PCID %s, dTLB %s, iTLB %s, "
@@ -360,7 +366,7 @@ static int plot_memory(const struct trace_report *rep, FILE *script)
 		{ .name = "swap (VmSwap)", .n = n, .x = x, .y = sw },
 	};
 	char title[512];
-	snprintf(title, sizeof(title), "%s: memory over time", rep->a->run.trace);
+	snprintf(title, sizeof(title), "%s: memory over time", shown_name(rep));
 	struct plot p = { .title = title, .xlabel = "accesses", .ylabel = "MiB", .nseries = 3,
 			  .series = s, .with = "lines lw 2" };
 	int rc = 0;
@@ -412,7 +418,7 @@ static int plot_buddy(const struct trace_report *rep, FILE *script)
 		s[k] = (struct plot_series){ .name = names[k], .n = no[k], .x = xs, .y = ys[k] };
 	char t[512];
 	snprintf(t, sizeof(t), "%s: buddy allocator free blocks per order at the end",
-		 rep->a->run.trace);
+		 shown_name(rep));
 	struct plot p = { .title = t, .xlabel = "order (block = 2^order pages)",
 			  .ylabel = "free blocks", .nseries = nz, .series = s };
 	if (script) {
