@@ -839,6 +839,13 @@ assert all(int(a["pswpout"]) <= int(b["pswpout"]) for a, b in zip(rows, rows[1:]
 	contains trace_pols err "--policy: one policy"
 	run trace_swapbad 2 trace "$LK" --swap 5000
 	contains trace_swapbad err "--swap: expected 0 or a multiple of 4 KiB"
+	# mremap: shrunk and grown in place, then moved; with only the system
+	# calls, the store to the old place after the move is a SIGSEGV
+	run trace_mremap 0 trace "$DATA/mremap.lk" --vma syscalls --show maps
+	contains trace_mremap out "06000000-06028000 rw-p"
+	contains trace_mremap out "4 system calls (4 applied, 0 failed in the trace, 0 refused)"
+	contains trace_mremap out "signals        1 SIGSEGV, 0 SIGBUS"
+	contains trace_mremap err "the first: line 10: SIGSEGV at 0x5000000 (SEGV_MAPERR)"
 	# MAP_HUGETLB in a trace: 2 MiB pages from the pool with --hugepages,
 	# else 4 KiB pages and a note
 	run trace_huge 0 trace "$DATA/hugetlb.lk" --hugepages 4 --show meminfo

@@ -276,11 +276,13 @@ static int sys_mremap(struct replay *r, const struct mm_trace_syscall *s)
 	uint64_t old = s->args[0], oldlen = s->args[1], newlen = s->args[2], to = s->ret;
 	int err;
 	if (to == old && newlen <= oldlen) {
-		if (newlen == oldlen)
+		/* shrunk in place: the whole pages past the new end go */
+		uint64_t start = (old + newlen + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+		uint64_t end = (old + oldlen + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+		if (end <= start)
 			return 0;
-		forget_auto(r, old + newlen, old + oldlen);
-		return mm_do_munmap(r->m, r->t, (old + newlen + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1),
-				    oldlen - newlen);
+		forget_auto(r, start, end);
+		return mm_do_munmap(r->m, r->t, start, end - start);
 	}
 	if (to == old) {
 		uint64_t tail = (old + oldlen + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
