@@ -478,6 +478,55 @@ static void test_write_errors_keep_data(void **state)
 	mm_machine_destroy(m);
 }
 
+/* ---- the bytes are in the file ------------------------------------------------------------ */
+
+/* Every page swapped out is, byte for byte, in some slot of the host file
+ * (pwrite of the frame), and no slot holds a page twice. */
+static void test_swap_file_holds_pages(void **state)
+{
+	(void)state;
+	char path[64];
+	strcpy(path, "/tmp/mmsim-swapfile-XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	const uint64_t slots = 256, n = 96;
+	struct mm_machine_config cfg;
+	mm_machine_config_init(&cfg);
+	cfg.ram_bytes = 16ULL << 20;
+	cfg.swap_bytes = (slots + 1) * PG;
+	cfg.swap_path = path;
+	struct mm_machine *m;
+	assert_int_equal(mm_machine_create(&cfg, &m), 0);
+	struct mm_task *t;
+	assert_int_equal(mm_task_create(m, "file", &t), 0);
+	uint64_t a = map_anon(m, t, n);
+	fill(m, t, a, n, 71);
+	push_out(m, t, a, n);
+	uint64_t out = nonresident(m, t, a, n);
+	assert_true(out > 0);
+	static uint8_t img[257][PG], want[PG];
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, img, sizeof(img), 0), (ssize_t)sizeof(img));
+	close(fd);
+	uint64_t found = 0;
+	for (uint64_t p = 0; p < n; p++) {
+		if (mm_virt_to_phys(m, t, a + p * PG) >= 0)
+			continue;
+		for (uint64_t i = 0; i < PG; i++)
+			want[i] = pat(71, p, i);
+		unsigned int hits = 0;
+		for (uint64_t sl = 1; sl <= slots; sl++)
+			hits += !memcmp(img[sl], want, PG);
+		assert_int_equal(hits, 1);
+		found++;
+	}
+	assert_int_equal(found, out);
+	mm_machine_destroy(m);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -489,6 +538,7 @@ int main(void)
 		cmocka_unit_test(test_unmap_frees_slots),
 		cmocka_unit_test(test_swap_full),
 		cmocka_unit_test(test_write_errors_keep_data),
+		cmocka_unit_test(test_swap_file_holds_pages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
