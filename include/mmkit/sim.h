@@ -732,9 +732,9 @@ size_t mm_show_slabinfo(struct mm_machine *m, char *buf, size_t size);
 uint64_t mm_task_pss_bytes(struct mm_machine *m, struct mm_task *t);
 size_t mm_show_ps(struct mm_machine *m, char *buf, size_t size);
 /* The kernel log (dmesg): every line still in the 64 KiB ring, oldest
- * first, each "[%5lu.%06lu] message" with the simulated time (seconds and
- * microseconds of the cost model's elapsed time). "" when nothing was
- * logged. */
+ * first, each "[%5lu.%06lu] message" with the simulated uptime in seconds
+ * and microseconds (the clock's ticks plus the cost model's elapsed time).
+ * "" when nothing was logged. */
 size_t mm_show_dmesg(struct mm_machine *m, char *buf, size_t size);
 /* The page walk of va in t (each level's index, entry and flags). */
 size_t mm_show_pagewalk(struct mm_machine *m, struct mm_task *t, uint64_t va, char *buf,

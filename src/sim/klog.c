@@ -8,11 +8,12 @@
  * static array in the kernel image (not in MemTotal, never freed): it is
  * allocated on the first message and freed with the machine.
  *
- * Time: the machine has no wall clock; a line is stamped with the simulated
- * time the CPU has spent so far by the cost model (every access, page walk,
- * fault and disk transfer of live and exited processes at the configured
- * latencies: the numerator of the effective access time). It is monotonic,
- * so lines are ordered as dmesg orders them.
+ * Time: a line is stamped with the simulated uptime: the clock's ticks
+ * (mm_machine_tick, 1/hz s each: time passing) plus the time the CPU has
+ * spent by the cost model (every access, page walk, fault and disk
+ * transfer of live and exited processes at the configured latencies: the
+ * numerator of the effective access time). Both only grow, so lines are
+ * ordered as dmesg orders them.
  *
  * Cost: O(line length) per message (plus the lines dropped); O(tasks) for
  * the timestamp. Reference: kernel/printk/printk.c (vprintk_store,
@@ -32,6 +33,8 @@ static uint64_t klog_clock_ns(const struct mm_machine *m)
 	const struct mm_latency *l = &m->cfg.lat;
 	double ns = (double)c.accesses * (l->tlb_ns + l->mem_ns) + (double)c.walk_refs * l->mem_ns +
 		    (double)(c.min_flt + c.maj_flt) * l->fault_ns + (double)c.maj_flt * l->disk_ns;
+	if (m->cfg.hz)
+		ns += (double)mm_machine_jiffies(m) * 1e9 / m->cfg.hz;
 	return ns > 0 ? (uint64_t)ns : 0;
 }
 

@@ -144,11 +144,12 @@ static void format_gfp(uint32_t g, char *buf, size_t size)
 
 /* ---- badness ------------------------------------------------------------------ */
 
-/* total_swap_pages: SwapTotal (0 until the swap device exists). */
+/* total_swap_pages: SwapTotal. */
 static uint64_t total_swap_pages(struct mm_machine *m)
 {
-	(void)m;
-	return 0;
+	struct mm_swap_info si;
+	mm_machine_swap_info(m, &si);
+	return si.total_pages;
 }
 
 /* totalram_pages() + total_swap_pages. */

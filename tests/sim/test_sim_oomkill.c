@@ -70,6 +70,13 @@ static void test_dmesg_format(void **state)
 	char *l2 = strchr(buf, '\n') + 1;
 	assert_true(stamp_of(l2) >= 1000);
 	assert_string_equal(l2 + 15, "second\n");
+	/* the clock's ticks count too: 150 ticks at HZ=100 are 1.5 s */
+	long long before = stamp_of(l2);
+	mm_machine_tick(m, 150);
+	mm_klog(m, "third");
+	n = mm_show_dmesg(m, buf, sizeof(buf));
+	char *l3 = strchr(l2, '\n') + 1;
+	assert_true(stamp_of(l3) - before >= 1500000 && stamp_of(l3) - before < 1600000);
 	/* snprintf semantics: the full length whatever the buffer */
 	char small[8];
 	assert_int_equal(mm_show_dmesg(m, small, sizeof(small)), n);
