@@ -31,8 +31,10 @@ for t in $TARGETS; do
     bin="$OUT/fuzz_scenario"
     dict=fuzz/scenario.dict
     # shellcheck disable=SC2086
-    $CC $CFLAGS -Itools/mmsim fuzz/fuzz_scenario.c tools/mmsim/scenario_parse.c \
-      tools/mmsim/scenario_run.c tools/mmsim/scenario_view.c \
+    $CC $CFLAGS -Itools/mmsim fuzz/fuzz_scenario.c tools/mmsim/scenario_lex.c \
+      tools/mmsim/scenario_expr.c tools/mmsim/scenario_stmt.c tools/mmsim/scenario_parse.c \
+      tools/mmsim/scenario_run.c tools/mmsim/scenario_sys.c tools/mmsim/scenario_access.c \
+      tools/mmsim/scenario_view.c \
       $(for c in base buddy slab mempool policy trace sim; do
           printf '%s ' -Isrc/$c src/$c/*.c; done) -lz -lzstd -lm -lpthread -o "$bin"
   else
