@@ -85,9 +85,10 @@ MMALLOC_API struct mallinfo mmalloc_mallinfo(void);
 
 /* ---- Checking ---- */
 
-/* Walk every arena (every chunk, bin, fast bin and the top chunk) and check
- * every invariant. Returns 0, or -MM_ECORRUPT after printing what is broken
- * on stderr. Takes each arena lock in turn. */
+/* Walk every arena (every chunk, bin, fast bin, slab span and the top
+ * chunk) and the calling thread's cache, and check every invariant.
+ * Returns 0, or -MM_ECORRUPT after printing what is broken on stderr.
+ * Takes each arena lock in turn. */
 MMALLOC_API int mmalloc_check(void);
 
 /* Return the calling thread's cached blocks to their arenas (the same

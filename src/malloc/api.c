@@ -31,6 +31,7 @@ static void *arena_malloc(size_t nb)
 	}
 	struct mm_arena *av = mm_arena_get();
 	mm_lock(av);
+	mm_arena_drain(av);
 	void *m = mm_int_malloc(av, nb);
 	mm_unlock(av);
 	if (!m) {
@@ -133,16 +134,25 @@ void mmalloc_free(void *mem)
 		/* only the thread's own arena's chunks are cached for reuse */
 		struct mm_arena *own = (size & NON_MAIN_ARENA) ? heap_for_ptr(p)->ar
 							       : &mm_main_arena;
-		if (mm_likely(own == mm_thread_arena &&
-			      e->key != mm_tc_key && e->key != mm_slab_key &&
-			      mm_tc.count[i] < mm_tc.limit[i] &&
-			      mm_tc.bytes + cs <= TC_BUDGET)) {
-			e->next = mm_tc.head[i];
-			e->key = mm_tc_key;
-			mm_tc.head[i] = e;
-			mm_tc.count[i]++;
-			mm_tc.bytes += cs;
-			return;
+		if (mm_likely(e->key != mm_tc_key && e->key != mm_slab_key &&
+			      mm_tc.limit[i] != 0)) {
+			if (mm_likely(own == mm_thread_arena && mm_tc.count[i] < mm_tc.limit[i] &&
+				      mm_tc.bytes + cs <= TC_BUDGET)) {
+				e->next = mm_tc.head[i];
+				e->key = mm_tc_key;
+				mm_tc.head[i] = e;
+				mm_tc.count[i]++;
+				mm_tc.bytes += cs;
+				return;
+			}
+			if (own != mm_thread_arena && mm_tc.nremote < TC_REMOTE_MAX - 1) {
+				/* another arena's block: on its way home */
+				e->next = mm_tc.remote;
+				e->key = mm_tc_key;
+				mm_tc.remote = e;
+				mm_tc.nremote++;
+				return;
+			}
 		}
 	}
 	free_slow(p, mem);
@@ -450,6 +460,7 @@ int mmalloc_trim(size_t pad)
 	for (struct mm_arena *a = &mm_main_arena; a;
 	     a = __atomic_load_n(&a->next, __ATOMIC_ACQUIRE)) {
 		mm_lock(a);
+		mm_arena_drain(a);
 		released |= mm_slab_release_empty(a);
 		if (a->have_fastchunks)
 			mm_consolidate(a);

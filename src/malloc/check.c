@@ -304,6 +304,7 @@ int mmalloc_check(void)
 	for (struct mm_arena *a = &mm_main_arena; a;
 	     a = __atomic_load_n(&a->next, __ATOMIC_ACQUIRE)) {
 		mm_lock(a);
+		mm_arena_drain(a);   /* blocks other threads gave back count as free */
 		c.free_walk = 0;
 		size_t mem = 0;
 		for (struct mm_heap *h = a->heap; h; h = h->prev) {

@@ -149,6 +149,21 @@ static void auto_trim(struct mm_arena *av)
 	}
 }
 
+void mm_arena_drain_xfree(struct mm_arena *av)
+{
+	struct mm_xfree *e = __atomic_exchange_n(&av->xfree, NULL, __ATOMIC_ACQUIRE);
+	while (e) {
+		struct mm_xfree *next = e->next;
+		struct mchunk *p = mem2chunk(e);
+		e->key = 0;
+		if (chunk_is_slab(p))
+			mm_slab_free_locked(av, p);
+		else
+			mm_int_free_locked(av, p);
+		e = next;
+	}
+}
+
 void mm_int_free_locked(struct mm_arena *av, struct mchunk *p)
 {
 	size_t aflag = av->is_main ? 0 : NON_MAIN_ARENA;

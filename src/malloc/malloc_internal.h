@@ -7,7 +7,9 @@
  *
  * Locking rules:
  *   - arena->lock protects everything in the arena except `next` (set once
- *     before the arena is published) and `next_free`/`attached` (list_lock).
+ *     before the arena is published), `next_free`/`attached` (list_lock)
+ *     and `xfree` (a lock-free stack: any thread pushes, the lock holder
+ *     takes it all).
  *   - mm_list_lock protects the arena list, the free-arena list and
  *     narenas. Order: list_lock before any arena lock; arena locks are
  *     never nested except in the fork handlers, which take them all in list
@@ -56,6 +58,13 @@
 #define SLAB_MAX_CHUNK ((size_t)(SLAB_NCLASSES + 1) * 16)      /* 4112 */
 struct mm_span;
 
+/* A block on an arena's xfree list: freed by a thread of another arena,
+ * waiting to be given back (the same two words as a thread-cache entry). */
+struct mm_xfree {
+	struct mm_xfree *next;
+	uintptr_t key;
+};
+
 /* A contiguous piece of an arena's memory: a brk run or an mmap-ed
  * fallback segment of the main arena, or a HEAP_MAX_SIZE-aligned heap of
  * another arena. The header sits at the start of the memory it describes;
@@ -101,6 +110,10 @@ struct mm_arena {
 	size_t slab_empty_bytes;             /* their chunk bytes, all classes */
 	struct mm_span *slab_all;            /* every span of the arena (check, stats) */
 	size_t slab_spans;                   /* spans on slab_all */
+	/* atomic, no lock: blocks of this arena freed by threads of other
+	 * arenas (pushed a batch at a time with a CAS), given back to their
+	 * spans or bins by whoever next holds the lock (mm_arena_drain) */
+	struct mm_xfree *xfree;
 };
 
 struct mm_params {
@@ -212,6 +225,23 @@ extern uintptr_t mm_slab_key;
 
 /* ---- free.c ---- */
 void mm_int_free_locked(struct mm_arena *av, struct mchunk *p);
+/* Give back the blocks other threads left on av->xfree. Lock held. */
+void mm_arena_drain_xfree(struct mm_arena *av);
+static inline void mm_arena_drain(struct mm_arena *av)
+{
+	if (__atomic_load_n(&av->xfree, __ATOMIC_RELAXED))
+		mm_arena_drain_xfree(av);
+}
+/* Push the chain first..last (linked through next) on av->xfree. */
+static inline void mm_arena_push_xfree(struct mm_arena *av, struct mm_xfree *first,
+				       struct mm_xfree *last)
+{
+	struct mm_xfree *old = __atomic_load_n(&av->xfree, __ATOMIC_RELAXED);
+	do {
+		last->next = old;
+	} while (!__atomic_compare_exchange_n(&av->xfree, &old, first, 1, __ATOMIC_RELEASE,
+					      __ATOMIC_RELAXED));
+}
 void mm_munmap_chunk(struct mchunk *p);
 int mm_systrim_locked(struct mm_arena *av, size_t pad);
 /* The arena grew: if automatic trims gave memory back since the last

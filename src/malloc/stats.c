@@ -37,6 +37,7 @@ struct arena_sum {
 
 static void sum_arena(struct mm_arena *a, struct arena_sum *s)
 {
+	mm_arena_drain(a);   /* blocks other threads gave back count as free */
 	memset(s, 0, sizeof(*s));
 	s->system = a->system_mem;
 	s->max_system = a->max_system_mem;

@@ -192,6 +192,7 @@ void *mm_tc_refill(size_t nb)
 	if (want > 64)
 		want = 64;
 	mm_lock(av);
+	mm_arena_drain(av);
 	if (slab) {
 		/* from the spans: the first block for the caller, the rest
 		 * for the cache */
@@ -232,12 +233,34 @@ void *mm_tc_refill(size_t nb)
 	return first;
 }
 
+/* The remote list goes back without taking any lock: its blocks are
+ * pushed, one chain per arena, on their arena's xfree stack, and the
+ * arena's own thread gives them back at its next refill. */
 static void flush_remote(void)
 {
 	struct tc_entry *e = mm_tc.remote;
 	mm_tc.remote = NULL;
 	mm_tc.nremote = 0;
-	flush_list(e);
+	while (e) {
+		struct mm_arena *av = arena_for_chunk(mem2chunk(e));
+		struct tc_entry *first = NULL, *last = NULL, *rest = NULL;
+		while (e) {
+			struct tc_entry *next = e->next;
+			if (arena_for_chunk(mem2chunk(e)) == av) {
+				e->next = first;
+				first = e;
+				if (!last)
+					last = e;
+			} else {
+				e->next = rest;
+				rest = e;
+			}
+			e = next;
+		}
+		mm_arena_push_xfree(av, (struct mm_xfree *)(void *)first,
+				    (struct mm_xfree *)(void *)last);
+		e = rest;
+	}
 }
 
 int mm_tc_free_slow(void *mem, size_t csize)
@@ -309,5 +332,12 @@ void mm_tcache_thread_exit(void *unused)
 	for (unsigned i = 0; i < TC_NBINS; i++)
 		mm_tc.limit[i] = 0;
 	mm_tc_flush_all();
+	struct mm_arena *av = mm_thread_arena;
+	if (av) {
+		/* what other threads gave back to the arena it leaves */
+		mm_lock(av);
+		mm_arena_drain(av);
+		mm_unlock(av);
+	}
 	mm_arena_thread_detach();
 }

@@ -9,7 +9,8 @@
  *
  * Only chunks of the thread's own arena are cached for reuse: a chunk of
  * another arena goes on the remote list, which is given back to the
- * owners (one lock hold per arena) every TC_REMOTE_MAX frees, so that a
+ * owners every TC_REMOTE_MAX frees without taking their locks (pushed on
+ * each arena's xfree stack, drained by its next lock holder), so that a
  * block allocated by one thread and freed by another is not handed out
  * again next to its old neighbours' owner (false sharing, cache-scratch)
  * and memory does not drift between arenas.
