@@ -4,7 +4,8 @@
  * and writes a report into DIR (default out/): report.md or report.html
  * with every section, explanation, view and check of the run, and two plots
  * drawn by gnuplot — memory over time (free, anonymous, page cache, shmem,
- * kernel, swap; sampled after every top-level statement) and the buddy
+ * kernel, swap; sampled after every statement of the script or of a
+ * first-level repeat) and the buddy
  * allocator's free areas per order at the start of each section and at the
  * end. The gnuplot scripts are always written beside the report; without
  * gnuplot the report says so and the run still succeeds.
@@ -110,10 +111,7 @@ static void rep_echo(void *ctx, const struct sc_where *w, const char *text)
 {
 	struct demo *d = ctx;
 	sc_out_echo(&d->out, w, text);
-	bool cont = d->mode == M_TEXT;
 	set_mode(d, M_TEXT);
-	if (cont)
-		fputs(d->html ? "\n" : "", d->body);
 	esc(d, text);
 	fputs("\n", d->body);
 }
@@ -164,11 +162,11 @@ static void rep_expect(void *ctx, const struct sc_where *w, const char *src, boo
 	fputs(d->html ? "<li><code>" : "- `", d->body);
 	esc(d, src);
 	fputs(d->html ? "</code>" : "`", d->body);
-	if (ok) {
+	if (ok)
 		fputs(": holds\n", d->body);
-	} else {
-		fprintf(d->body, ": **FAILED** (got %lld)\n", (long long)got);
-	}
+	else
+		fprintf(d->body, d->html ? ": <strong>FAILED</strong> (got %lld)\n"
+					 : ": **FAILED** (got %lld)\n", (long long)got);
 	if (d->html)
 		fputs("</li>", d->body);
 }
@@ -315,7 +313,7 @@ static int plots(struct demo *d, const char *dir, bool *mem_drawn, bool *buddy_d
 		ms[nms++] = (struct plot_series){ .name = names[i], .n = n, .x = x, .y = y[i] };
 	}
 	struct plot mp = { .title = "Memory over time (sampled after every statement)",
-			   .xlabel = "statement", .ylabel = "MiB", .nseries = nms, .series = ms };
+			   .xlabel = "statements run", .ylabel = "MiB", .nseries = nms, .series = ms };
 	rc = one_plot(dir, "memory", &mp, gnuplot, mem_drawn);
 	if (rc)
 		goto out;
@@ -418,8 +416,8 @@ static int write_report(struct demo *d, const char *dir, const char *scenario,
 		scenario, MMSIM_VERSION);
 	fwrite(d->body_buf, 1, d->body_len, f);
 	fputs(h ? "<h2>Memory over time</h2>\n" : "## Memory over time\n\n", f);
-	fputs(h ? "<p>Sampled after every top-level statement of the scenario.</p>\n"
-		: "Sampled after every top-level statement of the scenario.\n\n", f);
+	fputs(h ? "<p>Sampled after every statement of the scenario (and of its first-level repeat loops).</p>\n"
+		: "Sampled after every statement of the scenario (and of its first-level repeat loops).\n\n", f);
 	put_plot(f, h, "memory", "memory over time", mem_drawn);
 	fputs(h ? "<h2>Buddy allocator: free areas</h2>\n"
 		: "## Buddy allocator: free areas\n\n", f);

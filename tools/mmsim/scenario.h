@@ -58,10 +58,10 @@ struct sc_where {
 	int line;
 };
 
-/* A sample of the machine after a top-level statement (mmsim demo plots
- * them), in pages. */
+/* A sample of the machine after a statement of the script or of a
+ * first-level repeat (mmsim demo plots them), in pages. */
 struct sc_sample {
-	uint64_t step;                  /* top-level statements run so far */
+	uint64_t step;                  /* statements sampled so far */
 	uint64_t free, anon, cached, shmem, pagetables, slab, swap_used;
 	uint64_t total;
 };
@@ -85,7 +85,8 @@ struct sc_sink {
 	 * ("expect failed: minflt == 3 (got 4)"), NULL when it held. */
 	void (*expect)(void *ctx, const struct sc_where *w, const char *src, bool ok, int64_t got,
 		       int64_t want, const char *msg);
-	/* after every top-level statement, with the machine running */
+	/* after every statement of the script or of a first-level repeat,
+	 * with the machine running */
 	void (*step)(void *ctx, struct mm_machine *m, const struct sc_sample *s);
 	void *ctx;
 };

@@ -517,7 +517,7 @@ bool scr_eval_range(struct run *r, const struct sc_expr *e, int64_t lo, int64_t 
 
 /* ---- The statement loop --------------------------------------------------------------------- */
 
-static bool exec_list(struct run *r, const struct sc_stmt *st, bool top);
+static bool exec_list(struct run *r, const struct sc_stmt *st, int depth);
 
 static bool exec_one(struct run *r, const struct sc_stmt *st)
 {
@@ -570,7 +570,7 @@ static bool exec_one(struct run *r, const struct sc_stmt *st)
 		if (!scr_eval_range(r, st->a[0], 0, 1000000000, "repeat count", &n))
 			return false;
 		for (int64_t i = 0; i < n; i++)
-			if (!exec_list(r, st->body, false))
+			if (!exec_list(r, st->body, r->depth + 1))
 				return false;
 		return true;
 	}
@@ -673,21 +673,30 @@ static void sample(struct run *r)
 	r->sink->step(r->sink->ctx, r->m, &s);
 }
 
-static bool exec_list(struct run *r, const struct sc_stmt *st, bool top)
+/* Statements at depth 0 (the script) and 1 (inside one repeat) are
+ * sampled: a plot then shows a loop's progress, and deeper loops do not
+ * multiply the samples. */
+static bool exec_list(struct run *r, const struct sc_stmt *st, int depth)
 {
-	for (; st; st = st->next) {
-		bool ok = exec_one(r, st);
+	int outer = r->depth;
+	bool ok = true;
+	for (; ok && st; st = st->next) {
+		r->depth = depth;
+		ok = exec_one(r, st);
 		r->st = st;
 		if (ok && r->o->check && r->m && mm_machine_check(r->m))
 			ok = scr_refused(r, "machine check failed after this statement (details above)");
-		if (!ok || r->stop)
-			return false;
-		if (top) {
+		if (!ok || r->stop) {
+			ok = false;
+			break;
+		}
+		if (depth <= 1) {
 			r->top_steps++;
 			sample(r);
 		}
 	}
-	return true;
+	r->depth = outer;
+	return ok;
 }
 
 /* ---- Entry point ------------------------------------------------------------------------------ */
@@ -744,7 +753,7 @@ int sc_run(const struct sc_script *s, const struct sc_run_opts *o, const struct 
 		r.cfg.ram_bytes = r.lim.max_ram & ~(((uint64_t)4 << 20) - 1);
 	bool ok = apply_defines(&r);
 	if (ok)
-		exec_list(&r, s->first, true);
+		exec_list(&r, s->first, 0);
 	if (r.m)
 		mm_machine_destroy(r.m);
 	free(r.procs);

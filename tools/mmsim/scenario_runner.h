@@ -59,7 +59,8 @@ struct run {
 	char swap_path[4096];       /* swap_file=, resolved */
 	bool strace;
 	bool stop;
-	uint64_t top_steps;
+	uint64_t top_steps;         /* statements sampled (depth 0 and 1) */
+	int depth;                  /* repeat nesting of the statement running */
 	const struct sc_stmt *st;   /* the statement running, for messages */
 };
 
