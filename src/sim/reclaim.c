@@ -116,8 +116,8 @@ static bool page_dirty(struct mm_machine *m, struct mm_page *p)
 
 /* The policies' virtual time: user accesses so far. Idealised policies
  * count the accesses they are told of; the others read the machine's
- * access counters (the MMU counts every access; summing them costs one pass
- * over the processes, paid only when a frame is inserted or at a tick). */
+ * access counters (the MMU counts every access; summing them is one pass
+ * over the processes, done at each tick and every 32nd insertion). */
 static uint64_t vnow(struct mm_machine *m)
 {
 	struct sim_reclaim *rc = m->rc;
@@ -130,7 +130,9 @@ static uint64_t vnow(struct mm_machine *m)
 
 static struct mm_access_info info_now(struct mm_machine *m, uint64_t next_use)
 {
-	return (struct mm_access_info){ vnow(m), next_use, MM_ACCESS_READ };
+	struct sim_reclaim *rc = m->rc;
+	uint64_t now = (++rc->inserts & 31) ? rc->vtime : vnow(m);
+	return (struct mm_access_info){ now, next_use, MM_ACCESS_READ };
 }
 
 /* ---- charges (local replacement) ---------------------------------------------------------- */
@@ -249,7 +251,7 @@ static void page_removed(void *ctx, struct mm_page *p)
 			c->frames--;
 		rc->owner[pfn] = 0;
 	}
-	if (rc->dirtied)
+	if (rc->dirtied && rc->dirtied[pfn])
 		rc->dirtied[pfn] = 0;
 }
 
@@ -466,6 +468,12 @@ static void flusher_run(struct mm_machine *m)
 {
 	struct sim_reclaim *rc = m->rc;
 	uint64_t expire = (uint64_t)m->cfg.dirty_expire_centisecs * m->cfg.hz / 100;
+	if (!rc->dirtied) {
+		/* allocated on the first run: machines that never tick pay nothing */
+		rc->dirtied = calloc(m->nr_pages, sizeof(*rc->dirtied));
+		if (!rc->dirtied)
+			return;
+	}
 	struct sim_mapping *map;
 	mm_list_for_each_entry(map, &m->mappings, node) {
 		if (map->kind != SIM_MAP_FILE)
@@ -567,9 +575,6 @@ int sim_reclaim_init(struct mm_machine *m)
 	rc->idealised = mm_policy_idealised(rc->lru[0]);
 	rc->next_use = MM_POLICY_NEVER;
 	err = -MM_ENOMEM;
-	rc->dirtied = calloc(m->nr_pages, sizeof(*rc->dirtied));
-	if (!rc->dirtied)
-		goto fail;
 	if (m->cfg.reclaim_local) {
 		rc->owner = calloc(m->nr_pages, sizeof(*rc->owner));
 		if (!rc->owner)

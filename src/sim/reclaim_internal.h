@@ -82,7 +82,8 @@ struct sim_reclaim {
 	/* the simulated clock */
 	uint64_t jiffies;
 	uint64_t next_flush, next_policy_tick;
-	uint64_t vtime;              /* user accesses seen (idealised policies) */
+	uint64_t vtime;              /* the policies' virtual time (user accesses) */
+	uint64_t inserts;            /* LRU insertions (refresh vtime every 32) */
 	uint64_t next_use;           /* OPT's hint for the next access */
 	uint64_t *dirtied;           /* per pfn: jiffies + 1 when the flusher first
 				      * saw it dirty (0: clean at its last look) */
