@@ -96,8 +96,8 @@ static MM_NOINLINE void free_slow(struct mchunk *p, void *mem)
 {
 	mm_check_free_ptr(p, mem);
 	size_t size = chunksize(p);
-	if (chunk_is_slab(p) && ((struct tc_entry *)mem)->key == mm_slab_key)
-		mm_slab_double_free_check(p);   /* free in its span already? */
+	if (((struct tc_entry *)mem)->key == mm_slab_key)
+		mm_slab_double_free_check(p);   /* free in its span or on xfree? */
 	int perturb = MP_GET(perturb);
 	if (mm_unlikely(perturb))
 		memset(mem, perturb, chunk_is_mmapped(p) ? size - CHUNK_HDR_SZ : size - SIZE_SZ);

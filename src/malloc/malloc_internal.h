@@ -218,8 +218,9 @@ size_t mm_slab_alloc_batch(struct mm_arena *av, size_t nb, void **out, size_t ma
 void mm_slab_free_locked(struct mm_arena *av, struct mchunk *p);
 /* Release every empty span of av to its heap; 1 if any. Lock held. */
 int mm_slab_release_empty(struct mm_arena *av);
-/* Abort if slab block p (key word says "free in its span") really is on
- * its span's free list: a double free. Takes and drops av's lock. */
+/* p's key word is mm_slab_key: it may be free in its span, or waiting on
+ * its arena's xfree stack. Drain the stack, then abort if p is free (a
+ * double free). Takes and drops the arena's lock. */
 void mm_slab_double_free_check(struct mchunk *p);
 extern uintptr_t mm_slab_key;
 

@@ -220,9 +220,16 @@ void mm_slab_double_free_check(struct mchunk *p)
 {
 	struct mm_arena *av = arena_for_chunk(p);
 	mm_lock(av);
-	struct mm_span *s = block_span(p);
-	if (s->magic == (SPAN_MAGIC ^ (uintptr_t)s))
+	mm_arena_drain(av);   /* p may be waiting there: give it back first */
+	if (chunk_is_slab(p)) {
+		/* a live block keeps its span alive: a span gone is a block freed */
+		struct mm_span *s = block_span(p);
+		if (s->magic != (SPAN_MAGIC ^ (uintptr_t)s))
+			mm_fatal("free(): double free detected (slab)", chunk2mem(p));
 		slab_double_free_scan(s, chunk2mem(p));
+	} else if (!inuse(p)) {
+		mm_fatal("free(): double free detected (remote)", chunk2mem(p));
+	}
 	mm_unlock(av);
 }
 

@@ -247,6 +247,9 @@ static void flush_remote(void)
 		while (e) {
 			struct tc_entry *next = e->next;
 			if (arena_for_chunk(mem2chunk(e)) == av) {
+				/* a second free of it now takes the checked path,
+				 * which drains the stack first (no list damage) */
+				e->key = mm_slab_key;
 				e->next = first;
 				first = e;
 				if (!last)

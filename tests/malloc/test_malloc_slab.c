@@ -158,11 +158,35 @@ static void do_span_double_free(void *arg)
 	mmalloc_thread_flush();
 }
 
+static void *alloc_one(void *arg)
+{
+	*(void **)arg = mmalloc_malloc(72);
+	return NULL;
+}
+
+/* A block of another thread's arena, freed here (remote list), pushed
+ * back on its arena's xfree stack, then freed again. */
+static void do_remote_double_free(void *arg)
+{
+	(void)arg;
+	void *p = NULL;
+	pthread_t t;
+	mmalloc_free(mmalloc_malloc(8));   /* this thread has an arena */
+	if (pthread_create(&t, NULL, alloc_one, &p) != 0)
+		return;
+	pthread_join(t, NULL);
+	mmalloc_free(p);
+	mmalloc_thread_flush();
+	mmalloc_free(p);
+	mmalloc_thread_flush();
+}
+
 static void test_double_free_in_span(void **state)
 {
 	(void)state;
 	static const char *const needles[] = { "double free", NULL };
 	mm_test_expect_abort(do_span_double_free, NULL, needles);
+	mm_test_expect_abort(do_remote_double_free, NULL, needles);
 }
 
 /* The checker notices a free block whose key word was overwritten (a
