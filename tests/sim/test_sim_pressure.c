@@ -80,13 +80,15 @@ static const char *msg(const char *fmt, ...)
 
 /* ---- the world ---------------------------------------------------------------- */
 
-static void world_init(struct pworld *w, const char *policy, uint64_t swap_bytes, uint64_t seed)
+static void world_init_mode(struct pworld *w, const char *policy, uint64_t swap_bytes, uint64_t seed,
+			    enum mm_paging_mode paging)
 {
 	memset(w, 0, sizeof(*w));
 	mm_rng_seed(&w->rng, seed);
 	struct mm_machine_config cfg;
 	mm_machine_config_init(&cfg);
 	cfg.ram_bytes = 8ULL << 20;
+	cfg.paging = paging;
 	cfg.swap_bytes = swap_bytes;
 	cfg.reclaim_policy = policy;
 	assert_int_equal(mm_machine_create(&cfg, &w->m), 0);
@@ -100,6 +102,11 @@ static void world_init(struct pworld *w, const char *policy, uint64_t swap_bytes
 	assert_int_equal(pwrite(fd, w->file, FPAGES * 4096, 0), FPAGES * 4096);
 	close(fd);
 	w->shm = calloc(SPAGES, 4096);
+}
+
+static void world_init(struct pworld *w, const char *policy, uint64_t swap_bytes, uint64_t seed)
+{
+	world_init_mode(w, policy, swap_bytes, seed, MM_PAGING_4LEVEL);
 }
 
 static void world_fini(struct pworld *w)
@@ -403,19 +410,19 @@ static void drain(struct pworld *w, uint64_t free0)
 
 /* ---- the scenarios ----------------------------------------------------------------- */
 
-static void pressure(const char *policy, uint64_t steps)
+static void pressure(const char *policy, uint64_t steps, enum mm_paging_mode paging)
 {
 	struct pworld w;
-	world_init(&w, policy, 32ULL << 20, mm_test_seed());
+	world_init_mode(&w, policy, 32ULL << 20, mm_test_seed(), paging);
 	uint64_t free0 = free_after_drop(w.m);
 	run(&w, steps, 1);
 	struct mm_swap_info si;
 	mm_machine_swap_info(w.m, &si);
 	struct mm_reclaim_stats rs;
 	mm_machine_reclaim_stats(w.m, &rs);
-	print_message("%-8s %llu steps: pswpout %llu pswpin %llu, file writeback %llu + %llu (flusher), "
+	print_message("%d-level %-8s %llu steps: pswpout %llu pswpin %llu, file writeback %llu + %llu (flusher), "
 		      "kswapd runs %llu, direct %llu\n",
-		      policy, (unsigned long long)steps, (unsigned long long)si.pswpout,
+		      (int)paging, policy, (unsigned long long)steps, (unsigned long long)si.pswpout,
 		      (unsigned long long)si.pswpin, (unsigned long long)rs.file_writeback,
 		      (unsigned long long)rs.flusher_writeback, (unsigned long long)rs.pageoutrun,
 		      (unsigned long long)rs.allocstall);
@@ -432,7 +439,15 @@ static void pressure(const char *policy, uint64_t steps)
 static void test_pressure_linux(void **state)
 {
 	(void)state;
-	pressure("linux", mm_test_iters(6000));
+	pressure("linux", mm_test_iters(4000), MM_PAGING_4LEVEL);
+}
+
+/* The swap entries' PTE layouts of 32-bit and LA57 paging. */
+static void test_pressure_paging_modes(void **state)
+{
+	(void)state;
+	pressure("linux", mm_test_iters(1000), MM_PAGING_2LEVEL);
+	pressure("linux", mm_test_iters(1000), MM_PAGING_5LEVEL);
 }
 
 static void test_pressure_other_policies(void **state)
@@ -440,7 +455,7 @@ static void test_pressure_other_policies(void **state)
 	(void)state;
 	static const char *const policies[] = { "clock", "fifo", "lru" };
 	for (size_t i = 0; i < MM_ARRAY_SIZE(policies); i++)
-		pressure(policies[i], mm_test_iters(2000));
+		pressure(policies[i], mm_test_iters(1500), MM_PAGING_4LEVEL);
 }
 
 /* A kB row of /proc/PID/status. */
@@ -606,6 +621,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pressure_linux),
+		cmocka_unit_test(test_pressure_paging_modes),
 		cmocka_unit_test(test_pressure_other_policies),
 		cmocka_unit_test(test_swap_write_errors),
 		cmocka_unit_test(test_swap_full),
