@@ -615,6 +615,7 @@ void mm_machine_swap_fail_after(struct mm_machine *m, uint64_t n);
 /* Reclaim counters, as /proc/vmstat names them. */
 struct mm_reclaim_stats {
 	uint64_t pgscan_kswapd, pgscan_direct;   /* pages examined */
+	uint64_t pgscan_anon, pgscan_file;       /* examined, by list */
 	uint64_t pgsteal_kswapd, pgsteal_direct; /* pages freed */
 	uint64_t pgsteal_file, pgsteal_anon;     /* freed, by kind */
 	uint64_t pgactivate, pgdeactivate;       /* active/inactive moves (linux policy) */
@@ -722,6 +723,8 @@ bool mm_pte_swp_entry(const struct mm_machine *m, uint64_t pte, unsigned int *ty
 size_t mm_show_meminfo(struct mm_machine *m, char *buf, size_t size);
 size_t mm_show_free(struct mm_machine *m, char *buf, size_t size);
 size_t mm_show_vmstat(struct mm_machine *m, char *buf, size_t size);
+/* /proc/swaps: the header and the swap file's line (Size and Used in kB). */
+size_t mm_show_swaps(struct mm_machine *m, char *buf, size_t size);
 size_t mm_show_maps(struct mm_machine *m, struct mm_task *t, char *buf, size_t size);
 size_t mm_show_status(struct mm_machine *m, struct mm_task *t, char *buf, size_t size);
 size_t mm_show_smaps(struct mm_machine *m, struct mm_task *t, char *buf, size_t size);

@@ -380,6 +380,10 @@ static void shrink_list(struct mm_machine *m, enum pass pass, uint64_t target, i
 		struct mm_page *p = pfn_page(m, v.id);
 		mm_page_clear_flag(p, MM_PG_LRU);
 		sc->scanned++;
+		if (pass == PASS_ANON)
+			rc->st.pgscan_anon++;
+		else
+			rc->st.pgscan_file++;
 		if (owner && rc->owner[v.id] != owner) {
 			skip_page(m, sc, p);
 			continue;

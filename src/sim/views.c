@@ -164,38 +164,44 @@ size_t mm_show_vmstat(struct mm_machine *m, char *buf, size_t size)
 	struct mm_counters c;
 	mm_machine_counters(m, &c);
 	struct mm_tlb_stats t = m->tlbst;
-	put(&o, "nr_free_pages %llu\n", (unsigned long long)mi.free_pages);
-	put(&o, "nr_slab_unreclaimable %llu\n", (unsigned long long)mi.slab_pages);
-	put(&o, "nr_anon_pages %llu\n", (unsigned long long)mi.anon_pages);
-	put(&o, "nr_mapped %llu\n", (unsigned long long)mi.mapped_pages);
-	put(&o, "nr_file_pages %llu\n", (unsigned long long)mi.cached_pages);
-	put(&o, "nr_shmem %llu\n", (unsigned long long)mi.shmem_pages);
-	put(&o, "nr_page_table_pages %llu\n", (unsigned long long)mi.pagetable_pages);
 	struct mm_swap_info si;
 	mm_machine_swap_info(m, &si);
 	struct mm_reclaim_stats rs;
 	mm_machine_reclaim_stats(m, &rs);
+	/* the rows mmsim has, in the order of mm/vmstat.c's vmstat_text */
+	put(&o, "nr_free_pages %llu\n", (unsigned long long)mi.free_pages);
 	put(&o, "nr_inactive_anon %llu\nnr_active_anon %llu\nnr_inactive_file %llu\n"
 		"nr_active_file %llu\nnr_unevictable %llu\n", (unsigned long long)rs.nr_inactive_anon,
 	    (unsigned long long)rs.nr_active_anon, (unsigned long long)rs.nr_inactive_file,
 	    (unsigned long long)rs.nr_active_file, (unsigned long long)rs.nr_unevictable);
-	put(&o, "nr_dirty %llu\nnr_writeback 0\nnr_swapcached %llu\n",
-	    (unsigned long long)mi.dirty_pages, (unsigned long long)si.cached_pages);
+	put(&o, "nr_slab_unreclaimable %llu\n", (unsigned long long)mi.slab_pages);
+	put(&o, "nr_anon_pages %llu\n", (unsigned long long)mi.anon_pages);
+	put(&o, "nr_mapped %llu\n", (unsigned long long)mi.mapped_pages);
+	put(&o, "nr_file_pages %llu\n", (unsigned long long)mi.cached_pages);
+	/* writes are synchronous: nothing is ever under writeback */
+	put(&o, "nr_dirty %llu\nnr_writeback 0\n", (unsigned long long)mi.dirty_pages);
+	put(&o, "nr_shmem %llu\n", (unsigned long long)mi.shmem_pages);
+	put(&o, "nr_page_table_pages %llu\n", (unsigned long long)mi.pagetable_pages);
+	put(&o, "nr_swapcached %llu\n", (unsigned long long)si.cached_pages);
 	put(&o, "pgpgin %llu\npgpgout %llu\npswpin %llu\npswpout %llu\n", (unsigned long long)m->pgpgin,
 	    (unsigned long long)m->pgpgout, (unsigned long long)si.pswpin,
 	    (unsigned long long)si.pswpout);
+	/* direct reclaim is entered by user-page allocations, whose highest
+	 * zone (GFP_HIGHUSER_MOVABLE) is ZONE_MOVABLE */
+	put(&o, "allocstall_dma 0\nallocstall_dma32 0\nallocstall_normal 0\nallocstall_movable %llu\n",
+	    (unsigned long long)rs.allocstall);
+	put(&o, "pgactivate %llu\npgdeactivate %llu\n", (unsigned long long)rs.pgactivate,
+	    (unsigned long long)rs.pgdeactivate);
 	put(&o, "pgfault %llu\n", (unsigned long long)m->pgfault);
 	put(&o, "pgmajfault %llu\n", (unsigned long long)m->pgmajfault);
-	put(&o, "pgactivate %llu\npgdeactivate %llu\npgrotated %llu\n",
-	    (unsigned long long)rs.pgactivate, (unsigned long long)rs.pgdeactivate,
-	    (unsigned long long)rs.pgrotated);
 	put(&o, "pgsteal_kswapd %llu\npgsteal_direct %llu\npgscan_kswapd %llu\npgscan_direct %llu\n",
 	    (unsigned long long)rs.pgsteal_kswapd, (unsigned long long)rs.pgsteal_direct,
 	    (unsigned long long)rs.pgscan_kswapd, (unsigned long long)rs.pgscan_direct);
-	put(&o, "pgsteal_anon %llu\npgsteal_file %llu\n", (unsigned long long)rs.pgsteal_anon,
-	    (unsigned long long)rs.pgsteal_file);
-	put(&o, "pageoutrun %llu\nallocstall %llu\n", (unsigned long long)rs.pageoutrun,
-	    (unsigned long long)rs.allocstall);
+	put(&o, "pgscan_anon %llu\npgscan_file %llu\npgsteal_anon %llu\npgsteal_file %llu\n",
+	    (unsigned long long)rs.pgscan_anon, (unsigned long long)rs.pgscan_file,
+	    (unsigned long long)rs.pgsteal_anon, (unsigned long long)rs.pgsteal_file);
+	put(&o, "pageoutrun %llu\npgrotated %llu\n", (unsigned long long)rs.pageoutrun,
+	    (unsigned long long)rs.pgrotated);
 	put(&o, "oom_kill %llu\n", (unsigned long long)m->oom_kill);
 	put(&o, "nr_tlb_remote_flush %llu\n", (unsigned long long)t.shootdowns);
 	put(&o, "nr_tlb_remote_flush_received %llu\n", (unsigned long long)t.shootdowns);
@@ -211,6 +217,26 @@ size_t mm_show_vmstat(struct mm_machine *m, char *buf, size_t size)
 	put(&o, "mmsim_cow_copies %llu\n", (unsigned long long)c.cow_copies);
 	put(&o, "mmsim_kswapd_wakeups %llu\n", (unsigned long long)rs.kswapd_wakeups);
 	put(&o, "mmsim_swap_write_errors %llu\n", (unsigned long long)si.write_errors);
+	return done(&o);
+}
+
+/* ---- /proc/swaps ------------------------------------------------------------------------- */
+
+size_t mm_show_swaps(struct mm_machine *m, char *buf, size_t size)
+{
+	struct out o = { buf, size, 0 };
+	/* swap_show(): the header, then one line per area (priority -2: the
+	 * first area enabled without a priority gets -2) */
+	put(&o, "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
+	struct mm_swap_info si;
+	mm_machine_swap_info(m, &si);
+	if (si.total_pages) {
+		int len = (int)strlen(si.path);
+		uint64_t bytes = kb(si.total_pages), inuse = kb(si.total_pages - si.free_pages);
+		put(&o, "%s%*s%s\t%llu\t%s%llu\t%s%d\n", si.path, len < 40 ? 40 - len : 1, " ", "file\t",
+		    (unsigned long long)bytes, bytes < 10000000 ? "\t" : "", (unsigned long long)inuse,
+		    inuse < 10000000 ? "\t" : "", -2);
+	}
 	return done(&o);
 }
 
