@@ -581,6 +581,24 @@ assert all(e["file"].endswith(".mms") and e["line"] > 0 for e in d["events"])
 	run try 0 run "$TMP/try.mms"
 }
 
+# ---- regen: rewrite the scenario and demo goldens (not a CTest test) ----------------
+# After an intended change of the machine's behaviour:
+#   bash tests/tools/test_mmsim.sh regen build/tools/mmsim/mmsim .
+# then review `git diff tests/tools/expected/` before committing. Use an
+# optimized build: debug builds differ where free memory shows.
+group_regen() {
+	local f n
+	for f in examples/scenarios/*.mms; do
+		n=$(basename "$f" .mms)
+		[ "$n" = demo ] && continue
+		"$MMSIM" run "$f" >"$EXP/scn_$n.out" 2>/dev/null
+		norm "$EXP/scn_$n.out"
+	done
+	"$MMSIM" demo --out "$TMP/regen" >"$EXP/demo.out" 2>/dev/null
+	norm "$EXP/demo.out"
+	echo "regen: rewrote tests/tools/expected/scn_*.out and demo.out" >&2
+}
+
 # ---- demo: the bundled scenario, its report and plots -----------------------------
 group_demo() {
 	run demo 0 demo --out "$TMP/out"
@@ -946,7 +964,7 @@ EOF
 }
 
 case $GROUP in
-help | errors | cache | sweep | policies | docs | zipf | trace | record | scenarios | demo) "group_$GROUP" ;;
+help | errors | cache | sweep | policies | docs | zipf | trace | record | scenarios | demo | regen) "group_$GROUP" ;;
 *) echo "test_mmsim.sh: unknown group '$GROUP'" >&2; exit 2 ;;
 esac
 echo "$GROUP: $checks checks, $failures failures"
