@@ -575,6 +575,24 @@ assert all(e["file"].endswith(".mms") and e["line"] > 0 for e in d["events"])
 	contains noscn err "no scenario given"
 	run twoscn 2 run a.mms b.mms
 	contains twoscn err "one scenario at a time"
+	# the examples of docs/scenario.md run and their expects hold
+	checks=$((checks + 1))
+	python3 - "$SRC/docs/scenario.md" "$TMP" <<'EOF' || fail "cannot extract the examples of docs/scenario.md"
+import re, sys
+doc = open(sys.argv[1]).read()
+top = doc[:doc.index("## Lines")]
+ex = doc[doc.index("## Examples"):doc.index("## Errors and exit status")]
+blocks = [b for b in re.findall(r"```\n(.*?)```", top, re.S) if "process" in b]
+blocks += re.findall(r"```\n(.*?)```", ex, re.S)
+assert len(blocks) >= 5, len(blocks)
+for i, b in enumerate(blocks):
+    open("%s/docex%d.mms" % (sys.argv[2], i), "w").write(b)
+EOF
+	for f in "$TMP"/docex*.mms; do
+		checks=$((checks + 1))
+		"$MMSIM" run --quiet "$f" >/dev/null 2>"$TMP/docex.err" ||
+			{ fail "docs/scenario.md example $f:"; sed 's/^/    /' "$TMP/docex.err" >&2; }
+	done
 	# try records errno and the signal
 	printf 'process a\ntry mmap 0\nexpect $errno == EINVAL\ntry read 16\nexpect $signal == SIGSEGV\nexpect $si_addr == 16\n' \
 		>"$TMP/try.mms"
