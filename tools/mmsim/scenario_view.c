@@ -27,13 +27,13 @@ static const struct view_desc views[] = {
 	{ "buddyinfo", false, false }, { "slabinfo", false, false }, { "ps", false, false },
 	{ "maps", true, false },      { "smaps", true, false },     { "status", true, false },
 	{ "pagewalk", true, true },   { "tlb", true, false },       { "counters", true, false },
-	{ "dmesg", false, false },
+	{ "dmesg", false, false },     { "swaps", false, false },
 };
 #define NVIEWS (sizeof(views) / sizeof(views[0]))
 
 const char *const sc_view_names[] = {
 	"free", "meminfo", "vmstat", "buddyinfo", "slabinfo", "ps", "maps", "smaps", "status",
-	"pagewalk", "tlb", "counters", "dmesg",
+	"pagewalk", "tlb", "counters", "dmesg", "swaps",
 };
 const size_t sc_nviews = NVIEWS;
 
@@ -228,6 +228,8 @@ char *sc_view_text(struct mm_machine *m, struct mm_task *task, const char *view,
 		fm = mm_show_ps;
 	else if (strcmp(view, "dmesg") == 0)
 		fm = mm_show_dmesg;
+	else if (strcmp(view, "swaps") == 0)
+		fm = mm_show_swaps;
 	else if (strcmp(view, "maps") == 0)
 		ft = mm_show_maps;
 	else if (strcmp(view, "smaps") == 0)
