@@ -847,6 +847,9 @@ assert r["pswpout"] > 0 and r["maj_flt"] == r["pswpin"] > 0, r
 assert r["swap_total_kb"] == 32 * 1024 - 4 and r["kswapd_wakeups"] > 0 and r["ticks"] > 0, r
 '
 	contains trace_swap err "check passed"
+	run trace_swaps 0 trace "$TMP/z.txt" --ram 8m --swap 32m --show swaps -n 100
+	contains trace_swaps out "==> /proc/swaps <=="
+	contains trace_swaps out "Filename"
 	run trace_clock 0 trace "$TMP/z.txt" --ram 8m --swap 32m -p clock --json
 	py trace_clock 'import json, sys; r = json.load(sys.stdin); assert r["reclaim"] == "clock (global)" and r["pswpout"] > 0, r'
 	run trace_local 0 trace "$TMP/z.txt" --ram 8m --swap 32m --local 256 --json

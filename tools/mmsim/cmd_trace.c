@@ -135,7 +135,7 @@ static int parse_show(struct trace_args_all *a, const char *arg)
 		else
 			rc = mmsim_usage_err("trace", "--show: unknown view '%s' (free, meminfo, "
 					     "vmstat, buddyinfo, slabinfo, maps, smaps, status, ps, "
-					     "all)", list[i]);
+					     "swaps, dmesg, all)", list[i]);
 	}
 	cli_free_list(list, (size_t)n);
 	return rc;
@@ -473,7 +473,8 @@ const struct mmsim_cmd mmsim_cmd_trace = {
 	"Output options:\n"
 	"  -j, --json            the summary (and the views) as one JSON object\n"
 	"      --show LIST       print views at the end: free, meminfo, vmstat,\n"
-	"                        buddyinfo, slabinfo, maps, smaps, status, ps, all\n"
+	"                        buddyinfo, slabinfo, maps, smaps, status, ps, swaps,\n"
+	"                        dmesg (the kernel log), all\n"
 	"      --timeline N      sample memory and counters every N accesses\n"
 	"      --csv FILE        write the samples as CSV to FILE (- for stdout,\n"
 	"                        instead of the summary)\n"

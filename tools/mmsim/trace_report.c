@@ -11,6 +11,7 @@
 
 const char *const trace_view_names[] = {
 	"free", "meminfo", "vmstat", "buddyinfo", "slabinfo", "maps", "smaps", "status", "ps",
+	"swaps", "dmesg",
 };
 const size_t trace_nviews = sizeof(trace_view_names) / sizeof(trace_view_names[0]);
 
@@ -22,7 +23,8 @@ static char *view_text(const struct trace_report *rep, size_t k, const char **ti
 {
 	static const char *const titles[] = {
 		"free", "/proc/meminfo", "/proc/vmstat", "/proc/buddyinfo", "/proc/slabinfo",
-		"/proc/PID/maps", "/proc/PID/smaps", "/proc/PID/status", "ps",
+		"/proc/PID/maps", "/proc/PID/smaps", "/proc/PID/status", "ps", "/proc/swaps",
+		"dmesg",
 	};
 	struct mm_machine *m = rep->m;
 	struct mm_task *t = rep->r->t;
@@ -43,6 +45,8 @@ static char *view_text(const struct trace_report *rep, size_t k, const char **ti
 		case 6: n = mm_show_smaps(m, t, buf, cap); break;
 		case 7: n = mm_show_status(m, t, buf, cap); break;
 		case 8: n = mm_show_ps(m, buf, cap); break;
+		case 9: n = mm_show_swaps(m, buf, cap); break;
+		case 10: n = mm_show_dmesg(m, buf, cap); break;
 		}
 		if (n < cap)
 			return buf;
