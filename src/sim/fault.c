@@ -235,6 +235,9 @@ int sim_do_page_fault(struct mm_machine *m, struct mm_task *t, uint64_t va, unsi
 		return bad_area(t, va, err, MM_SEGV_ACCERR);
 	bool major = false;
 	m->pgfault++;
+	/* what a failure reports if no sim_alloc_page fails (a slab page) */
+	m->oom_gfp = MM_GFP_KERNEL;
+	m->oom_order = 0;
 	int r = sim_handle_mm_fault(m, t, vma, va, (err & MM_PF_WRITE) != 0, &major);
 	/* no memory: reclaim, then the OOM killer frees a process, and the
 	 * fault is retried; the victim may be t itself (oom.c) */

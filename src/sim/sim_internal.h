@@ -328,8 +328,9 @@ struct mm_machine {
 	struct mm_tlb_stats tlbst;
 	uint64_t pgfault, pgmajfault, nr_forks, nr_exits;
 	uint64_t pgalloc_fail;
-	mm_gfp_t oom_gfp;            /* the last failed allocation (sim_alloc_page): */
-	unsigned int oom_order;      /* what the OOM killer reports */
+	mm_gfp_t oom_gfp;            /* the last failed allocation (sim_alloc_page; */
+	unsigned int oom_order;      /* GFP_KERNEL/0 at each fault's start): what the
+				      * OOM killer reports and reclaims for */
 	uint64_t oom_kill;           /* processes the OOM killer killed */
 	struct sim_klog klog;        /* dmesg */
 	/* issue 4: swap and reclaim (swap.c, reclaim.c) */
