@@ -575,6 +575,14 @@ assert all(e["file"].endswith(".mms") and e["line"] > 0 for e in d["events"])
 	contains noscn err "no scenario given"
 	run twoscn 2 run a.mms b.mms
 	contains twoscn err "one scenario at a time"
+	# a host ELF: spawn and exec load it with its libraries; a missing one is ENOENT
+	if [ -x /bin/true ]; then
+		printf 'spawn t /bin/true\nexpect pid == 1\nshow maps\nexec /bin/true --version\nfork c\n@c try exec /nonexistent\nexpect $errno == ENOENT\n' \
+			>"$TMP/spawn.mms"
+		run spawn 0 run "$TMP/spawn.mms"
+		contains spawn out "/true"
+		contains spawn out "libc.so.6"
+	fi
 	# the examples of docs/scenario.md run and their expects hold
 	checks=$((checks + 1))
 	python3 - "$SRC/docs/scenario.md" "$TMP" <<'EOF' || fail "cannot extract the examples of docs/scenario.md"
