@@ -164,6 +164,10 @@ size_t mm_slab_alloc_batch(struct mm_arena *av, size_t nb, void **out, size_t ma
 			struct mchunk *b = span_block(s, s->carved);
 			size_t off = ((uintptr_t)b - (uintptr_t)s) >> 4;
 			b->size = hdr | (off << SLAB_OFF_SHIFT);
+			/* memory reused from an older span may still hold a key:
+			 * clear it, or every free of this block takes the
+			 * double-free check */
+			((struct slab_free *)chunk2mem(b))->key = 0;
 			out[n++] = chunk2mem(b);
 			s->carved++;
 			s->used++;
