@@ -36,7 +36,7 @@ static const struct cli_opt opts[] = {
 	{ "help", 'h', CLI_ARG_NONE, OPT_HELP },
 };
 
-#define DEMO_MAX_SNAPS  12   /* buddy snapshots plotted */
+#define DEMO_MAX_SNAPS  12 /* buddy snapshots plotted */
 #define DEMO_MAX_ORDERS 16
 #define DEMO_LABEL      48
 
@@ -51,8 +51,8 @@ struct snap {
 enum mode { M_NONE, M_TEXT, M_CODE, M_LIST };
 
 struct demo {
-	struct sc_out out;       /* the text on stdout */
-	FILE *body;              /* the report's body (a memory stream) */
+	struct sc_out out; /* the text on stdout */
+	FILE *body;        /* the report's body (a memory stream) */
 	char *body_buf;
 	size_t body_len;
 	bool html;
@@ -62,14 +62,14 @@ struct demo {
 	bool nomem;
 	struct snap snaps[DEMO_MAX_SNAPS];
 	size_t nsnaps;
-	struct snap last;        /* after the latest step */
+	struct snap last; /* after the latest step */
 	bool have_last;
 	char pending[DEMO_LABEL]; /* a section began: snapshot at the next step */
 	bool want_snap;
-	uint64_t swap_seen;      /* any swap used: plot it */
+	uint64_t swap_seen; /* any swap used: plot it */
 };
 
-/* ---- Writing the report ----------------------------------------------------------- */
+/* ---- Writing the report ------------------------------------------------- */
 
 static void esc(struct demo *d, const char *s)
 {
@@ -79,11 +79,20 @@ static void esc(struct demo *d, const char *s)
 	}
 	for (; *s; s++) {
 		switch (*s) {
-		case '<': fputs("&lt;", d->body); break;
-		case '>': fputs("&gt;", d->body); break;
-		case '&': fputs("&amp;", d->body); break;
-		case '"': fputs("&quot;", d->body); break;
-		default: fputc(*s, d->body);
+		case '<':
+			fputs("&lt;", d->body);
+			break;
+		case '>':
+			fputs("&gt;", d->body);
+			break;
+		case '&':
+			fputs("&amp;", d->body);
+			break;
+		case '"':
+			fputs("&quot;", d->body);
+			break;
+		default:
+			fputc(*s, d->body);
 		}
 	}
 }
@@ -93,16 +102,30 @@ static void set_mode(struct demo *d, enum mode m)
 	if (d->mode == m)
 		return;
 	switch (d->mode) {
-	case M_TEXT: fputs(d->html ? "</p>\n" : "\n", d->body); break;
-	case M_CODE: fputs(d->html ? "</pre>\n" : "```\n\n", d->body); break;
-	case M_LIST: fputs(d->html ? "</ul>\n" : "\n", d->body); break;
-	case M_NONE: break;
+	case M_TEXT:
+		fputs(d->html ? "</p>\n" : "\n", d->body);
+		break;
+	case M_CODE:
+		fputs(d->html ? "</pre>\n" : "```\n\n", d->body);
+		break;
+	case M_LIST:
+		fputs(d->html ? "</ul>\n" : "\n", d->body);
+		break;
+	case M_NONE:
+		break;
 	}
 	switch (m) {
-	case M_TEXT: fputs(d->html ? "<p>" : "", d->body); break;
-	case M_CODE: fputs(d->html ? "<pre>" : "```text\n", d->body); break;
-	case M_LIST: fputs(d->html ? "<ul>\n" : "", d->body); break;
-	case M_NONE: break;
+	case M_TEXT:
+		fputs(d->html ? "<p>" : "", d->body);
+		break;
+	case M_CODE:
+		fputs(d->html ? "<pre>" : "```text\n", d->body);
+		break;
+	case M_LIST:
+		fputs(d->html ? "<ul>\n" : "", d->body);
+		break;
+	case M_NONE:
+		break;
 	}
 	d->mode = m;
 }
@@ -165,8 +188,10 @@ static void rep_expect(void *ctx, const struct sc_where *w, const char *src, boo
 	if (ok)
 		fputs(": holds\n", d->body);
 	else
-		fprintf(d->body, d->html ? ": <strong>FAILED</strong> (got %lld)\n"
-					 : ": **FAILED** (got %lld)\n", (long long)got);
+		fprintf(d->body,
+			d->html ? ": <strong>FAILED</strong> (got %lld)\n"
+				: ": **FAILED** (got %lld)\n",
+			(long long)got);
 	if (d->html)
 		fputs("</li>", d->body);
 }
@@ -232,7 +257,7 @@ static void rep_step(void *ctx, struct mm_machine *m, const struct sc_sample *sm
 	d->want_snap = false;
 }
 
-/* ---- Plots ------------------------------------------------------------------------- */
+/* ---- Plots -------------------------------------------------------------- */
 
 static bool gnuplot_in_path(void)
 {
@@ -303,8 +328,10 @@ static int plots(struct demo *d, const char *dir, bool *mem_drawn, bool *buddy_d
 		y[4][i] = (double)(s->slab + s->pagetables) * mib;
 		y[5][i] = (double)s->swap_used * mib;
 	}
-	static const char *const names[6] = { "free", "anonymous", "page cache", "shmem",
-					      "kernel (slab + page tables)", "swap used" };
+	static const char *const names[6] = {
+		"free",     "anonymous", "page cache", "shmem", "kernel (slab + page tables)",
+		"swap used"
+	};
 	struct plot_series ms[6];
 	size_t nms = 0;
 	for (int i = 0; i < 6; i++) {
@@ -313,7 +340,10 @@ static int plots(struct demo *d, const char *dir, bool *mem_drawn, bool *buddy_d
 		ms[nms++] = (struct plot_series){ .name = names[i], .n = n, .x = x, .y = y[i] };
 	}
 	struct plot mp = { .title = "Memory over time (sampled after every statement)",
-			   .xlabel = "statements run", .ylabel = "MiB", .nseries = nms, .series = ms };
+			   .xlabel = "statements run",
+			   .ylabel = "MiB",
+			   .nseries = nms,
+			   .series = ms };
 	rc = one_plot(dir, "memory", &mp, gnuplot, mem_drawn);
 	if (rc)
 		goto out;
@@ -331,11 +361,15 @@ static int plots(struct demo *d, const char *dir, bool *mem_drawn, bool *buddy_d
 		orders[k] = k;
 	struct plot_series bs[DEMO_MAX_SNAPS];
 	for (size_t i = 0; i < ns; i++)
-		bs[i] = (struct plot_series){ .name = snaps[i].label, .n = (size_t)snaps[i].norders,
-					      .x = orders, .y = snaps[i].free };
+		bs[i] = (struct plot_series){ .name = snaps[i].label,
+					      .n = (size_t)snaps[i].norders,
+					      .x = orders,
+					      .y = snaps[i].free };
 	struct plot bp = { .title = "Buddy allocator: free blocks per order (all zones)",
-			   .xlabel = "order (block of 2^order pages)", .ylabel = "free blocks",
-			   .nseries = ns, .series = bs };
+			   .xlabel = "order (block of 2^order pages)",
+			   .ylabel = "free blocks",
+			   .nseries = ns,
+			   .series = bs };
 	rc = one_plot(dir, "buddy", &bp, gnuplot, buddy_drawn);
 out:
 	free(x);
@@ -344,7 +378,7 @@ out:
 	return rc;
 }
 
-/* ---- The report file ------------------------------------------------------------------ */
+/* ---- The report file ---------------------------------------------------- */
 
 static int mkdir_p(const char *dir)
 {
@@ -376,19 +410,22 @@ static void put_plot(FILE *f, bool html, const char *name, const char *alt, bool
 		else
 			fprintf(f, "![%s](%s.png)\n\n", alt, name);
 	} else if (html) {
-		fprintf(f, "<p><em>gnuplot was not found (or failed): this plot was not drawn. "
-			   "Its script is <code>%s.gp</code>; run <code>gnuplot %s.gp</code> "
-			   "once gnuplot is installed.</em></p>\n", name, name);
+		fprintf(f,
+			"<p><em>gnuplot was not found (or failed): this plot was not drawn. "
+			"Its script is <code>%s.gp</code>; run <code>gnuplot %s.gp</code> "
+			"once gnuplot is installed.</em></p>\n",
+			name, name);
 	} else {
-		fprintf(f, "*gnuplot was not found (or failed): this plot was not drawn. Its "
-			   "script is `%s.gp`; run `gnuplot %s.gp` once gnuplot is installed.*\n\n",
+		fprintf(f,
+			"*gnuplot was not found (or failed): this plot was not drawn. Its "
+			"script is `%s.gp`; run `gnuplot %s.gp` once gnuplot is installed.*\n\n",
 			name, name);
 	}
 }
 
-static int write_report(struct demo *d, const char *dir, const char *scenario,
-			const char *src, size_t srclen, const struct sc_result *res,
-			bool mem_drawn, bool buddy_drawn, char *path, size_t pathlen)
+static int write_report(struct demo *d, const char *dir, const char *scenario, const char *src,
+			size_t srclen, const struct sc_result *res, bool mem_drawn,
+			bool buddy_drawn, char *path, size_t pathlen)
 {
 	snprintf(path, pathlen, "%s/report.%s", dir, d->html ? "html" : "md");
 	FILE *f = fopen(path, "w");
@@ -399,32 +436,38 @@ static int write_report(struct demo *d, const char *dir, const char *scenario,
 	const bool h = d->html;
 	if (h)
 		fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n"
-		      "<title>mmsim demo</title>\n<style>body{font-family:sans-serif;max-width:60em;"
+		      "<title>mmsim "
+		      "demo</title>\n<style>body{font-family:sans-serif;max-width:60em;"
 		      "margin:auto} pre{background:#f4f4f4;padding:.5em;overflow-x:auto}</style>\n"
 		      "</head><body>\n<h1>mmsim demo: the memory of a process, step by step</h1>\n",
 		      f);
 	else
 		fputs("# mmsim demo: the memory of a process, step by step\n\n", f);
-	fprintf(f, h ? "<p>The scenario <code>%s</code> run on mmkit's simulated machine by "
-		       "<code>mmsim demo</code> (mmsim %s). Each section shows the views that tell "
-		       "its part of the story and checks it with <code>expect</code>; the plots "
-		       "and the scenario itself are at the end.</p>\n"
-		     : "The scenario `%s` run on mmkit's simulated machine by `mmsim demo` "
-		       "(mmsim %s). Each section shows the views that tell its part of the story "
-		       "and checks it with `expect`; the plots and the scenario itself are at the "
-		       "end.\n\n",
+	fprintf(f,
+		h ? "<p>The scenario <code>%s</code> run on mmkit's simulated machine by "
+		    "<code>mmsim demo</code> (mmsim %s). Each section shows the views that tell "
+		    "its part of the story and checks it with <code>expect</code>; the plots "
+		    "and the scenario itself are at the end.</p>\n"
+		  : "The scenario `%s` run on mmkit's simulated machine by `mmsim demo` "
+		    "(mmsim %s). Each section shows the views that tell its part of the story "
+		    "and checks it with `expect`; the plots and the scenario itself are at the "
+		    "end.\n\n",
 		scenario, MMSIM_VERSION);
 	fwrite(d->body_buf, 1, d->body_len, f);
 	fputs(h ? "<h2>Memory over time</h2>\n" : "## Memory over time\n\n", f);
-	fputs(h ? "<p>Sampled after every statement of the scenario (and of its first-level repeat loops).</p>\n"
-		: "Sampled after every statement of the scenario (and of its first-level repeat loops).\n\n", f);
+	fputs(h ? "<p>Sampled after every statement of the scenario (and of its first-level repeat "
+		  "loops).</p>\n"
+		: "Sampled after every statement of the scenario (and of its first-level repeat "
+		  "loops).\n\n",
+	      f);
 	put_plot(f, h, "memory", "memory over time", mem_drawn);
-	fputs(h ? "<h2>Buddy allocator: free areas</h2>\n"
-		: "## Buddy allocator: free areas\n\n", f);
+	fputs(h ? "<h2>Buddy allocator: free areas</h2>\n" : "## Buddy allocator: free areas\n\n",
+	      f);
 	fputs(h ? "<p>Free blocks of each order (all zones, as /proc/buddyinfo counts them) at "
 		  "the start of each section and at the end.</p>\n"
 		: "Free blocks of each order (all zones, as /proc/buddyinfo counts them) at the "
-		  "start of each section and at the end.\n\n", f);
+		  "start of each section and at the end.\n\n",
+	      f);
 	put_plot(f, h, "buddy", "buddy free areas per order", buddy_drawn);
 	fputs(h ? "<h2>Result</h2>\n<p>" : "## Result\n\n", f);
 	fprintf(f, "%llu expects: %llu passed, %llu failed; %llu steps.",
@@ -458,7 +501,7 @@ static int write_report(struct demo *d, const char *dir, const char *scenario,
 	return 0;
 }
 
-/* ---- The command ------------------------------------------------------------------------ */
+/* ---- The command -------------------------------------------------------- */
 
 static int read_whole(const char *path, char **out, size_t *len)
 {
@@ -522,8 +565,8 @@ static int run_demo(int argc, char **argv)
 			else if (strcmp(arg, "html") == 0)
 				html = true;
 			else
-				return mmsim_usage_err("demo", "--format: expected md or html, not '%s'",
-						       arg);
+				return mmsim_usage_err(
+					"demo", "--format: expected md or html, not '%s'", arg);
 			break;
 		case OPT_SCENARIO:
 			scenario = arg;
@@ -611,8 +654,10 @@ static int run_demo(int argc, char **argv)
 	if (mem_drawn && buddy_drawn)
 		fprintf(stderr, " with plots %s/memory.png and %s/buddy.png\n", dir, dir);
 	else
-		fprintf(stderr, " (gnuplot not found: no plots; scripts %s/memory.gp and "
-			"%s/buddy.gp)\n", dir, dir);
+		fprintf(stderr,
+			" (gnuplot not found: no plots; scripts %s/memory.gp and "
+			"%s/buddy.gp)\n",
+			dir, dir);
 	return out;
 }
 

@@ -11,10 +11,8 @@
 enum { OPT_JSON = 1, OPT_CHECK, OPT_QUIET, OPT_DEFINE, OPT_HELP };
 
 static const struct cli_opt opts[] = {
-	{ "json", 'j', CLI_ARG_NONE, OPT_JSON },
-	{ "check", 'c', CLI_ARG_NONE, OPT_CHECK },
-	{ "quiet", 'q', CLI_ARG_NONE, OPT_QUIET },
-	{ "define", 'D', CLI_ARG_REQUIRED, OPT_DEFINE },
+	{ "json", 'j', CLI_ARG_NONE, OPT_JSON },   { "check", 'c', CLI_ARG_NONE, OPT_CHECK },
+	{ "quiet", 'q', CLI_ARG_NONE, OPT_QUIET }, { "define", 'D', CLI_ARG_REQUIRED, OPT_DEFINE },
 	{ "help", 'h', CLI_ARG_NONE, OPT_HELP },
 };
 
@@ -31,7 +29,8 @@ static int parse_define(char *arg, struct sc_define *d)
 		return mmsim_usage_err("run", "-D %s: a name starts with a letter or _", arg);
 	for (const char *p = arg; *p; p++)
 		if (!isalnum((unsigned char)*p) && *p != '_')
-			return mmsim_usage_err("run", "-D %s: a name has letters, digits and _ only", arg);
+			return mmsim_usage_err("run",
+					       "-D %s: a name has letters, digits and _ only", arg);
 	if (strlen(arg) > 63)
 		return mmsim_usage_err("run", "-D %s: name too long", arg);
 	d->name = arg;
@@ -54,8 +53,8 @@ static int run_run(int argc, char **argv)
 			return EXIT_USAGE;
 		case CLI_POSITIONAL:
 			if (path)
-				return mmsim_usage_err("run", "one scenario at a time ('%s' and '%s')",
-						       path, arg);
+				return mmsim_usage_err(
+					"run", "one scenario at a time ('%s' and '%s')", path, arg);
 			path = arg;
 			break;
 		case OPT_JSON:
@@ -69,7 +68,8 @@ static int run_run(int argc, char **argv)
 			break;
 		case OPT_DEFINE: {
 			if (ndefs == MAX_DEFINES)
-				return mmsim_usage_err("run", "more than %d -D options", MAX_DEFINES);
+				return mmsim_usage_err("run", "more than %d -D options",
+						       MAX_DEFINES);
 			int rc = parse_define((char *)(uintptr_t)arg, &defs[ndefs]);
 			if (rc)
 				return rc;

@@ -17,7 +17,7 @@
 #include "mmkit/sim.h"
 #include "scenario_runner.h"
 
-/* ---- Accesses --------------------------------------------------------------------------- */
+/* ---- Accesses ----------------------------------------------------------- */
 
 static const char *access_word(int kind)
 {
@@ -60,14 +60,18 @@ bool scr_do_access(struct run *r, const struct sc_stmt *st)
 			if (st->size && !scr_eval_range(r, st->size, 1, 8, "size", &size))
 				return false;
 			if (size != 1 && size != 2 && size != 4 && size != 8)
-				return scr_bad(r, st->size->col, "size %" PRId64 ": a write of a number is "
-		   "1, 2, 4 or 8 bytes", size);
+				return scr_bad(r, st->size->col,
+					       "size %" PRId64 ": a write of a number is "
+					       "1, 2, 4 or 8 bytes",
+					       size);
 			if (!scr_eval(r, st->value, &value))
 				return false;
 			if (size < 8 && (value >= (int64_t)1 << (8 * size) ||
 					 value < -((int64_t)1 << (8 * size - 1))))
-				return scr_bad(r, st->value->col, "value %" PRId64 " does not fit in %" PRId64
-		   " byte%s (size=N)", value, size, size > 1 ? "s" : "");
+				return scr_bad(r, st->value->col,
+					       "value %" PRId64 " does not fit in %" PRId64
+					       " byte%s (size=N)",
+					       value, size, size > 1 ? "s" : "");
 			uint8_t b[8];
 			for (int i = 0; i < 8; i++)
 				b[i] = (uint8_t)((uint64_t)value >> (8 * i));
@@ -133,7 +137,8 @@ bool scr_do_fill(struct run *r, const struct sc_stmt *st)
 	if (!t)
 		return false;
 	int64_t addr, len, value;
-	if (!scr_eval(r, st->a[0], &addr) || !scr_eval_range(r, st->a[1], 0, INT64_MAX, "length", &len) ||
+	if (!scr_eval(r, st->a[0], &addr) ||
+	    !scr_eval_range(r, st->a[1], 0, INT64_MAX, "length", &len) ||
 	    !scr_eval_range(r, st->value, 0, 255, "value", &value))
 		return false;
 	if (st->try_ && !scr_var_set(r, "errno", 0, false, false))
@@ -155,7 +160,7 @@ bool scr_do_fill(struct run *r, const struct sc_stmt *st)
 	return true;
 }
 
-/* ---- show, expect, echo ---------------------------------------------------------------------- */
+/* ---- show, expect, echo ------------------------------------------------- */
 
 bool scr_do_show(struct run *r, const struct sc_stmt *st)
 {
@@ -200,12 +205,24 @@ bool scr_do_expect(struct run *r, const struct sc_stmt *st)
 		return false;
 	bool ok;
 	switch (st->cmp) {
-	case CMP_EQ: ok = a == b; break;
-	case CMP_NE: ok = a != b; break;
-	case CMP_LT: ok = a < b; break;
-	case CMP_LE: ok = a <= b; break;
-	case CMP_GT: ok = a > b; break;
-	default: ok = a >= b; break;
+	case CMP_EQ:
+		ok = a == b;
+		break;
+	case CMP_NE:
+		ok = a != b;
+		break;
+	case CMP_LT:
+		ok = a < b;
+		break;
+	case CMP_LE:
+		ok = a <= b;
+		break;
+	case CMP_GT:
+		ok = a > b;
+		break;
+	default:
+		ok = a >= b;
+		break;
 	}
 	r->res->expects++;
 	char msg[1024] = "";
@@ -218,8 +235,8 @@ bool scr_do_expect(struct run *r, const struct sc_stmt *st)
 		if (st->a[1]->op == EX_NUM)
 			snprintf(msg, sizeof(msg), "expect failed: %s (got %s)", st->text, ga);
 		else
-			snprintf(msg, sizeof(msg), "expect failed: %s (got %s; right side %s)", st->text,
-				 ga, gb);
+			snprintf(msg, sizeof(msg), "expect failed: %s (got %s; right side %s)",
+				 st->text, ga, gb);
 	}
 	if (r->sink->expect) {
 		struct sc_where w = scr_where(r);
@@ -236,61 +253,62 @@ bool scr_do_echo(struct run *r, const struct sc_stmt *st)
 	if (!out)
 		return scr_nomem(r);
 	for (const struct sc_seg *g = st->segs; g; g = g->next) {
-	if (g->e) {
-		int64_t v;
-		if (!scr_eval(r, g->e, &v)) {
-			free(out);
-			return false;
-		}
-		if (n + 48 >= cap) {
-			cap *= 2;
-			char *no = realloc(out, cap);
-			if (!no) {
+		if (g->e) {
+			int64_t v;
+			if (!scr_eval(r, g->e, &v)) {
 				free(out);
-				return scr_nomem(r);
+				return false;
 			}
-			out = no;
-		}
-		n += (size_t)snprintf(out + n, cap - n, "%" PRId64, v);
-		continue;
-	}
-	const char *s = g->text;
-	while (*s) {
-		if (n + 48 >= cap) {
-			cap *= 2;
-			char *no = realloc(out, cap);
-			if (!no) {
-				free(out);
-				return scr_nomem(r);
+			if (n + 48 >= cap) {
+				cap *= 2;
+				char *no = realloc(out, cap);
+				if (!no) {
+					free(out);
+					return scr_nomem(r);
+				}
+				out = no;
 			}
-			out = no;
-		}
-		if (*s == '$' && (s[1] == '{' || s[1] == '_' || (s[1] >= 'a' && s[1] <= 'z') ||
-				  (s[1] >= 'A' && s[1] <= 'Z'))) {
-			bool brace = s[1] == '{';
-			const char *b = s + 1 + brace, *e = b;
-			while (*e == '_' || (*e >= 'a' && *e <= 'z') || (*e >= 'A' && *e <= 'Z') ||
-			       (*e >= '0' && *e <= '9'))
-				e++;
-			char name[64];
-			if (e == b || e - b >= 64 || (brace && *e != '}')) {
-				out[n++] = *s++;
-				continue;
-			}
-			memcpy(name, b, (size_t)(e - b));
-			name[e - b] = 0;
-			struct var *v = scr_var_find(r, name);
-			if (!v) {
-				free(out);
-				return scr_bad(r, 0, "echo: variable $%s is not set", name);
-			}
-			n += (size_t)snprintf(out + n, cap - n, v->hex ? "%#" PRIx64 : "%" PRId64,
-					      v->v);
-			s = e + brace;
+			n += (size_t)snprintf(out + n, cap - n, "%" PRId64, v);
 			continue;
 		}
-		out[n++] = *s++;
-	}
+		const char *s = g->text;
+		while (*s) {
+			if (n + 48 >= cap) {
+				cap *= 2;
+				char *no = realloc(out, cap);
+				if (!no) {
+					free(out);
+					return scr_nomem(r);
+				}
+				out = no;
+			}
+			if (*s == '$' &&
+			    (s[1] == '{' || s[1] == '_' || (s[1] >= 'a' && s[1] <= 'z') ||
+			     (s[1] >= 'A' && s[1] <= 'Z'))) {
+				bool brace = s[1] == '{';
+				const char *b = s + 1 + brace, *e = b;
+				while (*e == '_' || (*e >= 'a' && *e <= 'z') ||
+				       (*e >= 'A' && *e <= 'Z') || (*e >= '0' && *e <= '9'))
+					e++;
+				char name[64];
+				if (e == b || e - b >= 64 || (brace && *e != '}')) {
+					out[n++] = *s++;
+					continue;
+				}
+				memcpy(name, b, (size_t)(e - b));
+				name[e - b] = 0;
+				struct var *v = scr_var_find(r, name);
+				if (!v) {
+					free(out);
+					return scr_bad(r, 0, "echo: variable $%s is not set", name);
+				}
+				n += (size_t)snprintf(out + n, cap - n,
+						      v->hex ? "%#" PRIx64 : "%" PRId64, v->v);
+				s = e + brace;
+				continue;
+			}
+			out[n++] = *s++;
+		}
 	}
 	out[n] = 0;
 	if (r->sink->echo) {

@@ -19,28 +19,41 @@
 #include "mmkit/sim.h"
 #include "scenario_parser.h"
 
-/* ---- Names -------------------------------------------------------------------------- */
+/* ---- Names -------------------------------------------------------------- */
 
 const char *const sc_ctr_names[SC_NCTR] = {
-	[CTR_ACCESSES] = "accesses",       [CTR_DTLB_HITS] = "dtlb_hits",
-	[CTR_ITLB_HITS] = "itlb_hits",     [CTR_STLB_HITS] = "stlb_hits",
-	[CTR_TLB_MISSES] = "tlb_misses",   [CTR_WALK_REFS] = "walk_refs",
-	[CTR_DIRTY_WALKS] = "dirty_walks", [CTR_MINFLT] = "minflt",
-	[CTR_MAJFLT] = "majflt",           [CTR_COW_COPIES] = "cow_copies",
-	[CTR_COW_REUSES] = "cow_reuses",   [CTR_ZERO_MAPS] = "zero_maps",
-	[CTR_SEGV] = "segv",               [CTR_TLB_FLUSHES] = "tlb_flushes",
-	[CTR_TLB_HITS] = "tlb_hits",       [CTR_FAULTS] = "faults",
+	[CTR_ACCESSES] = "accesses",
+	[CTR_DTLB_HITS] = "dtlb_hits",
+	[CTR_ITLB_HITS] = "itlb_hits",
+	[CTR_STLB_HITS] = "stlb_hits",
+	[CTR_TLB_MISSES] = "tlb_misses",
+	[CTR_WALK_REFS] = "walk_refs",
+	[CTR_DIRTY_WALKS] = "dirty_walks",
+	[CTR_MINFLT] = "minflt",
+	[CTR_MAJFLT] = "majflt",
+	[CTR_COW_COPIES] = "cow_copies",
+	[CTR_COW_REUSES] = "cow_reuses",
+	[CTR_ZERO_MAPS] = "zero_maps",
+	[CTR_SEGV] = "segv",
+	[CTR_TLB_FLUSHES] = "tlb_flushes",
+	[CTR_TLB_HITS] = "tlb_hits",
+	[CTR_FAULTS] = "faults",
 };
 
 const char *const sc_tlbstat_names[SC_NTLBSTAT] = {
-	[TLB_CR3_LOADS] = "cr3_loads",     [TLB_FULL_FLUSHES] = "full_flushes",
-	[TLB_PCID_FLUSHES] = "pcid_flushes", [TLB_INVLPG] = "invlpg",
+	[TLB_CR3_LOADS] = "cr3_loads",           [TLB_FULL_FLUSHES] = "full_flushes",
+	[TLB_PCID_FLUSHES] = "pcid_flushes",     [TLB_INVLPG] = "invlpg",
 	[TLB_GLOBAL_FLUSHES] = "global_flushes", [TLB_SHOOTDOWNS] = "shootdowns",
 };
 
 const char *const sc_swapstat_names[SC_NSWAPSTAT] = {
-	[SW_TOTAL] = "total", [SW_FREE] = "free", [SW_USED] = "used", [SW_CACHED] = "cached",
-	[SW_PSWPIN] = "pswpin", [SW_PSWPOUT] = "pswpout", [SW_WRITE_ERRORS] = "write_errors",
+	[SW_TOTAL] = "total",
+	[SW_FREE] = "free",
+	[SW_USED] = "used",
+	[SW_CACHED] = "cached",
+	[SW_PSWPIN] = "pswpin",
+	[SW_PSWPOUT] = "pswpout",
+	[SW_WRITE_ERRORS] = "write_errors",
 	[SW_FULL_EVENTS] = "full_events",
 };
 
@@ -68,21 +81,37 @@ struct sc_const {
 };
 
 static const struct sc_const consts[] = {
-	{ "EPERM", MM_EPERM },   { "ENOENT", MM_ENOENT }, { "EIO", MM_EIO },
-	{ "ENOEXEC", MM_ENOEXEC }, { "EBADF", MM_EBADF }, { "EAGAIN", MM_EAGAIN },
-	{ "ENOMEM", MM_ENOMEM }, { "EACCES", MM_EACCES }, { "EFAULT", MM_EFAULT },
-	{ "EBUSY", MM_EBUSY },   { "EEXIST", MM_EEXIST }, { "EINVAL", MM_EINVAL },
-	{ "EMFILE", MM_EMFILE }, { "EFBIG", MM_EFBIG },   { "ENOSPC", MM_ENOSPC },
-	{ "E2BIG", 7 },          { "SIGSEGV", MM_SIGSEGV }, { "SIGBUS", MM_SIGBUS },
-	{ "SEGV_MAPERR", MM_SEGV_MAPERR }, { "SEGV_ACCERR", MM_SEGV_ACCERR },
-	{ "BUS_ADRERR", MM_BUS_ADRERR }, { "SI_KERNEL", MM_SI_KERNEL },
-	{ "PAGE_SIZE", 4096 },    { "SIGKILL", MM_SIGKILL }, { "ESRCH", MM_ESRCH },
+	{ "EPERM", MM_EPERM },
+	{ "ENOENT", MM_ENOENT },
+	{ "EIO", MM_EIO },
+	{ "ENOEXEC", MM_ENOEXEC },
+	{ "EBADF", MM_EBADF },
+	{ "EAGAIN", MM_EAGAIN },
+	{ "ENOMEM", MM_ENOMEM },
+	{ "EACCES", MM_EACCES },
+	{ "EFAULT", MM_EFAULT },
+	{ "EBUSY", MM_EBUSY },
+	{ "EEXIST", MM_EEXIST },
+	{ "EINVAL", MM_EINVAL },
+	{ "EMFILE", MM_EMFILE },
+	{ "EFBIG", MM_EFBIG },
+	{ "ENOSPC", MM_ENOSPC },
+	{ "E2BIG", 7 },
+	{ "SIGSEGV", MM_SIGSEGV },
+	{ "SIGBUS", MM_SIGBUS },
+	{ "SEGV_MAPERR", MM_SEGV_MAPERR },
+	{ "SEGV_ACCERR", MM_SEGV_ACCERR },
+	{ "BUS_ADRERR", MM_BUS_ADRERR },
+	{ "SI_KERNEL", MM_SI_KERNEL },
+	{ "PAGE_SIZE", 4096 },
+	{ "SIGKILL", MM_SIGKILL },
+	{ "ESRCH", MM_ESRCH },
 };
 
 /* Words of the views whose rows expect can read. */
 static const char *const row_views[] = { "meminfo", "vmstat", "status" };
 
-/* ---- Expressions -------------------------------------------------------------------------------- */
+/* ---- Expressions -------------------------------------------------------- */
 
 static struct sc_expr *sum(struct parser *ps);
 
@@ -136,11 +165,24 @@ static bool number(struct parser *ps, int64_t *out)
 	}
 	unsigned sh = 0;
 	switch (*q) {
-	case 'k': case 'K': sh = 10; break;
-	case 'm': case 'M': sh = 20; break;
-	case 'g': case 'G': sh = 30; break;
-	case 't': case 'T': sh = 40; break;
-	default: break;
+	case 'k':
+	case 'K':
+		sh = 10;
+		break;
+	case 'm':
+	case 'M':
+		sh = 20;
+		break;
+	case 'g':
+	case 'G':
+		sh = 30;
+		break;
+	case 't':
+	case 'T':
+		sh = 40;
+		break;
+	default:
+		break;
 	}
 	if (sh) {
 		q++;
@@ -219,11 +261,11 @@ static struct sc_expr *name_expr(struct parser *ps)
 				   : scp_find_name(field, sc_rstat_names, SC_NRSTAT);
 			if (i < 0) {
 				if (sw)
-					scp_unknown(ps, fs, "swap statistic", field, sc_swapstat_names,
-		 SC_NSWAPSTAT);
+					scp_unknown(ps, fs, "swap statistic", field,
+						    sc_swapstat_names, SC_NSWAPSTAT);
 				else
-					scp_unknown(ps, fs, "reclaim statistic", field, sc_rstat_names,
-		 SC_NRSTAT);
+					scp_unknown(ps, fs, "reclaim statistic", field,
+						    sc_rstat_names, SC_NRSTAT);
 				return NULL;
 			}
 			e = node(ps, sw ? EX_SWAP : EX_RECLAIM, at);
@@ -234,7 +276,8 @@ static struct sc_expr *name_expr(struct parser *ps)
 		if (strcmp(w, "tlb") == 0) {
 			int i = scp_find_name(field, sc_tlbstat_names, SC_NTLBSTAT);
 			if (i < 0) {
-				scp_unknown(ps, fs, "TLB statistic", field, sc_tlbstat_names, SC_NTLBSTAT);
+				scp_unknown(ps, fs, "TLB statistic", field, sc_tlbstat_names,
+					    SC_NTLBSTAT);
 				return NULL;
 			}
 			e = node(ps, EX_TLB, at);
@@ -247,9 +290,11 @@ static struct sc_expr *name_expr(struct parser *ps)
 			int ci = scp_find_name(field, sc_ctr_names, SC_NCTR);
 			int oi = scp_find_name(field, proc_names, NPROC_NAMES);
 			if (ci < 0 && oi < 0 && strcmp(field, "pid") != 0) {
-				perr(ps, fs, "'%s.%s': not a counter, pid, oom_score, oom_score_adj, "
-					 "killed or frames of a process (or machine.X, tlb.X, swap.X, "
-					 "reclaim.X, meminfo.X, vmstat.X, status.X)", w, field);
+				perr(ps, fs,
+				     "'%s.%s': not a counter, pid, oom_score, oom_score_adj, "
+				     "killed or frames of a process (or machine.X, tlb.X, swap.X, "
+				     "reclaim.X, meminfo.X, vmstat.X, status.X)",
+				     w, field);
 				return NULL;
 			}
 			e = node(ps, ci >= 0 ? EX_CTR : oi >= 0 ? EX_OOM : EX_PID, at);
@@ -301,7 +346,8 @@ static struct sc_expr *name_expr(struct parser *ps)
 		all[n++] = consts[k].name;
 	const char *h = scp_closest(w, all, n);
 	if (h)
-		perr(ps, at, "unknown name '%s' (did you mean '%s'? variables are written $%s)", w, h, w);
+		perr(ps, at, "unknown name '%s' (did you mean '%s'? variables are written $%s)", w,
+		     h, w);
 	else
 		perr(ps, at, "unknown name '%s' (variables are written $%s)", w, w);
 	return NULL;
@@ -363,15 +409,20 @@ static struct sc_expr *primary(struct parser *ps)
 			return NULL;
 		scp_skip_ws(ps);
 		if (*ps->p != ')') {
-			perr(ps, ps->p, "expected ')' to close the '(' at column %d", scp_col_of(ps, at));
+			perr(ps, ps->p, "expected ')' to close the '(' at column %d",
+			     scp_col_of(ps, at));
 			return NULL;
 		}
 		ps->p++;
 		return e;
 	}
 	if (scp_is_id0((unsigned char)c)) {
-		static const struct { const char *w; unsigned width; } reads[] = {
-			{ "read", 1 }, { "read8", 1 }, { "read16", 2 }, { "read32", 4 }, { "read64", 8 },
+		static const struct {
+			const char *w;
+			unsigned width;
+		} reads[] = {
+			{ "read", 1 },   { "read8", 1 },  { "read16", 2 },
+			{ "read32", 4 }, { "read64", 8 },
 		};
 		for (size_t k = 0; k < sizeof(reads) / sizeof(reads[0]); k++) {
 			if (scp_keyword(ps, reads[k].w)) {

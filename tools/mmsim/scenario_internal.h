@@ -18,7 +18,7 @@
 struct mm_machine;
 struct mm_task;
 
-/* ---- Arena ----------------------------------------------------------------- */
+/* ---- Arena -------------------------------------------------------------- */
 
 struct sc_chunk {
 	struct sc_chunk *next;
@@ -36,7 +36,7 @@ void *sc_alloc(struct sc_arena *a, size_t n);
 char *sc_strndup(struct sc_arena *a, const char *s, size_t n);
 void sc_arena_free(struct sc_arena *a);
 
-/* ---- Expressions -------------------------------------------------------------- */
+/* ---- Expressions -------------------------------------------------------- */
 
 enum sc_ex_op {
 	EX_NUM,     /* num */
@@ -94,7 +94,7 @@ enum sc_rstat {
 };
 extern const char *const sc_rstat_names[SC_NRSTAT];
 
-/* ---- Statements ----------------------------------------------------------------- */
+/* ---- Statements --------------------------------------------------------- */
 
 enum sc_kind {
 	ST_MACHINE, ST_PROCESS, ST_SPAWN, ST_SWITCH, ST_FORK, ST_EXEC, ST_EXIT,
@@ -164,7 +164,7 @@ struct sc_script {
 	struct sc_limits lim;
 };
 
-/* ---- Views and lookups (scenario_view.c) ---------------------------------------- */
+/* ---- Views and lookups (scenario_view.c) -------------------------------- */
 
 /* The text of a view into a malloc'ed string (NULL: no memory). t may be
  * NULL for machine-wide views. Returns NULL also when the view is unknown. */

@@ -16,7 +16,7 @@
 #include "mmkit/sim.h"
 #include "scenario_parser.h"
 
-/* ---- Arena ------------------------------------------------------------------------ */
+/* ---- Arena -------------------------------------------------------------- */
 
 void *sc_alloc(struct sc_arena *a, size_t n)
 {
@@ -65,7 +65,7 @@ void sc_arena_free(struct sc_arena *a)
 	a->total = 0;
 }
 
-/* ---- Parser state ------------------------------------------------------------------------ */
+/* ---- Parser state ------------------------------------------------------- */
 
 int scp_col_of(const struct parser *ps, const char *at)
 {
@@ -82,7 +82,8 @@ void scp_fail_status(struct parser *ps, int status, const char *at, const char *
 	size_t cap = sizeof(ps->res->msg);
 	int n;
 	if (ps->src && at)
-		n = snprintf(m, cap, "%s:%d:%d: ", ps->src->name, ps->src->line, scp_col_of(ps, at));
+		n = snprintf(m, cap, "%s:%d:%d: ", ps->src->name, ps->src->line,
+			     scp_col_of(ps, at));
 	else if (ps->src)
 		n = snprintf(m, cap, "%s:%d: ", ps->src->name, ps->src->line);
 	else
@@ -160,7 +161,7 @@ void scp_unknown(struct parser *ps, const char *at, const char *what, const char
 		perr(ps, at, "unknown %s '%s'", what, w);
 }
 
-/* ---- Lexing on the current line ---------------------------------------------------------------- */
+/* ---- Lexing on the current line ----------------------------------------- */
 
 void scp_skip_ws(struct parser *ps)
 {
@@ -255,12 +256,22 @@ const char *scp_raw_word(struct parser *ps, const char *what, size_t *len)
 			if (c == '\\') {
 				char e = *q++;
 				switch (e) {
-				case 'n': c = '\n'; break;
-				case 't': c = '\t'; break;
-				case '0': c = 0; break;
-				case '\\': case '"': c = e; break;
+				case 'n':
+					c = '\n';
+					break;
+				case 't':
+					c = '\t';
+					break;
+				case '0':
+					c = 0;
+					break;
+				case '\\':
+				case '"':
+					c = e;
+					break;
 				case 'x':
-					if (isxdigit((unsigned char)q[0]) && isxdigit((unsigned char)q[1])) {
+					if (isxdigit((unsigned char)q[0]) &&
+					    isxdigit((unsigned char)q[1])) {
 						char hex[3] = { q[0], q[1], 0 };
 						c = (char)strtol(hex, NULL, 16);
 						q += 2;
@@ -293,7 +304,7 @@ const char *scp_raw_word(struct parser *ps, const char *what, size_t *len)
 	return scp_pstrndup(ps, s, (size_t)(e - s));
 }
 
-/* ---- Protection, flags, options ----------------------------------------------------------------- */
+/* ---- Protection, flags, options ----------------------------------------- */
 
 /* A protection: "rw-" style (r, w, x or - in their places), letters in any
  * order ("rw", "rx"), or "none". -1 if s is not one. */
@@ -310,8 +321,10 @@ static int parse_prot(const char *s, size_t n)
 		       (s[2] == 'x' ? MM_PROT_EXEC : 0);
 	}
 	for (size_t i = 0; i < n; i++) {
-		int bit = s[i] == 'r' ? MM_PROT_READ : s[i] == 'w' ? MM_PROT_WRITE
-						: s[i] == 'x' ? MM_PROT_EXEC : -1;
+		int bit = s[i] == 'r'   ? MM_PROT_READ
+			  : s[i] == 'w' ? MM_PROT_WRITE
+			  : s[i] == 'x' ? MM_PROT_EXEC
+					: -1;
 		if (bit < 0 || (prot & bit))
 			return -1;
 		prot |= bit;

@@ -92,8 +92,8 @@ static void fields(struct jw *w, const char *text)
 	jw_end_object(w);
 }
 
-void sc_out_view(void *ctx, const struct sc_where *w, const char *prompt, const char *view,
-		 int pid, const char *text)
+void sc_out_view(void *ctx, const struct sc_where *w, const char *prompt, const char *view, int pid,
+		 const char *text)
 {
 	struct sc_out *o = ctx;
 	if (o->json) {
@@ -186,11 +186,16 @@ void sc_out_init(struct sc_out *o, struct sc_sink *sink, const char *cmd, const 
 static const char *status_word(int st)
 {
 	switch (st) {
-	case SC_OK: return "ok";
-	case SC_FAILED: return "failed";
-	case SC_BADINPUT: return "bad input";
-	case SC_IO: return "I/O error";
-	default: return "out of memory";
+	case SC_OK:
+		return "ok";
+	case SC_FAILED:
+		return "failed";
+	case SC_BADINPUT:
+		return "bad input";
+	case SC_IO:
+		return "I/O error";
+	default:
+		return "out of memory";
 	}
 }
 

@@ -29,8 +29,7 @@ static bool parse_body(struct parser *ps, struct sc_stmt ***tail, const char *op
 		       int open_line);
 static int parse_src(struct parser *ps, const char *name, char *buf, size_t len,
 		     struct sc_stmt ***tail);
-static int read_file(struct parser *ps, const char *path, char **buf, size_t *len,
-		     const char *at);
+static int read_file(struct parser *ps, const char *path, char **buf, size_t *len, const char *at);
 
 /* Statements that produce a value (NAME = ...). */
 static bool gives_value(enum sc_kind k)
@@ -45,18 +44,47 @@ struct sc_keyword {
 };
 
 static const struct sc_keyword keywords[] = {
-	{ "machine", ST_MACHINE }, { "process", ST_PROCESS }, { "spawn", ST_SPAWN },
-	{ "switch", ST_SWITCH }, { "fork", ST_FORK }, { "exec", ST_EXEC }, { "exit", ST_EXIT },
-	{ "mmap", ST_MMAP }, { "munmap", ST_MUNMAP }, { "mprotect", ST_MPROTECT },
-	{ "brk", ST_BRK }, { "sbrk", ST_SBRK }, { "madvise", ST_MADVISE }, { "msync", ST_MSYNC },
-	{ "open", ST_OPEN }, { "close", ST_CLOSE }, { "shmget", ST_SHMGET }, { "shmat", ST_SHMAT },
-	{ "shmdt", ST_SHMDT }, { "shmrm", ST_SHMRM }, { "drop_caches", ST_DROP_CACHES },
-	{ "tmpfile", ST_TMPFILE }, { "read", ST_ACCESS }, { "write", ST_ACCESS },
-	{ "fetch", ST_ACCESS }, { "fill", ST_FILL }, { "repeat", ST_REPEAT }, { "tick", ST_TICK },
-	{ "show", ST_SHOW }, { "expect", ST_EXPECT }, { "check", ST_CHECK }, { "let", ST_LET },
-	{ "param", ST_PARAM }, { "echo", ST_ECHO }, { "section", ST_SECTION },
-	{ "strace", ST_STRACE }, { "oom_score_adj", ST_OOM_ADJ }, { "reclaim", ST_RECLAIM },
-	{ "sync", ST_SYNC }, { "frame_limit", ST_FRAME_LIMIT }, { "swap_fail_after", ST_SWAP_FAIL },
+	{ "machine", ST_MACHINE },
+	{ "process", ST_PROCESS },
+	{ "spawn", ST_SPAWN },
+	{ "switch", ST_SWITCH },
+	{ "fork", ST_FORK },
+	{ "exec", ST_EXEC },
+	{ "exit", ST_EXIT },
+	{ "mmap", ST_MMAP },
+	{ "munmap", ST_MUNMAP },
+	{ "mprotect", ST_MPROTECT },
+	{ "brk", ST_BRK },
+	{ "sbrk", ST_SBRK },
+	{ "madvise", ST_MADVISE },
+	{ "msync", ST_MSYNC },
+	{ "open", ST_OPEN },
+	{ "close", ST_CLOSE },
+	{ "shmget", ST_SHMGET },
+	{ "shmat", ST_SHMAT },
+	{ "shmdt", ST_SHMDT },
+	{ "shmrm", ST_SHMRM },
+	{ "drop_caches", ST_DROP_CACHES },
+	{ "tmpfile", ST_TMPFILE },
+	{ "read", ST_ACCESS },
+	{ "write", ST_ACCESS },
+	{ "fetch", ST_ACCESS },
+	{ "fill", ST_FILL },
+	{ "repeat", ST_REPEAT },
+	{ "tick", ST_TICK },
+	{ "show", ST_SHOW },
+	{ "expect", ST_EXPECT },
+	{ "check", ST_CHECK },
+	{ "let", ST_LET },
+	{ "param", ST_PARAM },
+	{ "echo", ST_ECHO },
+	{ "section", ST_SECTION },
+	{ "strace", ST_STRACE },
+	{ "oom_score_adj", ST_OOM_ADJ },
+	{ "reclaim", ST_RECLAIM },
+	{ "sync", ST_SYNC },
+	{ "frame_limit", ST_FRAME_LIMIT },
+	{ "swap_fail_after", ST_SWAP_FAIL },
 	{ "include", ST_REPEAT /* handled apart */ },
 };
 #define NKEYWORDS (sizeof(keywords) / sizeof(keywords[0]))
@@ -141,7 +169,8 @@ static bool parse_line(struct parser *ps, struct sc_stmt ***tail, bool *close)
 		if (!path || !scp_end_of_line(ps))
 			return false;
 		if (ps->depth >= (int)ps->s->lim.max_include_depth) {
-			perr(ps, at, "includes nested more than %u deep", ps->s->lim.max_include_depth);
+			perr(ps, at, "includes nested more than %u deep",
+			     ps->s->lim.max_include_depth);
 			return false;
 		}
 		/* relative to the including file */
@@ -218,7 +247,8 @@ static bool parse_line(struct parser *ps, struct sc_stmt ***tail, bool *close)
 		if (ok) {
 			const char *s = ps->p;
 			if ((st->prot = scp_try_prot(ps)) < 0) {
-				perr(ps, s, "expected a protection (r, w, x letters as in rw-, or none)");
+				perr(ps, s,
+				     "expected a protection (r, w, x letters as in rw-, or none)");
 				ok = false;
 			}
 		}
@@ -240,8 +270,9 @@ static bool parse_line(struct parser *ps, struct sc_stmt ***tail, bool *close)
 			char f[64];
 			const char *fat;
 			if (!scp_ident(ps, f, sizeof(f), &fat)) {
-				perr(ps, ps->p, "expected an advice (dontneed, normal, random, "
-					 "sequential, willneed)");
+				perr(ps, ps->p,
+				     "expected an advice (dontneed, normal, random, "
+				     "sequential, willneed)");
 				ok = false;
 			} else if ((st->advice = scp_flag_lookup(scp_advices, 5, f)) < 0) {
 				scp_flag_unknown(ps, fat, "advice", f, scp_advices, 5);
@@ -266,14 +297,16 @@ static bool parse_line(struct parser *ps, struct sc_stmt ***tail, bool *close)
 		else
 			ok = scp_need_expr(ps, &st->a[0]);
 		ok = ok && scp_need_expr(ps, &st->a[1]) &&
-		     scp_flag_words(ps, scp_shm_flags, 2, "shmget flag (create, excl)", &st->shmflg);
+		     scp_flag_words(ps, scp_shm_flags, 2, "shmget flag (create, excl)",
+				    &st->shmflg);
 		break;
 	case ST_SHMAT:
 		ok = scp_need_expr(ps, &st->a[0]);
 		scp_skip_ws(ps);
 		if (ok && !scp_at_eol(ps) && !isalpha((unsigned char)*ps->p))
 			ok = scp_need_expr(ps, &st->a[1]);
-		ok = ok && scp_flag_words(ps, scp_shm_flags + 2, 2, "shmat flag (rdonly, rnd)", &st->shmflg);
+		ok = ok && scp_flag_words(ps, scp_shm_flags + 2, 2, "shmat flag (rdonly, rnd)",
+					  &st->shmflg);
 		break;
 	case ST_DROP_CACHES:
 	case ST_CHECK:
@@ -295,8 +328,9 @@ static bool parse_line(struct parser *ps, struct sc_stmt ***tail, bool *close)
 		}
 		break;
 	case ST_ACCESS:
-		st->access = strcmp(w, "write") == 0 ? MM_ACCESS_WRITE
-			   : strcmp(w, "read") == 0 ? MM_ACCESS_READ : MM_ACCESS_EXEC;
+		st->access = strcmp(w, "write") == 0  ? MM_ACCESS_WRITE
+			     : strcmp(w, "read") == 0 ? MM_ACCESS_READ
+						      : MM_ACCESS_EXEC;
 		ok = scp_parse_access(ps, st);
 		break;
 	case ST_FILL:
@@ -381,9 +415,9 @@ static bool parse_line(struct parser *ps, struct sc_stmt ***tail, bool *close)
 	}
 	if (!ok || !scp_end_of_line(ps))
 		return false;
-	if (try_ && (k == ST_MACHINE || k == ST_REPEAT || k == ST_SHOW || k == ST_EXPECT ||
-		     k == ST_LET || k == ST_PARAM || k == ST_ECHO || k == ST_SECTION ||
-		     k == ST_STRACE || k == ST_CHECK)) {
+	if (try_ &&
+	    (k == ST_MACHINE || k == ST_REPEAT || k == ST_SHOW || k == ST_EXPECT || k == ST_LET ||
+	     k == ST_PARAM || k == ST_ECHO || k == ST_SECTION || k == ST_STRACE || k == ST_CHECK)) {
 		perr(ps, start, "'try' goes before a system call or an access");
 		return false;
 	}
@@ -392,7 +426,7 @@ static bool parse_line(struct parser *ps, struct sc_stmt ***tail, bool *close)
 	return true;
 }
 
-/* ---- Files and lines -------------------------------------------------------------------------------- */
+/* ---- Files and lines ---------------------------------------------------- */
 
 /* The next line of the source into ps->lbuf; false at the end. */
 static bool next_line(struct parser *ps)
@@ -446,7 +480,8 @@ static bool parse_body(struct parser *ps, struct sc_stmt ***tail, const char *op
 	if (ps->failed)
 		return false;
 	if (open_file) {
-		perr(ps, NULL, "end of file inside the repeat opened at %s:%d", open_file, open_line);
+		perr(ps, NULL, "end of file inside the repeat opened at %s:%d", open_file,
+		     open_line);
 		return false;
 	}
 	return true;
@@ -513,8 +548,9 @@ static int read_file(struct parser *ps, const char *path, char **out, size_t *le
 			if (cap >= ps->s->lim.max_file_bytes) {
 				fclose(f);
 				free(b);
-				scp_fail_status(ps, SC_BADINPUT, at, "%s: larger than %llu bytes", path,
-		    (unsigned long long)ps->s->lim.max_file_bytes);
+				scp_fail_status(ps, SC_BADINPUT, at, "%s: larger than %llu bytes",
+						path,
+						(unsigned long long)ps->s->lim.max_file_bytes);
 				return -1;
 			}
 			cap *= 2;
@@ -546,7 +582,7 @@ static int read_file(struct parser *ps, const char *path, char **out, size_t *le
 	if (n > ps->s->lim.max_file_bytes) {
 		free(b);
 		scp_fail_status(ps, SC_BADINPUT, at, "%s: larger than %llu bytes", path,
-		  (unsigned long long)ps->s->lim.max_file_bytes);
+				(unsigned long long)ps->s->lim.max_file_bytes);
 		return -1;
 	}
 	*out = b;
@@ -554,7 +590,7 @@ static int read_file(struct parser *ps, const char *path, char **out, size_t *le
 	return 0;
 }
 
-/* ---- Entry points ------------------------------------------------------------------------------------ */
+/* ---- Entry points ------------------------------------------------------- */
 
 void sc_limits_default(struct sc_limits *l)
 {

@@ -32,7 +32,7 @@
 #include "mmkit/sim.h"
 #include "scenario_runner.h"
 
-/* ---- Messages ------------------------------------------------------------------------- */
+/* ---- Messages ----------------------------------------------------------- */
 
 static void vfail(struct run *r, int status, int col, const char *fmt, va_list ap)
 {
@@ -113,17 +113,19 @@ const char *scr_errtext(int err, char *buf, size_t len)
 	return buf;
 }
 
-/* ---- Steps ----------------------------------------------------------------------------- */
+/* ---- Steps -------------------------------------------------------------- */
 
 bool scr_step(struct run *r)
 {
 	if (++r->res->steps > r->lim.max_steps)
-		return scr_bad(r, 0, "the scenario runs more than %" PRIu64 " steps (statements and "
-		 "accesses): stopped", r->lim.max_steps);
+		return scr_bad(r, 0,
+			       "the scenario runs more than %" PRIu64 " steps (statements and "
+			       "accesses): stopped",
+			       r->lim.max_steps);
 	return true;
 }
 
-/* ---- Variables --------------------------------------------------------------------------- */
+/* ---- Variables ---------------------------------------------------------- */
 
 struct var *scr_var_find(struct run *r, const char *name)
 {
@@ -160,7 +162,7 @@ bool scr_var_set(struct run *r, const char *name, int64_t v, bool hex, bool fixe
 	return true;
 }
 
-/* ---- The machine and processes ------------------------------------------------------------ */
+/* ---- The machine and processes ------------------------------------------ */
 
 bool scr_boot(struct run *r)
 {
@@ -168,13 +170,16 @@ bool scr_boot(struct run *r)
 		return true;
 	int rc = mm_machine_create(&r->cfg, &r->m);
 	if (rc == -MM_ENOMEM)
-		return scr_status_fail(r, SC_NOMEM, "cannot boot the machine: out of memory (host)");
+		return scr_status_fail(r, SC_NOMEM,
+				       "cannot boot the machine: out of memory (host)");
 	if (rc)
-		return scr_bad(r, 0, "cannot boot the machine: %s (check the machine options: ram a "
-		 "multiple of 4M, at most 4G with paging=2; TLB ways dividing entries into a "
-		 "power-of-two number of sets; policy= a replacement policy spec, see "
-		 "'mmsim policies'; swap_file= a file that can be created)",
-		 mm_strerror(rc));
+		return scr_bad(r, 0,
+			       "cannot boot the machine: %s (check the machine options: ram a "
+			       "multiple of 4M, at most 4G with paging=2; TLB ways dividing "
+			       "entries into a power-of-two number of sets; policy= a replacement "
+			       "policy spec, see 'mmsim policies'; swap_file= a file that can be "
+			       "created)",
+			       mm_strerror(rc));
 	return true;
 }
 
@@ -237,8 +242,10 @@ struct mm_task *scr_task_of(struct run *r, const char *name)
 		return r->procs[i].t;
 	}
 	if (r->cur < 0) {
-		scr_bad(r, r->st->col, r->nprocs ? "no current process (it exited: use 'switch NAME' or "
-	  "'@NAME')" : "no process yet: start one with 'process NAME'");
+		scr_bad(r, r->st->col,
+			r->nprocs ? "no current process (it exited: use 'switch NAME' or "
+				    "'@NAME')"
+				  : "no process yet: start one with 'process NAME'");
 		return NULL;
 	}
 	return r->procs[r->cur].t;
@@ -271,7 +278,7 @@ bool scr_files_allowed(struct run *r)
 	return true;
 }
 
-/* ---- Expressions ---------------------------------------------------------------------------- */
+/* ---- Expressions -------------------------------------------------------- */
 
 static bool counter(struct run *r, const struct sc_expr *e, const struct mm_counters *c,
 		    int64_t *out)
@@ -279,23 +286,57 @@ static bool counter(struct run *r, const struct sc_expr *e, const struct mm_coun
 	(void)r;
 	uint64_t v;
 	switch ((enum sc_ctr)e->num) {
-	case CTR_ACCESSES: v = c->accesses; break;
-	case CTR_DTLB_HITS: v = c->dtlb_hits; break;
-	case CTR_ITLB_HITS: v = c->itlb_hits; break;
-	case CTR_STLB_HITS: v = c->stlb_hits; break;
-	case CTR_TLB_MISSES: v = c->tlb_misses; break;
-	case CTR_WALK_REFS: v = c->walk_refs; break;
-	case CTR_DIRTY_WALKS: v = c->dirty_walks; break;
-	case CTR_MINFLT: v = c->min_flt; break;
-	case CTR_MAJFLT: v = c->maj_flt; break;
-	case CTR_COW_COPIES: v = c->cow_copies; break;
-	case CTR_COW_REUSES: v = c->cow_reuses; break;
-	case CTR_ZERO_MAPS: v = c->zero_maps; break;
-	case CTR_SEGV: v = c->segv; break;
-	case CTR_TLB_FLUSHES: v = c->tlb_flushes; break;
-	case CTR_TLB_HITS: v = c->dtlb_hits + c->itlb_hits + c->stlb_hits; break;
-	case CTR_FAULTS: v = c->min_flt + c->maj_flt; break;
-	default: v = 0; break;
+	case CTR_ACCESSES:
+		v = c->accesses;
+		break;
+	case CTR_DTLB_HITS:
+		v = c->dtlb_hits;
+		break;
+	case CTR_ITLB_HITS:
+		v = c->itlb_hits;
+		break;
+	case CTR_STLB_HITS:
+		v = c->stlb_hits;
+		break;
+	case CTR_TLB_MISSES:
+		v = c->tlb_misses;
+		break;
+	case CTR_WALK_REFS:
+		v = c->walk_refs;
+		break;
+	case CTR_DIRTY_WALKS:
+		v = c->dirty_walks;
+		break;
+	case CTR_MINFLT:
+		v = c->min_flt;
+		break;
+	case CTR_MAJFLT:
+		v = c->maj_flt;
+		break;
+	case CTR_COW_COPIES:
+		v = c->cow_copies;
+		break;
+	case CTR_COW_REUSES:
+		v = c->cow_reuses;
+		break;
+	case CTR_ZERO_MAPS:
+		v = c->zero_maps;
+		break;
+	case CTR_SEGV:
+		v = c->segv;
+		break;
+	case CTR_TLB_FLUSHES:
+		v = c->tlb_flushes;
+		break;
+	case CTR_TLB_HITS:
+		v = c->dtlb_hits + c->itlb_hits + c->stlb_hits;
+		break;
+	case CTR_FAULTS:
+		v = c->min_flt + c->maj_flt;
+		break;
+	default:
+		v = 0;
+		break;
 	}
 	*out = (int64_t)v;
 	return true;
@@ -303,15 +344,19 @@ static bool counter(struct run *r, const struct sc_expr *e, const struct mm_coun
 
 static const char *signame(int sig)
 {
-	return sig == MM_SIGSEGV ? "SIGSEGV" : sig == MM_SIGBUS ? "SIGBUS"
-	     : sig == MM_SIGKILL ? "SIGKILL" : "signal";
+	return sig == MM_SIGSEGV   ? "SIGSEGV"
+	       : sig == MM_SIGBUS  ? "SIGBUS"
+	       : sig == MM_SIGKILL ? "SIGKILL"
+				   : "signal";
 }
 
 static const char *sicode(const struct mm_siginfo *si)
 {
 	if (si->signo == MM_SIGSEGV)
-		return si->code == MM_SEGV_MAPERR ? "SEGV_MAPERR" : si->code == MM_SEGV_ACCERR
-			       ? "SEGV_ACCERR" : si->code == MM_SI_KERNEL ? "SI_KERNEL" : "?";
+		return si->code == MM_SEGV_MAPERR   ? "SEGV_MAPERR"
+		       : si->code == MM_SEGV_ACCERR ? "SEGV_ACCERR"
+		       : si->code == MM_SI_KERNEL   ? "SI_KERNEL"
+						    : "?";
 	if (si->signo == MM_SIGBUS)
 		return si->code == MM_BUS_ADRERR ? "BUS_ADRERR" : "?";
 	return "-";
@@ -325,16 +370,18 @@ bool scr_access_failed(struct run *r, struct mm_task *t, const char *what, uint6
 		return scr_var_set(r, "errno", -rc, false, false) &&
 		       scr_var_set(r, "signal", rc == -MM_ENOMEM ? 0 : si->signo, false, false) &&
 		       scr_var_set(r, "si_code", rc == -MM_ENOMEM ? 0 : si->code, false, false) &&
-		       scr_var_set(r, "si_addr", rc == -MM_ENOMEM ? 0 : (int64_t)si->addr, true, false);
+		       scr_var_set(r, "si_addr", rc == -MM_ENOMEM ? 0 : (int64_t)si->addr, true,
+				   false);
 	}
 	if (rc == -MM_ENOMEM)
 		return scr_refused(r, "%s %#" PRIx64 " in process %d: out of memory", what, va,
-		     mm_task_pid(t));
+				   mm_task_pid(t));
 	if (rc == -MM_ESRCH)
-		return scr_refused(r, "%s %#" PRIx64 " in process %d: killed by the OOM killer (SIGKILL)",
-		     what, va, mm_task_pid(t));
+		return scr_refused(
+			r, "%s %#" PRIx64 " in process %d: killed by the OOM killer (SIGKILL)",
+			what, va, mm_task_pid(t));
 	return scr_refused(r, "%s %#" PRIx64 " in process %d: %s (%s) at %#" PRIx64, what, va,
-		    mm_task_pid(t), signame(si->signo), sicode(si), si->addr);
+			   mm_task_pid(t), signame(si->signo), sicode(si), si->addr);
 }
 
 static bool eval_read(struct run *r, const struct sc_expr *e, int64_t *out)
@@ -352,11 +399,14 @@ static bool eval_read(struct run *r, const struct sc_expr *e, int64_t *out)
 		if (rc == -MM_ENOMEM)
 			return scr_refused(r, "read %#" PRIx64 ": out of memory", (uint64_t)addr);
 		if (rc == -MM_ESRCH)
-			return scr_refused(r, "read %#" PRIx64 " in process %d: killed by the OOM killer "
-		      "(SIGKILL)", (uint64_t)addr, mm_task_pid(t));
+			return scr_refused(r,
+					   "read %#" PRIx64
+					   " in process %d: killed by the OOM killer "
+					   "(SIGKILL)",
+					   (uint64_t)addr, mm_task_pid(t));
 		return scr_refused(r, "read %#" PRIx64 " in process %d: %s (%s) at %#" PRIx64,
-		     (uint64_t)addr, mm_task_pid(t), signame(si->signo), sicode(si),
-		     si->addr);
+				   (uint64_t)addr, mm_task_pid(t), signame(si->signo), sicode(si),
+				   si->addr);
 	}
 	uint64_t v = 0;
 	for (unsigned i = 0; i < e->width; i++)
@@ -409,9 +459,10 @@ bool scr_eval(struct run *r, const struct sc_expr *e, int64_t *out)
 			return true;
 		}
 		if (e->op == EX_OOM) {
-			*out = e->num == 0 ? (int64_t)mm_task_oom_score(r->m, t)
-			     : e->num == 1 ? mm_task_oom_score_adj(t)
-			     : e->num == 2 ? mm_task_killed(t) : (int64_t)mm_task_frames(r->m, t);
+			*out = e->num == 0   ? (int64_t)mm_task_oom_score(r->m, t)
+			       : e->num == 1 ? mm_task_oom_score_adj(t)
+			       : e->num == 2 ? mm_task_killed(t)
+					     : (int64_t)mm_task_frames(r->m, t);
 			return true;
 		}
 		struct mm_counters c;
@@ -431,8 +482,8 @@ bool scr_eval(struct run *r, const struct sc_expr *e, int64_t *out)
 		struct mm_tlb_stats s;
 		mm_machine_tlb_stats(r->m, &s);
 		const uint64_t v[SC_NTLBSTAT] = {
-			s.cr3_loads, s.full_flushes, s.pcid_flushes, s.invlpg, s.global_flushes,
-			s.shootdowns,
+			s.cr3_loads, s.full_flushes,   s.pcid_flushes,
+			s.invlpg,    s.global_flushes, s.shootdowns,
 		};
 		*out = (int64_t)v[e->num];
 		return true;
@@ -443,8 +494,9 @@ bool scr_eval(struct run *r, const struct sc_expr *e, int64_t *out)
 		struct mm_swap_info si;
 		mm_machine_swap_info(r->m, &si);
 		const uint64_t v[SC_NSWAPSTAT] = {
-			si.total_pages, si.free_pages, si.total_pages - si.free_pages, si.cached_pages,
-			si.pswpin, si.pswpout, si.write_errors, si.full_events,
+			si.total_pages,  si.free_pages,  si.total_pages - si.free_pages,
+			si.cached_pages, si.pswpin,      si.pswpout,
+			si.write_errors, si.full_events,
 		};
 		*out = (int64_t)v[e->num];
 		return true;
@@ -455,11 +507,13 @@ bool scr_eval(struct run *r, const struct sc_expr *e, int64_t *out)
 		struct mm_reclaim_stats rs;
 		mm_machine_reclaim_stats(r->m, &rs);
 		const uint64_t v[SC_NRSTAT] = {
-			rs.pgscan_kswapd, rs.pgscan_direct, rs.pgsteal_kswapd, rs.pgsteal_direct,
-			rs.pgsteal_file, rs.pgsteal_anon, rs.pgactivate, rs.pgdeactivate, rs.pgrotated,
-			rs.pageoutrun, rs.allocstall, rs.kswapd_wakeups, rs.file_writeback,
-			rs.flusher_writeback, rs.local_reclaims, rs.slab_shrinks, rs.nr_active_anon,
-			rs.nr_inactive_anon, rs.nr_active_file, rs.nr_inactive_file, rs.nr_unevictable,
+			rs.pgscan_kswapd,  rs.pgscan_direct,     rs.pgsteal_kswapd,
+			rs.pgsteal_direct, rs.pgsteal_file,      rs.pgsteal_anon,
+			rs.pgactivate,     rs.pgdeactivate,      rs.pgrotated,
+			rs.pageoutrun,     rs.allocstall,        rs.kswapd_wakeups,
+			rs.file_writeback, rs.flusher_writeback, rs.local_reclaims,
+			rs.slab_shrinks,   rs.nr_active_anon,    rs.nr_inactive_anon,
+			rs.nr_active_file, rs.nr_inactive_file,  rs.nr_unevictable,
 			rs.kswapd_awake,
 		};
 		*out = (int64_t)v[e->num];
@@ -485,9 +539,15 @@ bool scr_eval(struct run *r, const struct sc_expr *e, int64_t *out)
 	if (!scr_eval(r, e->a, &a) || !scr_eval(r, e->b, &b))
 		return false;
 	switch (e->op) {
-	case EX_ADD: *out = (int64_t)((uint64_t)a + (uint64_t)b); return true;
-	case EX_SUB: *out = (int64_t)((uint64_t)a - (uint64_t)b); return true;
-	case EX_MUL: *out = (int64_t)((uint64_t)a * (uint64_t)b); return true;
+	case EX_ADD:
+		*out = (int64_t)((uint64_t)a + (uint64_t)b);
+		return true;
+	case EX_SUB:
+		*out = (int64_t)((uint64_t)a - (uint64_t)b);
+		return true;
+	case EX_MUL:
+		*out = (int64_t)((uint64_t)a * (uint64_t)b);
+		return true;
 	case EX_DIV:
 	case EX_MOD:
 		if (b == 0)
@@ -510,12 +570,12 @@ bool scr_eval_range(struct run *r, const struct sc_expr *e, int64_t lo, int64_t 
 	if (!scr_eval(r, e, out))
 		return false;
 	if (*out < lo || *out > hi)
-		return scr_bad(r, e->col, "%s %" PRId64 " out of range (%" PRId64 "..%" PRId64 ")", what,
-		 *out, lo, hi);
+		return scr_bad(r, e->col, "%s %" PRId64 " out of range (%" PRId64 "..%" PRId64 ")",
+			       what, *out, lo, hi);
 	return true;
 }
 
-/* ---- The statement loop --------------------------------------------------------------------- */
+/* ---- The statement loop ------------------------------------------------- */
 
 static bool exec_list(struct run *r, const struct sc_stmt *st, int depth);
 
@@ -525,9 +585,12 @@ static bool exec_one(struct run *r, const struct sc_stmt *st)
 	if (!scr_step(r))
 		return false;
 	switch (st->kind) {
-	case ST_MACHINE: return scr_do_machine(r, st);
-	case ST_PROCESS: return scr_do_process(r, st);
-	case ST_SPAWN: return scr_do_spawn(r, st);
+	case ST_MACHINE:
+		return scr_do_machine(r, st);
+	case ST_PROCESS:
+		return scr_do_process(r, st);
+	case ST_SPAWN:
+		return scr_do_spawn(r, st);
 	case ST_SWITCH: {
 		struct mm_task *t = scr_task_of(r, st->name);
 		if (!t)
@@ -536,13 +599,16 @@ static bool exec_one(struct run *r, const struct sc_stmt *st)
 		mm_context_switch(r->m, t);
 		return true;
 	}
-	case ST_FORK: return scr_do_fork(r, st);
+	case ST_FORK:
+		return scr_do_fork(r, st);
 	case ST_EXEC: {
 		struct mm_task *t = scr_task(r);
 		return t && scr_do_exec(r, st, t);
 	}
-	case ST_EXIT: return scr_do_exit(r, st);
-	case ST_MMAP: return scr_do_mmap(r, st);
+	case ST_EXIT:
+		return scr_do_exit(r, st);
+	case ST_MMAP:
+		return scr_do_mmap(r, st);
 	case ST_MUNMAP:
 	case ST_MPROTECT:
 	case ST_BRK:
@@ -553,7 +619,8 @@ static bool exec_one(struct run *r, const struct sc_stmt *st)
 	case ST_SHMDT:
 	case ST_SHMRM:
 		return scr_do_simple_sys(r, st);
-	case ST_OPEN: return scr_do_open(r, st);
+	case ST_OPEN:
+		return scr_do_open(r, st);
 	case ST_SHMGET:
 	case ST_SHMAT:
 		return scr_do_shm(r, st);
@@ -562,9 +629,12 @@ static bool exec_one(struct run *r, const struct sc_stmt *st)
 			return false;
 		mm_machine_drop_caches(r->m);
 		return true;
-	case ST_TMPFILE: return scr_do_tmpfile(r, st);
-	case ST_ACCESS: return scr_do_access(r, st);
-	case ST_FILL: return scr_do_fill(r, st);
+	case ST_TMPFILE:
+		return scr_do_tmpfile(r, st);
+	case ST_ACCESS:
+		return scr_do_access(r, st);
+	case ST_FILL:
+		return scr_do_fill(r, st);
 	case ST_REPEAT: {
 		int64_t n;
 		if (!scr_eval_range(r, st->a[0], 0, 1000000000, "repeat count", &n))
@@ -603,18 +673,22 @@ static bool exec_one(struct run *r, const struct sc_stmt *st)
 			return false;
 		int rc = mm_task_set_frame_limit(r->m, t, (uint64_t)n);
 		if (rc == -MM_EINVAL && !st->try_)
-			return scr_bad(r, st->col, "frame_limit: the machine has no reclaim (reclaim=off)");
+			return scr_bad(r, st->col,
+				       "frame_limit: the machine has no reclaim (reclaim=off)");
 		return scr_sys_result(r, st, rc, false, "frame_limit");
 	}
 	case ST_SWAP_FAIL: {
 		int64_t n = 0;
-		if (!scr_boot(r) || (st->a[0] && !scr_eval_range(r, st->a[0], 0, INT64_MAX, "count", &n)))
+		if (!scr_boot(r) ||
+		    (st->a[0] && !scr_eval_range(r, st->a[0], 0, INT64_MAX, "count", &n)))
 			return false;
 		mm_machine_swap_fail_after(r->m, st->on ? MM_SWAP_FAIL_NEVER : (uint64_t)n);
 		return true;
 	}
-	case ST_SHOW: return scr_do_show(r, st);
-	case ST_EXPECT: return scr_do_expect(r, st);
+	case ST_SHOW:
+		return scr_do_show(r, st);
+	case ST_EXPECT:
+		return scr_do_expect(r, st);
 	case ST_CHECK:
 		if (!scr_boot(r))
 			return false;
@@ -631,7 +705,8 @@ static bool exec_one(struct run *r, const struct sc_stmt *st)
 			return false;
 		return scr_var_set(r, st->name, x, st->a[0]->op == EX_VAR && v && v->hex, false);
 	}
-	case ST_ECHO: return scr_do_echo(r, st);
+	case ST_ECHO:
+		return scr_do_echo(r, st);
 	case ST_SECTION:
 		if (r->sink->section) {
 			struct sc_where w = scr_where(r);
@@ -645,11 +720,11 @@ static bool exec_one(struct run *r, const struct sc_stmt *st)
 		struct mm_task *t = scr_task(r);
 		int64_t v;
 		if (!t || !scr_eval_range(r, st->a[0], MM_OOM_SCORE_ADJ_MIN, MM_OOM_SCORE_ADJ_MAX,
-				      "oom_score_adj", &v))
+					  "oom_score_adj", &v))
 			return false;
 		int rc = mm_task_set_oom_score_adj(t, (int)v);
-		scr_strace_line(r, t, "write(/proc/%d/oom_score_adj, \"%d\") = %s", mm_task_pid(t), (int)v,
-		  rc ? "-1 ESRCH (No such process)" : "0");
+		scr_strace_line(r, t, "write(/proc/%d/oom_score_adj, \"%d\") = %s", mm_task_pid(t),
+				(int)v, rc ? "-1 ESRCH (No such process)" : "0");
 		return scr_sys_result(r, st, rc, false, "oom_score_adj");
 	}
 	}
@@ -663,9 +738,14 @@ static void sample(struct run *r)
 	struct mm_meminfo mi;
 	mm_machine_meminfo(r->m, &mi);
 	struct sc_sample s = {
-		.step = r->top_steps, .free = mi.free_pages, .anon = mi.anon_pages,
-		.cached = mi.cached_pages, .shmem = mi.shmem_pages, .pagetables = mi.pagetable_pages,
-		.slab = mi.slab_pages, .total = mi.total_pages,
+		.step = r->top_steps,
+		.free = mi.free_pages,
+		.anon = mi.anon_pages,
+		.cached = mi.cached_pages,
+		.shmem = mi.shmem_pages,
+		.pagetables = mi.pagetable_pages,
+		.slab = mi.slab_pages,
+		.total = mi.total_pages,
 	};
 	struct mm_swap_info si;
 	mm_machine_swap_info(r->m, &si);
@@ -685,7 +765,8 @@ static bool exec_list(struct run *r, const struct sc_stmt *st, int depth)
 		ok = exec_one(r, st);
 		r->st = st;
 		if (ok && r->o->check && r->m && mm_machine_check(r->m))
-			ok = scr_refused(r, "machine check failed after this statement (details above)");
+			ok = scr_refused(
+				r, "machine check failed after this statement (details above)");
 		if (!ok || r->stop) {
 			ok = false;
 			break;
@@ -699,7 +780,7 @@ static bool exec_list(struct run *r, const struct sc_stmt *st, int depth)
 	return ok;
 }
 
-/* ---- Entry point ------------------------------------------------------------------------------ */
+/* ---- Entry point -------------------------------------------------------- */
 
 static bool apply_defines(struct run *r)
 {
@@ -716,7 +797,7 @@ static bool apply_defines(struct run *r)
 		if (sc_parse_buffer("-D", src, (size_t)n, &lim, &s, &pr)) {
 			const char *why = strstr(pr.msg, ": "); /* after "-D:1:COL" */
 			return scr_status_fail(r, pr.status, "-D %s=%s: %s", d->name, d->value,
-			  why ? why + 2 : pr.msg);
+					       why ? why + 2 : pr.msg);
 		}
 		const struct sc_stmt *st = s->first;
 		int64_t v = 0;
@@ -729,7 +810,8 @@ static bool apply_defines(struct run *r)
 		sc_script_free(s);
 		if (!ok) {
 			if (!r->stop)
-				scr_status_fail(r, SC_BADINPUT, "-D %s=%s: not a NAME=VALUE", d->name, d->value);
+				scr_status_fail(r, SC_BADINPUT, "-D %s=%s: not a NAME=VALUE",
+						d->name, d->value);
 			return false;
 		}
 		if (!scr_var_set(r, d->name, v, false, true))

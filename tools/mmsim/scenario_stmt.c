@@ -16,18 +16,26 @@
 #include "scenario_parser.h"
 
 static const struct sc_flag map_flags[] = {
-	{ "private", MM_MAP_PRIVATE }, { "shared", MM_MAP_SHARED },
-	{ "shared_validate", MM_MAP_SHARED_VALIDATE }, { "anonymous", MM_MAP_ANONYMOUS },
-	{ "anon", MM_MAP_ANONYMOUS }, { "fixed", MM_MAP_FIXED },
-	{ "fixed_noreplace", MM_MAP_FIXED_NOREPLACE }, { "populate", MM_MAP_POPULATE },
-	{ "hugetlb", MM_MAP_HUGETLB }, { "noreserve", MM_MAP_NORESERVE },
-	{ "growsdown", MM_MAP_GROWSDOWN }, { "stack", MM_MAP_STACK }, { "locked", MM_MAP_LOCKED },
-	{ "nonblock", MM_MAP_NONBLOCK }, { "denywrite", MM_MAP_DENYWRITE },
+	{ "private", MM_MAP_PRIVATE },
+	{ "shared", MM_MAP_SHARED },
+	{ "shared_validate", MM_MAP_SHARED_VALIDATE },
+	{ "anonymous", MM_MAP_ANONYMOUS },
+	{ "anon", MM_MAP_ANONYMOUS },
+	{ "fixed", MM_MAP_FIXED },
+	{ "fixed_noreplace", MM_MAP_FIXED_NOREPLACE },
+	{ "populate", MM_MAP_POPULATE },
+	{ "hugetlb", MM_MAP_HUGETLB },
+	{ "noreserve", MM_MAP_NORESERVE },
+	{ "growsdown", MM_MAP_GROWSDOWN },
+	{ "stack", MM_MAP_STACK },
+	{ "locked", MM_MAP_LOCKED },
+	{ "nonblock", MM_MAP_NONBLOCK },
+	{ "denywrite", MM_MAP_DENYWRITE },
 	{ "executable", MM_MAP_EXECUTABLE },
 };
 #define NMAP_FLAGS (sizeof(map_flags) / sizeof(map_flags[0]))
 
-/* ---- Statements ---------------------------------------------------------------------------------- */
+/* ---- Statements --------------------------------------------------------- */
 
 struct sc_stmt *scp_new_stmt(struct parser *ps, enum sc_kind k, const char *at)
 {
@@ -60,10 +68,35 @@ bool scp_end_of_line(struct parser *ps)
 }
 
 static const char *const machine_keys[] = {
-	"ram", "paging", "pcid", "zones", "gbpages", "dtlb", "dtlb_large", "dtlb_1g", "itlb",
-	"itlb_large", "stlb", "tlb_ns", "mem_ns", "disk_ns", "fault_ns", "stack_rlimit",
-	"stack_guard_gap", "mmap_min_addr", "reserve", "nr_hugepages", "swap", "swap_file",
-	"reclaim", "policy", "local", "frame_limit", "hz", "dirty_writeback", "dirty_expire",
+	"ram",
+	"paging",
+	"pcid",
+	"zones",
+	"gbpages",
+	"dtlb",
+	"dtlb_large",
+	"dtlb_1g",
+	"itlb",
+	"itlb_large",
+	"stlb",
+	"tlb_ns",
+	"mem_ns",
+	"disk_ns",
+	"fault_ns",
+	"stack_rlimit",
+	"stack_guard_gap",
+	"mmap_min_addr",
+	"reserve",
+	"nr_hugepages",
+	"swap",
+	"swap_file",
+	"reclaim",
+	"policy",
+	"local",
+	"frame_limit",
+	"hz",
+	"dirty_writeback",
+	"dirty_expire",
 	"policy_tick",
 };
 #define NMACHINE_KEYS (sizeof(machine_keys) / sizeof(machine_keys[0]))
@@ -72,8 +105,9 @@ static const char *const machine_keys[] = {
 static bool word_key(const char *k)
 {
 	return strcmp(k, "pcid") == 0 || strcmp(k, "zones") == 0 || strcmp(k, "gbpages") == 0 ||
-	       strcmp(k, "dtlb") == 0 || strcmp(k, "dtlb_large") == 0 || strcmp(k, "dtlb_1g") == 0 ||
-	       strcmp(k, "itlb") == 0 || strcmp(k, "itlb_large") == 0 || strcmp(k, "stlb") == 0 ||
+	       strcmp(k, "dtlb") == 0 || strcmp(k, "dtlb_large") == 0 ||
+	       strcmp(k, "dtlb_1g") == 0 || strcmp(k, "itlb") == 0 ||
+	       strcmp(k, "itlb_large") == 0 || strcmp(k, "stlb") == 0 ||
 	       strcmp(k, "swap_file") == 0 || strcmp(k, "reclaim") == 0 ||
 	       strcmp(k, "policy") == 0 || strcmp(k, "local") == 0;
 }
@@ -85,11 +119,13 @@ bool scp_parse_machine(struct parser *ps, struct sc_stmt *st)
 		char k[64];
 		const char *at;
 		if (!scp_option_key(ps, k, sizeof(k), &at)) {
-			perr(ps, ps->p, "expected KEY=VALUE (keys: ram paging pcid zones gbpages dtlb "
-				 "dtlb_large dtlb_1g itlb itlb_large stlb tlb_ns mem_ns disk_ns fault_ns "
-				 "stack_rlimit stack_guard_gap mmap_min_addr reserve nr_hugepages swap "
-				 "swap_file reclaim policy local frame_limit hz dirty_writeback "
-				 "dirty_expire policy_tick)");
+			perr(ps, ps->p,
+			     "expected KEY=VALUE (keys: ram paging pcid zones gbpages dtlb "
+			     "dtlb_large dtlb_1g itlb itlb_large stlb tlb_ns mem_ns disk_ns "
+			     "fault_ns "
+			     "stack_rlimit stack_guard_gap mmap_min_addr reserve nr_hugepages swap "
+			     "swap_file reclaim policy local frame_limit hz dirty_writeback "
+			     "dirty_expire policy_tick)");
 			return false;
 		}
 		if (scp_find_name(k, machine_keys, NMACHINE_KEYS) < 0) {
@@ -135,8 +171,10 @@ bool scp_parse_process(struct parser *ps, struct sc_stmt *st)
 			perr(ps, ps->p, "expected text=SIZE, data=SIZE, bss=SIZE or 'empty'");
 			return false;
 		}
-		int i = strcmp(k, "text") == 0 ? 0 : strcmp(k, "data") == 0 ? 1
-			: strcmp(k, "bss") == 0 ? 2 : -1;
+		int i = strcmp(k, "text") == 0   ? 0
+			: strcmp(k, "data") == 0 ? 1
+			: strcmp(k, "bss") == 0  ? 2
+						 : -1;
 		if (i < 0) {
 			static const char *const keys[] = { "text", "data", "bss" };
 			scp_unknown(ps, at, "process option", k, keys, 3);
@@ -206,7 +244,8 @@ bool scp_parse_mmap(struct parser *ps, struct sc_stmt *st)
 			} else if (strcmp(k, "prot") == 0) {
 				const char *s = ps->p;
 				if ((st->prot = scp_try_prot(ps)) < 0) {
-					perr(ps, s, "bad protection (r, w, x letters as in rw-, or none)");
+					perr(ps, s,
+					     "bad protection (r, w, x letters as in rw-, or none)");
 					return false;
 				}
 			} else if (strcmp(k, "flags") == 0) {
@@ -219,7 +258,8 @@ bool scp_parse_mmap(struct parser *ps, struct sc_stmt *st)
 					}
 					int v = scp_flag_lookup(map_flags, NMAP_FLAGS, f);
 					if (v < 0) {
-						scp_flag_unknown(ps, fat, "mmap flag", f, map_flags, NMAP_FLAGS);
+						scp_flag_unknown(ps, fat, "mmap flag", f, map_flags,
+								 NMAP_FLAGS);
 						return false;
 					}
 					st->flags |= v;
@@ -228,8 +268,8 @@ bool scp_parse_mmap(struct parser *ps, struct sc_stmt *st)
 					ps->p++;
 				}
 			} else {
-				static const char *const keys[] = { "addr", "offset", "file", "fd", "prot",
-								    "flags" };
+				static const char *const keys[] = { "addr", "offset", "file",
+								    "fd",   "prot",   "flags" };
 				scp_unknown(ps, at, "mmap option", k, keys, 6);
 				return false;
 			}
@@ -243,8 +283,9 @@ bool scp_parse_mmap(struct parser *ps, struct sc_stmt *st)
 		char f[64];
 		const char *fat;
 		if (!scp_ident(ps, f, sizeof(f), &fat)) {
-			perr(ps, ps->p, "expected a protection (rw-), a flag (private, shared, anon, "
-				 "fixed, populate...) or KEY=VALUE");
+			perr(ps, ps->p,
+			     "expected a protection (rw-), a flag (private, shared, anon, "
+			     "fixed, populate...) or KEY=VALUE");
 			return false;
 		}
 		int v = scp_flag_lookup(map_flags, NMAP_FLAGS, f);
@@ -266,17 +307,21 @@ bool scp_parse_mmap(struct parser *ps, struct sc_stmt *st)
 }
 
 const struct sc_flag scp_advices[] = {
-	{ "normal", MM_MADV_NORMAL }, { "random", MM_MADV_RANDOM },
+	{ "normal", MM_MADV_NORMAL },         { "random", MM_MADV_RANDOM },
 	{ "sequential", MM_MADV_SEQUENTIAL }, { "willneed", MM_MADV_WILLNEED },
 	{ "dontneed", MM_MADV_DONTNEED },
 };
 
 const struct sc_flag scp_msync_flags[] = {
-	{ "sync", MM_MS_SYNC }, { "async", MM_MS_ASYNC }, { "invalidate", MM_MS_INVALIDATE },
+	{ "sync", MM_MS_SYNC },
+	{ "async", MM_MS_ASYNC },
+	{ "invalidate", MM_MS_INVALIDATE },
 };
 
 const struct sc_flag scp_shm_flags[] = {
-	{ "create", MM_IPC_CREAT }, { "excl", MM_IPC_EXCL }, { "rdonly", MM_SHM_RDONLY },
+	{ "create", MM_IPC_CREAT },
+	{ "excl", MM_IPC_EXCL },
+	{ "rdonly", MM_SHM_RDONLY },
 	{ "rnd", MM_SHM_RND },
 };
 
@@ -334,7 +379,8 @@ bool scp_parse_access(struct parser *ps, struct sc_stmt *st)
 			} else if (!scp_need_expr(ps, &st->value)) {
 				return false;
 			}
-		} else if (!scp_at_eol(ps) && !(ps->p[0] == 's' && strncmp(ps->p, "size=", 5) == 0)) {
+		} else if (!scp_at_eol(ps) &&
+			   !(ps->p[0] == 's' && strncmp(ps->p, "size=", 5) == 0)) {
 			if (!scp_need_expr(ps, &st->a[1]))
 				return false;
 		}
@@ -345,7 +391,8 @@ bool scp_parse_access(struct parser *ps, struct sc_stmt *st)
 		char k[64];
 		const char *at;
 		if (!scp_option_key(ps, k, sizeof(k), &at)) {
-			perr(ps, ps->p, "expected KEY=VALUE (step, size, count, seed, alpha, value)");
+			perr(ps, ps->p,
+			     "expected KEY=VALUE (step, size, count, seed, alpha, value)");
 			return false;
 		}
 		struct sc_expr **slot = NULL;
@@ -370,8 +417,9 @@ bool scp_parse_access(struct parser *ps, struct sc_stmt *st)
 				return false;
 			continue;
 		}
-		perr(ps, at, "option '%s' does not apply here (seq: step size%s; random: count "
-			 "step size seed%s; zipf: count step size seed alpha%s; one access: size)",
+		perr(ps, at,
+		     "option '%s' does not apply here (seq: step size%s; random: count "
+		     "step size seed%s; zipf: count step size seed alpha%s; one access: size)",
 		     k, st->access == MM_ACCESS_WRITE ? " value" : "",
 		     st->access == MM_ACCESS_WRITE ? " value" : "",
 		     st->access == MM_ACCESS_WRITE ? " value" : "");
@@ -393,9 +441,12 @@ bool scp_parse_expect(struct parser *ps, struct sc_stmt *st)
 	if (!scp_need_expr(ps, &st->a[0]))
 		return false;
 	scp_skip_ws(ps);
-	static const struct { const char *op; int cmp; } ops[] = {
-		{ "==", CMP_EQ }, { "!=", CMP_NE }, { "<=", CMP_LE }, { ">=", CMP_GE },
-		{ "<", CMP_LT }, { ">", CMP_GT },
+	static const struct {
+		const char *op;
+		int cmp;
+	} ops[] = {
+		{ "==", CMP_EQ }, { "!=", CMP_NE }, { "<=", CMP_LE },
+		{ ">=", CMP_GE }, { "<", CMP_LT },  { ">", CMP_GT },
 	};
 	size_t i;
 	for (i = 0; i < 6; i++)
@@ -477,7 +528,8 @@ bool scp_parse_text(struct parser *ps, struct sc_stmt *st)
 			return false;
 		scp_skip_ws(ps);
 		if (*ps->p != ')') {
-			perr(ps, ps->p, "expected ')' to close the '$(' at column %d", scp_col_of(ps, e));
+			perr(ps, ps->p, "expected ')' to close the '$(' at column %d",
+			     scp_col_of(ps, e));
 			return false;
 		}
 		ps->p++;

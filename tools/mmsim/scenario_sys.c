@@ -17,7 +17,7 @@
 #include "mmkit/sim.h"
 #include "scenario_runner.h"
 
-/* ---- machine ---------------------------------------------------------------------------- */
+/* ---- machine ------------------------------------------------------------ */
 
 static bool tlb_geom(struct run *r, const struct sc_kv *kv, struct mm_tlb_geometry *g)
 {
@@ -37,7 +37,8 @@ static bool tlb_geom(struct run *r, const struct sc_kv *kv, struct mm_tlb_geomet
 			ways = 0;
 	}
 	if (errno || *end || e == 0 || e > 65536 || ways == 0 || ways > e)
-		return scr_bad(r, kv->col, "%s=%s: expected ENTRIES[:WAYS] (e.g. 64:4) or off", kv->key, w);
+		return scr_bad(r, kv->col, "%s=%s: expected ENTRIES[:WAYS] (e.g. 64:4) or off",
+			       kv->key, w);
 	g->entries = (unsigned)e;
 	g->ways = (unsigned)ways;
 	return true;
@@ -61,8 +62,9 @@ static bool on_off(struct run *r, const struct sc_kv *kv, bool *out)
 bool scr_do_machine(struct run *r, const struct sc_stmt *st)
 {
 	if (r->m)
-		return scr_bad(r, st->col, "the machine is already running: 'machine' must come before "
-		 "the first statement that uses it");
+		return scr_bad(r, st->col,
+			       "the machine is already running: 'machine' must come before "
+			       "the first statement that uses it");
 	struct mm_machine_config *c = &r->cfg;
 	for (const struct sc_kv *kv = st->kv; kv; kv = kv->next) {
 		int64_t v = 0;
@@ -73,14 +75,18 @@ bool scr_do_machine(struct run *r, const struct sc_stmt *st)
 			return scr_bad(r, kv->col, "%s=%" PRId64 ": negative", k, v);
 		if (strcmp(k, "ram") == 0) {
 			if ((uint64_t)v > r->lim.max_ram)
-				return scr_bad(r, kv->col, "ram=%" PRId64 ": more than the %" PRIu64
-		   " MiB allowed", v, r->lim.max_ram >> 20);
+				return scr_bad(r, kv->col,
+					       "ram=%" PRId64 ": more than the %" PRIu64
+					       " MiB allowed",
+					       v, r->lim.max_ram >> 20);
 			if (v < (4 << 20) || v % (4 << 20))
-				return scr_bad(r, kv->col, "ram=%" PRId64 ": must be a multiple of 4M", v);
+				return scr_bad(r, kv->col,
+					       "ram=%" PRId64 ": must be a multiple of 4M", v);
 			c->ram_bytes = (uint64_t)v;
 		} else if (strcmp(k, "paging") == 0) {
 			if (v != 2 && v != 4 && v != 5)
-				return scr_bad(r, kv->col, "paging=%" PRId64 ": expected 2, 4 or 5 levels", v);
+				return scr_bad(r, kv->col,
+					       "paging=%" PRId64 ": expected 2, 4 or 5 levels", v);
 			c->paging = (enum mm_paging_mode)v;
 		} else if (strcmp(k, "pcid") == 0) {
 			if (!on_off(r, kv, &c->pcid))
@@ -127,11 +133,15 @@ bool scr_do_machine(struct run *r, const struct sc_stmt *st)
 			c->reserve_bytes = (uint64_t)v;
 		} else if (strcmp(k, "swap") == 0) {
 			if ((uint64_t)v > r->lim.max_swap)
-				return scr_bad(r, kv->col, "swap=%" PRId64 ": more than the %" PRIu64
-		   " MiB allowed", v, r->lim.max_swap >> 20);
+				return scr_bad(r, kv->col,
+					       "swap=%" PRId64 ": more than the %" PRIu64
+					       " MiB allowed",
+					       v, r->lim.max_swap >> 20);
 			if (v && (v % 4096 || v < 2 * 4096))
-				return scr_bad(r, kv->col, "swap=%" PRId64 ": a multiple of 4K, at least 8K "
-		   "(one header page and one slot), or 0", v);
+				return scr_bad(r, kv->col,
+					       "swap=%" PRId64 ": a multiple of 4K, at least 8K "
+					       "(one header page and one slot), or 0",
+					       v);
 			c->swap_bytes = (uint64_t)v;
 		} else if (strcmp(k, "swap_file") == 0) {
 			if (!scr_files_allowed(r))
@@ -156,17 +166,19 @@ bool scr_do_machine(struct run *r, const struct sc_stmt *st)
 		} else if (strcmp(k, "hz") == 0 || strcmp(k, "dirty_writeback") == 0 ||
 			   strcmp(k, "dirty_expire") == 0 || strcmp(k, "policy_tick") == 0) {
 			if (v > 1000000 || (k[0] == 'h' && v == 0))
-				return scr_bad(r, kv->col, "%s=%" PRId64 ": out of range (%s..1000000)", k, v,
-		   k[0] == 'h' ? "1" : "0");
-			unsigned int *f = k[0] == 'h' ? &c->hz
-					: strcmp(k, "dirty_writeback") == 0 ? &c->dirty_writeback_centisecs
-					: strcmp(k, "dirty_expire") == 0 ? &c->dirty_expire_centisecs
-					: &c->policy_tick_centisecs;
+				return scr_bad(r, kv->col,
+					       "%s=%" PRId64 ": out of range (%s..1000000)", k, v,
+					       k[0] == 'h' ? "1" : "0");
+			unsigned int *f =
+				k[0] == 'h'                         ? &c->hz
+				: strcmp(k, "dirty_writeback") == 0 ? &c->dirty_writeback_centisecs
+				: strcmp(k, "dirty_expire") == 0    ? &c->dirty_expire_centisecs
+								    : &c->policy_tick_centisecs;
 			*f = (unsigned int)v;
 		} else if (strcmp(k, "nr_hugepages") == 0) {
 			if (v > (int64_t)r->lim.max_hugepages)
-				return scr_bad(r, kv->col, "nr_hugepages=%" PRId64 ": at most %u", v,
-		   r->lim.max_hugepages);
+				return scr_bad(r, kv->col, "nr_hugepages=%" PRId64 ": at most %u",
+					       v, r->lim.max_hugepages);
 			c->nr_hugepages = (unsigned)v;
 		}
 	}
@@ -175,13 +187,13 @@ bool scr_do_machine(struct run *r, const struct sc_stmt *st)
 	uint64_t huge = (uint64_t)c->nr_hugepages << (c->paging == MM_PAGING_2LEVEL ? 22 : 21);
 	if (huge >= c->ram_bytes)
 		return scr_bad(r, st->col, "nr_hugepages=%u needs more RAM than the machine has",
-		 c->nr_hugepages);
+			       c->nr_hugepages);
 	if (c->reserve_bytes >= c->ram_bytes / 2)
 		return scr_bad(r, st->col, "reserve= must be less than half of the RAM");
 	return scr_boot(r);
 }
 
-/* ---- Processes -------------------------------------------------------------------------- */
+/* ---- Processes ---------------------------------------------------------- */
 
 bool scr_do_process(struct run *r, const struct sc_stmt *st)
 {
@@ -200,7 +212,8 @@ bool scr_do_process(struct run *r, const struct sc_stmt *st)
 		rc = mm_exec_synthetic(r->m, t, (uint64_t)sz[0], (uint64_t)sz[1], (uint64_t)sz[2]);
 		if (rc) {
 			mm_exit(r->m, t);
-			return scr_refused(r, "cannot lay out process %s: %s", st->name, mm_strerror(rc));
+			return scr_refused(r, "cannot lay out process %s: %s", st->name,
+					   mm_strerror(rc));
 		}
 	}
 	if (!scr_proc_add(r, st->name, t)) {
@@ -225,7 +238,8 @@ bool scr_do_exec(struct run *r, const struct sc_stmt *st, struct mm_task *t)
 	static const char *const envp[] = { "PATH=/usr/bin:/bin", NULL };
 	int rc = mm_execve(r->m, t, path, argv, envp);
 	char eb[128];
-	scr_strace_line(r, t, "execve(\"%s\", ...) = %s", path, rc ? scr_errtext(-rc, eb, sizeof(eb)) : "0");
+	scr_strace_line(r, t, "execve(\"%s\", ...) = %s", path,
+			rc ? scr_errtext(-rc, eb, sizeof(eb)) : "0");
 	if (rc) {
 		const char *why = mm_exec_error();
 		if (rc == -MM_ENOMEM || rc == -MM_E2BIG) {
@@ -239,7 +253,8 @@ bool scr_do_exec(struct run *r, const struct sc_stmt *st, struct mm_task *t)
 		}
 		if (st->try_)
 			return scr_var_set(r, "errno", -rc, false, false);
-		return scr_refused(r, "exec %s: %s%s%s", path, mm_strerror(rc), why[0] ? ": " : "", why);
+		return scr_refused(r, "exec %s: %s%s%s", path, mm_strerror(rc), why[0] ? ": " : "",
+				   why);
 	}
 	return !st->try_ || scr_var_set(r, "errno", 0, false, false);
 }
@@ -310,17 +325,16 @@ bool scr_do_exit(struct run *r, const struct sc_stmt *st)
 	return true;
 }
 
-/* ---- System calls ----------------------------------------------------------------------- */
+/* ---- System calls ------------------------------------------------------- */
 
 /* The result of a system call: a value (>= 0) or -errno. */
-bool scr_sys_result(struct run *r, const struct sc_stmt *st, int64_t rc, bool hex,
-		    const char *name)
+bool scr_sys_result(struct run *r, const struct sc_stmt *st, int64_t rc, bool hex, const char *name)
 {
 	if (rc < 0) {
 		if (st->try_)
 			return scr_var_set(r, "errno", -rc, false, false);
 		return scr_refused(r, "%s failed: %s (%s)", name, mm_errname((int)-rc),
-		     mm_strerror((int)-rc));
+				   mm_strerror((int)-rc));
 	}
 	if (st->try_ && !scr_var_set(r, "errno", 0, false, false))
 		return false;
@@ -344,19 +358,29 @@ static void fmt_prot(char *buf, size_t len, int prot)
 
 static void fmt_flags(char *buf, size_t len, int flags)
 {
-	static const struct { int v; const char *n; } names[] = {
-		{ MM_MAP_FIXED, "MAP_FIXED" }, { MM_MAP_ANONYMOUS, "MAP_ANONYMOUS" },
-		{ MM_MAP_GROWSDOWN, "MAP_GROWSDOWN" }, { MM_MAP_DENYWRITE, "MAP_DENYWRITE" },
-		{ MM_MAP_EXECUTABLE, "MAP_EXECUTABLE" }, { MM_MAP_LOCKED, "MAP_LOCKED" },
-		{ MM_MAP_NORESERVE, "MAP_NORESERVE" }, { MM_MAP_POPULATE, "MAP_POPULATE" },
-		{ MM_MAP_NONBLOCK, "MAP_NONBLOCK" }, { MM_MAP_STACK, "MAP_STACK" },
-		{ MM_MAP_HUGETLB, "MAP_HUGETLB" }, { MM_MAP_FIXED_NOREPLACE, "MAP_FIXED_NOREPLACE" },
+	static const struct {
+		int v;
+		const char *n;
+	} names[] = {
+		{ MM_MAP_FIXED, "MAP_FIXED" },
+		{ MM_MAP_ANONYMOUS, "MAP_ANONYMOUS" },
+		{ MM_MAP_GROWSDOWN, "MAP_GROWSDOWN" },
+		{ MM_MAP_DENYWRITE, "MAP_DENYWRITE" },
+		{ MM_MAP_EXECUTABLE, "MAP_EXECUTABLE" },
+		{ MM_MAP_LOCKED, "MAP_LOCKED" },
+		{ MM_MAP_NORESERVE, "MAP_NORESERVE" },
+		{ MM_MAP_POPULATE, "MAP_POPULATE" },
+		{ MM_MAP_NONBLOCK, "MAP_NONBLOCK" },
+		{ MM_MAP_STACK, "MAP_STACK" },
+		{ MM_MAP_HUGETLB, "MAP_HUGETLB" },
+		{ MM_MAP_FIXED_NOREPLACE, "MAP_FIXED_NOREPLACE" },
 	};
 	int type = flags & MM_MAP_TYPE;
-	size_t n = (size_t)snprintf(buf, len, "%s", type == MM_MAP_SHARED ? "MAP_SHARED"
-					       : type == MM_MAP_PRIVATE ? "MAP_PRIVATE"
-					       : type == MM_MAP_SHARED_VALIDATE ? "MAP_SHARED_VALIDATE"
-					       : "0");
+	size_t n = (size_t)snprintf(buf, len, "%s",
+				    type == MM_MAP_SHARED            ? "MAP_SHARED"
+				    : type == MM_MAP_PRIVATE         ? "MAP_PRIVATE"
+				    : type == MM_MAP_SHARED_VALIDATE ? "MAP_SHARED_VALIDATE"
+								     : "0");
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && n < len; i++)
 		if (flags & names[i].v)
 			n += (size_t)snprintf(buf + n, len - n, "|%s", names[i].n);
@@ -369,7 +393,8 @@ bool scr_do_mmap(struct run *r, const struct sc_stmt *st)
 		return false;
 	int64_t len, addr = 0, off = 0, fd = -1;
 	if (!scr_eval(r, st->a[0], &len) || (st->addr && !scr_eval(r, st->addr, &addr)) ||
-	    (st->offset && !scr_eval(r, st->offset, &off)) || (st->a[1] && !scr_eval(r, st->a[1], &fd)))
+	    (st->offset && !scr_eval(r, st->offset, &off)) ||
+	    (st->a[1] && !scr_eval(r, st->a[1], &fd)))
 		return false;
 	bool own_fd = false;
 	const char *path = NULL;
@@ -402,8 +427,8 @@ bool scr_do_mmap(struct run *r, const struct sc_stmt *st)
 		else
 			snprintf(res, sizeof(res), "%#" PRIx64, (uint64_t)rc);
 		scr_strace_line(r, t, "mmap(%s, %" PRIu64 ", %s, %s, %d, %#" PRIx64 ") = %s%s%s", a,
-		  (uint64_t)len, p, f, own_fd ? 3 : (int)fd, (uint64_t)off, res,
-		  path ? "  # " : "", path ? st->path : "");
+				(uint64_t)len, p, f, own_fd ? 3 : (int)fd, (uint64_t)off, res,
+				path ? "  # " : "", path ? st->path : "");
 	}
 	return scr_sys_result(r, st, rc, true, "mmap");
 }
@@ -422,25 +447,26 @@ bool scr_do_simple_sys(struct run *r, const struct sc_stmt *st)
 	case ST_MUNMAP:
 		rc = mm_do_munmap(r->m, t, ua, ub);
 		scr_strace_line(r, t, "munmap(%#" PRIx64 ", %" PRIu64 ") = %s", ua, ub,
-		  rc ? scr_errtext((int)-rc, res, sizeof(res)) : "0");
+				rc ? scr_errtext((int)-rc, res, sizeof(res)) : "0");
 		return scr_sys_result(r, st, rc, false, "munmap");
 	case ST_MPROTECT:
 		rc = mm_do_mprotect(r->m, t, ua, ub, st->prot);
 		fmt_prot(p, sizeof(p), st->prot);
 		scr_strace_line(r, t, "mprotect(%#" PRIx64 ", %" PRIu64 ", %s) = %s", ua, ub, p,
-		  rc ? scr_errtext((int)-rc, res, sizeof(res)) : "0");
+				rc ? scr_errtext((int)-rc, res, sizeof(res)) : "0");
 		return scr_sys_result(r, st, rc, false, "mprotect");
 	case ST_MADVISE:
 		rc = mm_do_madvise(r->m, t, ua, ub, st->advice);
-		scr_strace_line(r, t, "madvise(%#" PRIx64 ", %" PRIu64 ", %d) = %s", ua, ub, st->advice,
-		  rc ? scr_errtext((int)-rc, res, sizeof(res)) : "0");
+		scr_strace_line(r, t, "madvise(%#" PRIx64 ", %" PRIu64 ", %d) = %s", ua, ub,
+				st->advice, rc ? scr_errtext((int)-rc, res, sizeof(res)) : "0");
 		return scr_sys_result(r, st, rc, false, "madvise");
 	case ST_MSYNC:
 		rc = mm_do_msync(r->m, t, ua, ub, st->flags);
 		scr_strace_line(r, t, "msync(%#" PRIx64 ", %" PRIu64 ", %s) = %s", ua, ub,
-		  st->flags == MM_MS_SYNC ? "MS_SYNC" : st->flags == MM_MS_ASYNC ? "MS_ASYNC"
-		  : "flags",
-		  rc ? scr_errtext((int)-rc, res, sizeof(res)) : "0");
+				st->flags == MM_MS_SYNC    ? "MS_SYNC"
+				: st->flags == MM_MS_ASYNC ? "MS_ASYNC"
+							   : "flags",
+				rc ? scr_errtext((int)-rc, res, sizeof(res)) : "0");
 		return scr_sys_result(r, st, rc, false, "msync");
 	case ST_BRK: {
 		uint64_t want = st->a[0] ? ua : 0;
@@ -452,28 +478,29 @@ bool scr_do_simple_sys(struct run *r, const struct sc_stmt *st)
 	}
 	case ST_SBRK:
 		rc = mm_sbrk(r->m, t, a);
-		scr_strace_line(r, t, "sbrk(%" PRId64 ") = %s", a,
-		  rc < 0 ? scr_errtext((int)-rc, res, sizeof(res))
-				   : (snprintf(res, sizeof(res), "%#" PRIx64, (uint64_t)rc), res));
+		scr_strace_line(
+			r, t, "sbrk(%" PRId64 ") = %s", a,
+			rc < 0 ? scr_errtext((int)-rc, res, sizeof(res))
+			       : (snprintf(res, sizeof(res), "%#" PRIx64, (uint64_t)rc), res));
 		return scr_sys_result(r, st, rc, true, "sbrk");
 	case ST_CLOSE:
 		if (a < 0 || a > INT32_MAX)
 			return scr_sys_result(r, st, -MM_EBADF, false, "close");
 		rc = mm_close(r->m, t, (int)a);
 		scr_strace_line(r, t, "close(%d) = %s", (int)a,
-		  rc ? scr_errtext((int)-rc, res, sizeof(res)) : "0");
+				rc ? scr_errtext((int)-rc, res, sizeof(res)) : "0");
 		return scr_sys_result(r, st, rc, false, "close");
 	case ST_SHMDT:
 		rc = mm_shmdt(r->m, t, ua);
 		scr_strace_line(r, t, "shmdt(%#" PRIx64 ") = %s", ua,
-		  rc ? scr_errtext((int)-rc, res, sizeof(res)) : "0");
+				rc ? scr_errtext((int)-rc, res, sizeof(res)) : "0");
 		return scr_sys_result(r, st, rc, false, "shmdt");
 	case ST_SHMRM:
 		if (a < 0 || a > INT32_MAX)
 			return scr_sys_result(r, st, -MM_EINVAL, false, "shmctl");
 		rc = mm_shmctl(r->m, t, (int)a, MM_IPC_RMID, NULL);
 		scr_strace_line(r, t, "shmctl(%d, IPC_RMID, NULL) = %s", (int)a,
-		  rc ? scr_errtext((int)-rc, res, sizeof(res)) : "0");
+				rc ? scr_errtext((int)-rc, res, sizeof(res)) : "0");
 		return scr_sys_result(r, st, rc, false, "shmctl");
 	default:
 		return scr_bad(r, st->col, "internal: not a simple system call");
@@ -489,8 +516,9 @@ bool scr_do_open(struct run *r, const struct sc_stmt *st)
 	const char *path = scr_resolve(r, st->path, buf, sizeof(buf));
 	int rc = mm_open(r->m, t, path, st->flags);
 	scr_strace_line(r, t, "open(\"%s\", %s) = %s", st->path,
-		 st->flags == MM_O_RDWR ? "O_RDWR" : "O_RDONLY",
-		 rc < 0 ? scr_errtext(-rc, res, sizeof(res)) : (snprintf(res, sizeof(res), "%d", rc), res));
+			st->flags == MM_O_RDWR ? "O_RDWR" : "O_RDONLY",
+			rc < 0 ? scr_errtext(-rc, res, sizeof(res))
+			       : (snprintf(res, sizeof(res), "%d", rc), res));
 	return scr_sys_result(r, st, rc, false, "open");
 }
 
@@ -505,8 +533,10 @@ bool scr_do_shm(struct run *r, const struct sc_stmt *st)
 		return false;
 	if (st->kind == ST_SHMGET) {
 		if (!st->on && (a < 1 || a > INT32_MAX))
-			return scr_bad(r, st->a[0]->col, "shmget: key %" PRId64 " out of range "
-		  "(1..2147483647, or private)", a);
+			return scr_bad(r, st->a[0]->col,
+				       "shmget: key %" PRId64 " out of range "
+				       "(1..2147483647, or private)",
+				       a);
 		int32_t key = st->on ? MM_IPC_PRIVATE : (int32_t)a;
 		int rc = mm_shmget(r->m, t, key, (uint64_t)b, st->shmflg | 0600);
 		char k[32];
@@ -515,10 +545,10 @@ bool scr_do_shm(struct run *r, const struct sc_stmt *st)
 		else
 			snprintf(k, sizeof(k), "%#x", (unsigned)key);
 		scr_strace_line(r, t, "shmget(%s, %" PRIu64 ", %s%s) = %s", k, (uint64_t)b,
-		  st->shmflg & MM_IPC_CREAT ? "IPC_CREAT|" : "",
-		  st->shmflg & MM_IPC_EXCL ? "IPC_EXCL|0600" : "0600",
-		  rc < 0 ? scr_errtext(-rc, res, sizeof(res))
-				   : (snprintf(res, sizeof(res), "%d", rc), res));
+				st->shmflg & MM_IPC_CREAT ? "IPC_CREAT|" : "",
+				st->shmflg & MM_IPC_EXCL ? "IPC_EXCL|0600" : "0600",
+				rc < 0 ? scr_errtext(-rc, res, sizeof(res))
+				       : (snprintf(res, sizeof(res), "%d", rc), res));
 		return scr_sys_result(r, st, rc, false, "shmget");
 	}
 	if (a < 0 || a > INT32_MAX)
@@ -530,9 +560,9 @@ bool scr_do_shm(struct run *r, const struct sc_stmt *st)
 	else
 		snprintf(at, sizeof(at), "NULL");
 	scr_strace_line(r, t, "shmat(%d, %s, %s) = %s", (int)a, at,
-		 st->shmflg & MM_SHM_RDONLY ? "SHM_RDONLY" : "0",
-		 rc < 0 ? scr_errtext((int)-rc, res, sizeof(res))
-			   : (snprintf(res, sizeof(res), "%#" PRIx64, (uint64_t)rc), res));
+			st->shmflg & MM_SHM_RDONLY ? "SHM_RDONLY" : "0",
+			rc < 0 ? scr_errtext((int)-rc, res, sizeof(res))
+			       : (snprintf(res, sizeof(res), "%#" PRIx64, (uint64_t)rc), res));
 	return scr_sys_result(r, st, rc, true, "shmat");
 }
 
@@ -541,7 +571,8 @@ bool scr_do_tmpfile(struct run *r, const struct sc_stmt *st)
 	if (!scr_files_allowed(r))
 		return false;
 	int64_t size, fill = 0;
-	if (!scr_eval_range(r, st->a[0], 0, (int64_t)r->lim.max_file_bytes, "tmpfile size", &size) ||
+	if (!scr_eval_range(r, st->a[0], 0, (int64_t)r->lim.max_file_bytes, "tmpfile size",
+			    &size) ||
 	    (st->fill && !scr_eval_range(r, st->fill, 0, 255, "fill byte", &fill)))
 		return false;
 	size_t i;
@@ -555,8 +586,9 @@ bool scr_do_tmpfile(struct run *r, const struct sc_stmt *st)
 		char tmpl[4096];
 		snprintf(tmpl, sizeof(tmpl), "%s/mmsim-XXXXXX", base && *base ? base : "/tmp");
 		if (!mkdtemp(tmpl))
-			return scr_status_fail(r, SC_IO, "tmpfile: cannot create a directory %s: %s", tmpl,
-			  strerror(errno));
+			return scr_status_fail(r, SC_IO,
+					       "tmpfile: cannot create a directory %s: %s", tmpl,
+					       strerror(errno));
 		if (!(r->tmpdir = strdup(tmpl)))
 			return scr_nomem(r);
 	}
@@ -564,7 +596,8 @@ bool scr_do_tmpfile(struct run *r, const struct sc_stmt *st)
 	snprintf(path, sizeof(path), "%s/%s", r->tmpdir, st->name);
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0)
-		return scr_status_fail(r, SC_IO, "tmpfile: cannot create %s: %s", path, strerror(errno));
+		return scr_status_fail(r, SC_IO, "tmpfile: cannot create %s: %s", path,
+				       strerror(errno));
 	uint8_t block[4096];
 	memset(block, (int)fill, sizeof(block));
 	for (int64_t done = 0; done < size;) {
@@ -573,7 +606,8 @@ bool scr_do_tmpfile(struct run *r, const struct sc_stmt *st)
 		if (w <= 0) {
 			int e = errno;
 			close(fd);
-			return scr_status_fail(r, SC_IO, "tmpfile: cannot write %s: %s", path, strerror(e));
+			return scr_status_fail(r, SC_IO, "tmpfile: cannot write %s: %s", path,
+					       strerror(e));
 		}
 		done += w;
 	}

@@ -18,22 +18,22 @@
 
 struct view_desc {
 	const char *name;
-	bool per_process;  /* shows one process (current, or named) */
-	bool takes_addr;   /* pagewalk ADDR */
+	bool per_process; /* shows one process (current, or named) */
+	bool takes_addr;  /* pagewalk ADDR */
 };
 
 static const struct view_desc views[] = {
-	{ "free", false, false },     { "meminfo", false, false },  { "vmstat", false, false },
+	{ "free", false, false },      { "meminfo", false, false },  { "vmstat", false, false },
 	{ "buddyinfo", false, false }, { "slabinfo", false, false }, { "ps", false, false },
-	{ "maps", true, false },      { "smaps", true, false },     { "status", true, false },
-	{ "pagewalk", true, true },   { "tlb", true, false },       { "counters", true, false },
+	{ "maps", true, false },       { "smaps", true, false },     { "status", true, false },
+	{ "pagewalk", true, true },    { "tlb", true, false },       { "counters", true, false },
 	{ "dmesg", false, false },     { "swaps", false, false },
 };
 #define NVIEWS (sizeof(views) / sizeof(views[0]))
 
 const char *const sc_view_names[] = {
-	"free", "meminfo", "vmstat", "buddyinfo", "slabinfo", "ps", "maps", "smaps", "status",
-	"pagewalk", "tlb", "counters", "dmesg", "swaps",
+	"free",  "meminfo", "vmstat",   "buddyinfo", "slabinfo", "ps",    "maps",
+	"smaps", "status",  "pagewalk", "tlb",       "counters", "dmesg", "swaps",
 };
 const size_t sc_nviews = NVIEWS;
 
@@ -65,7 +65,7 @@ void sc_view_prompt(char *buf, size_t len, const char *view, int pid, uint64_t a
 		snprintf(buf, len, "$ cat /proc/%s", view);
 }
 
-/* ---- A growing text -------------------------------------------------------------- */
+/* ---- A growing text ----------------------------------------------------- */
 
 struct text {
 	char *buf;
@@ -101,7 +101,7 @@ static void tput(struct text *t, const char *fmt, ...)
 	}
 }
 
-/* ---- tlb and counters ---------------------------------------------------------------- */
+/* ---- tlb and counters --------------------------------------------------- */
 
 static void geometry(struct text *t, const char *name, const struct mm_tlb_geometry *g)
 {
@@ -144,13 +144,15 @@ static void tlb_view(struct text *t, struct mm_machine *m, struct mm_task *task)
 	     c.tlb_misses ? (double)c.walk_refs / (double)c.tlb_misses : 0.0);
 	tput(t, "  dirty walks    %12llu\n", (unsigned long long)c.dirty_walks);
 	tput(t, "  flushes        %12llu\n", (unsigned long long)c.tlb_flushes);
-	tput(t, "machine: %llu CR3 loads, %llu full flushes, %llu PCID flushes, %llu INVLPG, "
-		"%llu shootdowns\n",
+	tput(t,
+	     "machine: %llu CR3 loads, %llu full flushes, %llu PCID flushes, %llu INVLPG, "
+	     "%llu shootdowns\n",
 	     (unsigned long long)s.cr3_loads, (unsigned long long)s.full_flushes,
 	     (unsigned long long)s.pcid_flushes, (unsigned long long)s.invlpg,
 	     (unsigned long long)s.shootdowns);
-	tput(t, "effective access time: %.2f ns (TLB %.0f ns, memory %.0f ns, fault %.0f ns, "
-		"disk %.0f ns)\n",
+	tput(t,
+	     "effective access time: %.2f ns (TLB %.0f ns, memory %.0f ns, fault %.0f ns, "
+	     "disk %.0f ns)\n",
 	     mm_effective_access_time(m, &c), cfg->lat.tlb_ns, cfg->lat.mem_ns, cfg->lat.fault_ns,
 	     cfg->lat.disk_ns);
 }
@@ -160,13 +162,20 @@ static void counters_view(struct text *t, struct mm_task *task)
 	struct mm_counters c;
 	mm_task_counters(task, &c);
 	const uint64_t v[SC_NCTR] = {
-		[CTR_ACCESSES] = c.accesses,       [CTR_DTLB_HITS] = c.dtlb_hits,
-		[CTR_ITLB_HITS] = c.itlb_hits,     [CTR_STLB_HITS] = c.stlb_hits,
-		[CTR_TLB_MISSES] = c.tlb_misses,   [CTR_WALK_REFS] = c.walk_refs,
-		[CTR_DIRTY_WALKS] = c.dirty_walks, [CTR_MINFLT] = c.min_flt,
-		[CTR_MAJFLT] = c.maj_flt,          [CTR_COW_COPIES] = c.cow_copies,
-		[CTR_COW_REUSES] = c.cow_reuses,   [CTR_ZERO_MAPS] = c.zero_maps,
-		[CTR_SEGV] = c.segv,               [CTR_TLB_FLUSHES] = c.tlb_flushes,
+		[CTR_ACCESSES] = c.accesses,
+		[CTR_DTLB_HITS] = c.dtlb_hits,
+		[CTR_ITLB_HITS] = c.itlb_hits,
+		[CTR_STLB_HITS] = c.stlb_hits,
+		[CTR_TLB_MISSES] = c.tlb_misses,
+		[CTR_WALK_REFS] = c.walk_refs,
+		[CTR_DIRTY_WALKS] = c.dirty_walks,
+		[CTR_MINFLT] = c.min_flt,
+		[CTR_MAJFLT] = c.maj_flt,
+		[CTR_COW_COPIES] = c.cow_copies,
+		[CTR_COW_REUSES] = c.cow_reuses,
+		[CTR_ZERO_MAPS] = c.zero_maps,
+		[CTR_SEGV] = c.segv,
+		[CTR_TLB_FLUSHES] = c.tlb_flushes,
 		[CTR_TLB_HITS] = c.dtlb_hits + c.itlb_hits + c.stlb_hits,
 		[CTR_FAULTS] = c.min_flt + c.maj_flt,
 	};
@@ -174,7 +183,7 @@ static void counters_view(struct text *t, struct mm_task *task)
 		tput(t, "%-12s %llu\n", sc_ctr_names[i], (unsigned long long)v[i]);
 }
 
-/* ---- The machine's views ----------------------------------------------------------------- */
+/* ---- The machine's views ------------------------------------------------ */
 
 typedef size_t (*show_m)(struct mm_machine *, char *, size_t);
 typedef size_t (*show_t)(struct mm_machine *, struct mm_task *, char *, size_t);
@@ -253,7 +262,7 @@ char *sc_view_text(struct mm_machine *m, struct mm_task *task, const char *view,
 	return t.buf;
 }
 
-/* ---- Rows -------------------------------------------------------------------------------- */
+/* ---- Rows --------------------------------------------------------------- */
 
 int sc_view_field(const char *text, const char *field, int64_t *v)
 {
