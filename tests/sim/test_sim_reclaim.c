@@ -907,6 +907,40 @@ static void test_idealised_sees_hits(void **state)
 	}
 }
 
+/* Huge pages are never on the LRU lists: under pressure they stay mapped
+ * with their bytes while anonymous 4 KiB pages go to swap around them. */
+static void test_hugetlb_untouched(void **state)
+{
+	(void)state;
+	struct mm_machine_config cfg;
+	config(&cfg, 16, 32);
+	cfg.nr_hugepages = 2;
+	struct mm_machine *m = boot_cfg(&cfg);
+	struct mm_task *t;
+	assert_int_equal(mm_task_create(m, "huge", &t), 0);
+	const uint64_t hp = 2 * 512, n = 3000;
+	int64_t h = mm_do_mmap(m, t, 0, hp * PG, MM_PROT_READ | MM_PROT_WRITE,
+			       MM_MAP_PRIVATE | MM_MAP_ANONYMOUS | MM_MAP_HUGETLB, -1, 0);
+	assert_true(h > 0);
+	for (uint64_t p = 0; p < hp; p++)
+		write_page(m, t, (uint64_t)h + p * PG, 10, p, 1);
+	uint64_t a = map_anon(m, t, n);
+	for (uint64_t p = 0; p < n; p++)
+		write_page(m, t, a + p * PG, 11, p, 1);
+	mm_machine_reclaim(m, n);
+	struct mm_swap_info si;
+	mm_machine_swap_info(m, &si);
+	assert_true(si.pswpout > 0);
+	assert_int_equal(nonresident(m, t, (uint64_t)h, hp), 0);
+	assert_int_equal(mm_machine_check(m), 0);
+	for (uint64_t p = 0; p < hp; p++)
+		assert_int_equal(check_page(m, t, (uint64_t)h + p * PG, 10, p, 1), 0);
+	for (uint64_t p = 0; p < n; p++)
+		assert_int_equal(check_page(m, t, a + p * PG, 11, p, 1), 0);
+	assert_int_equal(mm_machine_check(m), 0);
+	mm_machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -920,6 +954,7 @@ int main(void)
 		cmocka_unit_test(test_views_under_pressure),
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_idealised_sees_hits),
+		cmocka_unit_test(test_hugetlb_untouched),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
