@@ -941,6 +941,75 @@ static void test_hugetlb_untouched(void **state)
 	mm_machine_destroy(m);
 }
 
+/* A program's text and read-only data are clean page-cache pages of its
+ * file: reclaim drops them without I/O and the next access reads them back
+ * from the host file, byte for byte. */
+static uint64_t compare_segments(struct mm_machine *m, struct mm_task *t, const char *bin, int hfd,
+				 uint64_t *pages)
+{
+	static char maps[1 << 15];
+	mm_show_maps(m, t, maps, sizeof(maps));
+	uint64_t bad = 0;
+	*pages = 0;
+	for (char *line = maps; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		unsigned long long lo, hi, off;
+		char perms[8], path[256];
+		if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %255s", &lo, &hi, perms, &off, path) != 5)
+			continue;
+		if (strcmp(path, bin) || perms[1] == 'w' || perms[0] != 'r')
+			continue;
+		for (unsigned long long va = lo; va < hi; va += PG) {
+			uint8_t got[PG], want[PG];
+			memset(want, 0, PG);
+			ssize_t r = pread(hfd, want, PG, (off_t)(off + (va - lo)));
+			assert_true(r >= 0);
+			assert_int_equal(mm_read(m, t, va, got, PG), 0);
+			bad += memcmp(got, want, PG) != 0;
+			(*pages)++;
+		}
+	}
+	return bad;
+}
+
+static void test_exec_text_reclaimed(void **state)
+{
+	(void)state;
+	static const char *const cands[] = { "/usr/bin/true", "/bin/true", "/usr/bin/sleep", "/bin/sleep" };
+	const char *bin = NULL;
+	for (size_t i = 0; i < MM_ARRAY_SIZE(cands) && !bin; i++)
+		if (access(cands[i], R_OK) == 0)
+			bin = cands[i];
+	if (!bin)
+		skip();
+	char real[256];
+	assert_non_null(realpath(bin, real));
+	struct mm_machine *m = boot(32, 0);
+	struct mm_task *t;
+	assert_int_equal(mm_task_create(m, "prog", &t), 0);
+	assert_int_equal(mm_exec(m, t, bin), 0);
+	int hfd = open(real, O_RDONLY);
+	assert_true(hfd >= 0);
+	uint64_t pages;
+	assert_int_equal(compare_segments(m, t, real, hfd, &pages), 0);
+	assert_true(pages > 0);
+	struct mm_reclaim_stats st0, st;
+	stats(m, &st0);
+	mm_machine_reclaim(m, 100000);
+	stats(m, &st);
+	assert_true(st.pgsteal_file - st0.pgsteal_file >= pages);
+	assert_int_equal(st.file_writeback, st0.file_writeback);   /* clean: no I/O */
+	struct mm_counters c0, c1;
+	mm_task_counters(t, &c0);
+	uint64_t again;
+	assert_int_equal(compare_segments(m, t, real, hfd, &again), 0);
+	mm_task_counters(t, &c1);
+	assert_int_equal(again, pages);
+	assert_true(c1.maj_flt - c0.maj_flt >= pages);
+	assert_int_equal(mm_machine_check(m), 0);
+	close(hfd);
+	mm_machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -955,6 +1024,7 @@ int main(void)
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_idealised_sees_hits),
 		cmocka_unit_test(test_hugetlb_untouched),
+		cmocka_unit_test(test_exec_text_reclaimed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
