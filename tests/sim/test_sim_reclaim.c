@@ -750,6 +750,26 @@ static uint64_t row(const char *buf, const char *name, char sep)
 	return UINT64_MAX;
 }
 
+/* Rows appear in this order (Linux's, linux-formats/vmstat). */
+static void assert_order(const char *view, const char *const *rows, size_t n)
+{
+	static char buf[(1 << 15) + 2];
+	buf[0] = '\n';
+	strncpy(buf + 1, view, sizeof(buf) - 2);
+	buf[sizeof(buf) - 1] = 0;
+	const char *prev = buf;
+	for (size_t i = 0; i < n; i++) {
+		char key[64];
+		snprintf(key, sizeof(key), "\n%s ", rows[i]);
+		const char *at = strstr(buf, key);
+		if (!at)
+			fail_msg("vmstat: no row %s", rows[i]);
+		if (at < prev)
+			fail_msg("vmstat: row %s out of Linux's order", rows[i]);
+		prev = at;
+	}
+}
+
 /* meminfo's LRU rows, vmstat's reclaim rows and free's Swap line agree with
  * the counters after a run under pressure. */
 static void test_views_under_pressure(void **state)
@@ -813,6 +833,19 @@ static void test_views_under_pressure(void **state)
 	assert_int_equal(row(buf, "nr_active_file", ' '), st.nr_active_file);
 	assert_int_equal(row(buf, "nr_swapcached", ' '), si.cached_pages);
 	assert_true(st.pgsteal_kswapd + st.pgsteal_direct > 0);
+	assert_int_equal(row(buf, "allocstall_movable", ' '), st.allocstall);
+	assert_int_equal(row(buf, "pgrotated", ' '), st.pgrotated);
+	static const char *const order[] = {
+		"nr_free_pages", "nr_inactive_anon", "nr_active_anon", "nr_inactive_file",
+		"nr_active_file", "nr_unevictable", "nr_slab_unreclaimable", "nr_anon_pages",
+		"nr_mapped", "nr_file_pages", "nr_dirty", "nr_writeback", "nr_shmem",
+		"nr_page_table_pages", "nr_swapcached", "pgpgin", "pgpgout", "pswpin", "pswpout",
+		"allocstall_dma", "allocstall_dma32", "allocstall_normal", "allocstall_movable",
+		"pgactivate", "pgdeactivate", "pgfault", "pgmajfault", "pgsteal_kswapd",
+		"pgsteal_direct", "pgscan_kswapd", "pgscan_direct", "pgscan_anon", "pgscan_file",
+		"pgsteal_anon", "pgsteal_file", "pageoutrun", "pgrotated",
+	};
+	assert_order(buf, order, MM_ARRAY_SIZE(order));
 	mm_show_free(m, buf, sizeof(buf));
 	char want[128];
 	snprintf(want, sizeof(want), "\nSwap:   %12llu%12llu%12llu\n", (unsigned long long)si.total_pages * 4,

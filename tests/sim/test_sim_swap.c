@@ -527,6 +527,42 @@ static void test_swap_file_holds_pages(void **state)
 	unlink(path);
 }
 
+/* ---- /proc/swaps ---------------------------------------------------------------------- */
+
+static void test_proc_swaps(void **state)
+{
+	(void)state;
+	static char buf[4096];
+	struct mm_machine *m = boot(16, 0);
+	mm_show_swaps(m, buf, sizeof(buf));
+	assert_string_equal(buf, "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
+	mm_machine_destroy(m);
+	m = boot(16, 512);
+	struct mm_task *t;
+	assert_int_equal(mm_task_create(m, "sw", &t), 0);
+	uint64_t a = map_anon(m, t, 64);
+	fill(m, t, a, 64, 81);
+	push_out(m, t, a, 64);
+	struct mm_swap_info si;
+	swap_info(m, &si);
+	mm_show_swaps(m, buf, sizeof(buf));
+	/* the area's line: path, "file", Size and Used in kB, priority -2 */
+	const char *line = strchr(buf, '\n');
+	assert_non_null(line);
+	line++;
+	assert_int_equal(strncmp(line, si.path, strlen(si.path)), 0);
+	char type[16];
+	unsigned long long size, used;
+	int prio;
+	assert_int_equal(sscanf(line + strlen(si.path), "%15s %llu %llu %d", type, &size, &used, &prio), 4);
+	assert_string_equal(type, "file");
+	assert_int_equal(size, 512 * 4);
+	assert_int_equal(used, (si.total_pages - si.free_pages) * 4);
+	assert_true(used > 0);
+	assert_int_equal(prio, -2);
+	mm_machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -539,6 +575,7 @@ int main(void)
 		cmocka_unit_test(test_swap_full),
 		cmocka_unit_test(test_write_errors_keep_data),
 		cmocka_unit_test(test_swap_file_holds_pages),
+		cmocka_unit_test(test_proc_swaps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
