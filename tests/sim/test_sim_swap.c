@@ -563,6 +563,102 @@ static void test_proc_swaps(void **state)
 	mm_machine_destroy(m);
 }
 
+/* ---- swap entries under other mappings ------------------------------------------------ */
+
+/* Copy-on-write pages of a private file mapping are anonymous: they go to
+ * swap and come back, the untouched pages come from the file, and the host
+ * file never changes. */
+static void test_private_file_cow_swapped(void **state)
+{
+	(void)state;
+	char path[64];
+	strcpy(path, "/tmp/mmsim-swapcow-XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	const uint64_t n = 64;
+	static uint8_t page[PG];
+	for (uint64_t p = 0; p < n; p++) {
+		for (uint64_t i = 0; i < PG; i++)
+			page[i] = pat(90, p, i);
+		assert_int_equal(write(fd, page, PG), (ssize_t)PG);
+	}
+	close(fd);
+	struct mm_machine *m = boot(16, 512);
+	struct mm_task *t;
+	assert_int_equal(mm_task_create(m, "cow", &t), 0);
+	int vfd = mm_open(m, t, path, MM_O_RDONLY);
+	assert_true(vfd >= 0);
+	int64_t a = mm_do_mmap(m, t, 0, n * PG, MM_PROT_READ | MM_PROT_WRITE, MM_MAP_PRIVATE, vfd, 0);
+	assert_true(a > 0);
+	fill_range(m, t, (uint64_t)a, 0, n / 2, 91);   /* COW copies of the first half */
+	assert_int_equal(verify_range(m, t, (uint64_t)a, n / 2, n / 2, 90), 0);
+	push_out(m, t, (uint64_t)a, n);
+	struct mm_swap_info si;
+	swap_info(m, &si);
+	assert_true(si.pswpout > 0);
+	assert_true(vmswap_kb(m, t) > 0);
+	assert_int_equal(mm_machine_check(m), 0);
+	assert_int_equal(verify_range(m, t, (uint64_t)a, 0, n / 2, 91), 0);
+	assert_int_equal(verify_range(m, t, (uint64_t)a, n / 2, n / 2, 90), 0);
+	assert_int_equal(mm_machine_check(m), 0);
+	mm_exit(m, t);
+	swap_info(m, &si);
+	assert_int_equal(si.free_pages, si.total_pages);
+	fd = open(path, O_RDONLY);
+	for (uint64_t p = 0; p < n; p++) {
+		assert_int_equal(pread(fd, page, PG, (off_t)(p * PG)), (ssize_t)PG);
+		for (uint64_t i = 0; i < PG; i++)
+			assert_int_equal(page[i], pat(90, p, i));
+	}
+	close(fd);
+	mm_machine_destroy(m);
+	unlink(path);
+}
+
+/* mprotect over swap entries: PROT_NONE keeps them (an access is SIGSEGV,
+ * nothing is read), read-only maps them back read-only (a write is
+ * SIGSEGV), read-write restores everything. */
+static void test_mprotect_over_swap(void **state)
+{
+	(void)state;
+	struct mm_machine *m = boot(16, 512);
+	struct mm_task *t;
+	assert_int_equal(mm_task_create(m, "prot", &t), 0);
+	const uint64_t n = 64;
+	uint64_t a = map_anon(m, t, n);
+	fill(m, t, a, n, 95);
+	push_out(m, t, a, n);
+	uint64_t out = nonresident(m, t, a, n);
+	assert_true(out > 0);
+	uint64_t q = 0;
+	while (mm_virt_to_phys(m, t, a + q * PG) >= 0)
+		q++;
+	struct mm_swap_info s0, s1;
+	swap_info(m, &s0);
+	assert_int_equal(mm_do_mprotect(m, t, a, n * PG, MM_PROT_NONE), 0);
+	uint64_t v;
+	assert_int_equal(mm_read(m, t, a + q * PG, &v, 8), -MM_EFAULT);
+	assert_int_equal(mm_task_siginfo(t)->code, MM_SEGV_ACCERR);
+	swap_info(m, &s1);
+	assert_int_equal(s1.pswpin, s0.pswpin);
+	assert_int_equal(vmswap_kb(m, t), out * 4);
+	assert_int_equal(mm_machine_check(m), 0);
+	assert_int_equal(mm_do_mprotect(m, t, a, n * PG, MM_PROT_READ), 0);
+	assert_int_equal(verify(m, t, a, n, 95), 0);
+	assert_int_equal(mm_write(m, t, a + q * PG, &v, 8), -MM_EFAULT);
+	assert_int_equal(mm_machine_check(m), 0);
+	push_out(m, t, a, n);
+	assert_int_equal(mm_do_mprotect(m, t, a, n * PG, MM_PROT_READ | MM_PROT_WRITE), 0);
+	fill_range(m, t, a, 0, n / 2, 96);
+	assert_int_equal(verify_range(m, t, a, 0, n / 2, 96), 0);
+	assert_int_equal(verify_range(m, t, a, n / 2, n / 2, 95), 0);
+	assert_int_equal(mm_machine_check(m), 0);
+	mm_exit(m, t);
+	swap_info(m, &s1);
+	assert_int_equal(s1.free_pages, s1.total_pages);
+	mm_machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -576,6 +672,8 @@ int main(void)
 		cmocka_unit_test(test_write_errors_keep_data),
 		cmocka_unit_test(test_swap_file_holds_pages),
 		cmocka_unit_test(test_proc_swaps),
+		cmocka_unit_test(test_private_file_cow_swapped),
+		cmocka_unit_test(test_mprotect_over_swap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
