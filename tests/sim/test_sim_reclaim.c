@@ -1043,6 +1043,61 @@ static void test_exec_text_reclaimed(void **state)
 	mm_machine_destroy(m);
 }
 
+/* The textbook results, end to end through the machine: Belady's reference
+ * string 1,2,3,4,1,2,5,1,2,3,4,5 with local replacement giving the process
+ * exactly F frames (anonymous pages, evicted to swap). The first touch of
+ * a page writes it (a frame; a read would map the zero page), later ones
+ * read it; every page fault counts, cold misses included. FIFO: 9 faults
+ * with 3 frames, 10 with 4 (the anomaly); LRU 10 and 8; OPT 7 and 6. */
+static void test_belady_in_machine(void **state)
+{
+	(void)state;
+	static const int refs[] = { 1, 2, 3, 4, 1, 2, 5, 1, 2, 3, 4, 5 };
+	static const struct { const char *spec; uint64_t faults[2]; } want[] = {
+		{ "fifo", { 9, 10 } }, { "lru", { 10, 8 } }, { "opt", { 7, 6 } },
+	};
+	const size_t nr = MM_ARRAY_SIZE(refs);
+	for (size_t k = 0; k < MM_ARRAY_SIZE(want); k++)
+		for (int f = 0; f < 2; f++) {
+			struct mm_machine_config cfg;
+			config(&cfg, 16, 16);
+			cfg.reclaim_policy = want[k].spec;
+			cfg.reclaim_local = true;
+			struct mm_machine *m = boot_cfg(&cfg);
+			struct mm_task *t;
+			assert_int_equal(mm_task_create(m, "belady", &t), 0);
+			assert_int_equal(mm_task_set_frame_limit(m, t, (uint64_t)(3 + f)), 0);
+			uint64_t a = map_anon(m, t, 8);
+			bool seen[8] = { false };
+			struct mm_counters c0, c1;
+			mm_task_counters(t, &c0);
+			for (size_t i = 0; i < nr; i++) {
+				/* OPT's pre-pass: when is this page used next? */
+				uint64_t next = MM_POLICY_NEVER;
+				for (size_t j = i + 1; j < nr && next == MM_POLICY_NEVER; j++)
+					if (refs[j] == refs[i])
+						next = j;
+				mm_machine_set_next_use(m, next);
+				uint64_t va = a + (uint64_t)refs[i] * PG, v = (uint64_t)refs[i];
+				if (!seen[refs[i]]) {
+					assert_int_equal(mm_write(m, t, va, &v, 8), 0);
+					seen[refs[i]] = true;
+				} else {
+					assert_int_equal(mm_read(m, t, va, &v, 8), 0);
+					assert_int_equal(v, (uint64_t)refs[i]);
+				}
+				assert_true(mm_task_frames(m, t) <= (uint64_t)(3 + f));
+			}
+			mm_task_counters(t, &c1);
+			uint64_t faults = c1.min_flt + c1.maj_flt - c0.min_flt - c0.maj_flt;
+			if (faults != want[k].faults[f])
+				fail_msg("%s with %d frames: %llu faults, want %llu", want[k].spec, 3 + f,
+					 (unsigned long long)faults, (unsigned long long)want[k].faults[f]);
+			assert_int_equal(mm_machine_check(m), 0);
+			mm_machine_destroy(m);
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1058,6 +1113,7 @@ int main(void)
 		cmocka_unit_test(test_idealised_sees_hits),
 		cmocka_unit_test(test_hugetlb_untouched),
 		cmocka_unit_test(test_exec_text_reclaimed),
+		cmocka_unit_test(test_belady_in_machine),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
