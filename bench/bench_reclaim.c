@@ -298,6 +298,8 @@ int main(int argc, char **argv)
 	size_t np = mm_policy_count();
 	if (!n)
 		die("usage: bench_reclaim [thousands-of-accesses] [trace]");
+	struct trace_refs tr;
+	load_trace(trace, &tr);   /* first: a bad trace fails before the long part */
 	struct stream st;
 	make_stream(&st, n);
 
@@ -323,8 +325,6 @@ int main(int argc, char **argv)
 		       base > 0 ? res[i].rate / base : 0.0, res[i].majflt, res[i].swpout);
 	free(res);
 
-	struct trace_refs tr;
-	load_trace(trace, &tr);
 	uint64_t d = tr.npages;
 	uint64_t fr[] = { d / 8 ? d / 8 : 1, d / 4 ? d / 4 : 1, d / 2 ? d / 2 : 1, d * 3 / 4, d };
 	size_t nf = sizeof(fr) / sizeof(fr[0]);
