@@ -627,15 +627,17 @@ static void rp_verify_all(struct rp *w)
 			}
 }
 
-static void test_random_pressure(void **state)
+static void random_pressure(enum mm_paging_mode mode, uint64_t ops)
 {
-	(void)state;
 	char path[64];
 	make_file(path, RP_FILE, 2);
 	static struct rp w;
 	memset(&w, 0, sizeof(w));
-	mm_rng_seed(&w.rng, mm_test_seed());
-	w.m = boot(8, 32);
+	mm_rng_seed(&w.rng, mm_test_seed() + mode);
+	struct mm_machine_config cfg;
+	config(&cfg, 8, 32);
+	cfg.paging = mode;
+	w.m = boot_cfg(&cfg);
 	struct mm_machine *m = w.m;
 	struct mm_task *t;
 	assert_int_equal(mm_task_create(m, "rp", &t), 0);
@@ -666,7 +668,7 @@ static void test_random_pressure(void **state)
 		}
 		w.np++;
 	}
-	uint64_t ops = mm_test_iters(30000), forks = 0, exits = 0;
+	uint64_t forks = 0, exits = 0;
 	for (uint64_t op = 0; op < ops; op++) {
 		uint64_t x = mm_rng_below(&w.rng, 100);
 		int i = (int)mm_rng_below(&w.rng, (uint64_t)w.np);
@@ -736,6 +738,15 @@ static void test_random_pressure(void **state)
 	mm_machine_destroy(m);
 	unlink(path);
 	(void)exits;
+}
+
+/* 4-level (8-byte PTEs) and 2-level (4-byte PTEs, the 32-bit swap entry
+ * layout) machines. */
+static void test_random_pressure(void **state)
+{
+	(void)state;
+	random_pressure(MM_PAGING_4LEVEL, mm_test_iters(30000));
+	random_pressure(MM_PAGING_2LEVEL, mm_test_iters(15000));
 }
 
 /* ---- the views ------------------------------------------------------------------------------ */
