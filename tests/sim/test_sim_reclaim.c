@@ -474,6 +474,48 @@ static void test_local_vs_global(void **state)
 	}
 }
 
+/* cfg.frame_limit applies to every process, fork children included; the
+ * frames a child faults in (swap-ins of pages it shares) are its own. */
+static void test_default_frame_limit(void **state)
+{
+	(void)state;
+	struct mm_machine_config cfg;
+	config(&cfg, 32, 32);
+	cfg.reclaim_local = true;
+	cfg.frame_limit = 64;
+	struct mm_machine *m = boot_cfg(&cfg);
+	struct mm_task *p, *c;
+	assert_int_equal(mm_task_create(m, "p", &p), 0);
+	const uint64_t n = 200;
+	uint64_t a = map_anon(m, p, n);
+	for (uint64_t q = 0; q < n; q++) {
+		write_page(m, p, a + q * PG, 12, q, 1);
+		assert_true(mm_task_frames(m, p) <= 64);
+	}
+	assert_true(nonresident(m, p, a, n) >= n - 64);
+	assert_int_equal(mm_fork(m, p, &c), 0);
+	for (uint64_t q = 0; q < n; q++) {
+		assert_int_equal(check_page(m, c, a + q * PG, 12, q, 1), 0);
+		assert_true(mm_task_frames(m, c) <= 64);
+	}
+	assert_true(mm_task_frames(m, c) > 0);
+	/* a process may be given more */
+	assert_int_equal(mm_task_set_frame_limit(m, p, 1000), 0);
+	for (uint64_t q = 0; q < n; q++)
+		write_page(m, p, a + q * PG, 12, q, 2);
+	assert_true(mm_task_frames(m, p) > 64);
+	assert_int_equal(nonresident(m, p, a, n), 0);
+	for (uint64_t q = 0; q < n; q++)
+		assert_int_equal(check_page(m, c, a + q * PG, 12, q, 1), 0);
+	assert_int_equal(mm_machine_check(m), 0);
+	mm_exit(m, c);
+	mm_exit(m, p);
+	struct mm_swap_info si;
+	mm_machine_swap_info(m, &si);
+	assert_int_equal(si.free_pages, si.total_pages);
+	mm_machine_destroy(m);
+}
+
 /* ---- every policy under pressure --------------------------------------------------------------- */
 
 #define NPROC 3
@@ -1117,6 +1159,7 @@ int main(void)
 		cmocka_unit_test(test_shared_file_writeback),
 		cmocka_unit_test(test_flusher),
 		cmocka_unit_test(test_local_vs_global),
+		cmocka_unit_test(test_default_frame_limit),
 		cmocka_unit_test(test_every_policy),
 		cmocka_unit_test(test_random_pressure),
 		cmocka_unit_test(test_views_under_pressure),
