@@ -614,12 +614,18 @@ void mm_machine_swap_fail_after(struct mm_machine *m, uint64_t n);
 
 /* Reclaim counters, as /proc/vmstat names them. */
 struct mm_reclaim_stats {
-	uint64_t pgscan_kswapd, pgscan_direct;   /* pages examined */
+	uint64_t pgscan_kswapd, pgscan_direct;   /* pages the policy examined to choose
+						  * victims (kept ones included) */
 	uint64_t pgscan_anon, pgscan_file;       /* examined, by list */
 	uint64_t pgsteal_kswapd, pgsteal_direct; /* pages freed */
 	uint64_t pgsteal_file, pgsteal_anon;     /* freed, by kind */
 	uint64_t pgactivate, pgdeactivate;       /* active/inactive moves (linux policy) */
-	uint64_t pgrotated;                      /* kept by reclaim (dirty, pinned, no swap) */
+	uint64_t pgrotated;                      /* Linux's: pages moved to the inactive tail
+						  * when their writeback ended; always 0 (writes
+						  * are synchronous) */
+	uint64_t putback;                        /* victims reclaim gave back to the policy
+						  * (dirty in pass 1, pinned, write failed,
+						  * swap full) */
 	uint64_t pageoutrun;                     /* kswapd runs */
 	uint64_t allocstall;                     /* direct reclaim entries */
 	uint64_t kswapd_wakeups;                 /* times kswapd was woken */

@@ -41,7 +41,9 @@
  * all of RAM plus swap. */
 bool sim_vm_enough_memory(struct mm_machine *m, uint64_t pages)
 {
-	return pages <= m->nr_pages - mm_buddy_reserved_pages(m->buddy);
+	struct mm_swap_info si;
+	mm_machine_swap_info(m, &si);
+	return pages <= m->nr_pages - mm_buddy_reserved_pages(m->buddy) + si.total_pages;
 }
 
 uint64_t sim_calc_vm_flags(int prot, int flags)

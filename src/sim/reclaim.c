@@ -177,7 +177,7 @@ static void lru_insert(struct mm_machine *m, struct mm_page *p)
 /* Put an isolated page back on its list (it was not reclaimed). */
 static void putback(struct mm_machine *m, struct mm_page *p)
 {
-	m->rc->st.pgrotated++;
+	m->rc->st.putback++;
 	lru_insert(m, p);
 }
 
@@ -375,15 +375,22 @@ static void shrink_list(struct mm_machine *m, enum pass pass, uint64_t target, i
 	size_t budget = mm_policy_size(pol);
 	while (budget-- && sc->reclaimed < target) {
 		struct mm_victim v;
+		struct mm_policy_stats before, after;
+		mm_policy_get_stats(pol, &before);
 		if (mm_policy_evict(pol, &v))
 			break;
+		/* pgscan: every page the policy looked at to pick this one
+		 * (the referenced ones it kept or activated included), at
+		 * least the victim */
+		mm_policy_get_stats(pol, &after);
+		uint64_t looked = MM_MAX(after.scanned - before.scanned, 1ULL);
 		struct mm_page *p = pfn_page(m, v.id);
 		mm_page_clear_flag(p, MM_PG_LRU);
-		sc->scanned++;
+		sc->scanned += looked;
 		if (pass == PASS_ANON)
-			rc->st.pgscan_anon++;
+			rc->st.pgscan_anon += looked;
 		else
-			rc->st.pgscan_file++;
+			rc->st.pgscan_file += looked;
 		if (owner && rc->owner[v.id] != owner) {
 			skip_page(m, sc, p);
 			continue;

@@ -217,6 +217,7 @@ size_t mm_show_vmstat(struct mm_machine *m, char *buf, size_t size)
 	put(&o, "mmsim_cow_copies %llu\n", (unsigned long long)c.cow_copies);
 	put(&o, "mmsim_kswapd_wakeups %llu\n", (unsigned long long)rs.kswapd_wakeups);
 	put(&o, "mmsim_swap_write_errors %llu\n", (unsigned long long)si.write_errors);
+	put(&o, "mmsim_pgputback %llu\n", (unsigned long long)rs.putback);
 	return done(&o);
 }
 
