@@ -1151,6 +1151,50 @@ static void test_belady_in_machine(void **state)
 		}
 }
 
+/* ---- definitions kept inside the machine ------------------------------------------------ */
+
+/* Overcommit (heuristic mode) counts swap: one request may be as large as
+ * RAM plus swap, and CommitLimit includes SwapTotal. */
+static void test_overcommit_counts_swap(void **state)
+{
+	(void)state;
+	struct mm_machine *m = boot(16, 32);
+	struct mm_task *t;
+	assert_int_equal(mm_task_create(m, "oc", &t), 0);
+	int64_t a = mm_do_mmap(m, t, 0, 6000 * PG, MM_PROT_READ | MM_PROT_WRITE,
+			       MM_MAP_PRIVATE | MM_MAP_ANONYMOUS, -1, 0);
+	assert_true(a > 0);   /* 23.4 MiB: more than RAM, less than RAM + swap */
+	assert_int_equal(mm_do_mmap(m, t, 0, 20000 * PG, MM_PROT_READ | MM_PROT_WRITE,
+				    MM_MAP_PRIVATE | MM_MAP_ANONYMOUS, -1, 0),
+			 -MM_ENOMEM);
+	struct mm_meminfo mi;
+	mm_machine_meminfo(m, &mi);
+	struct mm_swap_info si;
+	mm_machine_swap_info(m, &si);
+	assert_int_equal(mi.commit_limit, mi.total_pages * 50 / 100 + si.total_pages);
+	mm_machine_destroy(m);
+}
+
+/* pgscan counts every page reclaim looked at, pgsteal those it freed: pages
+ * found referenced and kept make the difference. */
+static void test_pgscan_counts_kept_pages(void **state)
+{
+	(void)state;
+	struct mm_machine *m = boot(16, 32);
+	struct mm_task *t;
+	assert_int_equal(mm_task_create(m, "scan", &t), 0);
+	const uint64_t n = 256;
+	uint64_t a = map_anon(m, t, n);
+	for (uint64_t p = 0; p < n; p++)
+		write_page(m, t, a + p * PG, 13, p, 1);   /* every page young */
+	struct mm_reclaim_stats st;
+	assert_int_equal(mm_machine_reclaim(m, 32), 32);
+	stats(m, &st);
+	assert_int_equal(st.pgsteal_direct, 32);
+	assert_true(st.pgscan_direct > st.pgsteal_direct);
+	mm_machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1168,6 +1212,8 @@ int main(void)
 		cmocka_unit_test(test_hugetlb_untouched),
 		cmocka_unit_test(test_exec_text_reclaimed),
 		cmocka_unit_test(test_belady_in_machine),
+		cmocka_unit_test(test_overcommit_counts_swap),
+		cmocka_unit_test(test_pgscan_counts_kept_pages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
