@@ -41,10 +41,11 @@
  * the flusher run that first saw the page dirty).
  *
  * Local replacement (seed 000's question): with reclaim_local each frame
- * is charged to the process whose fault brought it in; a process at its
- * frame limit first evicts frames charged to itself (skipped ones are
- * rotated back), global reclaim still works for everybody when memory runs
- * out.
+ * is charged to the process whose fault brought it in and ranked on that
+ * process's own lists (a policy instance pair per process, like a memory
+ * cgroup's lruvec); a process at its frame limit first evicts one of its
+ * own frames; global reclaim takes from every process's lists in
+ * proportion to their sizes.
  *
  * Cost: a reclaimed page costs one policy eviction plus the reverse-map
  * walk of try_to_unmap; passes 1-2 may look at the whole file list once
@@ -159,17 +160,49 @@ static struct sim_charge *charge_of(struct mm_machine *m, int pid, bool create)
 		rc->charge = nc;
 		rc->nr_charge = n;
 	}
-	*freec = (struct sim_charge){ pid, m->cfg.frame_limit, 0 };
+	struct sim_charge c = { pid, m->cfg.frame_limit, 0, { NULL, NULL } };
+	struct mm_policy_config pc = { .capacity = m->nr_pages, .seed = 1, .host = &rc->host };
+	for (int i = 0; i < SIM_NR_LRU; i++)
+		if (mm_policy_create(rc->spec, &pc, &c.lru[i])) {
+			mm_policy_destroy(c.lru[0]);
+			return NULL;
+		}
+	*freec = c;
 	return freec;
+}
+
+/* The list a frame belongs on: its owner's (local replacement) or the
+ * machine's. */
+static struct mm_policy *list_of(struct mm_machine *m, const struct mm_page *p)
+{
+	struct sim_reclaim *rc = m->rc;
+	int l = lru_of(p);
+	if (rc->owner) {
+		int32_t o = rc->owner[page_pfn(m, p)];
+		struct sim_charge *c = o ? charge_of(m, o, false) : NULL;
+		if (c)
+			return c->lru[l];
+	}
+	return rc->lru[l];
 }
 
 /* ---- LRU membership ------------------------------------------------------------------------ */
 
-static void lru_insert(struct mm_machine *m, struct mm_page *p)
+/* Insert a frame: a new one (fresh: OPT's next use is the hint of the
+ * access being faulted) or one reclaim gives back (its own next use). */
+static void lru_insert(struct mm_machine *m, struct mm_page *p, bool fresh)
 {
 	struct sim_reclaim *rc = m->rc;
-	struct mm_access_info in = info_now(m, rc->next_use);
-	int err = mm_policy_insert(rc->lru[lru_of(p)], page_pfn(m, p), &in);
+	uint64_t pfn = page_pfn(m, p);
+	uint64_t next = rc->next_use;
+	if (rc->next_use_of) {
+		if (fresh)
+			rc->next_use_of[pfn] = next;
+		else
+			next = rc->next_use_of[pfn];
+	}
+	struct mm_access_info in = info_now(m, next);
+	int err = mm_policy_insert(list_of(m, p), pfn, &in);
 	MM_BUG_ON(err);
 	mm_page_set_flag(p, MM_PG_LRU);
 }
@@ -178,7 +211,7 @@ static void lru_insert(struct mm_machine *m, struct mm_page *p)
 static void putback(struct mm_machine *m, struct mm_page *p)
 {
 	m->rc->st.putback++;
-	lru_insert(m, p);
+	lru_insert(m, p, false);
 }
 
 static uint64_t shrink(struct mm_machine *m, uint64_t target, bool kswapd, int owner);
@@ -223,7 +256,7 @@ static void page_added(void *ctx, struct mm_page *p)
 			rc->st.allocstall++;
 			shrink(m, MM_MAX((uint64_t)SWAP_CLUSTER_MAX, low - free_pages(m)), false, 0);
 		}
-		lru_insert(m, p);
+		lru_insert(m, p, true);
 	}
 	if (!rc->kswapd_awake && free_pages(m) < wmark(m, MM_WMARK_LOW)) {
 		rc->kswapd_awake = true;
@@ -241,7 +274,7 @@ static void page_removed(void *ctx, struct mm_page *p)
 		mm_page_clear_flag(p, MM_PG_UNEVICTABLE);
 	}
 	if (mm_page_test_flag(p, MM_PG_LRU)) {
-		int err = mm_policy_remove(rc->lru[lru_of(p)], pfn);
+		int err = mm_policy_remove(list_of(m, p), pfn);
 		MM_BUG_ON(err);
 		mm_page_clear_flag(p, MM_PG_LRU);
 	}
@@ -264,8 +297,11 @@ void sim_reclaim_note_access(struct mm_machine *m, const uint8_t *h, enum mm_acc
 	if (pfn >= m->nr_pages)
 		return;
 	struct mm_page *p = pfn_page(m, pfn);
-	if (mm_page_test_flag(p, MM_PG_LRU))
-		mm_policy_access(rc->lru[lru_of(p)], pfn, &in);
+	if (!mm_page_test_flag(p, MM_PG_LRU))
+		return;
+	if (rc->next_use_of)
+		rc->next_use_of[pfn] = in.next_use;
+	mm_policy_access(list_of(m, p), pfn, &in);
 }
 
 /* ---- reclaiming one page ------------------------------------------------------------------ */
@@ -345,33 +381,14 @@ static bool reclaim_anon(struct mm_machine *m, struct mm_page *p)
 
 struct scan {
 	uint64_t scanned, reclaimed;
-	uint64_t *skipped;           /* local reclaim: others' pages set aside */
-	size_t nskipped, capskipped;
 };
 
-static void skip_page(struct mm_machine *m, struct scan *sc, struct mm_page *p)
-{
-	if (sc->nskipped == sc->capskipped) {
-		size_t n = sc->capskipped ? sc->capskipped * 2 : 64;
-		uint64_t *ns = realloc(sc->skipped, n * sizeof(*ns));
-		if (!ns) {
-			putback(m, p);
-			return;
-		}
-		sc->skipped = ns;
-		sc->capskipped = n;
-	}
-	sc->skipped[sc->nskipped++] = page_pfn(m, p);
-}
-
-static void shrink_list(struct mm_machine *m, enum pass pass, uint64_t target, int owner,
-			struct scan *sc)
+/* Reclaim from one list until sc->reclaimed reaches target or every page
+ * on it has been looked at once. */
+static void shrink_list(struct mm_machine *m, struct mm_policy *pol, enum pass pass,
+			uint64_t target, struct scan *sc)
 {
 	struct sim_reclaim *rc = m->rc;
-	struct mm_policy *pol = rc->lru[pass == PASS_ANON ? SIM_LRU_ANON : SIM_LRU_FILE];
-	if (pass == PASS_ANON && (!m->swap || (!m->swap->nr_free && !m->swap->nr_cache)))
-		return;
-	/* every page on the list is looked at most once in this pass */
 	size_t budget = mm_policy_size(pol);
 	while (budget-- && sc->reclaimed < target) {
 		struct mm_victim v;
@@ -391,10 +408,6 @@ static void shrink_list(struct mm_machine *m, enum pass pass, uint64_t target, i
 			rc->st.pgscan_anon += looked;
 		else
 			rc->st.pgscan_file += looked;
-		if (owner && rc->owner[v.id] != owner) {
-			skip_page(m, sc, p);
-			continue;
-		}
 		mm_page_get(p);
 		bool freed = false;
 		if (!page_pinned(p))
@@ -405,9 +418,40 @@ static void shrink_list(struct mm_machine *m, enum pass pass, uint64_t target, i
 			putback(m, p);
 		sim_put_user_page(m, p);
 	}
-	for (size_t i = 0; i < sc->nskipped; i++)
-		lru_insert(m, pfn_page(m, sc->skipped[i]));
-	sc->nskipped = 0;
+}
+
+/* One pass over the machine's list and every process's (local
+ * replacement), each asked for a share of what is left in proportion to
+ * its size; owner != 0: that process's list only. */
+static void shrink_pass(struct mm_machine *m, enum pass pass, uint64_t target, int owner,
+			struct scan *sc)
+{
+	struct sim_reclaim *rc = m->rc;
+	int l = pass == PASS_ANON ? SIM_LRU_ANON : SIM_LRU_FILE;
+	if (pass == PASS_ANON && (!m->swap || (!m->swap->nr_free && !m->swap->nr_cache)))
+		return;
+	if (owner) {
+		struct sim_charge *c = charge_of(m, owner, false);
+		if (c)
+			shrink_list(m, c->lru[l], pass, target, sc);
+		return;
+	}
+	uint64_t left = mm_policy_size(rc->lru[l]);
+	for (size_t i = 0; i < rc->nr_charge; i++)
+		if (rc->charge[i].pid)
+			left += mm_policy_size(rc->charge[i].lru[l]);
+	for (size_t i = 0; i <= rc->nr_charge && sc->reclaimed < target && left; i++) {
+		struct mm_policy *pol = i == 0 ? rc->lru[l] : rc->charge[i - 1].pid ?
+							rc->charge[i - 1].lru[l] : NULL;
+		if (!pol)
+			continue;
+		uint64_t n = mm_policy_size(pol);
+		if (!n)
+			continue;
+		uint64_t share = ((target - sc->reclaimed) * n + left - 1) / left;
+		left -= n;
+		shrink_list(m, pol, pass, sc->reclaimed + share, sc);
+	}
 }
 
 static uint64_t shrink_slab(struct mm_machine *m)
@@ -432,9 +476,8 @@ static uint64_t shrink(struct mm_machine *m, uint64_t target, bool kswapd, int o
 	struct scan sc = { 0 };
 	rc->depth++;
 	for (enum pass pass = PASS_CLEAN_FILE; pass <= PASS_ANON && sc.reclaimed < target; pass++)
-		shrink_list(m, pass, target, owner, &sc);
+		shrink_pass(m, pass, target, owner, &sc);
 	rc->depth--;
-	free(sc.skipped);
 	if (kswapd) {
 		rc->st.pgscan_kswapd += sc.scanned;
 		rc->st.pgsteal_kswapd += sc.reclaimed;
@@ -530,8 +573,12 @@ void mm_machine_tick(struct mm_machine *m, uint64_t ticks)
 	}
 	if (rc->jiffies >= rc->next_policy_tick) {
 		uint64_t now = vnow(m);
-		for (int i = 0; i < SIM_NR_LRU; i++)
+		for (int i = 0; i < SIM_NR_LRU; i++) {
 			mm_policy_tick(rc->lru[i], now);
+			for (size_t k = 0; k < rc->nr_charge; k++)
+				if (rc->charge[k].pid)
+					mm_policy_tick(rc->charge[k].lru[i], now);
+		}
 		rc->next_policy_tick = rc->jiffies + MM_MAX(1ULL, (uint64_t)m->cfg.policy_tick_centisecs *
 									  m->cfg.hz / 100);
 	}
@@ -586,6 +633,12 @@ int sim_reclaim_init(struct mm_machine *m)
 	rc->idealised = mm_policy_idealised(rc->lru[0]);
 	rc->next_use = MM_POLICY_NEVER;
 	err = -MM_ENOMEM;
+	if (rc->idealised) {
+		/* each resident page's next use, for pages reclaim gives back */
+		rc->next_use_of = calloc(m->nr_pages, sizeof(*rc->next_use_of));
+		if (!rc->next_use_of)
+			goto fail;
+	}
 	if (m->cfg.reclaim_local) {
 		rc->owner = calloc(m->nr_pages, sizeof(*rc->owner));
 		if (!rc->owner)
@@ -604,6 +657,7 @@ fail:
 		mm_policy_destroy(rc->lru[i]);
 	free(rc->dirtied);
 	free(rc->owner);
+	free(rc->next_use_of);
 	free(rc);
 	return err;
 }
@@ -613,10 +667,14 @@ void sim_reclaim_destroy(struct mm_machine *m)
 	struct sim_reclaim *rc = m->rc;
 	if (!rc)
 		return;
-	for (int i = 0; i < SIM_NR_LRU; i++)
+	for (int i = 0; i < SIM_NR_LRU; i++) {
 		mm_policy_destroy(rc->lru[i]);
+		for (size_t k = 0; k < rc->nr_charge; k++)
+			mm_policy_destroy(rc->charge[k].lru[i]);
+	}
 	free(rc->dirtied);
 	free(rc->owner);
+	free(rc->next_use_of);
 	free(rc->charge);
 	free(rc);
 	m->rc = NULL;
@@ -631,12 +689,19 @@ void mm_machine_reclaim_stats(const struct mm_machine *m, struct mm_reclaim_stat
 		return;
 	*out = rc->st;
 	for (int i = 0; i < SIM_NR_LRU; i++) {
-		struct mm_policy_stats ps;
-		mm_policy_get_stats(rc->lru[i], &ps);
-		out->pgactivate += ps.activated;
-		out->pgdeactivate += ps.deactivated;
-		uint64_t act = mm_policy_nr_active(rc->lru[i]);
-		uint64_t inact = mm_policy_size(rc->lru[i]) - act;
+		uint64_t act = 0, inact = 0;
+		for (size_t k = 0; k <= rc->nr_charge; k++) {
+			const struct mm_policy *pol = k == 0 ? rc->lru[i] : rc->charge[k - 1].lru[i];
+			if (!pol)
+				continue;
+			struct mm_policy_stats ps;
+			mm_policy_get_stats(pol, &ps);
+			out->pgactivate += ps.activated;
+			out->pgdeactivate += ps.deactivated;
+			uint64_t a = mm_policy_nr_active(pol);
+			act += a;
+			inact += mm_policy_size(pol) - a;
+		}
 		if (i == SIM_LRU_ANON) {
 			out->nr_active_anon = act;
 			out->nr_inactive_anon = inact;
@@ -690,7 +755,7 @@ int sim_reclaim_check(struct mm_machine *m)
 	if (!rc)
 		return 0;
 	int bad = 0;
-	uint64_t on[SIM_NR_LRU] = { 0, 0 }, unevictable = 0;
+	uint64_t on = 0, unevictable = 0;
 	for (uint64_t pfn = 0; pfn < m->nr_pages && bad < 10; pfn++) {
 		struct mm_page *p = pfn_page(m, pfn);
 		if (!mm_page_test_flag(p, SIM_PG_USER) || mm_page_test_flag(p, SIM_PG_HUGE))
@@ -699,23 +764,30 @@ int sim_reclaim_check(struct mm_machine *m)
 			unevictable++;
 			continue;
 		}
-		int l = lru_of(p);
-		if (!mm_page_test_flag(p, MM_PG_LRU) || !mm_policy_contains(rc->lru[l], pfn)) {
+		if (!mm_page_test_flag(p, MM_PG_LRU) || !mm_policy_contains(list_of(m, p), pfn)) {
 			fprintf(stderr, "mm_machine_check: pfn %#llx: user frame not on its LRU list\n",
 				(unsigned long long)pfn);
 			bad++;
 			continue;
 		}
-		on[l]++;
+		on++;
 	}
-	for (int l = 0; l < SIM_NR_LRU && !bad; l++) {
-		if (on[l] != mm_policy_size(rc->lru[l])) {
-			fprintf(stderr, "mm_machine_check: LRU %d holds %zu items, %llu frames on it\n",
-				l, mm_policy_size(rc->lru[l]), (unsigned long long)on[l]);
-			bad++;
+	/* every frame is on its own list; equal totals leave no room for a
+	 * frame on a second one */
+	uint64_t sizes = 0;
+	for (int l = 0; l < SIM_NR_LRU; l++)
+		for (size_t k = 0; k <= rc->nr_charge; k++) {
+			const struct mm_policy *pol = k == 0 ? rc->lru[l] : rc->charge[k - 1].lru[l];
+			if (!pol)
+				continue;
+			sizes += mm_policy_size(pol);
+			if (mm_policy_check(pol))
+				bad++;
 		}
-		if (mm_policy_check(rc->lru[l]))
-			bad++;
+	if (!bad && on != sizes) {
+		fprintf(stderr, "mm_machine_check: the LRU lists hold %llu items, %llu frames on them\n",
+			(unsigned long long)sizes, (unsigned long long)on);
+		bad++;
 	}
 	if (!bad && unevictable != rc->nr_unevictable) {
 		fprintf(stderr, "mm_machine_check: %llu unevictable frames, counted %llu\n",

@@ -58,20 +58,24 @@ void sim_swap_cache_delete(struct mm_machine *m, struct mm_page *page);
 
 enum { SIM_LRU_ANON, SIM_LRU_FILE, SIM_NR_LRU };
 
-/* One process's charge under local replacement. */
+/* One process's charge under local replacement: its frames are ranked on
+ * lists of its own, so replacing its frames never disturbs the order of
+ * anybody else's. */
 struct sim_charge {
 	int pid;                     /* 0: a free entry */
 	uint64_t limit;              /* frames (0: none) */
 	uint64_t frames;             /* charged now */
+	struct mm_policy *lru[SIM_NR_LRU]; /* its anonymous and file lists */
 };
 
 /* The reclaim layer (Linux's lruvec + kswapd + the flusher).
  * Invariants (sim_reclaim_check): a user frame with MM_PG_LRU is in
- * exactly one policy instance — anonymous pages (swap cache included) in
- * lru[ANON], file page-cache pages in lru[FILE] — and every evictable user
- * frame has MM_PG_LRU except while reclaim holds it isolated; shmem frames
- * carry MM_PG_UNEVICTABLE instead (nr_unevictable of them); owner[pfn] is
- * the pid charged for the frame (local replacement) or 0. */
+ * exactly one policy instance — anonymous pages (swap cache included) on
+ * an ANON list, file page-cache pages on a FILE list: the owner's lists
+ * under local replacement (owner[pfn] = the pid charged for the frame),
+ * else lru[] — and every evictable user frame has MM_PG_LRU except while
+ * reclaim holds it isolated; shmem frames carry MM_PG_UNEVICTABLE instead
+ * (nr_unevictable of them). */
 struct sim_reclaim {
 	struct mm_policy *lru[SIM_NR_LRU];
 	struct mm_policy_host host;  /* the machine: PTE A/D bits */
@@ -85,6 +89,8 @@ struct sim_reclaim {
 	uint64_t vtime;              /* the policies' virtual time (user accesses) */
 	uint64_t inserts;            /* LRU insertions (refresh vtime every 32) */
 	uint64_t next_use;           /* OPT's hint for the next access */
+	uint64_t *next_use_of;       /* idealised policies: per pfn, the next use
+				      * last given for the frame (OPT) */
 	uint64_t *dirtied;           /* per pfn: jiffies + 1 when the flusher first
 				      * saw it dirty (0: clean at its last look) */
 	/* kswapd */
