@@ -104,6 +104,34 @@ static uint64_t pte_slot(struct mm_machine *m, uint64_t pte)
 
 /* ---- I/O ---------------------------------------------------------------------------- */
 
+/* Linux's ___ratelimit() with DEFAULT_RATELIMIT_BURST (10) messages per
+ * DEFAULT_RATELIMIT_INTERVAL (5 s of the simulated clock); when a new
+ * interval begins, the messages dropped in the last one are reported as
+ * printk does. */
+#define SWAP_RATELIMIT_BURST 10
+#define SWAP_RATELIMIT_SECS 5
+static bool ratelimit(struct mm_machine *m, struct sim_swap *sw)
+{
+	uint64_t now = mm_machine_jiffies(m);
+	uint64_t hz = m->cfg.hz ? m->cfg.hz : 100;
+	if (!sw->rl_printed && !sw->rl_missed)
+		sw->rl_begin = now;
+	if (now - sw->rl_begin >= SWAP_RATELIMIT_SECS * hz) {
+		if (sw->rl_missed)
+			mm_klog(m, "__end_swap_bio_write: %llu callbacks suppressed",
+				(unsigned long long)sw->rl_missed);
+		sw->rl_begin = now;
+		sw->rl_printed = 0;
+		sw->rl_missed = 0;
+	}
+	if (sw->rl_printed < SWAP_RATELIMIT_BURST) {
+		sw->rl_printed++;
+		return true;
+	}
+	sw->rl_missed++;
+	return false;
+}
+
 int sim_swap_writepage(struct mm_machine *m, struct mm_page *page, uint64_t slot)
 {
 	struct sim_swap *sw = m->swap;
@@ -116,9 +144,11 @@ int sim_swap_writepage(struct mm_machine *m, struct mm_page *page, uint64_t slot
 	}
 	if (r != (ssize_t)MM_PAGE_SIZE) {
 		sw->write_errors++;
-		/* end_swap_bio_write(): the sector is the slot's 512-byte unit */
-		mm_klog(m, "Write-error on swap-device (%u:%u:%llu)", 0u, 0u,
-			(unsigned long long)(slot << (MM_PAGE_SHIFT - 9)));
+		/* __end_swap_bio_write(): pr_alert_ratelimited, the sector is
+		 * the slot's 512-byte unit */
+		if (ratelimit(m, sw))
+			mm_klog(m, "Write-error on swap-device (%u:%u:%llu)", 0u, 0u,
+				(unsigned long long)(slot << (MM_PAGE_SHIFT - 9)));
 		return -MM_EIO;
 	}
 	sw->pswpout++;
