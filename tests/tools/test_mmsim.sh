@@ -529,7 +529,13 @@ assert all(e["file"].endswith(".mms") and e["line"] > 0 for e in d["events"])
 	grep -q "not reached" "$TMP/segv.out" && fail "the run went on after a fault"
 	printf 'process a\nmmap 0\n' >"$TMP/einval.mms"
 	run einval 1 run "$TMP/einval.mms"
-	contains einval err "einval.mms:2: mmap failed: EINVAL (invalid argument)"
+	contains einval err "einval.mms:2: mmap failed: EINVAL (Invalid argument)"
+	# strace lines and failures use Linux's strerror() text
+	printf 'process a\nx = mmap 8K\nstrace on\ntry mmap 4K addr=$x fixed_noreplace\n%s\n' \
+		'try munmap 1 4K' >"$TMP/errtext.mms"
+	run errtext 0 run "$TMP/errtext.mms"
+	contains errtext out "[pid 1] munmap(0x1, 4096) = -1 EINVAL (Invalid argument)"
+	contains errtext out "MAP_FIXED_NOREPLACE, -1, 0) = -1 EEXIST (File exists)"
 	# misuse found while running: exit 3 with the column
 	printf 'process a\n@b read 0\n' >"$TMP/noproc.mms"
 	run noproc 3 run "$TMP/noproc.mms"

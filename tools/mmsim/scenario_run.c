@@ -106,10 +106,49 @@ void scr_strace_line(struct run *r, struct mm_task *t, const char *fmt, ...)
 	r->sink->strace(r->sink->ctx, &w, buf);
 }
 
+/* What strerror() says on Linux (glibc) for the errors the machine returns,
+ * so strace lines and failures read as they do on a real system; mmkit's own
+ * codes keep mm_strerror's text. */
+const char *scr_strerror(int err)
+{
+	static const struct {
+		int code;
+		const char *msg;
+	} linux_msgs[] = {
+		{ MM_EPERM, "Operation not permitted" },
+		{ MM_ENOENT, "No such file or directory" },
+		{ MM_ESRCH, "No such process" },
+		{ MM_EINTR, "Interrupted system call" },
+		{ MM_EIO, "Input/output error" },
+		{ MM_E2BIG, "Argument list too long" },
+		{ MM_ENOEXEC, "Exec format error" },
+		{ MM_EBADF, "Bad file descriptor" },
+		{ MM_EAGAIN, "Resource temporarily unavailable" },
+		{ MM_ENOMEM, "Cannot allocate memory" },
+		{ MM_EACCES, "Permission denied" },
+		{ MM_EFAULT, "Bad address" },
+		{ MM_EBUSY, "Device or resource busy" },
+		{ MM_EEXIST, "File exists" },
+		{ MM_ENODEV, "No such device" },
+		{ MM_EINVAL, "Invalid argument" },
+		{ MM_EMFILE, "Too many open files" },
+		{ MM_EFBIG, "File too large" },
+		{ MM_ENOSPC, "No space left on device" },
+		{ MM_ERANGE, "Numerical result out of range" },
+		{ MM_ENOSYS, "Function not implemented" },
+		{ MM_EOVERFLOW, "Value too large for defined data type" },
+	};
+	int e = err < 0 ? -err : err;
+	for (size_t i = 0; i < sizeof(linux_msgs) / sizeof(linux_msgs[0]); i++)
+		if (linux_msgs[i].code == e)
+			return linux_msgs[i].msg;
+	return mm_strerror(err);
+}
+
 /* " = -1 ENOMEM (Cannot allocate memory)" */
 const char *scr_errtext(int err, char *buf, size_t len)
 {
-	snprintf(buf, len, "-1 %s (%s)", mm_errname(err), mm_strerror(err));
+	snprintf(buf, len, "-1 %s (%s)", mm_errname(err), scr_strerror(err));
 	return buf;
 }
 

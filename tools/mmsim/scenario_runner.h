@@ -78,6 +78,8 @@ bool scr_nomem(struct run *r);
 struct sc_where scr_where(const struct run *r);
 void scr_strace_line(struct run *r, struct mm_task *t, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Linux's strerror() text of an error ("Cannot allocate memory"). */
+const char *scr_strerror(int err);
 const char *scr_errtext(int err, char *buf, size_t len);
 bool scr_step(struct run *r);
 struct var *scr_var_find(struct run *r, const char *name);

@@ -207,13 +207,13 @@ bool scr_do_process(struct run *r, const struct sc_stmt *st)
 	struct mm_task *t;
 	int rc = mm_task_create(r->m, st->name, &t);
 	if (rc)
-		return scr_refused(r, "cannot create process %s: %s", st->name, mm_strerror(rc));
+		return scr_refused(r, "cannot create process %s: %s", st->name, scr_strerror(rc));
 	if (!st->on) {
 		rc = mm_exec_synthetic(r->m, t, (uint64_t)sz[0], (uint64_t)sz[1], (uint64_t)sz[2]);
 		if (rc) {
 			mm_exit(r->m, t);
 			return scr_refused(r, "cannot lay out process %s: %s", st->name,
-					   mm_strerror(rc));
+					   scr_strerror(rc));
 		}
 	}
 	if (!scr_proc_add(r, st->name, t)) {
@@ -253,7 +253,7 @@ bool scr_do_exec(struct run *r, const struct sc_stmt *st, struct mm_task *t)
 		}
 		if (st->try_)
 			return scr_var_set(r, "errno", -rc, false, false);
-		return scr_refused(r, "exec %s: %s%s%s", path, mm_strerror(rc), why[0] ? ": " : "",
+		return scr_refused(r, "exec %s: %s%s%s", path, scr_strerror(rc), why[0] ? ": " : "",
 				   why);
 	}
 	return !st->try_ || scr_var_set(r, "errno", 0, false, false);
@@ -266,7 +266,7 @@ bool scr_do_spawn(struct run *r, const struct sc_stmt *st)
 	struct mm_task *t;
 	int rc = mm_task_create(r->m, st->name, &t);
 	if (rc)
-		return scr_refused(r, "cannot create process %s: %s", st->name, mm_strerror(rc));
+		return scr_refused(r, "cannot create process %s: %s", st->name, scr_strerror(rc));
 	if (!scr_proc_add(r, st->name, t)) {
 		mm_exit(r->m, t);
 		return false;
@@ -297,7 +297,7 @@ bool scr_do_fork(struct run *r, const struct sc_stmt *st)
 		scr_strace_line(r, t, "fork() = %s", scr_errtext(-rc, eb, sizeof(eb)));
 		if (st->try_)
 			return scr_var_set(r, "errno", -rc, false, false);
-		return scr_refused(r, "fork failed: %s (%s)", mm_errname(-rc), mm_strerror(rc));
+		return scr_refused(r, "fork failed: %s (%s)", mm_errname(-rc), scr_strerror(rc));
 	}
 	int cur = r->cur;
 	if (!scr_proc_add(r, st->name, child)) {
@@ -334,7 +334,7 @@ bool scr_sys_result(struct run *r, const struct sc_stmt *st, int64_t rc, bool he
 		if (st->try_)
 			return scr_var_set(r, "errno", -rc, false, false);
 		return scr_refused(r, "%s failed: %s (%s)", name, mm_errname((int)-rc),
-				   mm_strerror((int)-rc));
+				   scr_strerror((int)-rc));
 	}
 	if (st->try_ && !scr_var_set(r, "errno", 0, false, false))
 		return false;
@@ -406,7 +406,7 @@ bool scr_do_mmap(struct run *r, const struct sc_stmt *st)
 		bool rw = (st->flags & MM_MAP_TYPE) != MM_MAP_PRIVATE && (st->prot & MM_PROT_WRITE);
 		int rc = mm_open(r->m, t, path, rw ? MM_O_RDWR : MM_O_RDONLY);
 		if (rc < 0)
-			return scr_refused(r, "mmap: cannot open %s: %s", path, mm_strerror(rc));
+			return scr_refused(r, "mmap: cannot open %s: %s", path, scr_strerror(rc));
 		fd = rc;
 		own_fd = true;
 	}
