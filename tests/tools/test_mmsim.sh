@@ -507,6 +507,14 @@ assert all(e["file"].endswith(".mms") and e["line"] > 0 for e in d["events"])
 	contains syn err "mmsim run: $TMP/syn.mms:3:17: unknown mmap flag 'privat' (did you mean 'private'?)"
 	checks=$((checks + 1))
 	[ -s "$TMP/syn.out" ] && fail "a syntax error still ran the scenario"
+	# with --json a syntax error still gives one document, with no events
+	run syn_json 3 run "$TMP/syn.mms" --json
+	contains syn_json err "syn.mms:3:17: unknown mmap flag 'privat'"
+	py syn_json 'import json,sys
+d = json.load(sys.stdin)
+assert d["events"] == [] and d["status"] == "bad input" and d["steps"] == 0, d
+assert d["error"].endswith("syn.mms:3:17: unknown mmap flag \x27privat\x27 (did you mean \x27private\x27?)"), d
+'
 	printf 'process a\nrepeat 3 {\n  read 0x1000\n' >"$TMP/unclosed.mms"
 	run unclosed 3 run "$TMP/unclosed.mms"
 	contains unclosed err "end of file inside the repeat opened at $TMP/unclosed.mms:2"

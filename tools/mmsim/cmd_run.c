@@ -118,12 +118,17 @@ static int run_run(int argc, char **argv)
 	} else {
 		sc_parse_file(path, &lim, &s, &res);
 	}
-	if (res.status) {
-		mmsim_err("run", "%s", res.msg);
-		return res.status;
-	}
 	struct sc_out o;
 	struct sc_sink sink;
+	if (res.status) {
+		if (!json) {
+			mmsim_err("run", "%s", res.msg);
+			return res.status;
+		}
+		/* --json still prints its one document: no events, the error */
+		sc_out_init(&o, &sink, "run", path, json, quiet);
+		return sc_out_finish(&o, &res);
+	}
 	sc_out_init(&o, &sink, "run", path, json, quiet);
 	struct sc_run_opts ro = { .lim = &lim, .defs = defs, .ndefs = ndefs, .check = check };
 	sc_run(s, &ro, &sink, &res);
