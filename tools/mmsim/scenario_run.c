@@ -244,6 +244,7 @@ bool scr_proc_add(struct run *r, const char *name, struct mm_task *t)
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	p->t = t;
 	r->cur = (int)r->nprocs++;
+	r->had_procs = true;
 	return true;
 }
 
@@ -284,7 +285,9 @@ struct mm_task *scr_task_of(struct run *r, const char *name)
 		scr_bad(r, r->st->col,
 			r->nprocs ? "no current process (it exited: use 'switch NAME' or "
 				    "'@NAME')"
-				  : "no process yet: start one with 'process NAME'");
+			: r->had_procs ? "no process left (every one exited): start one with "
+					 "'process NAME'"
+				       : "no process yet: start one with 'process NAME'");
 		return NULL;
 	}
 	return r->procs[r->cur].t;

@@ -51,6 +51,7 @@ struct run {
 	struct proc *procs;
 	size_t nprocs, capprocs;
 	int cur;                    /* index in procs, or -1 */
+	bool had_procs;             /* a process was ever started */
 	struct var *vars;
 	size_t nvars, capvars;
 	struct tmpf tmp[SC_MAX_TMPFILES];
