@@ -1195,6 +1195,118 @@ static void test_pgscan_counts_kept_pages(void **state)
 	mm_machine_destroy(m);
 }
 
+/* Local replacement must not disturb other processes' order: with FIFO
+ * and LRU, Q's victim is q1 (loaded first, used least recently) even after
+ * P's reclaim met q1 on its way to P's own page. */
+static void test_local_keeps_others_order(void **state)
+{
+	(void)state;
+	static const char *const specs[] = { "fifo", "lru" };
+	for (size_t k = 0; k < MM_ARRAY_SIZE(specs); k++) {
+		struct mm_machine_config cfg;
+		config(&cfg, 16, 16);
+		cfg.reclaim_local = true;
+		cfg.reclaim_policy = specs[k];
+		struct mm_machine *m = boot_cfg(&cfg);
+		struct mm_task *p, *q;
+		assert_int_equal(mm_task_create(m, "p", &p), 0);
+		assert_int_equal(mm_task_create(m, "q", &q), 0);
+		assert_int_equal(mm_task_set_frame_limit(m, p, 3), 0);
+		assert_int_equal(mm_task_set_frame_limit(m, q, 3), 0);
+		uint64_t pa = map_anon(m, p, 4), qa = map_anon(m, q, 4);
+		write_page(m, q, qa, 20, 0, 1);
+		for (uint64_t i = 0; i < 3; i++)
+			write_page(m, p, pa + i * PG, 21, i, 1);
+		write_page(m, q, qa + PG, 20, 1, 1);
+		write_page(m, q, qa + 2 * PG, 20, 2, 1);
+		write_page(m, p, pa + 3 * PG, 21, 3, 1);   /* evicts p0, meets q0 first */
+		write_page(m, q, qa + 3 * PG, 20, 3, 1);   /* Q's victim: q0 */
+		if (mm_virt_to_phys(m, q, qa) >= 0 || mm_virt_to_phys(m, q, qa + PG) < 0)
+			fail_msg("%s: Q's oldest page q0 should be the victim", specs[k]);
+		assert_int_equal(mm_machine_check(m), 0);
+		mm_machine_destroy(m);
+	}
+}
+
+/* Clock and second chance inside the machine: the restarted faulting
+ * access sets the PTE accessed bit after the page was inserted, so a loaded
+ * page always has R set and ref=0 (R cleared at insert) behaves as ref=1
+ * (docs/policies.md, "Inside the simulated machine"). Load B, A, C, read B,
+ * load D with 3 frames: every R is set, one turn of the hand clears them,
+ * and B, where the hand started, is the victim under both variants. */
+static void test_clock_ref_in_machine(void **state)
+{
+	(void)state;
+	static const char *const specs[] = { "clock", "clock:ref=1", "second-chance",
+					     "second-chance:ref=1" };
+	for (size_t k = 0; k < MM_ARRAY_SIZE(specs); k++) {
+		struct mm_machine_config cfg;
+		config(&cfg, 16, 16);
+		cfg.reclaim_local = true;
+		cfg.reclaim_policy = specs[k];
+		struct mm_machine *m = boot_cfg(&cfg);
+		struct mm_task *t;
+		assert_int_equal(mm_task_create(m, "clk", &t), 0);
+		assert_int_equal(mm_task_set_frame_limit(m, t, 3), 0);
+		uint64_t a = map_anon(m, t, 4), v;
+		/* pages: 0 = B, 1 = A, 2 = C, 3 = D */
+		write_page(m, t, a, 30, 0, 1);
+		write_page(m, t, a + PG, 30, 1, 1);
+		write_page(m, t, a + 2 * PG, 30, 2, 1);
+		assert_int_equal(mm_read(m, t, a, &v, 8), 0);
+		write_page(m, t, a + 3 * PG, 30, 3, 1);
+		for (uint64_t p = 0; p < 3; p++) {
+			bool gone = mm_virt_to_phys(m, t, a + p * PG) < 0;
+			if (gone != (p == 0))
+				fail_msg("%s: page %llu %s", specs[k], (unsigned long long)p,
+					 gone ? "evicted" : "kept");
+		}
+		assert_int_equal(mm_machine_check(m), 0);
+		mm_machine_destroy(m);
+	}
+}
+
+/* OPT with local replacement: a page of another process that reclaim meets
+ * and puts back keeps its own next use (not the faulting access's). Q: q0
+ * used again at t7, q1 never; P's reclaim at t4 (its p2 is used again at
+ * t5) meets q1 first; at t6 Q's own reclaim must take q1, not q0. */
+static void test_opt_putback_keeps_next_use(void **state)
+{
+	(void)state;
+	struct mm_machine_config cfg;
+	config(&cfg, 16, 16);
+	cfg.reclaim_local = true;
+	cfg.reclaim_policy = "opt";
+	struct mm_machine *m = boot_cfg(&cfg);
+	struct mm_task *p, *q;
+	assert_int_equal(mm_task_create(m, "p", &p), 0);
+	assert_int_equal(mm_task_create(m, "q", &q), 0);
+	assert_int_equal(mm_task_set_frame_limit(m, p, 2), 0);
+	assert_int_equal(mm_task_set_frame_limit(m, q, 2), 0);
+	uint64_t pa = map_anon(m, p, 4), qa = map_anon(m, q, 4), v = 1;
+	const uint64_t N = MM_POLICY_NEVER;
+	struct { struct mm_task *t; uint64_t va; bool write; uint64_t next; } seq[] = {
+		{ q, qa, true, 7 },            /* t0 q0 */
+		{ q, qa + PG, true, N },       /* t1 q1 */
+		{ p, pa, true, N },            /* t2 p0 */
+		{ p, pa + PG, true, N },       /* t3 p1 */
+		{ p, pa + 2 * PG, true, 5 },   /* t4 p2: P's reclaim meets q1 */
+		{ p, pa + 2 * PG, false, N },  /* t5 */
+		{ q, qa + 2 * PG, true, N },   /* t6 q2: Q's victim must be q1 */
+	};
+	for (size_t i = 0; i < MM_ARRAY_SIZE(seq); i++) {
+		mm_machine_set_next_use(m, seq[i].next);
+		if (seq[i].write)
+			assert_int_equal(mm_write(m, seq[i].t, seq[i].va, &v, 8), 0);
+		else
+			assert_int_equal(mm_read(m, seq[i].t, seq[i].va, &v, 8), 0);
+	}
+	assert_true(mm_virt_to_phys(m, q, qa + PG) < 0);   /* q1 evicted */
+	assert_true(mm_virt_to_phys(m, q, qa) >= 0);       /* q0 kept for t7 */
+	assert_int_equal(mm_machine_check(m), 0);
+	mm_machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1214,6 +1326,9 @@ int main(void)
 		cmocka_unit_test(test_belady_in_machine),
 		cmocka_unit_test(test_overcommit_counts_swap),
 		cmocka_unit_test(test_pgscan_counts_kept_pages),
+		cmocka_unit_test(test_local_keeps_others_order),
+		cmocka_unit_test(test_clock_ref_in_machine),
+		cmocka_unit_test(test_opt_putback_keeps_next_use),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
