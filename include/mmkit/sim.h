@@ -91,6 +91,9 @@ struct mm_machine_config {
 	bool swap_keep;              /* keep the file at destroy (default: removed) */
 	bool no_reclaim;             /* no LRU lists, kswapd or direct reclaim:
 				      * allocations simply fail when memory runs out */
+	bool swap_shmem;             /* shared anonymous memory and System V segments
+				      * are swapped too (Linux's shmem); default
+				      * false: their pages are unevictable */
 	const char *reclaim_policy;  /* replacement policy spec of the LRU lists
 				      * (mmkit/policy.h names); NULL = "linux"
 				      * (active/inactive, as the kernel). Copied. */

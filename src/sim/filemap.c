@@ -106,6 +106,7 @@ void sim_mapping_destroy(struct mm_machine *m, struct sim_mapping *map)
 			remove_from_cache(m, map, i);
 	if (map->host_fd >= 0)
 		close(map->host_fd);
+	sim_swap_shmem_release(m, map);
 	mm_list_del(&map->node);
 	mm_kfree(m->kmem, map->pages);
 	mm_kfree(m->kmem, map);
@@ -177,7 +178,12 @@ static struct mm_page *find_get_page(struct mm_machine *m, struct sim_mapping *m
 		}
 		*major = true;
 		m->pgpgin += MM_PAGE_SIZE >> 10;
-	} else {
+	} else if (map->nr_swapped && (*err = sim_swap_shmem_in(m, map, idx, p, major))) {
+		p->refcount = 1;
+		mm_free_pages(m->buddy, p, 0);
+		return NULL;
+	}
+	if (map->kind == SIM_MAP_SHMEM) {
 		mm_page_set_flag(p, MM_PG_SWAPBACKED);
 		m->shmem_pages++;
 	}

@@ -64,9 +64,10 @@
 
 /* ---- helpers ---------------------------------------------------------------------- */
 
+/* Swap-backed frames (anonymous, swap cache, shmem) on the anon list. */
 static int lru_of(const struct mm_page *p)
 {
-	return mm_page_test_flag(p, MM_PG_ANON) ? SIM_LRU_ANON : SIM_LRU_FILE;
+	return mm_page_test_flag(p, MM_PG_ANON | MM_PG_SWAPBACKED) ? SIM_LRU_ANON : SIM_LRU_FILE;
 }
 
 static bool is_shmem(const struct mm_page *p)
@@ -228,7 +229,7 @@ static void page_added(void *ctx, struct mm_page *p)
 {
 	struct mm_machine *m = ctx;
 	struct sim_reclaim *rc = m->rc;
-	if (is_shmem(p)) {
+	if (is_shmem(p) && !m->cfg.swap_shmem) {
 		mm_page_set_flag(p, MM_PG_UNEVICTABLE);
 		rc->nr_unevictable++;
 	} else {
@@ -342,6 +343,48 @@ static bool reclaim_file(struct mm_machine *m, struct mm_page *p, enum pass pass
 	return true;
 }
 
+/* A free slot, or 0 with the "swap full" event counted (logged once until
+ * a slot frees again). */
+static uint64_t get_slot(struct mm_machine *m)
+{
+	struct sim_swap *sw = m->swap;
+	uint64_t slot = sim_swap_alloc_slot(m);
+	if (slot)
+		return slot;
+	sw->full_events++;
+	if (!sw->full_logged) {
+		sw->full_logged = true;
+		mm_klog(m, "swap: no free slot (SwapTotal %llukB): anonymous pages stay in RAM",
+			(unsigned long long)((sw->nslots - 1) << 2));
+	}
+	return 0;
+}
+
+/* A shmem page (swap_shmem): written to a slot that its mapping keeps;
+ * every PTE is cleared (a fault finds the slot through the mapping), the
+ * page leaves the page cache. */
+static bool reclaim_shmem(struct mm_machine *m, struct mm_page *p)
+{
+	struct sim_mapping *map = p->mapping;
+	uint64_t idx = p->index;
+	uint64_t slot = get_slot(m);
+	if (!slot)
+		return false;
+	if (sim_swap_writepage(m, p, slot)) {
+		sim_swap_free_slot(m, slot);
+		return false;
+	}
+	mm_try_to_unmap(m, p, 0);
+	if (sim_swap_shmem_store(m, map, idx, slot)) {
+		sim_swap_free_slot(m, slot);
+		return false;   /* still cached: the next fault maps it again */
+	}
+	mm_page_clear_flag(p, MM_PG_DIRTY);
+	sim_page_cache_delete(m, p);
+	m->rc->st.pgsteal_anon++;
+	return true;
+}
+
 static bool reclaim_anon(struct mm_machine *m, struct mm_page *p)
 {
 	struct sim_swap *sw = m->swap;
@@ -352,16 +395,9 @@ static bool reclaim_anon(struct mm_machine *m, struct mm_page *p)
 		if (page_dirty(m, p) && sim_swap_writepage(m, p, slot))
 			return false;
 	} else {
-		slot = sim_swap_alloc_slot(m);
-		if (!slot) {
-			sw->full_events++;
-			if (!sw->full_logged) {
-				sw->full_logged = true;
-				mm_klog(m, "swap: no free slot (SwapTotal %llukB): anonymous pages stay "
-					   "in RAM", (unsigned long long)((sw->nslots - 1) << 2));
-			}
+		slot = get_slot(m);
+		if (!slot)
 			return false;
-		}
 		/* write first: if it fails nothing has changed yet */
 		if (sim_swap_writepage(m, p, slot)) {
 			sim_swap_free_slot(m, slot);
@@ -411,7 +447,8 @@ static void shrink_list(struct mm_machine *m, struct mm_policy *pol, enum pass p
 		mm_page_get(p);
 		bool freed = false;
 		if (!page_pinned(p))
-			freed = pass == PASS_ANON ? reclaim_anon(m, p) : reclaim_file(m, p, pass);
+			freed = pass != PASS_ANON ? reclaim_file(m, p, pass) :
+				mm_page_test_flag(p, SIM_PG_CACHE) ? reclaim_shmem(m, p) : reclaim_anon(m, p);
 		if (freed)
 			sc->reclaimed++;
 		else

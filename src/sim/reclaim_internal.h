@@ -54,6 +54,9 @@ int sim_swap_writepage(struct mm_machine *m, struct mm_page *page, uint64_t slot
  * taken / dropped (the caller holds one of its own across the delete). */
 void sim_swap_cache_add(struct mm_machine *m, struct mm_page *page, uint64_t slot);
 void sim_swap_cache_delete(struct mm_machine *m, struct mm_page *page);
+/* Shmem page idx of map now lives in slot (count 1: the mapping's); 0 or
+ * -MM_ENOMEM (nothing changed). */
+int sim_swap_shmem_store(struct mm_machine *m, struct sim_mapping *map, uint64_t idx, uint64_t slot);
 
 /* ---- reclaim.c ---------------------------------------------------------------- */
 

@@ -70,6 +70,10 @@ struct sim_mapping {
 	int host_fd;                 /* the host file (files) */
 	bool host_writable;          /* host_fd is open read-write */
 	uint64_t dev, ino;           /* identity of the host file */
+	uint64_t *swapped;           /* shmem: swap slot of each page swapped out
+				      * (0: none), swapped_cap entries (host memory,
+				      * swap.c; Linux keeps swap entries in the xarray) */
+	uint64_t swapped_cap, nr_swapped;
 	char name[96];               /* path shown in maps */
 	struct mm_list node;         /* machine->mappings */
 };
@@ -490,6 +494,12 @@ void sim_swap_try_free(struct mm_machine *m, struct mm_page *page);
 /* Write a dirty anonymous page to swap ahead of eviction (WSClock's
  * cleaning); it stays resident, clean, in the swap cache. */
 bool sim_swap_preclean(struct mm_machine *m, struct mm_page *page);
+/* Shmem: fill a new cache page from its swap slot if it was swapped out
+ * (*major set, the slot freed). 0, or -MM_EIO (read error; slot kept). */
+int sim_swap_shmem_in(struct mm_machine *m, struct sim_mapping *map, uint64_t idx,
+		      struct mm_page *page, bool *major);
+/* Shmem: the mapping dies: its swap slots are freed. */
+void sim_swap_shmem_release(struct mm_machine *m, struct sim_mapping *map);
 int sim_swap_check(struct mm_machine *m);
 
 /* ---- reclaim.c ---- */

@@ -232,6 +232,70 @@ bool sim_swap_preclean(struct mm_machine *m, struct mm_page *page)
 	return true;
 }
 
+/* ---- shmem ------------------------------------------------------------------------------ */
+/* A shmem page going to swap leaves its slot in the mapping (Linux keeps
+ * the swap entry in the page cache's xarray): its PTEs are simply cleared,
+ * and the next fault of any process finds the entry through the mapping.
+ * The mapping's entry is the slot's one reference. */
+
+int sim_swap_shmem_store(struct mm_machine *m, struct sim_mapping *map, uint64_t idx, uint64_t slot)
+{
+	if (idx >= map->swapped_cap) {
+		uint64_t cap = MM_MAX(map->cap, idx + 1);
+		uint64_t *ns = realloc(map->swapped, cap * sizeof(*ns));
+		if (!ns)
+			return -MM_ENOMEM;
+		memset(ns + map->swapped_cap, 0, (cap - map->swapped_cap) * sizeof(*ns));
+		map->swapped = ns;
+		map->swapped_cap = cap;
+	}
+	MM_BUG_ON(map->swapped[idx] || m->swap->count[slot]);
+	map->swapped[idx] = slot;
+	map->nr_swapped++;
+	m->swap->count[slot] = 1;
+	return 0;
+}
+
+int sim_swap_shmem_in(struct mm_machine *m, struct sim_mapping *map, uint64_t idx,
+		      struct mm_page *page, bool *major)
+{
+	struct sim_swap *sw = m->swap;
+	uint64_t slot = idx < map->swapped_cap ? map->swapped[idx] : 0;
+	if (!slot)
+		return 0;
+	if (pread(sw->fd, pfn_host(m, page_pfn(m, page)), MM_PAGE_SIZE,
+		  (off_t)(slot << MM_PAGE_SHIFT)) != (ssize_t)MM_PAGE_SIZE) {
+		mm_klog(m, "Read-error on swap-device (%u:%u:%llu)", 0u, 0u,
+			(unsigned long long)(slot << (MM_PAGE_SHIFT - 9)));
+		return -MM_EIO;
+	}
+	map->swapped[idx] = 0;
+	map->nr_swapped--;
+	MM_BUG_ON(sw->count[slot] != 1);
+	sw->count[slot] = 0;
+	sim_swap_free_slot(m, slot);
+	sw->pswpin++;
+	m->pgpgin += MM_PAGE_SIZE >> 10;
+	*major = true;
+	return 0;
+}
+
+void sim_swap_shmem_release(struct mm_machine *m, struct sim_mapping *map)
+{
+	for (uint64_t i = 0; i < map->swapped_cap && map->nr_swapped; i++) {
+		uint64_t slot = map->swapped[i];
+		if (!slot)
+			continue;
+		map->swapped[i] = 0;
+		map->nr_swapped--;
+		m->swap->count[slot] = 0;
+		sim_swap_free_slot(m, slot);
+	}
+	free(map->swapped);
+	map->swapped = NULL;
+	map->swapped_cap = 0;
+}
+
 /* ---- hooks: swap-in, swap_free, swap_dup ------------------------------------------------ */
 
 static int swapin(void *ctx, struct mm_task *t, uint64_t va, uint64_t pte, bool *major)
@@ -461,6 +525,29 @@ int sim_swap_check(struct mm_machine *m)
 	struct mm_task *t;
 	mm_list_for_each_entry(t, &m->tasks, node)
 		sim_for_each_pte_any(m, t->mm, 0, t->mm->task_size, count_swap_pte, &w);
+	/* shmem pages swapped out: the mapping holds the slot */
+	struct sim_mapping *map;
+	mm_list_for_each_entry(map, &m->mappings, node) {
+		uint64_t n = 0;
+		for (uint64_t i = 0; i < map->swapped_cap; i++) {
+			uint64_t slot = map->swapped[i];
+			if (!slot)
+				continue;
+			n++;
+			if (slot >= sw->nslots || (i < map->cap && map->pages[i])) {
+				fprintf(stderr, "mm_machine_check: %s page %llu: bad swap slot %llu\n",
+					map->name, (unsigned long long)i, (unsigned long long)slot);
+				w.bad++;
+				continue;
+			}
+			w.refs[slot]++;
+		}
+		if (n != map->nr_swapped) {
+			fprintf(stderr, "mm_machine_check: %s: %llu pages in swap, counted %llu\n",
+				map->name, (unsigned long long)n, (unsigned long long)map->nr_swapped);
+			w.bad++;
+		}
+	}
 	uint64_t nfree = 0, ncache = 0;
 	for (uint64_t s = 0; s < sw->nslots && w.bad < 10; s++) {
 		struct mm_page *p = sw->cache[s];
