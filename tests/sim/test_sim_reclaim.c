@@ -1307,6 +1307,36 @@ static void test_opt_putback_keeps_next_use(void **state)
 	mm_machine_destroy(m);
 }
 
+/* Reclaim gives empty slabs back (shrink_slab): kswapd's run reaps them
+ * (slab_shrinks counts the pages), so Slab is smaller after it even though
+ * reclaim itself frees kernel objects (reverse-map items). */
+static void test_slab_shrunk(void **state)
+{
+	(void)state;
+	struct mm_machine *m = boot(32, 64);
+	struct mm_task *t;
+	assert_int_equal(mm_task_create(m, "fill", &t), 0);
+	const uint64_t n = 32ULL << 20 >> 12;
+	uint64_t a = map_anon(m, t, n);
+	struct mm_reclaim_stats st0, st;
+	for (uint64_t p = 0; p < n; p++) {
+		write_page(m, t, a + p * PG, 15, p, 1);
+		stats(m, &st0);
+		if (st0.kswapd_awake)
+			break;
+	}
+	assert_true(st0.kswapd_awake);
+	struct mm_meminfo mi0, mi;
+	mm_machine_meminfo(m, &mi0);
+	mm_machine_tick(m, 1);
+	stats(m, &st);
+	mm_machine_meminfo(m, &mi);
+	assert_true(st.slab_shrinks > st0.slab_shrinks);
+	assert_true(mi.slab_pages < mi0.slab_pages);
+	assert_int_equal(mm_machine_check(m), 0);
+	mm_machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1329,6 +1359,7 @@ int main(void)
 		cmocka_unit_test(test_local_keeps_others_order),
 		cmocka_unit_test(test_clock_ref_in_machine),
 		cmocka_unit_test(test_opt_putback_keeps_next_use),
+		cmocka_unit_test(test_slab_shrunk),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
