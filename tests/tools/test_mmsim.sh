@@ -809,6 +809,19 @@ assert r["writes"] == 33 and r["reads"] == 32, r
 	# only system calls: the image and the stack are not mapped, so SIGSEGV
 	run trace_sysonly 0 trace "$LK" --vma syscalls
 	contains trace_sysonly err "accesses raised a signal; the first: line 7: SIGSEGV at 0x4014f0 (SEGV_MAPERR)"
+	# no automatic VMA above the user address space (TASK_SIZE): the
+	# access is a SIGSEGV and the replay goes on, not out of memory
+	printf ' L 7ffffffff000,4\n L ffff888000001000,8\n S 10000,4\n' >"$TMP/top.lk"
+	run trace_top 0 trace "$TMP/top.lk" --json
+	py trace_top '
+import json, sys
+r = json.load(sys.stdin)
+assert not r["oom"] and r["segv"] == 2 and r["writes"] == 1 and r["auto_pages"] == 1, r
+'
+	contains trace_top err "the first: line 1: SIGSEGV at 0x7ffffffff000 (SEGV_MAPERR)"
+	printf ' L c0000000,4\n S 10000,4\n' >"$TMP/top32.lk"
+	run trace_top32 0 trace "$TMP/top32.lk" --paging 2 --json
+	py trace_top32 'import json, sys; r = json.load(sys.stdin); assert not r["oom"] and r["segv"] == 1, r'
 	# only automatic VMAs: system calls passed over
 	run trace_touch 0 trace "$LK" --auto-vma --json
 	contains trace_touch err "note: 9 system call records were passed over (--vma touch)"

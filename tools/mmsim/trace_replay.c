@@ -58,6 +58,20 @@
 #define WRITE_PATTERN 0xa5
 #define CLOCK_EVERY   1024            /* accesses between looks at the clock */
 
+/* The top of the user address space, Linux's TASK_SIZE for the paging mode
+ * (arch/x86: PAGE_OFFSET = 3 GiB with 2 levels, 2^47 - 4 KiB with 4,
+ * 2^56 - 4 KiB with 5). No VMA can be made at or above it (mmap says
+ * ENOMEM), so an access there is a SIGSEGV, not the machine running out of
+ * memory. */
+static uint64_t user_top(const struct mm_machine *m)
+{
+	switch (mm_machine_config(m)->paging) {
+	case MM_PAGING_2LEVEL: return 0xc0000000ull;
+	case MM_PAGING_5LEVEL: return (1ull << 56) - PAGE_SIZE;
+	default: return (1ull << 47) - PAGE_SIZE;
+	}
+}
+
 /* Forget the automatic pages in [start, end): the trace mapped or unmapped
  * the range itself. */
 static void forget_auto(struct replay *r, uint64_t start, uint64_t end)
@@ -380,11 +394,11 @@ static MM_NOINLINE void access_slow(struct replay *r, const struct mm_trace_rec 
 			int64_t a = mm_do_mmap(r->m, r->t, page, PAGE_SIZE, prot,
 					       MM_MAP_PRIVATE | MM_MAP_ANONYMOUS | MM_MAP_FIXED_NOREPLACE,
 					       -1, 0);
-			if (a == -MM_ENOMEM) {
+			if (a == -MM_ENOMEM && page < user_top(r->m)) {
 				err = (int)a;
 				continue;
 			}
-			if (a < 0)
+			if (a < 0) /* no user address: the access is a SIGSEGV */
 				break;
 			if (u64set_put(r->auto_pages, page >> PAGE_SHIFT, 0)) {
 				err = -MM_ENOMEM; /* the host's: reported as oom of the replay */
