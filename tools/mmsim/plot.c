@@ -20,6 +20,11 @@
 
 #define PLOT_WIDTH  960
 #define PLOT_HEIGHT 600
+#define SMALL_X_RANGE 20    /* integer x ranges up to this get a tick per integer */
+#define PLOT_COLOURS  8     /* gnuplot's default line colours; then dashed lines */
+#define KEY_CHAR_PX   10    /* legend layout estimate: a character of the title, */
+#define KEY_SAMPLE_PX 80    /* the line sample and gaps of an entry, */
+#define KEY_ROW_PX    20    /* a row of entries */
 
 const char *plot_kind(const char *output)
 {
@@ -46,18 +51,66 @@ static void put_quoted(FILE *f, const char *s)
 	fputc('\'', f);
 }
 
+/* Are all x values integers within a range of at most SMALL_X_RANGE (frame
+ * counts, orders)? Then every integer gets its tick, never 1.5 frames. */
+static bool small_integer_x(const struct plot *p)
+{
+	double lo = 0, hi = 0;
+	bool any = false;
+	for (size_t i = 0; i < p->nseries; i++) {
+		const struct plot_series *s = &p->series[i];
+		for (size_t k = 0; k < s->n; k++) {
+			double x = s->x[k];
+			if (!(x > -1e15 && x < 1e15) || x != (double)(long long)x)
+				return false;
+			if (!any || x < lo)
+				lo = x;
+			if (!any || x > hi)
+				hi = x;
+			any = true;
+		}
+	}
+	return any && hi - lo <= SMALL_X_RANGE;
+}
+
+/* The legend goes below the plot, as many entries a row as fit: the image
+ * grows by the rows past the first, so the plot area keeps its size with
+ * many series or long titles. */
+static int plot_height(const struct plot *p)
+{
+	size_t entries = 0, longest = 0;
+	bool marks = false;
+	for (size_t i = 0; i < p->nseries; i++) {
+		size_t len = strlen(p->series[i].name);
+		entries++;
+		longest = len > longest ? len : longest;
+		marks |= p->series[i].nmarks > 0;
+	}
+	if (marks && p->marks_label) {
+		size_t len = strlen(p->marks_label);
+		entries++;
+		longest = len > longest ? len : longest;
+	}
+	size_t cols = PLOT_WIDTH / (longest * KEY_CHAR_PX + KEY_SAMPLE_PX);
+	if (!cols)
+		cols = 1;
+	size_t rows = (entries + cols - 1) / cols;
+	return PLOT_HEIGHT + (rows > 1 ? (int)(rows - 1) * KEY_ROW_PX : 0);
+}
+
 void plot_write_script(FILE *f, const struct plot *p, const char *output)
 {
 	const char *kind = plot_kind(output);
+	int height = plot_height(p);
 	fputs("# written by mmsim; run with: gnuplot THIS-FILE\n", f);
 	if (kind && strcmp(kind, "svg") == 0) {
-		fprintf(f, "set terminal svg size %d,%d dynamic\n", PLOT_WIDTH, PLOT_HEIGHT);
+		fprintf(f, "set terminal svg size %d,%d dynamic\n", PLOT_WIDTH, height);
 	} else {
 		fprintf(f, "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
 			   "  set terminal pngcairo size %d,%d\n"
 			   "} else {\n"
 			   "  set terminal png size %d,%d\n"
-			   "}\n", PLOT_WIDTH, PLOT_HEIGHT, PLOT_WIDTH, PLOT_HEIGHT);
+			   "}\n", PLOT_WIDTH, height, PLOT_WIDTH, height);
 	}
 	fputs("set termoption noenhanced\n", f);
 	fputs("set output ", f);
@@ -68,7 +121,10 @@ void plot_write_script(FILE *f, const struct plot *p, const char *output)
 	put_quoted(f, p->xlabel);
 	fputs("\nset ylabel ", f);
 	put_quoted(f, p->ylabel);
-	fputs("\nset yrange [0:*]\nset grid\nset key top right\n", f);
+	/* the legend below the plot, where it covers no curve or label */
+	fputs("\nset yrange [0:*]\nset grid\nset key below\n", f);
+	if (small_integer_x(p))
+		fputs("set xtics 1\n", f);
 
 	/* the anomaly sizes, written on the plot next to their points */
 	for (size_t i = 0; i < p->nseries; i++) {
@@ -98,8 +154,11 @@ void plot_write_script(FILE *f, const struct plot *p, const char *output)
 	bool first = true, marks_titled = false;
 	for (size_t i = 0; i < p->nseries; i++) {
 		const struct plot_series *s = &p->series[i];
-		fprintf(f, "%s $s%zu with %s title ", first ? "" : ", \\\n    ", i,
-			p->with ? p->with : "linespoints lw 2 pt 7 ps 0.6");
+		/* the colours cycle after PLOT_COLOURS: the later series are
+		 * dashed, so no two lines look the same */
+		fprintf(f, "%s $s%zu with %s%s title ", first ? "" : ", \\\n    ", i,
+			p->with ? p->with : "linespoints lw 2 pt 7 ps 0.6",
+			i >= PLOT_COLOURS ? " dt 2" : "");
 		put_quoted(f, s->name);
 		first = false;
 	}

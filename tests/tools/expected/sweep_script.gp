@@ -7,7 +7,8 @@ set xlabel 'frames'
 set ylabel 'fault rate (misses / requests)'
 set yrange [0:*]
 set grid
-set key top right
+set key below
+set xtics 1
 set label 'fifo: 4 frames' at 4,0.8333333333 offset 1,1
 $s0 << EOD
 1 1
