@@ -60,6 +60,9 @@ echo The child wrote 64 pages: $(worker.cow_copies) copies, AnonPages now $(memi
 expect worker.cow_copies == 64
 expect read $big == 0x22
 @worker expect read $big == 0x33
+echo ps counts every mapped page in RSS, shared or not: both show 1088 kB. The
+echo child is "shell" too: fork copies the command name ("worker" is only the
+echo scenario's name for it). Its 64 minor faults are the copies.
 show ps
 
 section 5. Shared memory between processes
@@ -72,6 +75,10 @@ fill $seg+4K 252K 0x44
 @worker expect read $wseg+128K == 0x44
 echo One segment, two attachments, one copy in memory: Shmem $(meminfo.Shmem) kB.
 expect meminfo.Shmem == 256
+echo Unlike a file mapping, a System V segment is anonymous memory with no file on
+echo disk: maps shows it as /SYSV plus its key, shared (rw-s), in both processes
+echo (Linux always adds "(deleted)": the segment's internal file has no name).
+show maps worker
 
 section 6. Mapping a file: the page cache
 tmpfile notes 128K fill='n'
@@ -83,6 +90,9 @@ expect majflt == 32
 @worker read seq $g 128K
 echo The worker found them cached: $(worker.majflt) major faults.
 expect worker.majflt == 0
+echo In meminfo, Cached holds the file's 128 kB and the 256 kB segment (shared
+echo memory lives in the page cache, counted again in Shmem); Mapped counts the
+echo cached pages some process maps; AnonPages the private anonymous memory.
 show meminfo
 
 section 7. Memory pressure: kswapd, swap and page replacement
@@ -99,11 +109,18 @@ repeat 30 {
   let i = $i + 1
 }
 echo kswapd woke $(reclaim.kswapd_wakeups) times; reclaim wrote $(swap.pswpout) pages to swap.
+echo Pages scanned (pgscan) and reclaimed (pgsteal) by kswapd: $(reclaim.pgscan_kswapd) and
+echo $(reclaim.pgsteal_kswapd); by direct reclaim in the faulting process: $(reclaim.pgscan_direct) and
+echo $(reclaim.pgsteal_direct) ($(reclaim.allocstall) allocation stalls); anonymous $(reclaim.pgsteal_anon), file $(reclaim.pgsteal_file).
+echo Most pages scanned had their accessed bit set (the MMU sets it on every touch),
+echo so the policy gave them a second chance (the active list) instead of evicting
+echo them; it evicts pages found idle on a later pass.
 expect reclaim.kswapd_wakeups > 0
 expect swap.pswpout > 0
 show free
 echo The pages that went to swap were the least recently used ones: the shell's
-@shell echo and the worker's, untouched since section 4 ($(status.VmSwap) kB of the shell's).
+@shell echo and the worker's, untouched since section 4 (VmSwap: $(status.VmSwap) kB of the shell's,
+@worker echo $(status.VmSwap) kB of the worker's; the pages they still share are counted in both).
 @shell expect status.VmSwap > 0
 let maj0 = shell.majflt
 @shell read seq $big 1M
@@ -126,6 +143,9 @@ h2 = mmap 16M
 h3 = mmap 16M
 try write seq $h 16M value=0x55
 try write seq $h2 16M value=0x55
+echo With 32 MiB written the hog fills RAM and most of swap. /proc/PID/oom_score
+echo (0..2000; badness in thousandths of RAM + swap, plus 1000, times 2/3): hog $(hog.oom_score),
+echo worker $(worker.oom_score), shell $(shell.oom_score) (its oom_score_adj of -1000 makes it 0).
 try write seq $h3 16M value=0x55
 expect $signal == SIGKILL
 expect hog.killed == 1

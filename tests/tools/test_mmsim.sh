@@ -681,6 +681,7 @@ group_demo() {
 		fail "demo: report.md or the plot scripts missing"
 	for t in "## 1. A process starts" "## 4. fork: copy-on-write" "## 8. Out of memory" "## 7. Memory pressure" \
 		"## Memory over time" "## Buddy allocator: free areas" "## The scenario" \
+		"Dotted lines mark where each section starts" "(external fragmentation)" \
 		'- `minflt == 16 + 256`: holds' '$ cat /proc/meminfo' "expects:" " 0 failed"; do
 		checks=$((checks + 1))
 		grep -qF -- "$t" "$r" || fail "report.md lacks '$t'"
@@ -697,6 +698,21 @@ import re, sys
 gp = open(sys.argv[1] if len(sys.argv) > 1 else "'"$TMP"'/out/memory.gp").read()
 free = [float(l.split()[1]) for l in gp.split("$s0 << EOD\n")[1].split("EOD")[0].splitlines()]
 assert len(free) > 50 and min(free) < free[0] / 2 and free[-1] > free[0] * 0.8, (min(free), free[0], free[-1])
+'
+	# readable plots: the memory key below the curves, each section marked
+	# where it starts; the buddy plot's ninth line (the end) not in the
+	# first one's colour, its labels the titles up to their ':'
+	py demo '
+import sys
+gp = open("'"$TMP"'/out/memory.gp").read()
+head = gp.split("\nplot ")[0]
+assert "set key outside below" in head, "memory key"
+marks = [l for l in head.splitlines() if l.startswith("set label ")]
+assert [l.split("\x27")[1] for l in marks] == [str(i) for i in range(1, 9)], marks
+assert head.count("set arrow from") == 8
+bd = open("'"$TMP"'/out/buddy.gp").read()
+assert "set linetype 9 lc rgb" in bd.split("\nplot ")[0], "buddy colours"
+assert "title \x277. Memory pressure\x27" in bd and "title \x27end\x27" in bd, "buddy labels"
 '
 	# HTML; gnuplot missing: the report says so and the run succeeds
 	checks=$((checks + 1))

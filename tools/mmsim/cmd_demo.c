@@ -42,7 +42,8 @@ static const struct cli_opt opts[] = {
 
 /* Free blocks per order, summed over the zones of /proc/buddyinfo. */
 struct snap {
-	char label[DEMO_LABEL];
+	char label[DEMO_LABEL]; /* the section's title up to its first ':' */
+	double step;            /* the step it was taken at (the section's start) */
 	double free[DEMO_MAX_ORDERS];
 	int norders;
 };
@@ -250,9 +251,15 @@ static void rep_step(void *ctx, struct mm_machine *m, const struct sc_sample *sm
 	parse_buddy(buf, &d->last);
 	d->have_last = true;
 	if (d->want_snap && d->nsnaps < DEMO_MAX_SNAPS - 1) {
-		d->snaps[d->nsnaps] = d->last;
-		snprintf(d->snaps[d->nsnaps].label, DEMO_LABEL, "%s", d->pending);
-		d->nsnaps++;
+		struct snap *sn = &d->snaps[d->nsnaps++];
+		*sn = d->last;
+		/* "7. Memory pressure: kswapd, ..." -> "7. Memory pressure" */
+		size_t len = strcspn(d->pending, ":");
+		if (len >= DEMO_LABEL - 4)
+			snprintf(sn->label, DEMO_LABEL, "%.*s...", DEMO_LABEL - 4, d->pending);
+		else
+			snprintf(sn->label, DEMO_LABEL, "%.*s", (int)len, d->pending);
+		sn->step = (double)(smp->step ? smp->step - 1 : 0);
 	}
 	d->want_snap = false;
 }
@@ -277,30 +284,73 @@ static bool gnuplot_in_path(void)
 	return false;
 }
 
-/* Write DIR/NAME.gp and, with gnuplot, DIR/NAME.png. 0, or EXIT_IO after a
- * message; *drawn says whether the PNG was made. */
-static int one_plot(const char *dir, const char *name, const struct plot *p, bool gnuplot,
-		    bool *drawn)
+/* p's gnuplot script with `extra` commands (the key's place, the sections'
+ * marks) before its plot command. NULL when out of memory. */
+static char *demo_script(const struct plot *p, const char *png, const char *extra, size_t *len)
+{
+	char *buf = NULL, *out = NULL;
+	size_t n = 0, outlen = 0;
+	FILE *m = open_memstream(&buf, &n);
+	if (!m)
+		return NULL;
+	plot_write_script(m, p, png);
+	if (fclose(m))
+		return NULL;
+	const char *at = strstr(buf, "\nplot ");
+	size_t head = at ? (size_t)(at - buf) + 1 : n;
+	m = open_memstream(&out, &outlen);
+	if (m) {
+		fwrite(buf, 1, head, m);
+		fputs(extra, m);
+		fwrite(buf + head, 1, n - head, m);
+		if (fclose(m))
+			out = NULL;
+	}
+	free(buf);
+	*len = outlen;
+	return out;
+}
+
+/* Write DIR/NAME.gp and, with gnuplot, DIR/NAME.png. 0, EXIT_IO or
+ * EXIT_NOMEM after a message; *drawn says whether the PNG was made. */
+static int one_plot(const char *dir, const char *name, const struct plot *p, const char *extra,
+		    bool gnuplot, bool *drawn)
 {
 	char png[4096], gp[4096];
 	snprintf(png, sizeof(png), "%s/%s.png", dir, name);
 	snprintf(gp, sizeof(gp), "%s/%s.gp", dir, name);
+	size_t len;
+	char *script = demo_script(p, png, extra, &len);
+	if (!script)
+		return EXIT_NOMEM;
 	FILE *f = fopen(gp, "w");
 	if (!f) {
 		mmsim_err("demo", "cannot write %s: %s", gp, strerror(errno));
+		free(script);
 		return EXIT_IO;
 	}
-	plot_write_script(f, p, png);
-	if (fclose(f)) {
-		mmsim_err("demo", "error writing %s: %s", gp, strerror(errno));
+	fwrite(script, 1, len, f);
+	if (ferror(f) | fclose(f)) {
+		mmsim_err("demo", "error writing %s: %s", gp, strerror(errno ? errno : EIO));
+		free(script);
 		return EXIT_IO;
 	}
 	*drawn = false;
 	if (gnuplot) {
-		if (plot_render("demo", p, png))
-			return 0; /* said on stderr; the report says the plot is missing */
-		*drawn = true;
+		fflush(stdout);
+		FILE *g = popen("gnuplot", "w");
+		int st = -1;
+		if (g) {
+			fwrite(script, 1, len, g);
+			st = pclose(g);
+		}
+		if (st == 0)
+			*drawn = true;
+		else /* the report says the plot is missing */
+			mmsim_err("demo", "gnuplot failed: the plot %s was not drawn (its script: %s)",
+				  png, gp);
 	}
+	free(script);
 	return 0;
 }
 
@@ -344,7 +394,32 @@ static int plots(struct demo *d, const char *dir, bool *mem_drawn, bool *buddy_d
 			   .ylabel = "MiB",
 			   .nseries = nms,
 			   .series = ms };
-	rc = one_plot(dir, "memory", &mp, gnuplot, mem_drawn);
+	/* the key below the plot, clear of the curves; a dotted line and the
+	 * number where each section starts */
+	char *extra = NULL;
+	size_t extralen = 0;
+	FILE *ex = open_memstream(&extra, &extralen);
+	if (!ex) {
+		rc = EXIT_NOMEM;
+		goto out;
+	}
+	fputs("set key outside below center horizontal\n", ex);
+	for (size_t i = 0; i < d->nsnaps; i++) {
+		const struct snap *sn = &d->snaps[i];
+		fprintf(ex, "set arrow from %.10g, graph 0 to %.10g, graph 1 nohead dt 3 "
+			    "lc rgb 'gray50'\n", sn->step, sn->step);
+		char num[8];
+		snprintf(num, sizeof(num), "%.*s", (int)strspn(sn->label, "0123456789"),
+			 sn->label);
+		fprintf(ex, "set label '%s' at %.10g, graph 0.97 offset 0.4,0 left\n",
+			num[0] ? num : "|", sn->step);
+	}
+	if (fclose(ex)) {
+		rc = EXIT_NOMEM;
+		goto out;
+	}
+	rc = one_plot(dir, "memory", &mp, extra, gnuplot, mem_drawn);
+	free(extra);
 	if (rc)
 		goto out;
 
@@ -370,7 +445,10 @@ static int plots(struct demo *d, const char *dir, bool *mem_drawn, bool *buddy_d
 			   .ylabel = "free blocks",
 			   .nseries = ns,
 			   .series = bs };
-	rc = one_plot(dir, "buddy", &bp, gnuplot, buddy_drawn);
+	/* gnuplot has 8 line colours: the ninth line (the end) gets its own */
+	rc = one_plot(dir, "buddy", &bp,
+		      "set linetype 9 lc rgb '#8b4513' dt 2\n",
+		      gnuplot, buddy_drawn);
 out:
 	free(x);
 	for (int i = 0; i < 6; i++)
@@ -456,17 +534,25 @@ static int write_report(struct demo *d, const char *dir, const char *scenario, c
 	fwrite(d->body_buf, 1, d->body_len, f);
 	fputs(h ? "<h2>Memory over time</h2>\n" : "## Memory over time\n\n", f);
 	fputs(h ? "<p>Sampled after every statement of the scenario (and of its first-level repeat "
-		  "loops).</p>\n"
+		  "loops). Dotted lines mark where each section starts, numbered as above.</p>\n"
 		: "Sampled after every statement of the scenario (and of its first-level repeat "
-		  "loops).\n\n",
+		  "loops). Dotted lines mark where each section starts, numbered as above.\n\n",
 	      f);
 	put_plot(f, h, "memory", "memory over time", mem_drawn);
 	fputs(h ? "<h2>Buddy allocator: free areas</h2>\n" : "## Buddy allocator: free areas\n\n",
 	      f);
 	fputs(h ? "<p>Free blocks of each order (all zones, as /proc/buddyinfo counts them) at "
-		  "the start of each section and at the end.</p>\n"
+		  "the start of each section and at the end. A block of order n is 2^n pages: a "
+		  "fresh machine keeps its free memory in a few large blocks (order 10: 4 MiB); "
+		  "once memory has been filled and freed page by page it is split into many "
+		  "small ones (external fragmentation), which merge again only when both "
+		  "buddies are free.</p>\n"
 		: "Free blocks of each order (all zones, as /proc/buddyinfo counts them) at the "
-		  "start of each section and at the end.\n\n",
+		  "start of each section and at the end. A block of order n is 2^n pages: a "
+		  "fresh machine keeps its free memory in a few large blocks (order 10: 4 MiB); "
+		  "once memory has been filled and freed page by page it is split into many "
+		  "small ones (external fragmentation), which merge again only when both "
+		  "buddies are free.\n\n",
 	      f);
 	put_plot(f, h, "buddy", "buddy free areas per order", buddy_drawn);
 	fputs(h ? "<h2>Result</h2>\n<p>" : "## Result\n\n", f);
