@@ -267,7 +267,7 @@ static void copy_one(struct mm_machine *m, struct sim_mm *src, uint64_t va, unsi
 	(void)src;
 }
 
-int mm_fork(struct mm_machine *m, struct mm_task *parent, struct mm_task **out)
+static int do_fork(struct mm_machine *m, struct mm_task *parent, struct mm_task **out)
 {
 	if (task_dead(parent))
 		return -MM_ESRCH;
@@ -346,6 +346,20 @@ int mm_fork(struct mm_machine *m, struct mm_task *parent, struct mm_task **out)
 	m->nr_forks++;
 	*out = t;
 	return 0;
+}
+
+int mm_fork(struct mm_machine *m, struct mm_task *parent, struct mm_task **out)
+{
+	/* copy_process()'s allocations (task, mm, VMAs, page tables, reverse-map
+	 * items) reclaim when memory is short: a fork that failed for memory
+	 * (leaving nothing behind) is retried after direct reclaim (the
+	 * alloc_failed hook) while that frees something */
+	for (unsigned int tries = 0;; tries++) {
+		int err = do_fork(m, parent, out);
+		if (err != -MM_ENOMEM || tries >= SIM_RECLAIM_RETRIES || !m->hooks.alloc_failed ||
+		    !m->hooks.alloc_failed(m->hooks.ctx, 0, MM_GFP_KERNEL))
+			return err;
+	}
 }
 
 /* ---- accessors ------------------------------------------------------------------------- */
