@@ -327,6 +327,15 @@ assert r["policy"] == "opt" and r["requests"] == 5 and r["misses"] == 4, r
 group_sweep() {
 	run sweep_text 0 sweep "$TR/belady.txt"
 	golden sweep_text
+	# a marked column keeps its decimal points aligned, and no line ends in a
+	# blank when it is the last column
+	run sweep_align 0 sweep "$TR/belady.txt" -p lru,fifo
+	py sweep_align '
+import sys
+rows = sys.stdin.read().split("\n")[2:7]
+assert len({tuple(i for i, c in enumerate(r) if c == ".") for r in rows}) == 1, rows
+assert all(not r.endswith(" ") for r in rows) and rows[3].endswith("0.8333*"), rows
+'
 	run sweep_json 0 sweep "$TR/belady.txt" -p fifo,lru,clock -s 1:7 --json
 	py sweep_json '
 import json, sys

@@ -53,7 +53,13 @@ static void print_row(const struct table *t, FILE *f, const char *const *cells, 
 	for (size_t i = 0; i < t->ncols; i++) {
 		bool last = i + 1 == t->ncols;
 		int width = (int)w[i];
-		if (t->right[i])
+		if (t->right[i] && last) {
+			/* aligned as the others, but no trailing blanks */
+			int len = (int)strlen(cells[i]), n = len;
+			while (n > 0 && cells[i][n - 1] == ' ')
+				n--;
+			fprintf(f, "%*s%.*s", width > len ? width - len : 0, "", n, cells[i]);
+		} else if (t->right[i])
 			fprintf(f, "%*s", width, cells[i]);
 		else if (last)
 			fputs(cells[i], f); /* no trailing blanks */

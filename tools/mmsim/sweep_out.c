@@ -93,8 +93,12 @@ static void print_text(const struct sweep *sw, FILE *f)
 		snprintf(cells[0], sizeof(cells[0]), "%zu", sw->sizes[j]);
 		for (size_t i = 0; i < sw->ncurves; i++) {
 			fmt_ratio(cells[i + 1], sizeof(cells[0]), ratio(sw, sw->curves[i].misses[j]));
+			/* in a curve with marks, unmarked cells end in a blank:
+			 * the decimal points stay in one column */
 			if (sw->curves[i].anomaly[j])
 				strcat(cells[i + 1], "*");
+			else if (sw->curves[i].nanomalies)
+				strcat(cells[i + 1], " ");
 		}
 		if (table_add(&t, row))
 			break;
