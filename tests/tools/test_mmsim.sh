@@ -567,6 +567,13 @@ assert d["error"].endswith("syn.mms:3:17: unknown mmap flag \x27privat\x27 (did 
 	printf 'process a\n@b read 0\n' >"$TMP/noproc.mms"
 	run noproc 3 run "$TMP/noproc.mms"
 	contains noproc err "noproc.mms:2:1: no process named 'b'"
+	# a leading - joins the argument before it (docs/scenario.md): (-1) is a value
+	printf 'process a\nx = mmap 8K\nwrite $x (-1)\nexpect read $x == 255\nwrite $x -1\n' \
+		>"$TMP/minus.mms"
+	run minus 3 run "$TMP/minus.mms"
+	contains minus err "minus.mms:5:12: expected an expression at the end of the line"
+	checks=$((checks + 1))
+	[ -s "$TMP/minus.out" ] && fail "minus.mms ran before its syntax error"
 	printf 'process a\nexit\nread 0x1000\n' >"$TMP/noleft.mms"
 	run noleft 3 run "$TMP/noleft.mms"
 	contains noleft err "noleft.mms:3:1: no process left (every one exited): start one with 'process NAME'"
