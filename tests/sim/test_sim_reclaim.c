@@ -695,8 +695,12 @@ static void random_pressure(enum mm_paging_mode mode, uint64_t ops)
 	assert_true(sa > 0);
 	w.shm = (uint64_t)sa;
 	assert_int_equal(mm_shmctl(m, t, id, MM_IPC_RMID, NULL), 0);
-	for (uint64_t pg = 0; pg < RP_FILE; pg++)
+	/* the file is in the page cache before the pressure starts, so
+	 * reclaim meets file pages too */
+	for (uint64_t pg = 0; pg < RP_FILE; pg++) {
 		w.fver[pg] = 1;
+		assert_int_equal(check_page(m, t, w.file + pg * PG, 2, pg, 1), 0);
+	}
 	for (uint64_t pg = 0; pg < RP_ANON; pg++) {
 		w.p[0].ver[pg] = ++w.gver;
 		write_page(m, t, w.anon + pg * PG, 1, pg, w.p[0].ver[pg]);
