@@ -586,6 +586,11 @@ assert d["error"].endswith("syn.mms:3:17: unknown mmap flag \x27privat\x27 (did 
 	printf 'machine ram=1T\n' >"$TMP/bigram.mms"
 	run bigram 3 run "$TMP/bigram.mms"
 	contains bigram err "more than the 16384 MiB allowed"
+	# an include cycle is named as such, at the include's path
+	printf 'echo one\ninclude cyc2.mms\n' >"$TMP/cyc1.mms"
+	printf '\ninclude ./cyc1.mms\n' >"$TMP/cyc2.mms"
+	run cycle 3 run "$TMP/cyc1.mms"
+	contains cycle err "cyc2.mms:2:9: include cycle: $TMP/./cyc1.mms is already being read"
 	# -D sets a param, include reads a file relative to the includer
 	mkdir -p "$TMP/inc"
 	printf 'param N = 2\nprocess a\nb = mmap $N*4K\nwrite seq $b $N*4K\ninclude inc/more.mms\n' \
@@ -606,7 +611,11 @@ assert d["error"].endswith("syn.mms:3:17: unknown mmap flag \x27privat\x27 (did 
 	contains include_missing err "bad.mms:1:9: $TMP/inc/nosuch.mms: No such file or directory"
 	printf 'include self.mms\n' >"$TMP/self.mms"
 	run include_loop 3 run "$TMP/self.mms"
-	contains include_loop err "includes nested more than 16 deep"
+	contains include_loop err "self.mms:1:9: include cycle: $TMP/self.mms is already being read"
+	# 17 files each including the next: deeper than 16, no cycle
+	for i in $(seq 0 17); do printf 'include d%d.mms\n' $((i + 1)) >"$TMP/d$i.mms"; done
+	run include_deep 3 run "$TMP/d0.mms"
+	contains include_deep err "d16.mms:1:1: includes nested more than 16 deep"
 	# standard input; a missing file; usage
 	checks=$((checks + 1))
 	printf 'process a\nexpect pid == 1\necho from stdin\n' | "$MMSIM" run - >"$TMP/stdin.out" 2>&1 ||

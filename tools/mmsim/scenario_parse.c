@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "mmkit/error.h"
 #include "mmkit/policy.h"
@@ -30,6 +31,21 @@ static bool parse_body(struct parser *ps, struct sc_stmt ***tail, const char *op
 static int parse_src(struct parser *ps, const char *name, char *buf, size_t len,
 		     struct sc_stmt ***tail);
 static int read_file(struct parser *ps, const char *path, char **buf, size_t *len, const char *at);
+
+/* Is `path` one of the files being read (the current one or an includer)? */
+static bool being_read(const struct parser *ps, const char *path)
+{
+	struct stat a, b;
+	if (stat(path, &a))
+		return false;
+	int n = ps->depth < SC_INCLUDE_CHAIN ? ps->depth : SC_INCLUDE_CHAIN;
+	for (int i = 0; i <= n; i++) {
+		const char *name = i == n ? ps->src->name : ps->chain[i];
+		if (stat(name, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+			return true;
+	}
+	return false;
+}
 
 /* Statements that produce a value (NAME = ...). */
 static bool gives_value(enum sc_kind k)
@@ -168,11 +184,6 @@ static bool parse_line(struct parser *ps, struct sc_stmt ***tail, bool *close)
 		const char *path = scp_raw_word(ps, "a file name", NULL);
 		if (!path || !scp_end_of_line(ps))
 			return false;
-		if (ps->depth >= (int)ps->s->lim.max_include_depth) {
-			perr(ps, at, "includes nested more than %u deep",
-			     ps->s->lim.max_include_depth);
-			return false;
-		}
 		/* relative to the including file */
 		char full[4096];
 		const char *slash = strrchr(ps->src->name, '/');
@@ -181,6 +192,15 @@ static bool parse_line(struct parser *ps, struct sc_stmt ***tail, bool *close)
 				 ps->src->name, path);
 		else
 			snprintf(full, sizeof(full), "%s", path);
+		if (being_read(ps, full)) {
+			perr(ps, path_at, "include cycle: %s is already being read", full);
+			return false;
+		}
+		if (ps->depth >= (int)ps->s->lim.max_include_depth) {
+			perr(ps, at, "includes nested more than %u deep",
+			     ps->s->lim.max_include_depth);
+			return false;
+		}
 		char *buf;
 		size_t len;
 		if (read_file(ps, full, &buf, &len, path_at))
@@ -191,6 +211,8 @@ static bool parse_line(struct parser *ps, struct sc_stmt ***tail, bool *close)
 		size_t olcap = ps->lcap;
 		ps->lbuf = NULL;
 		ps->lcap = 0;
+		if (ps->depth < SC_INCLUDE_CHAIN)
+			ps->chain[ps->depth] = ps->src->name;
 		ps->depth++;
 		int rc = parse_src(ps, full, buf, len, tail);
 		ps->depth--;

@@ -28,6 +28,8 @@ struct src {
 	int line;
 };
 
+#define SC_INCLUDE_CHAIN 64 /* includers remembered for the cycle check */
+
 /* The state of one parse (a script and its includes). */
 struct parser {
 	struct sc_script *s;  /* what is being built */
@@ -37,6 +39,8 @@ struct parser {
 	size_t lcap;
 	const char *p;       /* cursor in lbuf */
 	int depth;           /* include depth */
+	const char *chain[SC_INCLUDE_CHAIN]; /* the includers being read, outermost
+					      * first (depth of them): cycles */
 	int nest;            /* repeat depth */
 	int edepth;          /* expression depth */
 	bool failed;
