@@ -669,7 +669,7 @@ static void rp_verify_all(struct rp *w)
 			}
 }
 
-static void random_pressure(enum mm_paging_mode mode, uint64_t ops)
+static void random_pressure(enum mm_paging_mode mode, bool swap_shmem, uint64_t ops)
 {
 	char path[64];
 	make_file(path, RP_FILE, 2);
@@ -679,6 +679,7 @@ static void random_pressure(enum mm_paging_mode mode, uint64_t ops)
 	struct mm_machine_config cfg;
 	config(&cfg, 8, 32);
 	cfg.paging = mode;
+	cfg.swap_shmem = swap_shmem;
 	w.m = boot_cfg(&cfg);
 	struct mm_machine *m = w.m;
 	struct mm_task *t;
@@ -787,12 +788,13 @@ static void random_pressure(enum mm_paging_mode mode, uint64_t ops)
 }
 
 /* 4-level (8-byte PTEs) and 2-level (4-byte PTEs, the 32-bit swap entry
- * layout) machines. */
+ * layout) machines, and the System V segment swapped too (swap_shmem). */
 static void test_random_pressure(void **state)
 {
 	(void)state;
-	random_pressure(MM_PAGING_4LEVEL, mm_test_iters(30000));
-	random_pressure(MM_PAGING_2LEVEL, mm_test_iters(15000));
+	random_pressure(MM_PAGING_4LEVEL, false, mm_test_iters(30000));
+	random_pressure(MM_PAGING_2LEVEL, false, mm_test_iters(15000));
+	random_pressure(MM_PAGING_4LEVEL, true, mm_test_iters(15000));
 }
 
 /* ---- the views ------------------------------------------------------------------------------ */
