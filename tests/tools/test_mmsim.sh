@@ -567,6 +567,12 @@ assert d["error"].endswith("syn.mms:3:17: unknown mmap flag \x27privat\x27 (did 
 	printf 'process a\n@b read 0\n' >"$TMP/noproc.mms"
 	run noproc 3 run "$TMP/noproc.mms"
 	contains noproc err "noproc.mms:2:1: no process named 'b'"
+	# a try access that completes clears what an earlier fault recorded
+	printf '%s\n' 'process a' 'x = mmap 4K r--' 'try write $x 1' 'expect $signal == SIGSEGV' \
+		'try read $x' 'expect $signal == 0' 'expect $si_code == 0' 'expect $si_addr == 0' \
+		'try fill $x 8K 1' 'expect $si_addr == $x' >"$TMP/tryclear.mms"
+	run tryclear 0 run "$TMP/tryclear.mms"
+	contains tryclear out "5 expects: 5 passed, 0 failed"
 	# a leading - joins the argument before it (docs/scenario.md): (-1) is a value
 	printf 'process a\nx = mmap 8K\nwrite $x (-1)\nexpect read $x == 255\nwrite $x -1\n' \
 		>"$TMP/minus.mms"

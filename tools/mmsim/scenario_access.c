@@ -44,7 +44,7 @@ bool scr_do_access(struct run *r, const struct sc_stmt *st)
 	int64_t addr, len = 1, size = 1, value = 0;
 	if (!scr_eval(r, st->a[0], &addr))
 		return false;
-	if (st->try_ && !scr_var_set(r, "errno", 0, false, false))
+	if (st->try_ && !scr_try_reset(r))
 		return false;
 	if (st->pattern == PAT_ONE) {
 		if (st->data) {
@@ -141,7 +141,7 @@ bool scr_do_fill(struct run *r, const struct sc_stmt *st)
 	    !scr_eval_range(r, st->a[1], 0, INT64_MAX, "length", &len) ||
 	    !scr_eval_range(r, st->value, 0, 255, "value", &value))
 		return false;
-	if (st->try_ && !scr_var_set(r, "errno", 0, false, false))
+	if (st->try_ && !scr_try_reset(r))
 		return false;
 	uint8_t buf[4096];
 	memset(buf, (int)value, sizeof(buf));

@@ -404,6 +404,14 @@ static const char *sicode(const struct mm_siginfo *si)
 	return "-";
 }
 
+bool scr_try_reset(struct run *r)
+{
+	return scr_var_set(r, "errno", 0, false, false) &&
+	       scr_var_set(r, "signal", 0, false, false) &&
+	       scr_var_set(r, "si_code", 0, false, false) &&
+	       scr_var_set(r, "si_addr", 0, true, false);
+}
+
 /* An access the machine could not complete: record it for try, or stop. */
 bool scr_access_failed(struct run *r, struct mm_task *t, const char *what, uint64_t va, int rc)
 {

@@ -95,6 +95,9 @@ struct mm_task *scr_task(struct run *r);
 const char *scr_resolve(struct run *r, const char *path, char *buf, size_t len);
 bool scr_files_allowed(struct run *r);
 bool scr_eval(struct run *r, const struct sc_expr *e, int64_t *out);
+/* A try access starts clean: $errno, $signal, $si_code and $si_addr are 0
+ * unless this access faults. */
+bool scr_try_reset(struct run *r);
 bool scr_access_failed(struct run *r, struct mm_task *t, const char *what, uint64_t va, int rc);
 bool scr_eval_range(struct run *r, const struct sc_expr *e, int64_t lo, int64_t hi,
 		    const char *what, int64_t *out);
