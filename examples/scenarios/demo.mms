@@ -45,7 +45,9 @@ expect meminfo.AnonPages == 64 + 1024
 repeat 20 {
   read seq $big 64K
 }
-echo 20 more passes over 16 pages: still $(minflt) faults; $(tlb_hits) TLB hits, $(tlb_misses) misses.
+echo 20 more passes over 16 pages: still $(minflt) faults; $(tlb_hits) TLB hits, $(tlb_misses) misses
+echo (each first touch missed twice: the walk that faulted and the one after the
+echo fault; the passes hit, in the L1 dTLB or, after the 256 pages, in the STLB).
 show tlb
 show pagewalk $big
 show free
