@@ -105,37 +105,52 @@ int tr_sample_line(const char *sample, size_t n, int at_eof, const char **cur, s
 	return 1;
 }
 
-int tr_sniff_by_parse(const struct tr_fmt_ops *ops, const struct mm_trace_opts *o,
-		      const char *sample, size_t n, int at_eof)
+/* Read the sample as ops would: -1 if ops cannot be set up for it, else the
+ * number of the first line that fails (0: none), with *recs the records
+ * before it, *lines the lines before it that gave records, and *e the
+ * failure. At most TR_SNIFF_LINES lines. */
+static long read_sample(const struct tr_fmt_ops *ops, const struct mm_trace_opts *o,
+			const char *sample, size_t n, int at_eof, int *recs, int *lines,
+			struct tr_perr *e)
 {
 	char err[128];
-	struct tr_perr e;
 	struct mm_trace_rec rec;
 	struct tr_line ln;
 	const char *cur = sample;
-	int recs = 0, ok = 1;
+	long bad = 0;
+	*recs = *lines = 0;
 	void *st = calloc(1, ops->state_size);
 	if (!st)
-		return 0;
+		return -1;
 	if (ops->setup(st, o, sample, n, at_eof, err, sizeof(err)) < 0) {
 		free(st);
-		return 0;
+		return -1;
 	}
-	for (int i = 0; ok && i < TR_SNIFF_LINES && tr_sample_line(sample, n, at_eof, &cur, &ln);
+	for (int i = 0; !bad && i < TR_SNIFF_LINES && tr_sample_line(sample, n, at_eof, &cur, &ln);
 	     i++) {
+		int before = *recs;
 		for (;;) {
-			int r = ops->parse(st, &ln, &rec, &e);
+			int r = ops->parse(st, &ln, &rec, e);
 			if (r == TR_ERR)
-				ok = 0;
+				bad = i + 1;
 			if (r != TR_REC)
 				break;
-			recs++;
+			(*recs)++;
 			if (ln.pos >= ln.len)
 				break;
 		}
+		*lines += !bad && *recs > before;
 	}
 	free(st);
-	return ok && recs > 0;
+	return bad;
+}
+
+int tr_sniff_by_parse(const struct tr_fmt_ops *ops, const struct mm_trace_opts *o,
+		      const char *sample, size_t n, int at_eof)
+{
+	struct tr_perr e;
+	int recs, lines;
+	return read_sample(ops, o, sample, n, at_eof, &recs, &lines, &e) == 0 && recs > 0;
 }
 
 uint64_t tr_hash_id(const char *p, size_t n)
@@ -362,6 +377,37 @@ static const struct tr_fmt_ops *detect(const struct mm_trace_opts *o, const char
 	return NULL;
 }
 
+/* Why detection failed, when the sample looks like a format up to a bad
+ * line: the format that reads the most lines (then records) of it before
+ * failing, and its error, as " (read as txt: NAME:LINE:COL: reason)".
+ * "" when no format reads a whole line of records before failing. */
+static void closest_format(const char *name, const struct mm_trace_opts *o, const char *s,
+			   size_t n, int at_eof, char *why, size_t len)
+{
+	static const enum mm_trace_fmt order[] = { MM_TRACE_FMT_LACKEY, MM_TRACE_FMT_TXT,
+						   MM_TRACE_FMT_ADDR, MM_TRACE_FMT_CSV };
+	const struct tr_fmt_ops *best = NULL;
+	struct tr_perr e, best_e;
+	long best_line = 0;
+	int best_recs = 0, recs, lines;
+	why[0] = 0;
+	for (size_t i = 0; i < MM_ARRAY_SIZE(order); i++) {
+		const struct tr_fmt_ops *ops = fmt_ops(order[i]);
+		long line = read_sample(ops, o, s, n, at_eof, &recs, &lines, &e);
+		if (line <= 0 || lines == 0)
+			continue;
+		if (line > best_line || (line == best_line && recs > best_recs)) {
+			best = ops;
+			best_line = line;
+			best_recs = recs;
+			best_e = e;
+		}
+	}
+	if (best)
+		snprintf(why, len, " (read as %s: %s:%ld:%zu: %s)", best->name, name, best_line,
+			 best_e.col + 1, best_e.msg);
+}
+
 static struct mm_trace *open_common(struct mm_trace *t, const struct mm_trace_opts *o,
 				    size_t size_hint, char *err, size_t errlen)
 {
@@ -404,10 +450,12 @@ static struct mm_trace *open_common(struct mm_trace *t, const struct mm_trace_op
 			goto fail;
 		}
 		if (!t->ops) {
+			char why[300];
+			closest_format(t->name, &t->o, sample, n, t->in_eof, why, sizeof(why));
 			snprintf(err, errlen,
 				 "%s: cannot detect the trace format (not lackey, txt, addr or csv "
-				 "by the rules of docs/traces.md); name the format",
-				 t->name);
+				 "by the rules of docs/traces.md); name the format%s",
+				 t->name, why);
 			goto fail;
 		}
 	} else {

@@ -445,35 +445,46 @@ static void test_detect(void **state)
 	(void)state;
 	static const struct {
 		const char *in;
-		int fmt; /* -1: cannot detect */
+		int fmt;         /* -1: cannot detect */
+		const char *why; /* then: the hint after the message, if any */
 	} cases[] = {
-		{ "==1== Lackey\nI  10,4\n", MM_TRACE_FMT_LACKEY },
+		{ "==1== Lackey\nI  10,4\n", MM_TRACE_FMT_LACKEY, NULL },
 		{ "SYSCALL[1,1](12) sys_brk ( 0x0 ) --> [pre-success] Success(0x1000)\n",
-		  MM_TRACE_FMT_LACKEY },
-		{ " L 7ff0,8\n S 7ff8,8\n", MM_TRACE_FMT_LACKEY },
-		{ "1\n2\n3\n", MM_TRACE_FMT_TXT },
-		{ "# only comments\n\n", MM_TRACE_FMT_TXT },
-		{ "", MM_TRACE_FMT_TXT },
-		{ "0x10\n0x20\n", MM_TRACE_FMT_ADDR },
-		{ "1\n0x20\n", MM_TRACE_FMT_ADDR },
-		{ "1,2,3\n", MM_TRACE_FMT_ADDR },
-		{ "W 10\nR 20\n", MM_TRACE_FMT_ADDR },
-		{ "id,size\n1,2\n", MM_TRACE_FMT_CSV },
-		{ "key\tsize\nfoo\t2\n", MM_TRACE_FMT_CSV },
-		{ "obj\n5\n", MM_TRACE_FMT_CSV },
-		{ "1;2\n3;4\n", -1 },
-		{ "hello world\n", -1 },
-		{ "I  zz,4\n", -1 },
+		  MM_TRACE_FMT_LACKEY, NULL },
+		{ " L 7ff0,8\n S 7ff8,8\n", MM_TRACE_FMT_LACKEY, NULL },
+		{ "1\n2\n3\n", MM_TRACE_FMT_TXT, NULL },
+		{ "# only comments\n\n", MM_TRACE_FMT_TXT, NULL },
+		{ "", MM_TRACE_FMT_TXT, NULL },
+		{ "0x10\n0x20\n", MM_TRACE_FMT_ADDR, NULL },
+		{ "1\n0x20\n", MM_TRACE_FMT_ADDR, NULL },
+		{ "1,2,3\n", MM_TRACE_FMT_ADDR, NULL },
+		{ "W 10\nR 20\n", MM_TRACE_FMT_ADDR, NULL },
+		{ "id,size\n1,2\n", MM_TRACE_FMT_CSV, NULL },
+		{ "key\tsize\nfoo\t2\n", MM_TRACE_FMT_CSV, NULL },
+		{ "obj\n5\n", MM_TRACE_FMT_CSV, NULL },
+		{ "1;2\n3;4\n", -1, NULL },
+		{ "hello world\n", -1, NULL },
+		{ "I  zz,4\n", -1, NULL },
+		/* a format up to a bad line: the closest one's error is named */
+		{ "1\n2\nx3\n", -1,
+		  " (read as txt: t:3:1: expected a decimal or 0x hex object id, found 'x')" },
+		{ "0x10\n\nW 0x20, R\n", -1,
+		  " (read as addr: t:3:10: expected an address after 'R', found end of line)" },
+		{ "time,obj_id\n1,5\n2,abc\n", -1,
+		  " (read as csv: t:3:3: expected a numeric object id in field 2, found 'a' "
+		  "(obj-id-is-num=false hashes string ids))" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct tt_run run;
 		tt_reads(&run, cases[i].in, NULL);
 		if (cases[i].fmt < 0) {
+			char want[400];
 			if (run.rc != TT_OPEN_FAILED)
 				fail_msg("case %zu detected as %s", i, mm_trace_fmt_name(run.fmt));
-			assert_string_equal(run.err,
-					    "t: cannot detect the trace format (not lackey, txt, addr "
-					    "or csv by the rules of docs/traces.md); name the format");
+			snprintf(want, sizeof(want), "t: cannot detect the trace format (not lackey, "
+				 "txt, addr or csv by the rules of docs/traces.md); name the format%s",
+				 cases[i].why ? cases[i].why : "");
+			assert_string_equal(run.err, want);
 		} else if (run.rc == TT_OPEN_FAILED || (int)run.fmt != cases[i].fmt) {
 			fail_msg("case %zu: want %s, got %s (%s)", i,
 				 mm_trace_fmt_name(cases[i].fmt), mm_trace_fmt_name(run.fmt), run.err);
