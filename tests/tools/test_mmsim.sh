@@ -146,6 +146,12 @@ group_errors() {
 	contains bad_page err "--page-size: expected a power of two"
 	run bad_param 2 cache "$TR/belady.txt" -p fifo -s 3 -t "colour=blue"
 	contains bad_param err "--trace-params:"
+	# --json is not silently dropped for CSV on stdout (cache: the last of
+	# the two wins, as documented)
+	run json_csv_sweep 2 sweep "$TR/belady.txt" --csv - --json
+	contains json_csv_sweep err "--json and --csv - both go to standard output"
+	run json_csv_trace 2 trace "$TR/belady.txt" --timeline 4 --csv - -j
+	contains json_csv_trace err "--json and --csv - both go to standard output"
 	run readonly_mix 2 cache "$TR/belady.txt" --read-only -p fifo
 	contains readonly_mix err "--read-only replays nothing"
 	# I/O: a missing file is exit 4, named with the system's reason
@@ -170,6 +176,7 @@ group_errors() {
 	# without a format, a bad line among the first ones makes the format unknown
 	run bad_detect 3 cache "$DATA/bad-line.txt" -p fifo -s 3
 	contains bad_detect err "cannot detect the trace format"
+	contains bad_detect err "name the format (read as txt: $DATA/bad-line.txt:5:2: "
 	# --skip-bad: skipped and counted, exit 0
 	run skip_bad 0 cache "$DATA/bad-line.txt" -f txt -p fifo -s 3 --skip-bad
 	contains skip_bad err "note: 1 malformed lines were skipped; the last: $DATA/bad-line.txt:5:2:"

@@ -116,6 +116,9 @@ static int parse_args(struct sweep_args *a, int argc, char **argv, bool *help)
 	if (a->plot_script && !a->plot)
 		return mmsim_usage_err("sweep", "--plot-script needs --plot FILE.png|.svg (the "
 				       "script draws into that file)");
+	if (a->json && a->csv && strcmp(a->csv, "-") == 0)
+		return mmsim_usage_err("sweep", "--json and --csv - both go to standard output "
+				       "(--csv FILE writes the CSV elsewhere)");
 	if (cli_check_policies("sweep", a->run.specs, a->run.nspecs))
 		return EXIT_USAGE;
 	return 0;
@@ -520,7 +523,7 @@ const struct mmsim_cmd mmsim_cmd_sweep = {
 	"  -j, --json            print a JSON list of objects: policy, size, requests,\n"
 	"                        misses, miss_ratio, anomaly, method (stack or replay)\n"
 	"      --csv FILE        write the same as CSV to FILE (- for stdout, instead\n"
-	"                        of the table)\n"
+	"                        of the table; not with --json)\n"
 	"      --plot FILE       draw the curves with gnuplot into FILE.png or FILE.svg\n"
 	"                        (if gnuplot is missing: a message, exit 4; the table\n"
 	"                        and the CSV are still written)\n"

@@ -293,6 +293,9 @@ static int parse_args(struct trace_args_all *a, int argc, char **argv, bool *hel
 	if ((a->csv || a->plot) && !a->every)
 		return mmsim_usage_err("trace", "--%s needs --timeline N (a sample every N accesses)",
 				       a->csv ? "csv" : "plot");
+	if (a->json && a->csv && strcmp(a->csv, "-") == 0)
+		return mmsim_usage_err("trace", "--json and --csv - both go to standard output "
+				       "(--csv FILE writes the CSV elsewhere)");
 	if (a->plot_script && !a->plot && !a->plot_buddy)
 		return mmsim_usage_err("trace", "--plot-script needs --plot or --plot-buddy (the "
 				       "script draws into that file)");
@@ -477,7 +480,7 @@ const struct mmsim_cmd mmsim_cmd_trace = {
 	"                        dmesg (the kernel log), all\n"
 	"      --timeline N      sample memory and counters every N accesses\n"
 	"      --csv FILE        write the samples as CSV to FILE (- for stdout,\n"
-	"                        instead of the summary)\n"
+	"                        instead of the summary; not with --json)\n"
 	"      --plot FILE       draw memory over time (free, RSS, swap) into\n"
 	"                        FILE.png or FILE.svg with gnuplot (needs --timeline)\n"
 	"      --plot-buddy FILE draw the buddy allocator's free blocks per order at\n"
