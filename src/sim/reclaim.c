@@ -139,52 +139,71 @@ static struct mm_access_info info_now(struct mm_machine *m, uint64_t next_use)
 
 /* ---- charges (local replacement) ---------------------------------------------------------- */
 
+/* The charge of pid (an array indexed by pid), created if asked. */
 static struct sim_charge *charge_of(struct mm_machine *m, int pid, bool create)
 {
 	struct sim_reclaim *rc = m->rc;
-	struct sim_charge *freec = NULL;
-	for (size_t i = 0; i < rc->nr_charge; i++) {
-		if (rc->charge[i].pid == pid)
-			return &rc->charge[i];
-		if (!rc->charge[i].pid && !freec)
-			freec = &rc->charge[i];
-	}
-	if (!create || pid <= 0)
+	if (pid <= 0)
 		return NULL;
-	if (!freec) {
-		size_t n = rc->nr_charge ? rc->nr_charge * 2 : 16;
+	if ((size_t)pid >= rc->nr_charge) {
+		if (!create)
+			return NULL;
+		size_t n = MM_MAX((size_t)pid + 1, rc->nr_charge * 2);
 		struct sim_charge *nc = realloc(rc->charge, n * sizeof(*nc));
 		if (!nc)
 			return NULL;
 		memset(nc + rc->nr_charge, 0, (n - rc->nr_charge) * sizeof(*nc));
-		freec = nc + rc->nr_charge;
 		rc->charge = nc;
 		rc->nr_charge = n;
 	}
-	struct sim_charge c = { pid, m->cfg.frame_limit, 0, { NULL, NULL } };
-	struct mm_policy_config pc = { .capacity = m->nr_pages, .seed = 1, .host = &rc->host };
-	for (int i = 0; i < SIM_NR_LRU; i++)
-		if (mm_policy_create(rc->spec, &pc, &c.lru[i])) {
-			mm_policy_destroy(c.lru[0]);
+	struct sim_charge *c = &rc->charge[pid];
+	if (c->pid != pid) {
+		if (!create)
 			return NULL;
-		}
-	*freec = c;
-	return freec;
+		*c = (struct sim_charge){ pid, m->cfg.frame_limit, 0, { NULL, NULL } };
+	}
+	return c;
 }
 
-/* The list a frame belongs on: its owner's (local replacement) or the
- * machine's. */
-static struct mm_policy *list_of(struct mm_machine *m, const struct mm_page *p)
+/* A limited process's own lists, made on first use; their capacity is its
+ * limit plus some slack (frames it holds beyond that — it could not evict
+ * them — go on the machine's lists). NULL: the machine's lists. */
+#define CHARGE_SLACK 256
+static struct mm_policy *charge_list(struct mm_machine *m, struct sim_charge *c, int l)
 {
 	struct sim_reclaim *rc = m->rc;
-	int l = lru_of(p);
-	if (rc->owner) {
-		int32_t o = rc->owner[page_pfn(m, p)];
-		struct sim_charge *c = o ? charge_of(m, o, false) : NULL;
-		if (c)
-			return c->lru[l];
+	if (!c || !c->limit)
+		return c ? c->lru[l] : NULL;
+	if (!c->lru[l]) {
+		struct mm_policy_config pc = {
+			.capacity = (size_t)MM_MIN(m->nr_pages, c->limit + CHARGE_SLACK),
+			.seed = 1, .host = &rc->host };
+		if (mm_policy_create(rc->spec, &pc, &c->lru[l]))
+			c->lru[l] = NULL;
 	}
-	return rc->lru[l];
+	return c->lru[l];
+}
+
+/* The owner's list of a frame, if it has one (else the machine's holds it). */
+static struct mm_policy *owner_list(struct mm_machine *m, const struct mm_page *p, bool create)
+{
+	struct sim_reclaim *rc = m->rc;
+	if (!rc->owner)
+		return NULL;
+	int32_t o = rc->owner[page_pfn(m, p)];
+	struct sim_charge *c = o ? charge_of(m, o, false) : NULL;
+	if (!c)
+		return NULL;
+	return create ? charge_list(m, c, lru_of(p)) : c->lru[lru_of(p)];
+}
+
+/* The list holding a frame that is on one: its owner's, else the machine's. */
+static struct mm_policy *list_of(struct mm_machine *m, const struct mm_page *p)
+{
+	struct mm_policy *pol = owner_list(m, p, false);
+	if (pol && mm_policy_contains(pol, page_pfn(m, p)))
+		return pol;
+	return m->rc->lru[lru_of(p)];
 }
 
 /* ---- LRU membership ------------------------------------------------------------------------ */
@@ -203,7 +222,10 @@ static void lru_insert(struct mm_machine *m, struct mm_page *p, bool fresh)
 			next = rc->next_use_of[pfn];
 	}
 	struct mm_access_info in = info_now(m, next);
-	int err = mm_policy_insert(list_of(m, p), pfn, &in);
+	struct mm_policy *own = owner_list(m, p, true);
+	int err = own ? mm_policy_insert(own, pfn, &in) : -MM_ENOSPC;
+	if (err)   /* no list of its own, or it is full */
+		err = mm_policy_insert(rc->lru[lru_of(p)], pfn, &in);
 	MM_BUG_ON(err);
 	mm_page_set_flag(p, MM_PG_LRU);
 }
@@ -249,13 +271,14 @@ static void page_added(void *ctx, struct mm_page *p)
 		}
 		/* the kernel's own allocations (page tables, slab) cannot
 		 * reclaim: keep half of the min..low band free for them by
-		 * reclaiming here, in the faulting task's context, before
-		 * the new frame is on a list (it cannot be the victim) */
+		 * reclaiming here, in the faulting task's context (counted as
+		 * direct reclaim), before the new frame is on a list, so it
+		 * cannot be the victim */
 		uint64_t min = wmark(m, MM_WMARK_MIN), low = wmark(m, MM_WMARK_LOW);
 		uint64_t fr = free_pages(m);
 		if (mm_unlikely(fr < min + (low - min) / 2) && !rc->depth) {
 			rc->st.allocstall++;
-			shrink(m, MM_MAX((uint64_t)SWAP_CLUSTER_MAX, low - free_pages(m)), false, 0);
+			shrink(m, MM_MAX((uint64_t)SWAP_CLUSTER_MAX, low > fr ? low - fr : 0), false, 0);
 		}
 		lru_insert(m, p, true);
 	}
@@ -469,17 +492,16 @@ static void shrink_pass(struct mm_machine *m, enum pass pass, uint64_t target, i
 		return;
 	if (owner) {
 		struct sim_charge *c = charge_of(m, owner, false);
-		if (c)
+		if (c && c->lru[l])
 			shrink_list(m, c->lru[l], pass, target, sc);
 		return;
 	}
 	uint64_t left = mm_policy_size(rc->lru[l]);
 	for (size_t i = 0; i < rc->nr_charge; i++)
-		if (rc->charge[i].pid)
+		if (rc->charge[i].lru[l])
 			left += mm_policy_size(rc->charge[i].lru[l]);
 	for (size_t i = 0; i <= rc->nr_charge && sc->reclaimed < target && left; i++) {
-		struct mm_policy *pol = i == 0 ? rc->lru[l] : rc->charge[i - 1].pid ?
-							rc->charge[i - 1].lru[l] : NULL;
+		struct mm_policy *pol = i == 0 ? rc->lru[l] : rc->charge[i - 1].lru[l];
 		if (!pol)
 			continue;
 		uint64_t n = mm_policy_size(pol);
@@ -590,6 +612,54 @@ static void flusher_run(struct mm_machine *m)
 	}
 }
 
+/* Processes that exited leave their charge: frames still charged to them
+ * (shared pages, page cache) move to the machine's lists, charged to
+ * nobody, and their lists go. One pass over the frames, at a tick. */
+static void reap_charges(struct mm_machine *m)
+{
+	struct sim_reclaim *rc = m->rc;
+	if (!rc->owner || !rc->nr_charge)
+		return;
+	bool *live = calloc(rc->nr_charge, sizeof(*live));
+	if (!live)
+		return;
+	struct mm_task *t;
+	mm_list_for_each_entry(t, &m->tasks, node)
+		if ((size_t)t->pid < rc->nr_charge)
+			live[t->pid] = true;
+	bool any = false;
+	for (size_t i = 1; i < rc->nr_charge && !any; i++)
+		any = rc->charge[i].pid && !live[i];
+	if (any) {
+		for (uint64_t pfn = 0; pfn < m->nr_pages; pfn++) {
+			int32_t o = rc->owner[pfn];
+			if (!o || live[o])
+				continue;
+			struct mm_page *p = pfn_page(m, pfn);
+			if (mm_page_test_flag(p, MM_PG_LRU)) {
+				struct mm_policy *own = rc->charge[o].lru[lru_of(p)];
+				if (own && !mm_policy_remove(own, pfn)) {
+					rc->owner[pfn] = 0;
+					mm_page_clear_flag(p, MM_PG_LRU);
+					lru_insert(m, p, false);
+				}
+			}
+			rc->owner[pfn] = 0;
+		}
+		for (size_t i = 1; i < rc->nr_charge; i++) {
+			struct sim_charge *c = &rc->charge[i];
+			if (!c->pid || live[i])
+				continue;
+			for (int l = 0; l < SIM_NR_LRU; l++) {
+				MM_BUG_ON(c->lru[l] && mm_policy_size(c->lru[l]));
+				mm_policy_destroy(c->lru[l]);
+			}
+			memset(c, 0, sizeof(*c));
+		}
+	}
+	free(live);
+}
+
 void mm_machine_tick(struct mm_machine *m, uint64_t ticks)
 {
 	struct sim_reclaim *rc = active_rc(m);
@@ -597,6 +667,7 @@ void mm_machine_tick(struct mm_machine *m, uint64_t ticks)
 		return;
 	rc->jiffies += ticks;
 	read_wmarks(m);
+	reap_charges(m);
 	if (!rc->kswapd_awake && free_pages(m) < wmark(m, MM_WMARK_LOW)) {
 		rc->kswapd_awake = true;
 		rc->st.kswapd_wakeups++;
@@ -613,7 +684,7 @@ void mm_machine_tick(struct mm_machine *m, uint64_t ticks)
 		for (int i = 0; i < SIM_NR_LRU; i++) {
 			mm_policy_tick(rc->lru[i], now);
 			for (size_t k = 0; k < rc->nr_charge; k++)
-				if (rc->charge[k].pid)
+				if (rc->charge[k].lru[i])
 					mm_policy_tick(rc->charge[k].lru[i], now);
 		}
 		rc->next_policy_tick = rc->jiffies + MM_MAX(1ULL, (uint64_t)m->cfg.policy_tick_centisecs *
@@ -630,6 +701,7 @@ uint64_t mm_machine_reclaim(struct mm_machine *m, uint64_t nr)
 {
 	if (!active_rc(m) || m->rc->depth)
 		return 0;
+	shrink_slab(m);
 	return shrink(m, nr, false, 0);
 }
 
@@ -772,10 +844,10 @@ uint64_t mm_task_frames(const struct mm_machine *m, const struct mm_task *t)
 	if (!m->rc || !m->cfg.reclaim_local)
 		return 0;
 	const struct sim_reclaim *rc = m->rc;
-	for (size_t i = 0; i < rc->nr_charge; i++)
-		if (rc->charge[i].pid == mm_task_pid(t))
-			return rc->charge[i].frames;
-	return 0;
+	int pid = mm_task_pid(t);
+	if (pid <= 0 || (size_t)pid >= rc->nr_charge || rc->charge[pid].pid != pid)
+		return 0;
+	return rc->charge[pid].frames;
 }
 
 void mm_machine_set_next_use(struct mm_machine *m, uint64_t next_use)
