@@ -391,6 +391,13 @@ assert {r["method"] for r in rows if r["policy"] != "lru"} == {"replay"}
 			fail "sweep --plot did not write a PNG"
 		checks=$((checks + 1))
 		grep -q "fifo: 4 frames" "$TMP/p.svg" || fail "the SVG lacks the anomaly label"
+		# one size, or no request: drawn without gnuplot's range warnings
+		: >"$TMP/empty.txt"
+		run sweep_plot0 0 sweep "$TMP/empty.txt" --plot "$TMP/p0.svg"
+		run sweep_plot1 0 sweep "$TR/belady.txt" -s 3 --plot "$TMP/p1.svg"
+		checks=$((checks + 1))
+		[ ! -s "$TMP/sweep_plot0.err" ] && [ ! -s "$TMP/sweep_plot1.err" ] &&
+			grep -q "<svg" "$TMP/p0.svg" || fail "sweep plot of one size: gnuplot warned"
 	else
 		echo "note: gnuplot not installed: PNG/SVG rendering not checked" >&2
 	fi

@@ -98,6 +98,30 @@ static int plot_height(const struct plot *p)
 	return PLOT_HEIGHT + (rows > 1 ? (int)(rows - 1) * KEY_ROW_PX : 0);
 }
 
+/* One x value, or y all 0 (an empty or one-size sweep): ranges of their
+ * own, since gnuplot would widen them itself with a warning on stderr. */
+static void degenerate_ranges(FILE *f, const struct plot *p)
+{
+	double lo = 0, hi = 0, ymax = 0;
+	bool any = false;
+	for (size_t i = 0; i < p->nseries; i++) {
+		const struct plot_series *s = &p->series[i];
+		for (size_t k = 0; k < s->n; k++) {
+			if (!any || s->x[k] < lo)
+				lo = s->x[k];
+			if (!any || s->x[k] > hi)
+				hi = s->x[k];
+			if (s->y[k] > ymax)
+				ymax = s->y[k];
+			any = true;
+		}
+	}
+	if (any && lo == hi)
+		fprintf(f, "set xrange [%.10g:%.10g]\n", lo - 1, hi + 1);
+	if (!(ymax > 0))
+		fputs("set yrange [0:1]\n", f);
+}
+
 void plot_write_script(FILE *f, const struct plot *p, const char *output)
 {
 	const char *kind = plot_kind(output);
@@ -125,6 +149,7 @@ void plot_write_script(FILE *f, const struct plot *p, const char *output)
 	fputs("\nset yrange [0:*]\nset grid\nset key below\n", f);
 	if (small_integer_x(p))
 		fputs("set xtics 1\n", f);
+	degenerate_ranges(f, p);
 
 	/* the anomaly sizes, written on the plot next to their points */
 	for (size_t i = 0; i < p->nseries; i++) {
