@@ -145,15 +145,20 @@ h2 = mmap 16M
 h3 = mmap 16M
 try write seq $h 16M value=0x55
 try write seq $h2 16M value=0x55
-echo With 32 MiB written the hog fills RAM and most of swap. /proc/PID/oom_score
-echo (0..2000; badness in thousandths of RAM + swap, plus 1000, times 2/3): hog $(hog.oom_score),
-echo worker $(worker.oom_score), shell $(shell.oom_score) (its oom_score_adj of -1000 makes it 0).
+echo With 32 MiB written the hog fills RAM and most of swap (VmRSS $(status.VmRSS) kB,
+echo VmSwap $(status.VmSwap) kB). Each process's /proc/PID/oom_score (0..2000: badness
+echo in thousandths of RAM + swap, plus 1000, times 2/3): hog $(hog.oom_score), worker $(worker.oom_score),
+echo shell $(shell.oom_score) (its oom_score_adj of -1000 makes it 0).
 try write seq $h3 16M value=0x55
 expect $signal == SIGKILL
 expect hog.killed == 1
 expect worker.killed == 0
 expect shell.killed == 0
 show dmesg
+echo The task table counts pages, the Killed line kB: the hog's rss of 4 kB pages
+echo is its anon-rss, swapents its pages in swap. The shell (-1000) was never a
+echo candidate; the worker's badness was far lower. The others' data is intact
+echo (the checks below read it back).
 @shell expect read $big == 0x22
 @shell expect read $seg == 'w'
 show ps
