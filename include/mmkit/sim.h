@@ -355,6 +355,10 @@ int mm_do_msync(struct mm_machine *m, struct mm_task *t, uint64_t addr, uint64_t
 int mm_open(struct mm_machine *m, struct mm_task *t, const char *path, int flags);
 /* close(): 0 or -MM_EBADF. Mappings of the file stay valid. */
 int mm_close(struct mm_machine *m, struct mm_task *t, int fd);
+/* fsync(): write back every dirty cached page of the file (whoever
+ * dirtied it). 0, -MM_EBADF, -MM_ESRCH (a killed process), -MM_EIO (a
+ * host write failed: those pages stay dirty). */
+int mm_fsync(struct mm_machine *m, struct mm_task *t, int fd);
 
 #define MM_IPC_PRIVATE 0
 #define MM_IPC_CREAT   01000

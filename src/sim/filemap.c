@@ -350,6 +350,15 @@ int mm_close(struct mm_machine *m, struct mm_task *t, int fd)
 	return 0;
 }
 
+int mm_fsync(struct mm_machine *m, struct mm_task *t, int fd)
+{
+	if (task_dead(t))
+		return -MM_ESRCH;
+	if (fd < 0 || fd >= SIM_MAX_FILES || !t->files[fd].map)
+		return -MM_EBADF;
+	return sim_writeback(m, t->files[fd].map, 0, UINT64_MAX) ? -MM_EIO : 0;
+}
+
 void sim_vma_writeback(struct mm_machine *m, struct sim_vma *v, uint64_t start, uint64_t end)
 {
 	if (!v->mapping || v->mapping->kind != SIM_MAP_FILE || !(v->vm_flags & VM_SHARED) || start >= end)

@@ -29,6 +29,7 @@ struct sim_swap {
 	int fd;                      /* the host file */
 	char path[PATH_MAX];
 	bool keep;                   /* leave the file at destroy */
+	bool unlinked;               /* a temporary file, unlinked at create */
 	bool full_logged;            /* "swap full" logged since the last free slot */
 	uint64_t nslots;             /* pages in the file, header included */
 	uint32_t *count;             /* swap_map: references per slot */

@@ -428,6 +428,10 @@ int sim_swap_init(struct mm_machine *m)
 		err = -MM_EIO;
 		goto fail_file;
 	}
+	/* a temporary file is unlinked at once (kept open): a run that
+	 * crashes leaves nothing behind */
+	if (!c->swap_path && !sw->keep && !unlink(sw->path))
+		sw->unlinked = true;
 	sw->nr_free = nslots - 1;
 	sw->cursor = 1;
 	sw->fail_after = MM_SWAP_FAIL_NEVER;
@@ -455,7 +459,7 @@ void sim_swap_destroy(struct mm_machine *m)
 	if (!sw)
 		return;
 	close(sw->fd);
-	if (!sw->keep)
+	if (!sw->keep && !sw->unlinked)
 		unlink(sw->path);
 	free(sw->count);
 	free(sw->cache);
