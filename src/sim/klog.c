@@ -26,7 +26,7 @@
 #include "sim_internal.h"
 
 /* Simulated nanoseconds since boot (see above). */
-static uint64_t klog_clock_ns(const struct mm_machine *m)
+uint64_t sim_klog_clock_ns(const struct mm_machine *m)
 {
 	struct mm_counters c;
 	mm_machine_counters(m, &c);
@@ -69,7 +69,7 @@ void mm_klog(struct mm_machine *m, const char *fmt, ...)
 			return;   /* no log: messages are lost, nothing else is */
 	}
 	char line[1024];
-	uint64_t ns = klog_clock_ns(m);
+	uint64_t ns = sim_klog_clock_ns(m);
 	int n = snprintf(line, sizeof(line), "[%5llu.%06llu] ", (unsigned long long)(ns / 1000000000),
 			 (unsigned long long)(ns % 1000000000 / 1000));
 	va_list ap;

@@ -39,7 +39,8 @@ struct sim_swap {
 	uint64_t nr_cache;           /* SwapCached */
 	uint64_t fail_after;         /* writes that may still succeed */
 	uint64_t pswpin, pswpout, write_errors, full_events;
-	uint64_t rl_begin, rl_printed, rl_missed; /* write-error message ratelimit */
+	uint64_t rl_begin, rl_printed, rl_missed; /* write-error message ratelimit
+						   * (rl_begin: ns, the kernel log's clock) */
 };
 
 /* The swap entry of slot s as a PTE value. */

@@ -480,6 +480,9 @@ int sim_hugetlb_fault(struct mm_machine *m, struct mm_task *t, struct sim_vma *v
  * log with a "[    s.us] " timestamp of the simulated clock. Never fails
  * visibly: a message that cannot be stored is dropped. */
 void mm_klog(struct mm_machine *m, const char *fmt, ...) MM_PRINTF(2, 3);
+/* The kernel log's clock in ns: the cost model's time of every access and
+ * fault so far plus the simulated clock's ticks (dmesg timestamps). */
+uint64_t sim_klog_clock_ns(const struct mm_machine *m);
 void sim_klog_destroy(struct mm_machine *m);
 
 /* ---- swap.c ---- */

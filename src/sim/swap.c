@@ -105,18 +105,18 @@ static uint64_t pte_slot(struct mm_machine *m, uint64_t pte)
 /* ---- I/O ---------------------------------------------------------------------------- */
 
 /* Linux's ___ratelimit() with DEFAULT_RATELIMIT_BURST (10) messages per
- * DEFAULT_RATELIMIT_INTERVAL (5 s of the simulated clock); when a new
+ * DEFAULT_RATELIMIT_INTERVAL (5 s of the kernel log's clock: the cost
+ * model's time plus ticks, so time passes even without ticks); when a new
  * interval begins, the messages dropped in the last one are reported as
  * printk does. */
 #define SWAP_RATELIMIT_BURST 10
-#define SWAP_RATELIMIT_SECS 5
+#define SWAP_RATELIMIT_NS 5000000000ULL
 static bool ratelimit(struct mm_machine *m, struct sim_swap *sw)
 {
-	uint64_t now = mm_machine_jiffies(m);
-	uint64_t hz = m->cfg.hz ? m->cfg.hz : 100;
+	uint64_t now = sim_klog_clock_ns(m);
 	if (!sw->rl_printed && !sw->rl_missed)
 		sw->rl_begin = now;
-	if (now - sw->rl_begin >= SWAP_RATELIMIT_SECS * hz) {
+	if (now - sw->rl_begin >= SWAP_RATELIMIT_NS) {
 		if (sw->rl_missed)
 			mm_klog(m, "__end_swap_bio_write: %llu callbacks suppressed",
 				(unsigned long long)sw->rl_missed);
