@@ -270,6 +270,16 @@ assert r["requests"] == 6 and r["misses"] == 5, r
 		-t "obj-id-col=1,op-col=2,has-header=false" -p lru -s 2 --json
 	checks=$((checks + 1))
 	cmp -s "$TMP/semi1.out" "$TMP/semi2.out" || fail "--delimiter/--obj-id-col differ from -t"
+	# a blank or a tab given as the character itself (not trimmed away)
+	tr ';' ' ' <"$DATA/semicolon.csv" >"$TMP/space.csv"
+	run space1 0 cache "$TMP/space.csv" -f csv --delimiter ' ' --obj-id-col 1 \
+		--op-col 2 --has-header false -p lru -s 2 --json
+	tr ';' '\t' <"$DATA/semicolon.csv" >"$TMP/tab.csv"
+	run tab1 0 cache "$TMP/tab.csv" -f csv --delimiter "$(printf '\t')" --obj-id-col 1 \
+		--op-col 2 --has-header false -p lru -s 2 --json
+	checks=$((checks + 1))
+	cmp -s "$TMP/semi1.out" "$TMP/space1.out" && cmp -s "$TMP/semi1.out" "$TMP/tab1.out" ||
+		fail "--delimiter ' ' or TAB differs from --delimiter semicolon"
 	py semi1 '
 import json, sys
 r = json.load(sys.stdin)[0]

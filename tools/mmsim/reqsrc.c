@@ -65,7 +65,8 @@ const char trace_opts_help[] =
 	"      --obj-size-col C    csv: the size column (sizes are ignored: every\n"
 	"                          object counts as one)\n"
 	"      --op-col C          csv: the operation column (get, set, delete...)\n"
-	"      --delimiter D       csv: one character, or tab, comma, semicolon, pipe\n"
+	"      --delimiter D       csv: one character (a blank or a tab too), or tab,\n"
+	"                          space, comma, semicolon, pipe\n"
 	"      --has-header B      csv: true, false or auto\n"
 	"      --obj-id-is-num B   txt, csv: true (numbers), false (hashed strings), auto\n"
 	"      --page-size N       lackey, addr: page id = address / N (a power of two;\n"
@@ -112,8 +113,11 @@ int trace_args_apply(struct trace_args *ta, const char *cmd, int id, const char 
 	case TOPT_HEADER:     return apply_param(ta, cmd, "has-header", arg);
 	case TOPT_ID_IS_NUM:  return apply_param(ta, cmd, "obj-id-is-num", arg);
 	case TOPT_DELIM:
-		/* a bare comma would be read as the parameter separator */
-		return apply_param(ta, cmd, "delimiter", strcmp(arg, ",") == 0 ? "comma" : arg);
+		/* by name: a bare comma would be read as the parameter separator,
+		 * a blank or a tab trimmed away */
+		return apply_param(ta, cmd, "delimiter", strcmp(arg, ",") == 0 ? "comma" :
+					 strcmp(arg, " ") == 0 ? "space" :
+					 strcmp(arg, "\t") == 0 ? "tab" : arg);
 	case TOPT_PAGE_SIZE:
 		if (cli_parse_u64(arg, &v) || v == 0 || (v & (v - 1)) || v > (1ull << 40))
 			return mmsim_usage_err(cmd, "--page-size: expected a power of two from "
