@@ -591,6 +591,16 @@ assert d["error"].endswith("syn.mms:3:17: unknown mmap flag \x27privat\x27 (did 
 	printf 'process a\n@b read 0\n' >"$TMP/noproc.mms"
 	run noproc 3 run "$TMP/noproc.mms"
 	contains noproc err "noproc.mms:2:1: no process named 'b'"
+	# --progress: a line per update on stderr with the steps so far, then (done)
+	printf 'process a\nx = mmap 4K\nrepeat 100000 {\n  read $x\n}\necho end\n' >"$TMP/long.mms"
+	run progress 0 run "$TMP/long.mms" --progress
+	contains progress err "mmsim run: 0.1 M steps"
+	contains progress err "mmsim run: 0.2 M steps"
+	contains progress err " (done)"
+	contains progress out "end"
+	run noprogress 0 run "$TMP/long.mms" --no-progress
+	checks=$((checks + 1))
+	[ -s "$TMP/noprogress.err" ] && fail "--no-progress printed on stderr"
 	# a try access that completes clears what an earlier fault recorded
 	printf '%s\n' 'process a' 'x = mmap 4K r--' 'try write $x 1' 'expect $signal == SIGSEGV' \
 		'try read $x' 'expect $signal == 0' 'expect $si_code == 0' 'expect $si_addr == 0' \

@@ -8,11 +8,15 @@
 
 #include "scenario_out.h"
 
-enum { OPT_JSON = 1, OPT_CHECK, OPT_QUIET, OPT_DEFINE, OPT_HELP };
+enum { OPT_JSON = 1, OPT_CHECK, OPT_QUIET, OPT_DEFINE, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_HELP };
 
 static const struct cli_opt opts[] = {
-	{ "json", 'j', CLI_ARG_NONE, OPT_JSON },   { "check", 'c', CLI_ARG_NONE, OPT_CHECK },
-	{ "quiet", 'q', CLI_ARG_NONE, OPT_QUIET }, { "define", 'D', CLI_ARG_REQUIRED, OPT_DEFINE },
+	{ "json", 'j', CLI_ARG_NONE, OPT_JSON },
+	{ "check", 'c', CLI_ARG_NONE, OPT_CHECK },
+	{ "quiet", 'q', CLI_ARG_NONE, OPT_QUIET },
+	{ "define", 'D', CLI_ARG_REQUIRED, OPT_DEFINE },
+	{ "progress", 0, CLI_ARG_NONE, OPT_PROGRESS },
+	{ "no-progress", 0, CLI_ARG_NONE, OPT_NO_PROGRESS },
 	{ "help", 'h', CLI_ARG_NONE, OPT_HELP },
 };
 
@@ -38,11 +42,17 @@ static int parse_define(char *arg, struct sc_define *d)
 	return 0;
 }
 
+static void run_progress(void *ctx, uint64_t steps)
+{
+	progress_update(ctx, steps);
+}
+
 static int run_run(int argc, char **argv)
 {
 	struct cli c;
 	const char *arg, *path = NULL;
 	bool json = false, quiet = false, check = false;
+	int progress = PROGRESS_AUTO;
 	struct sc_define defs[MAX_DEFINES];
 	size_t ndefs = 0;
 	int id;
@@ -65,6 +75,12 @@ static int run_run(int argc, char **argv)
 			break;
 		case OPT_QUIET:
 			quiet = true;
+			break;
+		case OPT_PROGRESS:
+			progress = PROGRESS_ON;
+			break;
+		case OPT_NO_PROGRESS:
+			progress = PROGRESS_OFF;
 			break;
 		case OPT_DEFINE: {
 			if (ndefs == MAX_DEFINES)
@@ -130,9 +146,19 @@ static int run_run(int argc, char **argv)
 		return sc_out_finish(&o, &res);
 	}
 	sc_out_init(&o, &sink, "run", path, json, quiet);
-	struct sc_run_opts ro = { .lim = &lim, .defs = defs, .ndefs = ndefs, .check = check };
+	/* a long run shows its steps on stderr when that is a terminal */
+	struct progress pr;
+	progress_init(&pr, "run", progress);
+	pr.unit = "steps";
+	struct sc_run_opts ro = { .lim = &lim,
+				  .defs = defs,
+				  .ndefs = ndefs,
+				  .check = check,
+				  .progress = run_progress,
+				  .progress_ctx = &pr };
 	sc_run(s, &ro, &sink, &res);
 	sc_script_free(s);
+	progress_done(&pr, res.steps);
 	return sc_out_finish(&o, &res);
 }
 
@@ -140,6 +166,7 @@ const struct mmsim_cmd mmsim_cmd_run = {
 	.name = "run",
 	.summary = "run a scenario script on the simulated machine",
 	.help = "Usage: mmsim run SCENARIO [--json] [--check] [--quiet] [-D NAME=VALUE]...\n"
+		"                 [--progress | --no-progress]\n"
 		"\n"
 		"Run a scenario (docs/scenario.md; examples in examples/scenarios/): boot\n"
 		"a simulated machine, start processes, make their system calls and memory\n"
@@ -161,6 +188,10 @@ const struct mmsim_cmd mmsim_cmd_run = {
 		"  -D, --define NAME=VALUE\n"
 		"                      set $NAME before the run (an expression: 64M,\n"
 		"                      0x1000, 3*4K); 'param NAME = ...' lines keep it\n"
+		"      --progress, --no-progress\n"
+		"                      force the progress line on stderr (steps so far)\n"
+		"                      on or off (default: shown when stderr is a\n"
+		"                      terminal and the run lasts over a second)\n"
 		"  -h, --help          this help\n",
 	.run = run_run,
 };

@@ -115,7 +115,13 @@ struct sc_run_opts {
 	const struct sc_define *defs;  /* -D NAME=VALUE, applied before the run */
 	size_t ndefs;
 	bool check;                    /* mm_machine_check after every statement */
+	/* called every SC_PROGRESS_EVERY steps with the steps so far (a
+	 * progress line for long runs), or NULL */
+	void (*progress)(void *ctx, uint64_t steps);
+	void *progress_ctx;
 };
+
+#define SC_PROGRESS_EVERY (1u << 16)
 
 /* Run a parsed script on a fresh machine. Returns res->status: SC_OK, or
  * SC_FAILED when an expect failed (the run goes on) or the machine refused

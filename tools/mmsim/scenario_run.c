@@ -161,6 +161,8 @@ bool scr_step(struct run *r)
 			       "the scenario runs more than %" PRIu64 " steps (statements and "
 			       "accesses): stopped",
 			       r->lim.max_steps);
+	if (r->res->steps % SC_PROGRESS_EVERY == 0 && r->o->progress)
+		r->o->progress(r->o->progress_ctx, r->res->steps);
 	return true;
 }
 
