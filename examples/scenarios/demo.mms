@@ -49,6 +49,11 @@ echo 20 more passes over 16 pages: still $(minflt) faults; $(tlb_hits) TLB hits,
 echo (each first touch missed twice: the walk that faulted and the one after the
 echo fault; the passes hit, in the L1 dTLB or, after the 256 pages, in the STLB).
 show tlb
+echo A miss makes the MMU walk the page tables: four levels on x86-64 (five with
+echo LA57; the notes' "three levels" is 32-bit PAE, or Linux before 2.6.11). Each
+echo entry is a real 8-byte word in a frame of simulated RAM (PageTables in
+echo meminfo): the next table's or the page's physical address and the flags P
+echo present, RW writable, U user, A accessed, D dirty, and NX no-execute (bit 63).
 show pagewalk $big
 show free
 
