@@ -601,6 +601,10 @@ assert d["error"].endswith("syn.mms:3:17: unknown mmap flag \x27privat\x27 (did 
 	run noprogress 0 run "$TMP/long.mms" --no-progress
 	checks=$((checks + 1))
 	[ -s "$TMP/noprogress.err" ] && fail "--no-progress printed on stderr"
+	# an unset variable in echo text: its column
+	printf 'let a = 1\necho a=$a  b=$(1 + 1) c=${nope}\n' >"$TMP/unset.mms"
+	run unset 3 run "$TMP/unset.mms"
+	contains unset err "unset.mms:2:25: variable \$nope is not set"
 	# a try access that completes clears what an earlier fault recorded
 	printf '%s\n' 'process a' 'x = mmap 4K r--' 'try write $x 1' 'expect $signal == SIGSEGV' \
 		'try read $x' 'expect $signal == 0' 'expect $si_code == 0' 'expect $si_addr == 0' \

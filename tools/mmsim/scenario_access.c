@@ -300,7 +300,8 @@ bool scr_do_echo(struct run *r, const struct sc_stmt *st)
 				struct var *v = scr_var_find(r, name);
 				if (!v) {
 					free(out);
-					return scr_bad(r, 0, "echo: variable $%s is not set", name);
+					return scr_bad(r, g->col + (int)(s - g->text),
+						       "variable $%s is not set", name);
 				}
 				n += (size_t)snprintf(out + n, cap - n,
 						      v->hex ? "%#" PRIx64 : "%" PRId64, v->v);

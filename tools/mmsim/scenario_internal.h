@@ -123,6 +123,7 @@ struct sc_kv {
 /* A piece of echo text: literal text, or a $(EXPR) to print in decimal. */
 struct sc_seg {
 	const char *text;
+	int col;                   /* the text's column in its line */
 	struct sc_expr *e;
 	struct sc_seg *next;
 };

@@ -515,6 +515,7 @@ bool scp_parse_text(struct parser *ps, struct sc_stmt *st)
 			struct sc_seg *g = scp_palloc(ps, sizeof(*g));
 			if (!g || !(g->text = scp_pstrndup(ps, s, n)))
 				return false;
+			g->col = scp_col_of(ps, s);
 			*tail = g;
 			tail = &g->next;
 		}
