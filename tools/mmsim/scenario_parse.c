@@ -563,6 +563,7 @@ static int read_file(struct parser *ps, const char *path, char **out, size_t *le
 		scp_fail_status(ps, SC_IO, at, "%s: %s", path, strerror(errno));
 		return -1;
 	}
+	errno = 0; /* what a read error leaves in it says why */
 	size_t cap = 4096, n = 0;
 	char *b = malloc(cap);
 	while (b) {
@@ -595,9 +596,10 @@ static int read_file(struct parser *ps, const char *path, char **out, size_t *le
 		return -1;
 	}
 	if (ferror(f)) {
+		int e = errno;
 		fclose(f);
 		free(b);
-		scp_fail_status(ps, SC_IO, at, "%s: read error", path);
+		scp_fail_status(ps, SC_IO, at, "%s: %s", path, e ? strerror(e) : "read error");
 		return -1;
 	}
 	fclose(f);
