@@ -605,6 +605,11 @@ assert d["error"].endswith("syn.mms:3:17: unknown mmap flag \x27privat\x27 (did 
 	printf 'let a = 1\necho a=$a  b=$(1 + 1) c=${nope}\n' >"$TMP/unset.mms"
 	run unset 3 run "$TMP/unset.mms"
 	contains unset err "unset.mms:2:25: variable \$nope is not set"
+	# standard input that cannot be read
+	checks=$((checks + 1))
+	"$MMSIM" run - <"$TMP" >/dev/null 2>"$TMP/stdindir.err"
+	[ $? = 4 ] || fail "run - from a directory did not exit 4"
+	contains stdindir err "mmsim run: <stdin>: Is a directory"
 	# a try access that completes clears what an earlier fault recorded
 	printf '%s\n' 'process a' 'x = mmap 4K r--' 'try write $x 1' 'expect $signal == SIGSEGV' \
 		'try read $x' 'expect $signal == 0' 'expect $si_code == 0' 'expect $si_addr == 0' \
@@ -803,6 +808,16 @@ assert "title \x277. Memory pressure\x27" in bd and "title \x27end\x27" in bd, "
 	checks=$((checks + 1))
 	grep -q "## the child writes one page: one copy" "$TMP/fc/report.md" ||
 		fail "demo --scenario: the report lacks the scenario's sections"
+	# a scenario that cannot be read; one that never starts the machine
+	run demo_dirscn 4 demo --scenario "$TMP" --out "$TMP/dirscn"
+	contains demo_dirscn err "mmsim demo: $TMP: Is a directory"
+	printf 'echo no machine here\n' >"$TMP/nomachine.mms"
+	run demo_nomachine 0 demo --scenario "$TMP/nomachine.mms" --out "$TMP/nm"
+	contains demo_nomachine err "report written to $TMP/nm/report.md (no plots: the scenario never started the machine)"
+	checks=$((checks + 2))
+	grep -q "gnuplot" "$TMP/demo_nomachine.err" && fail "demo ran gnuplot on no data"
+	grep -qF "*No plot: the scenario never started the machine.*" "$TMP/nm/report.md" ||
+		fail "demo: the report does not say why there is no plot"
 	run demo_fmt 2 demo --format pdf
 	contains demo_fmt err "--format: expected md or html, not 'pdf'"
 	run demo_arg 2 demo extra

@@ -358,6 +358,8 @@ static int plots(struct demo *d, const char *dir, bool *mem_drawn, bool *buddy_d
 {
 	bool gnuplot = gnuplot_in_path();
 	size_t n = d->nsamples;
+	if (n == 0) /* the machine never ran: nothing to draw */
+		return 0;
 	double *x = calloc(n ? n : 1, sizeof(double));
 	double *y[6];
 	for (int i = 0; i < 6; i++)
@@ -480,9 +482,14 @@ static int mkdir_p(const char *dir)
 	return 0;
 }
 
-static void put_plot(FILE *f, bool html, const char *name, const char *alt, bool drawn)
+static void put_plot(FILE *f, bool html, const char *name, const char *alt, bool drawn,
+		     bool nodata)
 {
-	if (drawn) {
+	if (nodata) {
+		fputs(html ? "<p><em>No plot: the scenario never started the machine.</em></p>\n"
+			   : "*No plot: the scenario never started the machine.*\n\n",
+		      f);
+	} else if (drawn) {
 		if (html)
 			fprintf(f, "<p><img src=\"%s.png\" alt=\"%s\"></p>\n", name, alt);
 		else
@@ -538,7 +545,7 @@ static int write_report(struct demo *d, const char *dir, const char *scenario, c
 		: "Sampled after every statement of the scenario (and of its first-level repeat "
 		  "loops). Dotted lines mark where each section starts, numbered as above.\n\n",
 	      f);
-	put_plot(f, h, "memory", "memory over time", mem_drawn);
+	put_plot(f, h, "memory", "memory over time", mem_drawn, !d->nsamples);
 	fputs(h ? "<h2>Buddy allocator: free areas</h2>\n" : "## Buddy allocator: free areas\n\n",
 	      f);
 	fputs(h ? "<p>Free blocks of each order (all zones, as /proc/buddyinfo counts them) at "
@@ -554,7 +561,7 @@ static int write_report(struct demo *d, const char *dir, const char *scenario, c
 		  "small ones (external fragmentation), which merge again only when both "
 		  "buddies are free.\n\n",
 	      f);
-	put_plot(f, h, "buddy", "buddy free areas per order", buddy_drawn);
+	put_plot(f, h, "buddy", "buddy free areas per order", buddy_drawn, !d->nsamples);
 	fputs(h ? "<h2>Result</h2>\n<p>" : "## Result\n\n", f);
 	fprintf(f, "%llu expects: %llu passed, %llu failed; %llu steps.",
 		(unsigned long long)res->expects,
@@ -596,6 +603,7 @@ static int read_whole(const char *path, char **out, size_t *len)
 		mmsim_err("demo", "%s: %s", path, strerror(errno));
 		return EXIT_IO;
 	}
+	errno = 0;
 	size_t cap = 65536, n = 0;
 	char *b = malloc(cap);
 	while (b) {
@@ -617,10 +625,16 @@ static int read_whole(const char *path, char **out, size_t *len)
 			cap *= 2;
 		}
 	}
+	int err = ferror(f) ? (errno ? errno : EIO) : 0;
 	fclose(f);
 	if (!b) {
 		mmsim_err("demo", "out of memory");
 		return EXIT_NOMEM;
+	}
+	if (err) {
+		free(b);
+		mmsim_err("demo", "%s: %s", path, strerror(err));
+		return EXIT_IO;
 	}
 	*out = b;
 	*len = n;
@@ -739,11 +753,12 @@ static int run_demo(int argc, char **argv)
 	fprintf(stderr, "mmsim demo: report written to %s", path);
 	if (mem_drawn && buddy_drawn)
 		fprintf(stderr, " with plots %s/memory.png and %s/buddy.png\n", dir, dir);
+	else if (!d.nsamples)
+		fprintf(stderr, " (no plots: the scenario never started the machine)\n");
 	else
 		fprintf(stderr,
-			" (gnuplot not found: no plots; scripts %s/memory.gp and "
-			"%s/buddy.gp)\n",
-			dir, dir);
+			" (%s: no plots; scripts %s/memory.gp and %s/buddy.gp)\n",
+			gnuplot_in_path() ? "gnuplot failed" : "gnuplot not found", dir, dir);
 	return out;
 }
 

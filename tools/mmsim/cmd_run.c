@@ -3,6 +3,7 @@
  * The language is docs/scenario.md; the engine is scenario_*.c.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,6 +105,7 @@ static int run_run(int argc, char **argv)
 	struct sc_script *s;
 	struct sc_result res;
 	if (strcmp(path, "-") == 0) {
+		errno = 0;
 		size_t cap = 65536, n = 0;
 		char *buf = malloc(cap);
 		while (buf) {
@@ -128,6 +130,12 @@ static int run_run(int argc, char **argv)
 		if (!buf) {
 			mmsim_err("run", "out of memory");
 			return EXIT_NOMEM;
+		}
+		if (ferror(stdin)) {
+			int e = errno ? errno : EIO;
+			free(buf);
+			mmsim_err("run", "<stdin>: %s", strerror(e));
+			return EXIT_IO;
 		}
 		sc_parse_buffer("<stdin>", buf, n, &lim, &s, &res);
 		free(buf);
