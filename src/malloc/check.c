@@ -202,18 +202,21 @@ static void check_span(struct ck *c, struct mm_arena *av, struct mm_span *s)
 			complain(c, av, "slab block header is wrong", span_block(s, k));
 			break;
 		}
+	if (s->nblocks > SPAN_MAX_BLOCKS) {
+		complain(c, av, "span has more blocks than its free map", s);
+		return;
+	}
 	size_t n = 0;
-	for (struct slab_free *e = s->free; e; e = e->next) {
-		uintptr_t off = (uintptr_t)mem2chunk(e) - (uintptr_t)span_block(s, 0);
-		if ((uintptr_t)mem2chunk(e) < (uintptr_t)span_block(s, 0) || off % s->csize ||
-		    off / s->csize >= s->carved) {
-			complain(c, av, "free list leaves its span", e);
+	for (unsigned k = 0; k < SPAN_MAX_BLOCKS; k++) {
+		if (!span_block_free(s, k))
+			continue;
+		if (k >= s->carved) {
+			complain(c, av, "free map marks a block never carved", s);
 			return;
 		}
-		if (e->key != mm_slab_key)
-			complain(c, av, "free slab block without its key", e);
-		if (++n > s->nfree)
-			break;
+		n++;
+		if (((struct slab_free *)chunk2mem(span_block(s, k)))->key != mm_slab_key)
+			complain(c, av, "free slab block without its key", chunk2mem(span_block(s, k)));
 	}
 	if (n != s->nfree)
 		complain(c, av, "span free count is wrong", s);

@@ -6,11 +6,13 @@
  * into blocks of one class (slab.h): about 8 KiB (8 to 128 blocks) for
  * sizes up to 1040, 4 blocks above. Each arena keeps, per
  * class, a circular list of the spans that still have a free or never-used
- * block; a batch request (a thread-cache refill) pops blocks from the
- * head span's free list, then carves never-used blocks from its end (so a
- * fresh span's pages are touched only as they are needed), and moves to
- * the next span, or makes a new one, when that span is full. Freeing a
- * block pushes it on its span's free list: no neighbour is read or merged,
+ * block; a batch request (a thread-cache refill) takes the lowest free
+ * blocks of the head span from its free map (a bitmap in the span header:
+ * no link to load from each block, blocks in address order), then carves
+ * never-used blocks from its end (so a fresh span's pages are touched
+ * only as they are needed), and moves to the next span, or makes a new
+ * one, when that span is full. Freeing a block sets its bit in its span's
+ * free map (a bit already set is a double free): no neighbour is read or merged,
  * unlike a chunk, whose free walks boundary tags and unlinks free
  * neighbours (cache misses all over a large heap). A span that becomes
  * empty goes back to the arena as one chunk, except one per class (and
@@ -104,12 +106,14 @@ static struct mm_span *span_new(struct mm_arena *av, size_t csize, unsigned c)
 	size_t real = chunksize(mem2chunk(m));
 	/* the last block's memory ends 8 bytes into the chunk's successor */
 	size_t n = (real - SPAN_FIRST - 2 * SIZE_SZ) / csize;
+	if (n > SPAN_MAX_BLOCKS)
+		n = SPAN_MAX_BLOCKS;
 	s->csize = (uint32_t)csize;
 	s->nblocks = (uint16_t)n;
 	s->used = 0;
 	s->carved = 0;
 	s->nfree = 0;
-	s->free = NULL;
+	s->freemap[0] = s->freemap[1] = 0;
 	s->magic = SPAN_MAGIC ^ (uintptr_t)s;
 	s->all_prev = NULL;
 	s->all_next = av->slab_all;
@@ -152,9 +156,12 @@ size_t mm_slab_alloc_batch(struct mm_arena *av, size_t nb, void **out, size_t ma
 			av->slab_nempty[c]--;
 			av->slab_empty_bytes -= chunksize(mem2chunk(s));
 		}
-		while (n < max && s->free) {
-			struct slab_free *e = s->free;
-			s->free = e->next;
+		while (n < max && s->nfree) {
+			unsigned w = s->freemap[0] ? 0 : 1;
+			uint64_t m = s->freemap[w];
+			unsigned k = w * 64 + (unsigned)__builtin_ctzll(m);
+			s->freemap[w] = m & (m - 1);
+			struct slab_free *e = chunk2mem(span_block(s, k));
 			e->key = 0;
 			out[n++] = e;
 			s->nfree--;
@@ -178,12 +185,15 @@ size_t mm_slab_alloc_batch(struct mm_arena *av, size_t nb, void **out, size_t ma
 	return n;
 }
 
-static MM_NOINLINE void slab_double_free_scan(struct mm_span *s, struct slab_free *e)
+/* Abort unless block e of span s is carved and not free in the span. */
+static inline void slab_check_not_free(struct mm_span *s, struct slab_free *e)
 {
-	unsigned k = 0;
-	for (struct slab_free *x = s->free; x && k <= s->nblocks; x = x->next, k++)
-		if (x == e)
-			mm_fatal("free(): double free detected (slab)", e);
+	struct mchunk *p = mem2chunk(e);
+	unsigned k = span_index(s, p);
+	if (mm_unlikely(k >= s->carved || span_block(s, k) != p))
+		mm_fatal("free(): invalid pointer (slab)", e);
+	if (mm_unlikely(span_block_free(s, k)))
+		mm_fatal("free(): double free detected (slab)", e);
 }
 
 void mm_slab_free_locked(struct mm_arena *av, struct mchunk *p)
@@ -193,14 +203,15 @@ void mm_slab_free_locked(struct mm_arena *av, struct mchunk *p)
 	if (mm_unlikely(s->magic != (SPAN_MAGIC ^ (uintptr_t)s) ||
 			chunksize(p) != s->csize))
 		mm_fatal("free(): invalid pointer (slab)", e);
-	if (mm_unlikely(e->key == mm_slab_key))
-		slab_double_free_scan(s, e);
-	if (mm_unlikely(s->used == 0))
+	unsigned k = span_index(s, p);
+	if (mm_unlikely(k >= s->carved || span_block(s, k) != p))
+		mm_fatal("free(): invalid pointer (slab)", e);
+	uint64_t bit = (uint64_t)1 << (k & 63);
+	if (mm_unlikely((s->freemap[k >> 6] & bit) || s->used == 0))
 		mm_fatal("free(): double free detected (slab)", e);
 	unsigned c = slab_class(s->csize);
-	e->next = s->free;
+	s->freemap[k >> 6] |= bit;
 	e->key = mm_slab_key;
-	s->free = e;
 	s->nfree++;
 	if (s->used-- == s->nblocks) {
 		/* at the head: the next refill fills it up again, so that the
@@ -230,7 +241,7 @@ void mm_slab_double_free_check(struct mchunk *p)
 		struct mm_span *s = block_span(p);
 		if (s->magic != (SPAN_MAGIC ^ (uintptr_t)s))
 			mm_fatal("free(): double free detected (slab)", chunk2mem(p));
-		slab_double_free_scan(s, chunk2mem(p));
+		slab_check_not_free(s, chunk2mem(p));
 	} else if (!inuse(p)) {
 		mm_fatal("free(): double free detected (remote)", chunk2mem(p));
 	}

@@ -12,9 +12,10 @@
  * block is first carved, and never changes while the span exists.
  *
  * Invariants (all checked by mmalloc_check, under the arena lock):
- *   used + nfree == carved <= nblocks;
+ *   used + nfree == carved <= nblocks <= SPAN_MAX_BLOCKS;
  *   blocks [carved, nblocks) have never been handed out (no header yet);
- *   a free block's memory holds {next free block, mm_slab_key};
+ *   freemap has bit k set iff block k < carved is free in the span
+ *   (nfree bits in all); a free block's second word holds mm_slab_key;
  *   the span is on av->slab_partial[class] iff used < nblocks;
  *   av->slab_nempty[class] = spans of that class with used == 0 (at most
  *   SLAB_KEEP_EMPTY, and SLAB_KEEP_BYTES of them in all: the others go
@@ -28,21 +29,27 @@
 #include "malloc_internal.h"
 
 struct slab_free {
-	struct slab_free *next;       /* next free block of the span */
+	uintptr_t unused_;            /* the caller's data (not a link) */
 	uintptr_t key;                /* mm_slab_key while free in the span */
 };
 
+/* The free blocks are a bitmap, not a list threaded through them: an
+ * allocation takes the lowest free blocks (address order, no pointer to
+ * chase through blocks freed in random order: each was a cache miss),
+ * and a second free of a block finds its bit already set. The fields a
+ * free or an allocation reads come first, in one cache line with the
+ * magic word. */
 struct mm_span {
-	struct mm_span *next, *prev;         /* partial list of its class (circular) */
-	struct mm_span *all_next, *all_prev; /* av->slab_all (NULL-terminated) */
-	struct slab_free *free;              /* free blocks (LIFO) */
+	uintptr_t magic;                     /* SPAN_MAGIC ^ address */
 	uint32_t csize;                      /* block (chunk) size */
 	uint16_t nblocks;                    /* blocks that fit */
 	uint16_t used;                       /* handed out (caches included) */
 	uint16_t carved;                     /* blocks with a header so far */
-	uint16_t nfree;                      /* length of free */
+	uint16_t nfree;                      /* bits set in freemap */
 	uint32_t pad_;
-	uintptr_t magic;                     /* SPAN_MAGIC ^ address */
+	uint64_t freemap[2];                 /* bit k: block k is free */
+	struct mm_span *next, *prev;         /* partial list of its class (circular) */
+	struct mm_span *all_next, *all_prev; /* av->slab_all (NULL-terminated) */
 };
 
 #define SPAN_FIRST   MM_ALIGN_UP(sizeof(struct mm_span), MALLOC_ALIGN) /* block 0 */
@@ -51,7 +58,7 @@ struct mm_span {
 #define SPAN_SMALL_MAX   ((size_t)1040)  /* sizes with "small" spans: */
 #define SPAN_SMALL_BYTES ((size_t)8192)  /*   about this many bytes, */
 #define SPAN_MIN_BLOCKS  8               /*   but this many blocks at least */
-#define SPAN_MAX_BLOCKS  128             /*   and at most; */
+#define SPAN_MAX_BLOCKS  128             /*   and at most (freemap's bits); */
 #define SPAN_BIG_BLOCKS  4               /* spans of larger sizes */
 #define SLAB_KEEP_BYTES ((size_t)64 * 1024)   /* ... and in all per arena */
 
@@ -60,6 +67,17 @@ static inline unsigned slab_class(size_t csize) { return (unsigned)(csize >> 4) 
 static inline struct mchunk *span_block(const struct mm_span *s, unsigned k)
 {
 	return chunk_at(s, SPAN_FIRST + (size_t)k * s->csize);
+}
+
+/* The index of slab block p in span s. */
+static inline unsigned span_index(const struct mm_span *s, const struct mchunk *p)
+{
+	return (uint32_t)((uintptr_t)p - (uintptr_t)s - SPAN_FIRST) / s->csize;
+}
+
+static inline int span_block_free(const struct mm_span *s, unsigned k)
+{
+	return (s->freemap[k >> 6] >> (k & 63)) & 1;
 }
 
 /* The span of slab block p. */
