@@ -145,8 +145,9 @@ void plot_write_script(FILE *f, const struct plot *p, const char *output)
 	put_quoted(f, p->xlabel);
 	fputs("\nset ylabel ", f);
 	put_quoted(f, p->ylabel);
-	/* the legend below the plot, where it covers no curve or label */
-	fputs("\nset yrange [0:*]\nset grid\nset key below\n", f);
+	/* the legend below the plot, where it covers no curve or label, a
+	 * line apart from the x label */
+	fputs("\nset yrange [0:*]\nset grid\nset key below height 1\n", f);
 	if (small_integer_x(p))
 		fputs("set xtics 1\n", f);
 	degenerate_ranges(f, p);

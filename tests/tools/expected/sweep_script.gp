@@ -7,7 +7,7 @@ set xlabel 'frames'
 set ylabel 'fault rate (misses / requests)'
 set yrange [0:*]
 set grid
-set key below
+set key below height 1
 set xtics 1
 set label 'fifo: 4 frames' at 4,0.8333333333 offset 1,1
 $s0 << EOD
