@@ -818,6 +818,16 @@ assert "title \x277. Memory pressure\x27" in bd and "title \x27end\x27" in bd, "
 	grep -q "gnuplot" "$TMP/demo_nomachine.err" && fail "demo ran gnuplot on no data"
 	grep -qF "*No plot: the scenario never started the machine.*" "$TMP/nm/report.md" ||
 		fail "demo: the report does not say why there is no plot"
+	# echo text stays text in Markdown: no heading, list or quote from a line
+	printf '%s\n' 'process a' 'echo # hash' 'echo 1. one' 'echo - dash' 'echo > gt' 'echo 3.5 MiB' \
+		>"$TMP/mdtext.mms"
+	run demo_md 0 demo --scenario "$TMP/mdtext.mms" --out "$TMP/md"
+	contains demo_md out "# hash"
+	checks=$((checks + 1))
+	grep -qxF -e '\# hash' "$TMP/md/report.md" && grep -qxF -e '1\. one' "$TMP/md/report.md" &&
+		grep -qxF -e '\- dash' "$TMP/md/report.md" && grep -qxF -e '\> gt' "$TMP/md/report.md" &&
+		grep -qxF -e '3.5 MiB' "$TMP/md/report.md" ||
+		fail "demo: echo lines not kept as text in report.md"
 	run demo_fmt 2 demo --format pdf
 	contains demo_fmt err "--format: expected md or html, not 'pdf'"
 	run demo_arg 2 demo extra

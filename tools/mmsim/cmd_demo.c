@@ -131,11 +131,31 @@ static void set_mode(struct demo *d, enum mode m)
 	d->mode = m;
 }
 
+/* Where a backslash keeps Markdown from reading a line as a heading, quote,
+ * list item or rule instead of text ("# x", "> x", "- x", "3. x"): its
+ * offset in the line, or -1 when the line is plain text. */
+static int md_escape_at(const char *s)
+{
+	if (*s && strchr("#>-+*=", *s))
+		return 0;
+	const char *p = s;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	bool item = p > s && (*p == '.' || *p == ')') && (!p[1] || p[1] == ' ' || p[1] == '\t');
+	return item ? (int)(p - s) : -1;
+}
+
 static void rep_echo(void *ctx, const struct sc_where *w, const char *text)
 {
 	struct demo *d = ctx;
 	sc_out_echo(&d->out, w, text);
 	set_mode(d, M_TEXT);
+	int at = d->html ? -1 : md_escape_at(text);
+	if (at >= 0) {
+		fwrite(text, 1, (size_t)at, d->body);
+		fputc('\\', d->body);
+		text += at;
+	}
 	esc(d, text);
 	fputs("\n", d->body);
 }
