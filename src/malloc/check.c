@@ -227,6 +227,7 @@ static void check_span(struct ck *c, struct mm_arena *av, struct mm_span *s)
 static void check_slab(struct ck *c, struct mm_arena *av)
 {
 	size_t n = 0, empty_bytes = 0;
+	uint32_t per_class[SLAB_NCLASSES] = {0};
 	struct mm_span *prev = NULL;
 	for (struct mm_span *s = av->slab_all; s; s = s->all_next) {
 		if (s->all_prev != prev) {
@@ -234,6 +235,8 @@ static void check_slab(struct ck *c, struct mm_arena *av)
 			return;
 		}
 		check_span(c, av, s);
+		if (s->csize >= MINSIZE && s->csize <= SLAB_MAX_CHUNK)
+			per_class[slab_class(s->csize)]++;
 		if (s->used == 0)
 			empty_bytes += chunksize(mem2chunk(s));
 		prev = s;
@@ -242,6 +245,11 @@ static void check_slab(struct ck *c, struct mm_arena *av)
 	}
 	if (n != av->slab_spans)
 		complain(c, av, "span count is wrong", av);
+	for (unsigned k = 0; k < SLAB_NCLASSES; k++)
+		if (per_class[k] != av->slab_nspans[k]) {
+			complain(c, av, "span count of a class is wrong", av);
+			break;
+		}
 	if (empty_bytes != av->slab_empty_bytes || empty_bytes > SLAB_KEEP_BYTES)
 		complain(c, av, "bytes of empty spans are wrong", av);
 	for (unsigned k = 0; k < SLAB_NCLASSES; k++) {

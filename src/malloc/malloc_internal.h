@@ -107,6 +107,7 @@ struct mm_arena {
 	struct mm_span *slab_partial[SLAB_NCLASSES]; /* spans of a class with a free
 						       block, circular, allocation from the head */
 	uint8_t slab_nempty[SLAB_NCLASSES];  /* empty spans kept on a partial list */
+	uint32_t slab_nspans[SLAB_NCLASSES]; /* spans of each class (sizes the next one) */
 	size_t slab_empty_bytes;             /* their chunk bytes, all classes */
 	struct mm_span *slab_all;            /* every span of the arena (check, stats) */
 	size_t slab_spans;                   /* spans on slab_all */

@@ -4,7 +4,8 @@
  * Algorithm: every chunk size up to mm_slab_max (default 4112, all the
  * thread-cache sizes) is a class. A span is one ordinary arena chunk cut
  * into blocks of one class (slab.h): about 8 KiB (8 to 128 blocks) for
- * sizes up to 1040, 4 blocks above. Each arena keeps, per
+ * sizes up to 1040, 32 KiB once the arena has SPAN_GROW_AFTER spans of
+ * the class, 4 blocks above. Each arena keeps, per
  * class, a circular list of the spans that still have a free or never-used
  * block; a batch request (a thread-cache refill) takes the lowest free
  * blocks of the head span from its free map (a bitmap in the span header:
@@ -85,9 +86,9 @@ static void partial_del(struct mm_arena *av, unsigned c, struct mm_span *s)
  * range 4 blocks only: each size then has few blocks, and a partly used
  * span strands little (measured: 32-block spans of 1-4 KiB blocks raised
  * peak RSS by half on mstress and rptest). */
-static size_t span_bytes(size_t csize)
+static size_t span_bytes(size_t csize, uint32_t nspans)
 {
-	size_t n = SPAN_SMALL_BYTES / csize;
+	size_t n = (nspans < SPAN_GROW_AFTER ? SPAN_SMALL_BYTES : SPAN_GROWN_BYTES) / csize;
 	if (csize > SPAN_SMALL_MAX)
 		n = SPAN_BIG_BLOCKS;
 	else if (n < SPAN_MIN_BLOCKS)
@@ -99,7 +100,7 @@ static size_t span_bytes(size_t csize)
 
 static struct mm_span *span_new(struct mm_arena *av, size_t csize, unsigned c)
 {
-	void *m = mm_int_malloc_heap(av, span_bytes(csize));
+	void *m = mm_int_malloc_heap(av, span_bytes(csize, av->slab_nspans[c]));
 	if (!m)
 		return NULL;
 	struct mm_span *s = m;
@@ -121,6 +122,7 @@ static struct mm_span *span_new(struct mm_arena *av, size_t csize, unsigned c)
 		av->slab_all->all_prev = s;
 	av->slab_all = s;
 	av->slab_spans++;
+	av->slab_nspans[c]++;
 	partial_add_tail(av, c, s);
 	av->slab_nempty[c]++;
 	av->slab_empty_bytes += real;
@@ -137,6 +139,7 @@ static void span_release(struct mm_arena *av, unsigned c, struct mm_span *s)
 	if (s->all_next)
 		s->all_next->all_prev = s->all_prev;
 	av->slab_spans--;
+	av->slab_nspans[c]--;
 	s->magic = 0;
 	mm_int_free_locked(av, mem2chunk(s));
 }

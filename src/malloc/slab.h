@@ -17,6 +17,7 @@
  *   freemap has bit k set iff block k < carved is free in the span
  *   (nfree bits in all); a free block's second word holds mm_slab_key;
  *   the span is on av->slab_partial[class] iff used < nblocks;
+ *   av->slab_nspans[class] = spans of that class on av->slab_all;
  *   av->slab_nempty[class] = spans of that class with used == 0 (at most
  *   SLAB_KEEP_EMPTY, and SLAB_KEEP_BYTES of them in all: the others go
  *   back to the arena at once); av->slab_empty_bytes = their chunk bytes;
@@ -57,6 +58,8 @@ struct mm_span {
 #define SLAB_KEEP_EMPTY 1     /* empty spans kept per class and arena */
 #define SPAN_SMALL_MAX   ((size_t)1040)  /* sizes with "small" spans: */
 #define SPAN_SMALL_BYTES ((size_t)8192)  /*   about this many bytes, */
+#define SPAN_GROW_AFTER  16              /*   4x as many once the class has */
+#define SPAN_GROWN_BYTES ((size_t)32768) /*   this many spans, */
 #define SPAN_MIN_BLOCKS  8               /*   but this many blocks at least */
 #define SPAN_MAX_BLOCKS  128             /*   and at most (freemap's bits); */
 #define SPAN_BIG_BLOCKS  4               /* spans of larger sizes */
