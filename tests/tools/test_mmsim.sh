@@ -152,6 +152,16 @@ group_errors() {
 	contains json_csv_sweep err "--json and --csv - both go to standard output"
 	run json_csv_trace 2 trace "$TR/belady.txt" --timeline 4 --csv - -j
 	contains json_csv_trace err "--json and --csv - both go to standard output"
+	# an output that is the trace itself is refused before anything is
+	# written (trace streamed its CSV over the input it was reading)
+	cp "$TR/touch.lk.gz" "$TMP/self.lk.gz"
+	run self_csv 2 trace "$TMP/self.lk.gz" --timeline 1000 --csv "$TMP/self.lk.gz"
+	contains self_csv err "--csv $TMP/self.lk.gz: that is the trace itself"
+	run self_swap 2 trace "$TMP/self.lk.gz" --swap 1m --swap-file "$TMP/self.lk.gz"
+	run self_out 2 cache "$TMP/self.lk.gz" -p lru -s 3 -o "$TMP/self.lk.gz"
+	checks=$((checks + 1))
+	"$MMSIM" sweep - --csv "$TMP/self.lk.gz" <"$TMP/self.lk.gz" >/dev/null 2>&1
+	[ $? = 2 ] && cmp -s "$TR/touch.lk.gz" "$TMP/self.lk.gz" || fail "an output over the trace"
 	run readonly_mix 2 cache "$TR/belady.txt" --read-only -p fifo
 	contains readonly_mix err "--read-only replays nothing"
 	# I/O: a missing file is exit 4, named with the system's reason

@@ -10,6 +10,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "mmkit/error.h"
 #include "mmkit/policy.h"
@@ -432,6 +434,19 @@ int cli_add_policies(const char *cmd, char ***specs, size_t *nspecs, const char 
 	if (rc)
 		mmsim_err(cmd, "out of memory");
 	return rc;
+}
+
+int cli_check_output(const char *cmd, const char *opt, const char *out, const char *trace)
+{
+	struct stat so, st;
+	if (!out || !trace || strcmp(out, "-") == 0 || stat(out, &so) != 0)
+		return 0; /* stdout, or a file that does not exist yet */
+	if (strcmp(trace, "-") == 0 ? fstat(STDIN_FILENO, &st) : stat(trace, &st))
+		return 0;
+	if (so.st_dev != st.st_dev || so.st_ino != st.st_ino)
+		return 0;
+	return mmsim_usage_err(cmd, "%s %s: that is the trace itself (it would be overwritten)",
+			       opt, out);
 }
 
 int cli_check_policies(const char *cmd, char *const *specs, size_t n)

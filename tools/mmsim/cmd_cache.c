@@ -95,6 +95,8 @@ static int parse_args(struct cache_args *a, int argc, char **argv, bool *help)
 	int rc = replay_parse(&cli, &a->run, argc, argv, help);
 	if (rc || *help)
 		return rc;
+	if (cli_check_output("cache", "--output", a->output, a->run.trace))
+		return EXIT_USAGE;
 	if (a->read_only) {
 		if (a->run.nspecs || a->all || a->run.nsizes || a->run.check)
 			return mmsim_usage_err("cache", "--read-only replays nothing: no --policy, "

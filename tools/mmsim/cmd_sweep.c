@@ -119,6 +119,11 @@ static int parse_args(struct sweep_args *a, int argc, char **argv, bool *help)
 	if (a->json && a->csv && strcmp(a->csv, "-") == 0)
 		return mmsim_usage_err("sweep", "--json and --csv - both go to standard output "
 				       "(--csv FILE writes the CSV elsewhere)");
+	const char *t = a->run.trace;
+	if (cli_check_output("sweep", "--csv", a->csv, t) ||
+	    cli_check_output("sweep", "--plot", a->plot, t) ||
+	    cli_check_output("sweep", "--plot-script", a->plot_script, t))
+		return EXIT_USAGE;
 	if (cli_check_policies("sweep", a->run.specs, a->run.nspecs))
 		return EXIT_USAGE;
 	return 0;

@@ -296,6 +296,13 @@ static int parse_args(struct trace_args_all *a, int argc, char **argv, bool *hel
 	if (a->json && a->csv && strcmp(a->csv, "-") == 0)
 		return mmsim_usage_err("trace", "--json and --csv - both go to standard output "
 				       "(--csv FILE writes the CSV elsewhere)");
+	const char *t = a->run.trace;
+	if (cli_check_output("trace", "--csv", a->csv, t) ||
+	    cli_check_output("trace", "--plot", a->plot, t) ||
+	    cli_check_output("trace", "--plot-buddy", a->plot_buddy, t) ||
+	    cli_check_output("trace", "--plot-script", a->plot_script, t) ||
+	    cli_check_output("trace", "--swap-file", a->cfg.swap_path, t))
+		return EXIT_USAGE;
 	if (a->plot_script && !a->plot && !a->plot_buddy)
 		return mmsim_usage_err("trace", "--plot-script needs --plot or --plot-buddy (the "
 				       "script draws into that file)");

@@ -145,6 +145,11 @@ int cli_add_policies(const char *cmd, char ***specs, size_t *nspecs, const char 
  * first bad one. */
 int cli_check_policies(const char *cmd, char *const *specs, size_t n);
 
+/* An output file (option opt, path out; NULL or "-" for none) must not be
+ * the trace (a path, or "-" for standard input): it would be truncated
+ * before or while the trace is read. 0, or EXIT_USAGE after a message. */
+int cli_check_output(const char *cmd, const char *opt, const char *out, const char *trace);
+
 /* ---- Trace input (reqsrc.c) --------------------------------------------- */
 
 /* Trace options every replaying command accepts (--format, --trace-params,
