@@ -88,7 +88,9 @@ int mm_systrim_locked(struct mm_arena *av, size_t pad)
  * program is cycling through a batch (allocate a few MiB, free them all,
  * again): automatic trims then keep a top as large as the batch given
  * back (the largest top trimmed, or the bytes trimmed, since the previous
- * growth; at most TRIM_KEEP_MAX), so the next batch finds its pages still mapped instead
+ * growth, and at least twice the keep already held: a batch that keeps
+ * growing would otherwise raise the keep by a little at each trim and
+ * regrow; at most TRIM_KEEP_MAX), so the next batch finds its pages still mapped instead
  * of moving the break and faulting every page in again. Peak RSS does not
  * grow (the kept memory was in use a moment before). The keep lapses
  * TRIM_KEEP_DECAY_MS after it was raised: the next trim check after that
@@ -122,6 +124,8 @@ void mm_note_grow(struct mm_arena *av)
 	av->trimmed_sum = 0;
 	if (MP_GET(no_dyn_threshold) || !mm_trim_keep)
 		return;
+	if (av->trim_keep && t < 2 * av->trim_keep)
+		t = 2 * av->trim_keep;
 	if (t > TRIM_KEEP_MAX)
 		t = TRIM_KEEP_MAX;
 	if (t > av->trim_keep)
