@@ -411,6 +411,11 @@ assert {r["method"] for r in rows if r["policy"] != "lru"} == {"replay"}
 			fail "sweep --plot did not write a PNG"
 		checks=$((checks + 1))
 		grep -q "fifo: 4 frames" "$TMP/p.svg" || fail "the SVG lacks the anomaly label"
+		# a plot that cannot be written is told as other outputs are
+		run sweep_plotdir 4 sweep "$TR/belady.txt" --plot "$TMP/no/such/dir/p.png"
+		contains sweep_plotdir err "mmsim sweep: cannot write $TMP/no/such/dir/p.png: No such file"
+		checks=$((checks + 1))
+		! grep -q "gnuplot>" "$TMP/sweep_plotdir.err" || fail "gnuplot's own error shown"
 		# one size, or no request: drawn without gnuplot's range warnings
 		: >"$TMP/empty.txt"
 		run sweep_plot0 0 sweep "$TMP/empty.txt" --plot "$TMP/p0.svg"

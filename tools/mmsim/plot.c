@@ -10,6 +10,7 @@
  * caller is told (EXIT_IO) and may still have written its other outputs.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -233,6 +234,14 @@ int plot_render(const char *cmd, const struct plot *p, const char *output)
 			  "script to run later)", output);
 		return EXIT_IO;
 	}
+	/* an output gnuplot cannot open is told as every other output is
+	 * (gnuplot's own message would say "output not changed") */
+	int fd = open(output, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+	if (fd < 0) {
+		mmsim_err(cmd, "cannot write %s: %s", output, strerror(errno));
+		return EXIT_IO;
+	}
+	close(fd);
 	fflush(stdout);
 	FILE *g = popen("gnuplot", "w");
 	if (!g) {
