@@ -24,6 +24,8 @@
 #define MAX_SIZE    ((1ull << 31) - 1)
 #define MAX_SIZES   100000
 #define MAX_RUNS    100000
+#define SLOT_BYTES  100       /* per cached object of a run, rounded up (as mmsim sweep) */
+#define MAX_MEM     (4ull << 30) /* refuse runs that would need more in all */
 
 enum { OPT_ALL = 1, OPT_JSON, OPT_CSV, OPT_OUTPUT, OPT_READ_ONLY };
 
@@ -117,6 +119,19 @@ static int parse_args(struct cache_args *a, int argc, char **argv, bool *help)
 	if (a->run.nspecs * a->run.nsizes > MAX_RUNS)
 		return mmsim_usage_err("cache", "%zu policies x %zu sizes is too many runs (at most "
 				       "%d)", a->run.nspecs, a->run.nsizes, MAX_RUNS);
+	/* every run is sized for its cache from the start: refuse what would
+	 * not fit rather than fill the host's memory */
+	uint64_t slots = 0;
+	for (size_t i = 0; i < a->run.nsizes; i++)
+		slots += a->run.sizes[i];
+	if (slots * a->run.nspecs > MAX_MEM / SLOT_BYTES)
+		return mmsim_usage_err("cache", "--size: %zu runs holding %llu objects in all "
+				       "would need about %llu MiB (about %d bytes an object; at "
+				       "most %llu MiB): use smaller sizes",
+				       a->run.nspecs * a->run.nsizes,
+				       (unsigned long long)(slots * a->run.nspecs),
+				       (unsigned long long)(slots * a->run.nspecs * SLOT_BYTES >> 20),
+				       SLOT_BYTES, (unsigned long long)(MAX_MEM >> 20));
 	if (cli_check_policies("cache", a->run.specs, a->run.nspecs))
 		return EXIT_USAGE;
 	return 0;
@@ -492,7 +507,9 @@ const struct mmsim_cmd mmsim_cmd_cache = {
 	"records are ids. Stores and lackey modifies are writes (they set the dirty\n"
 	"bit), instruction fetches are exec accesses. csv deletes and lackey system\n"
 	"calls are not requests: they are counted in a note on stderr. OPT keeps the\n"
-	"whole trace in memory (24 bytes per request); the others stream.\n"
+	"whole trace in memory (24 bytes per request); the others stream. Each run\n"
+	"takes about 100 bytes per object of its size from the start: runs needing\n"
+	"over 4 GiB in all are refused.\n"
 	"\n"
 	"Example:\n"
 	"  mmsim cache examples/traces/belady.txt --policy fifo,lru,opt --size 3,4\n",
