@@ -115,6 +115,7 @@ static struct mm_span *span_new(struct mm_arena *av, size_t csize, unsigned c)
 	s->carved = 0;
 	s->nfree = 0;
 	s->freemap[0] = s->freemap[1] = 0;
+	s->recip = (uint32_t)(((uint64_t)1 << 32) / csize + 1);
 	s->magic = SPAN_MAGIC ^ (uintptr_t)s;
 	s->all_prev = NULL;
 	s->all_next = av->slab_all;

@@ -47,7 +47,7 @@ struct mm_span {
 	uint16_t used;                       /* handed out (caches included) */
 	uint16_t carved;                     /* blocks with a header so far */
 	uint16_t nfree;                      /* bits set in freemap */
-	uint32_t pad_;
+	uint32_t recip;                      /* 2^32 / csize + 1 (span_index) */
 	uint64_t freemap[2];                 /* bit k: block k is free */
 	struct mm_span *next, *prev;         /* partial list of its class (circular) */
 	struct mm_span *all_next, *all_prev; /* av->slab_all (NULL-terminated) */
@@ -75,7 +75,11 @@ static inline struct mchunk *span_block(const struct mm_span *s, unsigned k)
 /* The index of slab block p in span s. */
 static inline unsigned span_index(const struct mm_span *s, const struct mchunk *p)
 {
-	return (uint32_t)((uintptr_t)p - (uintptr_t)s - SPAN_FIRST) / s->csize;
+	/* d * recip / 2^32 = d / csize + d * e / 2^32 with 0 < e <= 1 and
+	 * d < 2^20: the floor is exact for a block boundary, without a
+	 * division (20-40 cycles, on every free) */
+	uint64_t d = (uintptr_t)p - (uintptr_t)s - SPAN_FIRST;
+	return (unsigned)((d * s->recip) >> 32);
 }
 
 static inline int span_block_free(const struct mm_span *s, unsigned k)
