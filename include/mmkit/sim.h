@@ -234,7 +234,9 @@ uint64_t mm_task_start_stack(const struct mm_task *t);
  * its data): private writable pages become read-only copy-on-write in both.
  * Returns 0 and *child, or -MM_ENOMEM with nothing changed (the parent's
  * PTEs may have been write-protected, which is invisible: the next write
- * faults and reuses the page). */
+ * faults and reuses the page). Short of memory, it retries after direct
+ * reclaim and then after each OOM kill; -MM_ESRCH if the OOM killer chose
+ * the parent itself. */
 int mm_fork(struct mm_machine *m, struct mm_task *parent, struct mm_task **child);
 
 /* exit(): unmap everything, free the page tables, the mm and the task.

@@ -353,12 +353,24 @@ int mm_fork(struct mm_machine *m, struct mm_task *parent, struct mm_task **out)
 	/* copy_process()'s allocations (task, mm, VMAs, page tables, reverse-map
 	 * items) reclaim when memory is short: a fork that failed for memory
 	 * (leaving nothing behind) is retried after direct reclaim (the
-	 * alloc_failed hook) while that frees something */
-	for (unsigned int tries = 0;; tries++) {
+	 * alloc_failed hook) while that frees something, then, as
+	 * __alloc_pages_slowpath() does for GFP_KERNEL, after the OOM killer
+	 * has killed a process (the parent itself, perhaps: -MM_ESRCH) */
+	unsigned int tries = 0;
+	for (;;) {
 		int err = do_fork(m, parent, out);
-		if (err != -MM_ENOMEM || tries >= SIM_RECLAIM_RETRIES || !m->hooks.alloc_failed ||
-		    !m->hooks.alloc_failed(m->hooks.ctx, 0, MM_GFP_KERNEL))
+		if (err != -MM_ENOMEM)
 			return err;
+		if (tries < SIM_RECLAIM_RETRIES && m->hooks.alloc_failed &&
+		    m->hooks.alloc_failed(m->hooks.ctx, 0, MM_GFP_KERNEL)) {
+			tries++;
+			continue;
+		}
+		if (!sim_out_of_memory(m, parent, 0, MM_GFP_KERNEL))
+			return err;
+		if (task_dead(parent))
+			return -MM_ESRCH;
+		tries = 0;
 	}
 }
 

@@ -336,6 +336,45 @@ static void test_biggest_is_killed(void **state)
 	mm_machine_destroy(m);
 }
 
+/* fork with memory exhausted: copy_process()'s GFP_KERNEL allocations get
+ * direct reclaim and then the OOM killer, which kills the only killable
+ * process; the fork then succeeds and the child sees the parent's data. */
+static void test_fork_calls_oom_killer(void **state)
+{
+	(void)state;
+	struct mm_machine *m = boot(16);
+	struct mm_task *p = proc_with(m, "parent", 50, 5);
+	assert_int_equal(mm_task_set_oom_score_adj(p, -1000), 0);
+	struct mm_task *b = proc_with(m, "big", 1500, 2);
+	assert_int_equal(mm_task_set_oom_score_adj(b, -1000), 0);
+	struct mm_task *f = proc_with(m, "filler", 0, 3);
+	assert_int_equal(mm_task_set_oom_score_adj(f, -1000), 0);
+	uint64_t n;
+	/* every process protected: the filler runs into -MM_ENOMEM */
+	assert_int_equal(grow_until(m, f, 0, NULL, &n), -MM_ENOMEM);
+	assert_int_equal(vmstat_oom_kill(m), 0);
+	struct mm_task *c;
+	assert_int_equal(mm_fork(m, p, &c), -MM_ENOMEM);   /* still no victim */
+	assert_int_equal(mm_machine_check(m), 0);
+	assert_int_equal(mm_task_set_oom_score_adj(b, 0), 0);
+	struct snap sb = snap_of(m, b);
+	assert_int_equal(mm_fork(m, p, &c), 0);
+	assert_true(mm_task_killed(b));
+	assert_false(mm_task_killed(p) || mm_task_killed(f));
+	assert_int_equal(vmstat_oom_kill(m), 1);
+	assert_true(dmesg_has_line(m, "parent invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), "
+				      "order=0, oom_score_adj=-1000"));
+	expect_kill_lines(m, b, &sb, 0);
+	check_pattern(m, c, 50, 5);
+	check_pattern(m, p, 50, 5);
+	assert_int_equal(mm_machine_check(m), 0);
+	mm_exit(m, c);
+	mm_exit(m, b);
+	mm_exit(m, f);
+	mm_exit(m, p);
+	mm_machine_destroy(m);
+}
+
 /* oom_score_adj: -1000 protects the biggest, +1000 picks a small one;
  * oom_score follows Linux's formula; bad values are refused. */
 static void test_score_adj(void **state)
@@ -646,7 +685,8 @@ static void test_random_kills(void **state)
 			struct mm_task *c;
 			int r = mm_fork(w.m, q->t, &c);
 			if (r) {
-				if (r != -MM_ENOMEM)
+				/* the OOM killer may pick the forking process */
+				if (r != -MM_ENOMEM && !(r == -MM_ESRCH && mm_task_killed(q->t)))
 					mm_test_fail_seed("fork: %d", r);
 				continue;
 			}
@@ -722,6 +762,7 @@ int main(void)
 		cmocka_unit_test(test_fork_inherits_adj),
 		cmocka_unit_test(test_self_killed),
 		cmocka_unit_test(test_no_victim),
+		cmocka_unit_test(test_fork_calls_oom_killer),
 		cmocka_unit_test(test_random_kills),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
