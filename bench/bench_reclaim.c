@@ -11,7 +11,8 @@
  *               Reported: accesses per second of host CPU time (the
  *               thread's, swap I/O included), the ratio to the linux
  *               policy, major faults and swap-outs per 1000 accesses.
- *   fault rate  examples/traces/touch.lk.gz (valgrind lackey) replayed
+ *   fault rate  examples/traces/sort.lk.zst (valgrind lackey of GNU sort
+ *               on 3000 lines: 10.25 M accesses, 308 pages) replayed
  *               through the machine: every page the trace touches is
  *               mapped read-write-exec, anonymous; local replacement with
  *               a frame limit F gives the process exactly F frames; each
@@ -294,7 +295,7 @@ static double run_trace(const char *policy, const struct trace_refs *tr, uint64_
 int main(int argc, char **argv)
 {
 	uint64_t n = argc > 1 ? strtoull(argv[1], NULL, 10) * 1000 : 200000;
-	const char *trace = argc > 2 ? argv[2] : "examples/traces/touch.lk.gz";
+	const char *trace = argc > 2 ? argv[2] : "examples/traces/sort.lk.zst";
 	size_t np = mm_policy_count();
 	if (!n)
 		die("usage: bench_reclaim [thousands-of-accesses] [trace]");
@@ -325,9 +326,16 @@ int main(int argc, char **argv)
 		       base > 0 ? res[i].rate / base : 0.0, res[i].majflt, res[i].swpout);
 	free(res);
 
+	/* a geometric grid from 1/64 of the footprint to all of it: a real
+	 * program's working set is a small part of what it ever touches */
 	uint64_t d = tr.npages;
-	uint64_t fr[] = { d / 8 ? d / 8 : 1, d / 4 ? d / 4 : 1, d / 2 ? d / 2 : 1, d * 3 / 4, d };
-	size_t nf = sizeof(fr) / sizeof(fr[0]);
+	uint64_t fr[7];
+	size_t nf = 0;
+	for (int sh = 6; sh >= 0; sh--) {
+		uint64_t f = (d + (1ULL << sh) / 2) >> sh;
+		if (f && (!nf || f > fr[nf - 1]))
+			fr[nf++] = f;
+	}
 	printf("\nfault rate: %s, %zu accesses, %llu distinct pages; faults per 1000 accesses "
 	       "(x opt) with F frames (local replacement)\n",
 	       trace, tr.n, (unsigned long long)d);

@@ -117,10 +117,37 @@ static void test_small_examples(void **state)
 	tt_free(&run);
 }
 
+/* sort.lk.zst: streamed (4.7 M records), counted by kind */
+static void test_sort_lackey(void **state)
+{
+	(void)state;
+	char path[PATH_MAX], err[600];
+	example_path(path, sizeof(path), "sort.lk.zst");
+	struct mm_trace *t = mm_trace_open(path, NULL, err, sizeof(err));
+	if (!t)
+		fail_msg("%s", err);
+	assert_int_equal(mm_trace_format(t), MM_TRACE_FMT_LACKEY);
+	assert_string_equal(mm_trace_compression(t), "zstd");
+	uint64_t kinds[MM_TRACE_SYSCALL + 1] = { 0 };
+	struct mm_trace_rec rec;
+	int rc;
+	while ((rc = mm_trace_next(t, &rec)) == 1)
+		kinds[rec.kind]++;
+	if (rc != 0)
+		fail_msg("%s", mm_trace_error(t));
+	mm_trace_close(t);
+	assert_int_equal(kinds[MM_TRACE_IFETCH], 3351852);
+	assert_int_equal(kinds[MM_TRACE_READ], 918967);
+	assert_int_equal(kinds[MM_TRACE_WRITE], 459625);
+	assert_int_equal(kinds[MM_TRACE_MODIFY], 15840);
+	assert_int_equal(kinds[MM_TRACE_SYSCALL], 22);   /* of 204: the mapping calls */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_touch_lackey),
+		cmocka_unit_test(test_sort_lackey),
 		cmocka_unit_test(test_small_examples),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
