@@ -100,6 +100,8 @@ struct mm_victim {
 struct mm_policy_stats {
 	uint64_t inserts, accesses, evictions, removes, ticks;
 	uint64_t scanned;     /* items examined while choosing victims */
+	uint64_t refilled;    /* linux: active-list pages aged (shrink_active_list:
+			       * pgrefill, not counted in scanned) */
 	uint64_t activated;   /* linux: inactive -> active (pgactivate) */
 	uint64_t deactivated; /* linux: active -> inactive (pgdeactivate) */
 	uint64_t cleaned;     /* wsclock: write-backs started before eviction */

@@ -623,12 +623,16 @@ void mm_machine_swap_fail_after(struct mm_machine *m, uint64_t n);
 
 /* Reclaim counters, as /proc/vmstat names them. */
 struct mm_reclaim_stats {
-	uint64_t pgscan_kswapd, pgscan_direct;   /* pages the policy examined to choose
-						  * victims (kept ones included) */
+	uint64_t pgscan_kswapd, pgscan_direct;   /* inactive-list pages the policy examined
+						  * to choose victims (kept ones included);
+						  * kswapd's include the headroom reclaim of
+						  * a fault (kswapd's concurrent work) */
 	uint64_t pgscan_anon, pgscan_file;       /* examined, by list */
 	uint64_t pgsteal_kswapd, pgsteal_direct; /* pages freed */
 	uint64_t pgsteal_file, pgsteal_anon;     /* freed, by kind */
 	uint64_t pgactivate, pgdeactivate;       /* active/inactive moves (linux policy) */
+	uint64_t pgrefill;                       /* active-list pages aged to find
+						  * inactive ones (linux policy) */
 	uint64_t pgrotated;                      /* Linux's: pages moved to the inactive tail
 						  * when their writeback ended; always 0 (writes
 						  * are synchronous) */

@@ -138,7 +138,7 @@ static void lnx_remove(struct mm_policy *p, uint32_t s)
 static void age_active(struct mm_policy *p, struct lnx *x)
 {
 	uint32_t s = x->l[act_head(p)].prev;
-	p->st.scanned++;
+	p->st.refilled++;
 	if (pol_test_clear_young(p, s) && (p->flags[s] & PF_EXEC)) {
 		il_move_head(x->l, s, act_head(p)); /* referenced exec: one more trip */
 		return;

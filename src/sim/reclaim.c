@@ -271,14 +271,17 @@ static void page_added(void *ctx, struct mm_page *p)
 		}
 		/* the kernel's own allocations (page tables, slab) cannot
 		 * reclaim: keep half of the min..low band free for them by
-		 * reclaiming here, in the faulting task's context (counted as
-		 * direct reclaim), before the new frame is on a list, so it
-		 * cannot be the victim */
+		 * reclaiming here, before the new frame is on a list, so it
+		 * cannot be the victim. This is the work the kswapd woken at
+		 * the low watermark does concurrently on a real machine (the
+		 * allocation has not failed: free memory is above min), so it
+		 * counts as kswapd's (pageoutrun, pgscan/pgsteal_kswapd), not
+		 * as direct reclaim (allocstall) */
 		uint64_t min = wmark(m, MM_WMARK_MIN), low = wmark(m, MM_WMARK_LOW);
 		uint64_t fr = free_pages(m);
 		if (mm_unlikely(fr < min + (low - min) / 2) && !rc->depth) {
-			rc->st.allocstall++;
-			shrink(m, MM_MAX((uint64_t)SWAP_CLUSTER_MAX, low > fr ? low - fr : 0), false, 0);
+			rc->st.pageoutrun++;
+			shrink(m, MM_MAX((uint64_t)SWAP_CLUSTER_MAX, low > fr ? low - fr : 0), true, 0);
 		}
 		lru_insert(m, p, true);
 	}
@@ -460,6 +463,7 @@ static void shrink_list(struct mm_machine *m, struct mm_policy *pol, enum pass p
 		 * least the victim */
 		mm_policy_get_stats(pol, &after);
 		uint64_t looked = MM_MAX(after.scanned - before.scanned, 1ULL);
+		rc->st.pgrefill += after.refilled - before.refilled;
 		struct mm_page *p = pfn_page(m, v.id);
 		mm_page_clear_flag(p, MM_PG_LRU);
 		sc->scanned += looked;

@@ -194,6 +194,7 @@ size_t mm_show_vmstat(struct mm_machine *m, char *buf, size_t size)
 	    (unsigned long long)rs.pgdeactivate);
 	put(&o, "pgfault %llu\n", (unsigned long long)m->pgfault);
 	put(&o, "pgmajfault %llu\n", (unsigned long long)m->pgmajfault);
+	put(&o, "pgrefill %llu\n", (unsigned long long)rs.pgrefill);
 	put(&o, "pgsteal_kswapd %llu\npgsteal_direct %llu\npgscan_kswapd %llu\npgscan_direct %llu\n",
 	    (unsigned long long)rs.pgsteal_kswapd, (unsigned long long)rs.pgsteal_direct,
 	    (unsigned long long)rs.pgscan_kswapd, (unsigned long long)rs.pgscan_direct);

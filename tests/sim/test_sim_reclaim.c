@@ -894,13 +894,14 @@ static void test_views_under_pressure(void **state)
 	assert_true(st.pgsteal_kswapd + st.pgsteal_direct > 0);
 	assert_int_equal(row(buf, "allocstall_movable", ' '), st.allocstall);
 	assert_int_equal(row(buf, "pgrotated", ' '), st.pgrotated);
+	assert_int_equal(row(buf, "pgrefill", ' '), st.pgrefill);
 	static const char *const order[] = {
 		"nr_free_pages", "nr_inactive_anon", "nr_active_anon", "nr_inactive_file",
 		"nr_active_file", "nr_unevictable", "nr_slab_unreclaimable", "nr_anon_pages",
 		"nr_mapped", "nr_file_pages", "nr_dirty", "nr_writeback", "nr_shmem",
 		"nr_page_table_pages", "nr_swapcached", "pgpgin", "pgpgout", "pswpin", "pswpout",
 		"allocstall_dma", "allocstall_dma32", "allocstall_normal", "allocstall_movable",
-		"pgactivate", "pgdeactivate", "pgfault", "pgmajfault", "pgsteal_kswapd",
+		"pgactivate", "pgdeactivate", "pgfault", "pgmajfault", "pgrefill", "pgsteal_kswapd",
 		"pgsteal_direct", "pgscan_kswapd", "pgscan_direct", "pgscan_anon", "pgscan_file",
 		"pgsteal_anon", "pgsteal_file", "pageoutrun", "pgrotated",
 	};
@@ -1201,6 +1202,42 @@ static void test_pgscan_counts_kept_pages(void **state)
 	mm_machine_destroy(m);
 }
 
+/* A steady fill with no clock tick: the headroom reclaim a fault does
+ * between ticks is kswapd's work (Linux's kswapd runs concurrently), so
+ * no allocation stalls and nothing counted as direct; the linux policy's
+ * active-list aging is pgrefill, apart from pgscan. */
+static void test_fill_is_kswapd_work(void **state)
+{
+	(void)state;
+	struct mm_machine *m = boot(16, 64);
+	struct mm_task *t;
+	assert_int_equal(mm_task_create(m, "fill", &t), 0);
+	const uint64_t n = 6000;   /* 23 MiB on 16 MiB */
+	uint64_t a = map_anon(m, t, n);
+	for (uint64_t p = 0; p < n; p++) {
+		write_page(m, t, a + p * PG, 17, p, 1);
+		/* a hot set of 3000 pages read again and again: activated,
+		 * it outgrows the inactive list, which is then refilled */
+		for (uint64_t k = 0; k < 4 && p >= 3000; k++) {
+			uint64_t h = (p * 4 + k) % 3000, v;
+			assert_int_equal(mm_read(m, t, a + h * PG, &v, sizeof(v)), 0);
+		}
+	}
+	struct mm_reclaim_stats st;
+	stats(m, &st);
+	assert_true(st.pgsteal_kswapd > 1000);
+	assert_true(st.pageoutrun > 0);
+	assert_int_equal(st.allocstall, 0);
+	assert_int_equal(st.pgscan_direct, 0);
+	assert_int_equal(st.pgsteal_direct, 0);
+	assert_true(st.pgrefill > 0 && st.pgdeactivate > 0);
+	assert_true(st.pgscan_kswapd >= st.pgsteal_kswapd);
+	for (uint64_t p = 0; p < n; p += 97)
+		assert_int_equal(check_page(m, t, a + p * PG, 17, p, 1), 0);
+	assert_int_equal(mm_machine_check(m), 0);
+	mm_machine_destroy(m);
+}
+
 /* Local replacement must not disturb other processes' order: with FIFO
  * and LRU, Q's victim is q1 (loaded first, used least recently) even after
  * P's reclaim met q1 on its way to P's own page. */
@@ -1362,6 +1399,7 @@ int main(void)
 		cmocka_unit_test(test_belady_in_machine),
 		cmocka_unit_test(test_overcommit_counts_swap),
 		cmocka_unit_test(test_pgscan_counts_kept_pages),
+		cmocka_unit_test(test_fill_is_kswapd_work),
 		cmocka_unit_test(test_local_keeps_others_order),
 		cmocka_unit_test(test_clock_ref_in_machine),
 		cmocka_unit_test(test_opt_putback_keeps_next_use),
