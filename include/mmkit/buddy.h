@@ -152,7 +152,13 @@ int mm_buddy_create(const struct mm_buddy_config *cfg, struct mm_buddy **out);
 
 /* As mm_buddy_create, with real memory: maps an anonymous region of
  * nr_pages pages aligned to the largest block (cfg->mem_base is ignored);
- * mm_buddy_destroy unmaps it. */
+ * mm_buddy_destroy unmaps it. The region is placed at an address aligned to
+ * the power of two covering it (start_pfn's offset in the largest block
+ * included), so its offset from every power-of-two boundary of the host's
+ * address space is the same on every run (falling back to the largest
+ * block's alignment only when the host cannot spare the address space):
+ * structures keyed by host address over it (the slab's page map) take the
+ * same shape whatever address ASLR would have given. */
 int mm_buddy_create_mmap(const struct mm_buddy_config *cfg, struct mm_buddy **out);
 
 /* Free the allocator, its descriptors and per-thread caches (and the

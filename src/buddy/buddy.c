@@ -198,6 +198,45 @@ int mm_buddy_create(const struct mm_buddy_config *cfg, struct mm_buddy **out)
 	return 0;
 }
 
+/* The smallest power of two >= n (n >= 1), or 0 if it does not fit. */
+static size_t pow2_cover(size_t n)
+{
+	size_t a = 1;
+	while (a < n) {
+		if (a > SIZE_MAX / 2)
+			return 0;
+		a *= 2;
+	}
+	return a;
+}
+
+/* Map [want, want + len) of a block of `align` bytes (a power of two) at an
+ * address aligned to `align`: reserve the block plus slack with no access
+ * (not committed), map the part wanted over it and unmap the rest. Returns
+ * the address of `want`'s byte, or NULL when the host has not the address
+ * space to spare. */
+static char *map_aligned(size_t align, size_t want, size_t len)
+{
+	if (align > SIZE_MAX - want - len)
+		return NULL;
+	size_t rlen = align + want + len;
+	char *r = mmap(NULL, rlen, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r == MAP_FAILED)
+		return NULL;
+	char *base = (char *)MM_ALIGN_UP((uintptr_t)r, (uintptr_t)align) + want;
+	char *p = mmap(base, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+		       -1, 0);
+	if (p != base) {
+		munmap(r, rlen);
+		return NULL;
+	}
+	if (base > r)
+		munmap(r, (size_t)(base - r));
+	if (base + len < r + rlen)
+		munmap(base + len, (size_t)(r + rlen - (base + len)));
+	return base;
+}
+
 int mm_buddy_create_mmap(const struct mm_buddy_config *cfg, struct mm_buddy **out)
 {
 	unsigned int max_order = cfg->max_order ? cfg->max_order : MM_MAX_ORDER_DEFAULT;
@@ -207,24 +246,48 @@ int mm_buddy_create_mmap(const struct mm_buddy_config *cfg, struct mm_buddy **ou
 	size_t blk = MM_PAGE_SIZE << (max_order - 1);
 	size_t len = cfg->nr_pages << MM_PAGE_SHIFT;
 	/* start_pfn's page must sit at an address congruent to start_pfn
-	 * modulo the largest block: map with slack and pick the spot. */
-	size_t span = len + blk;
-	char *p = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return -MM_ENOMEM;
+	 * modulo the largest block. Beyond that, the memory goes at an
+	 * address aligned to the power of two covering the block-aligned
+	 * range (want + len): its offset from every power-of-two boundary of
+	 * the host's address space is then the same on every run, whatever
+	 * address the host would pick (ASLR). Structures keyed by host
+	 * address over it take the same shape every run: the slab's page map,
+	 * a radix tree over the host page number, takes a node per 2 MiB,
+	 * 1 GiB and 512 GiB range its slabs touch, so at a random address the
+	 * 32 MiB of `mmsim demo` straddled a 1 GiB boundary about once in 30
+	 * runs and a slab there cost one more page of the simulated RAM (272
+	 * pages swapped out instead of 271). Only a host short of address
+	 * space gets the old placement (aligned to the largest block). */
 	uint64_t want = (cfg->start_pfn << MM_PAGE_SHIFT) & (blk - 1);
-	uintptr_t base = MM_ALIGN_DOWN((uintptr_t)p, blk) + want;
-	if (base < (uintptr_t)p)
-		base += blk;
+	size_t cover = pow2_cover((size_t)want + len);
+	char *map = NULL, *base = NULL;
+	size_t map_len = 0;
+	if (cover) {
+		base = map_aligned(MM_MAX(cover, blk), (size_t)want, len);
+		map = base;
+		map_len = len;
+	}
+	if (!base) {
+		size_t span = len + blk;
+		char *p = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return -MM_ENOMEM;
+		uintptr_t b = MM_ALIGN_DOWN((uintptr_t)p, blk) + want;
+		if (b < (uintptr_t)p)
+			b += blk;
+		base = (char *)b;
+		map = p;
+		map_len = span;
+	}
 	struct mm_buddy_config c = *cfg;
-	c.mem_base = (void *)base;
+	c.mem_base = base;
 	int err = mm_buddy_create(&c, out);
 	if (err) {
-		munmap(p, span);
+		munmap(map, map_len);
 		return err;
 	}
-	(*out)->map_addr = p;
-	(*out)->map_len = span;
+	(*out)->map_addr = map;
+	(*out)->map_len = map_len;
 	return 0;
 }
 
