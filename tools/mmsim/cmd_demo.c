@@ -286,24 +286,6 @@ static void rep_step(void *ctx, struct mm_machine *m, const struct sc_sample *sm
 
 /* ---- Plots -------------------------------------------------------------- */
 
-static bool gnuplot_in_path(void)
-{
-	const char *path = getenv("PATH");
-	char buf[4096];
-	while (path && *path) {
-		size_t len = strcspn(path, ":");
-		if (len && len + 9 < sizeof(buf)) {
-			snprintf(buf, sizeof(buf), "%.*s/gnuplot", (int)len, path);
-			if (access(buf, X_OK) == 0)
-				return true;
-		}
-		path += len;
-		if (*path == ':')
-			path++;
-	}
-	return false;
-}
-
 /* p's gnuplot script with `extra` commands (the key's place, the sections'
  * marks) before its plot command. NULL when out of memory. */
 static char *demo_script(const struct plot *p, const char *png, const char *extra, size_t *len)
@@ -376,7 +358,7 @@ static int one_plot(const char *dir, const char *name, const struct plot *p, con
 
 static int plots(struct demo *d, const char *dir, bool *mem_drawn, bool *buddy_drawn)
 {
-	bool gnuplot = gnuplot_in_path();
+	bool gnuplot = plot_gnuplot_in_path();
 	size_t n = d->nsamples;
 	if (n == 0) /* the machine never ran: nothing to draw */
 		return 0;
@@ -778,7 +760,7 @@ static int run_demo(int argc, char **argv)
 	else
 		fprintf(stderr,
 			" (%s: no plots; scripts %s/memory.gp and %s/buddy.gp)\n",
-			gnuplot_in_path() ? "gnuplot failed" : "gnuplot not found", dir, dir);
+			plot_gnuplot_in_path() ? "gnuplot failed" : "gnuplot not found", dir, dir);
 	return out;
 }
 

@@ -378,6 +378,9 @@ void plot_write_script(FILE *f, const struct plot *p, const char *output);
  * neither. */
 const char *plot_kind(const char *output);
 
+/* Is there an executable gnuplot in PATH? */
+bool plot_gnuplot_in_path(void);
+
 /* Run gnuplot on the script. 0, or EXIT_IO after a message (gnuplot not found
  * in PATH, or it failed). */
 int plot_render(const char *cmd, const struct plot *p, const char *output);

@@ -226,6 +226,11 @@ static bool in_path(const char *name)
 	return false;
 }
 
+bool plot_gnuplot_in_path(void)
+{
+	return in_path("gnuplot");
+}
+
 int plot_render(const char *cmd, const struct plot *p, const char *output)
 {
 	if (!in_path("gnuplot")) {
