@@ -245,6 +245,22 @@ bool scr_do_expect(struct run *r, const struct sc_stmt *st)
 	return true;
 }
 
+/* Room in echo's buffer for one more value or character (48 bytes past n),
+ * doubling it when short. False, with the buffer freed, when out of memory. */
+static bool echo_room(char **out, size_t *cap, size_t n)
+{
+	if (n + 48 < *cap)
+		return true;
+	*cap *= 2;
+	char *no = realloc(*out, *cap);
+	if (!no) {
+		free(*out);
+		return false;
+	}
+	*out = no;
+	return true;
+}
+
 /* echo text with $NAME / ${NAME} replaced by values, $(EXPR) by its value */
 bool scr_do_echo(struct run *r, const struct sc_stmt *st)
 {
@@ -259,29 +275,15 @@ bool scr_do_echo(struct run *r, const struct sc_stmt *st)
 				free(out);
 				return false;
 			}
-			if (n + 48 >= cap) {
-				cap *= 2;
-				char *no = realloc(out, cap);
-				if (!no) {
-					free(out);
-					return scr_nomem(r);
-				}
-				out = no;
-			}
+			if (!echo_room(&out, &cap, n))
+				return scr_nomem(r);
 			n += (size_t)snprintf(out + n, cap - n, "%" PRId64, v);
 			continue;
 		}
 		const char *s = g->text;
 		while (*s) {
-			if (n + 48 >= cap) {
-				cap *= 2;
-				char *no = realloc(out, cap);
-				if (!no) {
-					free(out);
-					return scr_nomem(r);
-				}
-				out = no;
-			}
+			if (!echo_room(&out, &cap, n))
+				return scr_nomem(r);
 			if (*s == '$' &&
 			    (s[1] == '{' || s[1] == '_' || (s[1] >= 'a' && s[1] <= 'z') ||
 			     (s[1] >= 'A' && s[1] <= 'Z'))) {
