@@ -214,6 +214,26 @@ static void from_machine(struct text *t, struct mm_machine *m, struct mm_task *t
 	}
 }
 
+/* The views a mm_show_* function prints whole: of the machine (fm) or of
+ * one process (ft). */
+static const struct {
+	const char *name;
+	show_m fm;
+	show_t ft;
+} shows[] = {
+	{ "free", mm_show_free, NULL },
+	{ "meminfo", mm_show_meminfo, NULL },
+	{ "vmstat", mm_show_vmstat, NULL },
+	{ "buddyinfo", mm_show_buddyinfo, NULL },
+	{ "slabinfo", mm_show_slabinfo, NULL },
+	{ "ps", mm_show_ps, NULL },
+	{ "dmesg", mm_show_dmesg, NULL },
+	{ "swaps", mm_show_swaps, NULL },
+	{ "maps", NULL, mm_show_maps },
+	{ "smaps", NULL, mm_show_smaps },
+	{ "status", NULL, mm_show_status },
+};
+
 char *sc_view_text(struct mm_machine *m, struct mm_task *task, const char *view, uint64_t arg)
 {
 	struct text t = { .cap = 4096 };
@@ -223,28 +243,13 @@ char *sc_view_text(struct mm_machine *m, struct mm_task *task, const char *view,
 	t.buf[0] = 0;
 	show_m fm = NULL;
 	show_t ft = NULL;
-	if (strcmp(view, "free") == 0)
-		fm = mm_show_free;
-	else if (strcmp(view, "meminfo") == 0)
-		fm = mm_show_meminfo;
-	else if (strcmp(view, "vmstat") == 0)
-		fm = mm_show_vmstat;
-	else if (strcmp(view, "buddyinfo") == 0)
-		fm = mm_show_buddyinfo;
-	else if (strcmp(view, "slabinfo") == 0)
-		fm = mm_show_slabinfo;
-	else if (strcmp(view, "ps") == 0)
-		fm = mm_show_ps;
-	else if (strcmp(view, "dmesg") == 0)
-		fm = mm_show_dmesg;
-	else if (strcmp(view, "swaps") == 0)
-		fm = mm_show_swaps;
-	else if (strcmp(view, "maps") == 0)
-		ft = mm_show_maps;
-	else if (strcmp(view, "smaps") == 0)
-		ft = mm_show_smaps;
-	else if (strcmp(view, "status") == 0)
-		ft = mm_show_status;
+	for (size_t i = 0; i < sizeof(shows) / sizeof(shows[0]); i++) {
+		if (strcmp(view, shows[i].name) == 0) {
+			fm = shows[i].fm;
+			ft = shows[i].ft;
+			break;
+		}
+	}
 	if (fm || ft)
 		from_machine(&t, m, task, fm, ft, 0, false);
 	else if (strcmp(view, "pagewalk") == 0)
