@@ -173,20 +173,25 @@ static void walk_level(struct mm_machine *m, struct sim_mm *mm, uint64_t table, 
 	}
 }
 
-void sim_for_each_pte(struct mm_machine *m, struct sim_mm *mm, uint64_t start, uint64_t end,
-		      sim_pte_fn fn, void *arg)
+/* Walk [start, end) from the top level; `any` as in walk_level(). */
+static void walk(struct mm_machine *m, struct sim_mm *mm, uint64_t start, uint64_t end,
+		 sim_pte_fn fn, void *arg, bool any)
 {
 	if (start >= end)
 		return;
-	walk_level(m, mm, mm->pgd_pfn, m->pg.levels - 1, 0, start, end, fn, arg, false);
+	walk_level(m, mm, mm->pgd_pfn, m->pg.levels - 1, 0, start, end, fn, arg, any);
+}
+
+void sim_for_each_pte(struct mm_machine *m, struct sim_mm *mm, uint64_t start, uint64_t end,
+		      sim_pte_fn fn, void *arg)
+{
+	walk(m, mm, start, end, fn, arg, false);
 }
 
 void sim_for_each_pte_any(struct mm_machine *m, struct sim_mm *mm, uint64_t start, uint64_t end,
 			  sim_pte_fn fn, void *arg)
 {
-	if (start >= end)
-		return;
-	walk_level(m, mm, mm->pgd_pfn, m->pg.levels - 1, 0, start, end, fn, arg, true);
+	walk(m, mm, start, end, fn, arg, true);
 }
 
 /* ---- freeing --------------------------------------------------------------------- */
