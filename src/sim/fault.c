@@ -147,6 +147,16 @@ static int do_wp_page(struct mm_machine *m, struct sim_mm *mm, struct sim_vma *v
 	return sim_cow_page(m, t, vma, va, ep, pfn, true);
 }
 
+void sim_mm_account_fault(struct mm_machine *m, struct mm_task *t, bool major)
+{
+	if (major) {
+		t->cnt.maj_flt++;
+		m->pgmajfault++;
+	} else {
+		t->cnt.min_flt++;
+	}
+}
+
 int sim_handle_mm_fault(struct mm_machine *m, struct mm_task *t, struct sim_vma *vma, uint64_t va,
 			bool write, bool *major)
 {
@@ -255,11 +265,6 @@ int sim_do_page_fault(struct mm_machine *m, struct mm_task *t, uint64_t va, unsi
 		t->sig = (struct mm_siginfo){ 0, 0, va, err };
 		return r;
 	}
-	if (major) {
-		t->cnt.maj_flt++;
-		m->pgmajfault++;
-	} else {
-		t->cnt.min_flt++;
-	}
+	sim_mm_account_fault(m, t, major);
 	return 0;
 }

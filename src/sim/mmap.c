@@ -291,12 +291,7 @@ int sim_populate(struct mm_machine *m, struct mm_task *t, uint64_t start, uint64
 		int r = sim_handle_mm_fault(m, t, v, va, write, &major);
 		if (r)
 			return r;
-		if (major) {
-			t->cnt.maj_flt++;
-			m->pgmajfault++;
-		} else {
-			t->cnt.min_flt++;
-		}
+		sim_mm_account_fault(m, t, major);
 	}
 	return 0;
 }

@@ -632,6 +632,9 @@ void sim_vm_stat_account(struct sim_mm *mm, uint64_t flags, int64_t npages);
 /* The page-fault exception for a user access: returns 0 (retry the access)
  * or a negative error with t->sig set. */
 int sim_do_page_fault(struct mm_machine *m, struct mm_task *t, uint64_t va, unsigned int err);
+/* mm_account_fault(): count a handled fault as major or minor in t's
+ * counters (and pgmajfault). */
+void sim_mm_account_fault(struct mm_machine *m, struct mm_task *t, bool major);
 /* handle_mm_fault for a VMA (also populate). 0, -MM_ENOMEM, -MM_EIO. */
 int sim_handle_mm_fault(struct mm_machine *m, struct mm_task *t, struct sim_vma *vma,
 			uint64_t va, bool write, bool *major);
