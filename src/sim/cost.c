@@ -100,12 +100,6 @@ uint64_t mm_machine_drop_caches(struct mm_machine *m)
 {
 	uint64_t before = mm_buddy_free_pages(m->buddy);
 	sim_drop_page_cache(m);
-	mm_kmem_cache_shrink(m->task_cache);
-	mm_kmem_cache_shrink(m->mm_cache);
-	mm_kmem_cache_shrink(m->vma_cache);
-	mm_kmem_cache_shrink(m->rmap_cache);
-	for (size_t i = 0; i < MM_ARRAY_SIZE(sim_kmalloc_sizes); i++)
-		mm_kmem_cache_shrink(mm_kmalloc_cache(m->kmem, sim_kmalloc_sizes[i]));
-	mm_kmem_shrink_all(m->kmem);
+	sim_shrink_slab_caches(m);
 	return mm_buddy_free_pages(m->buddy) - before;
 }

@@ -517,9 +517,8 @@ static void shrink_pass(struct mm_machine *m, enum pass pass, uint64_t target, i
 	}
 }
 
-static uint64_t shrink_slab(struct mm_machine *m)
+void sim_shrink_slab_caches(struct mm_machine *m)
 {
-	uint64_t before = free_pages(m);
 	mm_kmem_cache_shrink(m->task_cache);
 	mm_kmem_cache_shrink(m->mm_cache);
 	mm_kmem_cache_shrink(m->vma_cache);
@@ -527,6 +526,12 @@ static uint64_t shrink_slab(struct mm_machine *m)
 	for (size_t i = 0; i < MM_ARRAY_SIZE(sim_kmalloc_sizes); i++)
 		mm_kmem_cache_shrink(mm_kmalloc_cache(m->kmem, sim_kmalloc_sizes[i]));
 	mm_kmem_shrink_all(m->kmem);
+}
+
+static uint64_t shrink_slab(struct mm_machine *m)
+{
+	uint64_t before = free_pages(m);
+	sim_shrink_slab_caches(m);
 	uint64_t freed = free_pages(m) - before;
 	m->rc->st.slab_shrinks += freed;
 	return freed;

@@ -512,6 +512,9 @@ void sim_reclaim_destroy(struct mm_machine *m);
 void sim_reclaim_note_access(struct mm_machine *m, const uint8_t *h, enum mm_access_kind kind);
 /* Every evictable user frame on exactly its list, list sizes, policies. */
 int sim_reclaim_check(struct mm_machine *m);
+/* shrink_slab(): give the machine's kmem caches' empty slabs back to the
+ * buddy allocator (drop_caches and reclaim). */
+void sim_shrink_slab_caches(struct mm_machine *m);
 
 /* ---- oom.c ---- */
 /* out_of_memory() on behalf of cur (NULL: no process is running) for a
