@@ -605,6 +605,10 @@ unsigned int sim_hw_walk(struct mm_machine *m, uint64_t root_pfn, uint64_t va,
 
 /* ---- vma.c ---- */
 struct sim_vma *sim_vma_alloc(struct mm_machine *m);
+/* vm_area_dup(): an unlinked copy of v (range, flags, offset, anon_vma,
+ * kind) holding its own reference on v's mapping and shm segment; NULL
+ * when out of memory, nothing taken. */
+struct sim_vma *sim_vm_area_dup(struct mm_machine *m, const struct sim_vma *v);
 void sim_vma_free(struct mm_machine *m, struct sim_vma *v);
 struct sim_vma *sim_find_vma(struct sim_mm *mm, uint64_t addr);
 struct sim_vma *sim_find_vma_intersection(struct sim_mm *mm, uint64_t start, uint64_t end);

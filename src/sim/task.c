@@ -304,23 +304,11 @@ static int do_fork(struct mm_machine *m, struct mm_task *parent, struct mm_task 
 	for (struct sim_vma *v = vma_first(pm); v && !err; v = vma_next(pm, v)) {
 		if (v->vm_flags & VM_DONTCOPY)
 			continue;
-		struct sim_vma *n = sim_vma_alloc(m);
+		struct sim_vma *n = sim_vm_area_dup(m, v);
 		if (!n) {
 			err = -MM_ENOMEM;
 			break;
 		}
-		n->vm_start = v->vm_start;
-		n->vm_end = v->vm_end;
-		n->vm_flags = v->vm_flags;
-		n->vm_pgoff = v->vm_pgoff;
-		n->anon_vma = v->anon_vma;
-		n->kind = v->kind;
-		n->mapping = v->mapping;
-		n->shm = v->shm;
-		if (n->mapping)
-			sim_mapping_get(n->mapping);
-		if (n->shm)
-			n->shm->nattch++;
 		sim_vma_link(mm, n);
 		sim_vm_stat_account(mm, n->vm_flags, (int64_t)vma_pages(n));
 		if (v->anon_vma) {

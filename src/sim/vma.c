@@ -78,6 +78,26 @@ struct sim_vma *sim_vma_alloc(struct mm_machine *m)
 	return v;
 }
 
+struct sim_vma *sim_vm_area_dup(struct mm_machine *m, const struct sim_vma *v)
+{
+	struct sim_vma *n = sim_vma_alloc(m);
+	if (!n)
+		return NULL;
+	n->vm_start = v->vm_start;
+	n->vm_end = v->vm_end;
+	n->vm_flags = v->vm_flags;
+	n->vm_pgoff = v->vm_pgoff;
+	n->anon_vma = v->anon_vma;
+	n->kind = v->kind;
+	n->mapping = v->mapping;
+	n->shm = v->shm;
+	if (n->mapping)
+		sim_mapping_get(n->mapping);
+	if (n->shm)
+		n->shm->nattch++;
+	return n;
+}
+
 void sim_vma_free(struct mm_machine *m, struct sim_vma *v)
 {
 	struct sim_mapping *map = v->mapping;
@@ -175,21 +195,11 @@ struct sim_vma *sim_split_vma(struct mm_machine *m, struct sim_mm *mm, struct si
 			      uint64_t addr)
 {
 	MM_BUG_ON(addr <= v->vm_start || addr >= v->vm_end || (addr & ~MM_PAGE_MASK));
-	struct sim_vma *n = sim_vma_alloc(m);
+	struct sim_vma *n = sim_vm_area_dup(m, v);
 	if (!n)
 		return NULL;
 	n->vm_start = addr;
-	n->vm_end = v->vm_end;
-	n->vm_flags = v->vm_flags;
 	n->vm_pgoff = v->vm_pgoff + ((addr - v->vm_start) >> MM_PAGE_SHIFT);
-	n->anon_vma = v->anon_vma;
-	n->kind = v->kind;
-	n->mapping = v->mapping;
-	n->shm = v->shm;
-	if (n->mapping)
-		sim_mapping_get(n->mapping);
-	if (n->shm)
-		n->shm->nattch++;
 	v->vm_end = addr;
 	sim_vma_bounds_changed(mm, v);
 	sim_vma_link(mm, n);
