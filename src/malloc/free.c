@@ -158,7 +158,13 @@ void mm_arena_drain_xfree(struct mm_arena *av)
 	struct mm_xfree *e = __atomic_exchange_n(&av->xfree, NULL, __ATOMIC_ACQUIRE);
 	while (e) {
 		struct mm_xfree *next = e->next;
+		struct mm_xfree *ahead = e->skip;
 		struct mchunk *p = mem2chunk(e);
+		if (ahead) {
+			/* its size word and its first words (written below) */
+			__builtin_prefetch((char *)ahead - SIZE_SZ, 1);
+			__builtin_prefetch(ahead, 1);
+		}
 		e->key = 0;
 		if (chunk_is_slab(p))
 			mm_slab_free_locked(av, p);

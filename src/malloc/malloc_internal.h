@@ -59,10 +59,17 @@
 struct mm_span;
 
 /* A block on an arena's xfree list: freed by a thread of another arena,
- * waiting to be given back (the same two words as a thread-cache entry). */
+ * waiting to be given back (the first two words as a thread-cache entry).
+ * skip is the block XFREE_SKIP places further down the pushed chain, or
+ * NULL: the lines were last written by another core, so the drain would
+ * otherwise take one cache miss after another walking next; with skip it
+ * prefetches ahead and the misses overlap. Every cached chunk has at
+ * least 24 usable bytes, so the third word is always there. */
+#define XFREE_SKIP 8
 struct mm_xfree {
 	struct mm_xfree *next;
 	uintptr_t key;
+	struct mm_xfree *skip;
 };
 
 /* A contiguous piece of an arena's memory: a brk run or an mmap-ed

@@ -244,11 +244,16 @@ static void flush_remote(void)
 	while (e) {
 		struct mm_arena *av = arena_for_chunk(mem2chunk(e));
 		struct tc_entry *first = NULL, *last = NULL, *rest = NULL;
+		struct mm_xfree *ring[XFREE_SKIP];
+		unsigned n = 0;
 		while (e) {
 			struct tc_entry *next = e->next;
 			if (arena_for_chunk(mem2chunk(e)) == av) {
 				/* a second free of it now takes the checked path,
 				 * which drains the stack first (no list damage) */
+				struct mm_xfree *x = (struct mm_xfree *)(void *)e;
+				x->skip = n >= XFREE_SKIP ? ring[n % XFREE_SKIP] : NULL;
+				ring[n++ % XFREE_SKIP] = x;
 				e->key = mm_slab_key;
 				e->next = first;
 				first = e;
