@@ -55,7 +55,17 @@ static MM_NOINLINE void *malloc_slow(size_t n)
 		errno = ENOMEM;
 		return NULL;
 	}
-	void *m = nb <= TC_MAX_CHUNK ? mm_tc_refill(nb) : arena_malloc(nb);
+	void *m;
+	if (nb <= TC_MAX_CHUNK) {
+		m = mm_tc_refill(tc_round(nb));
+	} else {
+		size_t round = nb;
+		m = nb <= TC_MED_MAX ? mm_tc_med_get(nb, &round) : NULL;
+		/* rounded up to the class only below the mmap threshold: what
+		 * is mmap-ed stays the requests glibc would mmap */
+		if (!m)
+			m = arena_malloc(round < MP_GET(mmap_threshold) ? round : nb);
+	}
 	int perturb = MP_GET(perturb);
 	if (mm_unlikely(perturb) && m)
 		memset(m, perturb ^ 0xff, n);   /* glibc's M_PERTURB fill */
@@ -96,8 +106,11 @@ static MM_NOINLINE void free_slow(struct mchunk *p, void *mem)
 {
 	mm_check_free_ptr(p, mem);
 	size_t size = chunksize(p);
-	if (((struct tc_entry *)mem)->key == mm_slab_key)
+	uintptr_t key = ((struct tc_entry *)mem)->key;
+	if (key == mm_slab_key)
 		mm_slab_double_free_check(p);   /* free in its span or on xfree? */
+	else if (key == mm_tc_key && size > TC_MAX_CHUNK && !chunk_is_mmapped(p))
+		mm_tc_med_double_free_check(mem, size);
 	int perturb = MP_GET(perturb);
 	if (mm_unlikely(perturb))
 		memset(mem, perturb, chunk_is_mmapped(p) ? size - CHUNK_HDR_SZ : size - SIZE_SZ);
@@ -110,9 +123,20 @@ static MM_NOINLINE void free_slow(struct mchunk *p, void *mem)
 		mm_munmap_chunk(p);
 		return;
 	}
-	if (size <= TC_MAX_CHUNK && mm_tc_free_slow(mem, size))
+	if (size <= TC_MAX_CHUNK ? mm_tc_free_slow(mem, size) : mm_tc_med_put(mem, size))
 		return;
 	struct mm_arena *av = arena_for_chunk(p);
+	struct mm_arena *own = mm_thread_arena;
+	if (own != NULL && av != own && __atomic_load_n(&av->attached, __ATOMIC_RELAXED)) {
+		/* another thread's arena: leave it on its xfree stack rather
+		 * than take (and bounce) the owner's lock; the owner gives it
+		 * back at its next allocation (mm_arena_drain) */
+		struct mm_xfree *x = mem;
+		x->key = mm_slab_key;   /* a second free takes the checked path */
+		x->skip = NULL;
+		mm_arena_push_xfree(av, x, x);
+		return;
+	}
 	mm_lock(av);
 	mm_int_free_locked(av, p);
 	mm_unlock(av);
@@ -136,7 +160,7 @@ void mmalloc_free(void *mem)
 							       : &mm_main_arena;
 		if (mm_likely(e->key != mm_tc_key && e->key != mm_slab_key &&
 			      mm_tc.limit[i] != 0)) {
-			if (mm_likely(own == mm_thread_arena && mm_tc.count[i] < mm_tc.limit[i] &&
+			if (mm_likely((own == mm_thread_arena || cs >= mm_tc_foreign_min) && mm_tc.count[i] < mm_tc.limit[i] &&
 				      mm_tc.bytes + cs <= TC_BUDGET)) {
 				e->next = mm_tc.head[i];
 				e->key = mm_tc_key;
@@ -145,7 +169,7 @@ void mmalloc_free(void *mem)
 				mm_tc.bytes += cs;
 				return;
 			}
-			if (own != mm_thread_arena && mm_tc.nremote < TC_REMOTE_MAX - 1) {
+			if (own != mm_thread_arena && cs < mm_tc_foreign_min && mm_tc.nremote < TC_REMOTE_MAX - 1) {
 				/* another arena's block: on its way home */
 				e->next = mm_tc.remote;
 				e->key = mm_tc_key;
@@ -222,7 +246,7 @@ static void *int_realloc(struct mm_arena *av, struct mchunk *p, size_t nb)
 			p->size = nb | (p->size & PREV_INUSE) | aflag;
 			struct mchunk *top = chunk_at(p, nb);
 			top->size = (tsize - nb) | PREV_INUSE | aflag;
-			av->top = top;
+			mm_set_top(av, top);
 			return chunk2mem(p);
 		}
 		if (next != av->top && chunksize(next) >= MINSIZE && !inuse(next) &&
@@ -456,6 +480,7 @@ static int release_free_pages(struct mm_arena *av)
 int mmalloc_trim(size_t pad)
 {
 	mm_ensure_init();
+	mm_tc_flush_med();   /* the calling thread's cached medium chunks */
 	int released = 0;
 	for (struct mm_arena *a = &mm_main_arena; a;
 	     a = __atomic_load_n(&a->next, __ATOMIC_ACQUIRE)) {

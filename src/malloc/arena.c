@@ -154,7 +154,7 @@ int mm_heap_trim_locked(struct mm_arena *av, size_t pad)
 		mm_os_unmap(h, HEAP_MAX_SIZE);
 		av->heap = prev;
 		ntop->size = nsize | PREV_INUSE | aflag;
-		av->top = ntop;
+		mm_set_top(av, ntop);
 		h = prev;
 		released = 1;
 	}
@@ -200,7 +200,7 @@ static struct mm_arena *arena_new_locked(void)
 	h->ar = av;
 	h->first = (struct mchunk *)((char *)av + asz);
 	av->heap = h;
-	av->top = h->first;
+	mm_set_top(av, h->first);
 	av->top->size = (h->size - HEAP_HDR_SZ - asz) | PREV_INUSE | NON_MAIN_ARENA;
 	av->system_mem = av->max_system_mem = h->size;
 	av->index = mm_narenas++;
@@ -242,7 +242,8 @@ struct mm_arena *mm_arena_get_slow(void)
 	}
 	if (!a)
 		a = arena_reuse_locked();
-	a->attached++;
+	/* atomic: free() of other threads reads it without the lock */
+	__atomic_add_fetch(&a->attached, 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&mm_list_lock);
 	mm_thread_arena = a;
 	mm_thread_arm_exit();   /* hand the arena back when the thread ends */
@@ -256,7 +257,7 @@ void mm_arena_thread_detach(void)
 	if (!a)
 		return;
 	pthread_mutex_lock(&mm_list_lock);
-	if (a->attached > 0 && --a->attached == 0) {
+	if (a->attached > 0 && __atomic_sub_fetch(&a->attached, 1, __ATOMIC_RELAXED) == 0) {
 		a->next_free = free_list;
 		free_list = a;
 	}
@@ -311,9 +312,9 @@ void mm_fork_child(void)
 	for (struct mm_arena *a = &mm_main_arena; a; a = a->next) {
 		arena_lock_init(&a->lock);
 		if (a == mm_thread_arena) {
-			a->attached = 1;
+			__atomic_store_n(&a->attached, 1, __ATOMIC_RELAXED);
 		} else {
-			a->attached = 0;
+			__atomic_store_n(&a->attached, 0, __ATOMIC_RELAXED);
 			a->next_free = free_list;
 			free_list = a;
 		}

@@ -295,6 +295,24 @@ static void check_tcache(struct ck *c)
 	}
 	if (bytes != mm_tc.bytes)
 		complain(c, &mm_main_arena, "thread cache byte total is wrong", &mm_tc);
+	bytes = 0;
+	for (unsigned k = 0; k < TC_NMED; k++) {
+		size_t n = 0;
+		for (struct tc_entry *e = mm_tc.mhead[k]; e; e = e->next) {
+			struct mchunk *p = mem2chunk(e);
+			size_t cs = chunksize(p);
+			if (cs < tc_med_size(k) || (k + 1 < TC_NMED && cs >= tc_med_size(k + 1)) ||
+			    chunk_is_mmapped(p) || chunk_is_slab(p) || !inuse(p) || e->key != mm_tc_key)
+				complain(c, &mm_main_arena, "bad chunk in the thread's medium cache", p);
+			bytes += cs;
+			if (++n > mm_tc.mcount[k])
+				break;
+		}
+		if (n != mm_tc.mcount[k] || n > tc_med_limit(k))
+			complain(c, &mm_main_arena, "medium cache count is wrong", mm_tc.mhead[k]);
+	}
+	if (bytes != mm_tc.mbytes)
+		complain(c, &mm_main_arena, "medium cache byte total is wrong", &mm_tc);
 	size_t n = 0;
 	for (struct tc_entry *e = mm_tc.remote; e && n <= TC_REMOTE_MAX; e = e->next, n++) {
 		struct mchunk *p = mem2chunk(e);

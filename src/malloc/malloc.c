@@ -57,7 +57,7 @@ static void *split_top(struct mm_arena *av, size_t nb)
 	struct mchunk *top = av->top;
 	size_t size = chunksize(top);
 	struct mchunk *rem = chunk_at(top, nb);
-	av->top = rem;
+	mm_set_top(av, rem);
 	rem->size = (size - nb) | PREV_INUSE | aflag;
 	top->size = nb | PREV_INUSE | aflag;
 	return chunk2mem(top);
@@ -148,7 +148,7 @@ static void main_new_segment(struct mm_arena *av, char *mem, size_t len, int kin
 	seg->kind = kind;
 	struct mchunk *old_top = av->heap ? av->top : NULL;
 	av->heap = seg;
-	av->top = seg->first;
+	mm_set_top(av, seg->first);
 	av->top->size = (len - HEAP_HDR_SZ) | PREV_INUSE;
 	note_system_mem(av, len);
 	if (old_top)
@@ -224,7 +224,7 @@ static int grow_heap_arena(struct mm_arena *av, size_t nb)
 	nh->prev = h;
 	struct mchunk *old_top = av->top;
 	av->heap = nh;
-	av->top = nh->first;
+	mm_set_top(av, nh->first);
 	av->top->size = (nh->size - HEAP_HDR_SZ) | PREV_INUSE | NON_MAIN_ARENA;
 	note_system_mem(av, nh->size);
 	retire_top(av, old_top);

@@ -87,7 +87,10 @@ struct mm_heap {
 	int pad_;
 };
 enum { SEG_BRK = 1, SEG_MMAP = 2, SEG_HEAP = 3 };
-#define HEAP_HDR_SZ MM_ALIGN_UP(sizeof(struct mm_heap), MALLOC_ALIGN)
+/* A whole cache line: free() on any thread reads `ar`, so nothing the
+ * owner writes often (its arena's lock, the first chunk) may share it. */
+#define MM_CACHELINE 64
+#define HEAP_HDR_SZ MM_ALIGN_UP(sizeof(struct mm_heap), MM_CACHELINE)
 
 struct mm_arena {
 	pthread_mutex_t lock;
@@ -103,7 +106,8 @@ struct mm_arena {
 	size_t max_system_mem;
 	struct mm_arena *next;               /* all arenas; immutable once set */
 	struct mm_arena *next_free;          /* list_lock: arenas no thread uses */
-	size_t attached;                     /* list_lock: threads using it */
+	size_t attached;                     /* threads using it: written under list_lock
+					        (atomically: free() reads it without) */
 	int index;                           /* 0 for main, in creation order */
 	/* adaptive trimming (free.c, default settings only): */
 	size_t trim_keep;                    /* top bytes automatic trims keep */
@@ -120,9 +124,19 @@ struct mm_arena {
 	size_t slab_spans;                   /* spans on slab_all */
 	/* atomic, no lock: blocks of this arena freed by threads of other
 	 * arenas (pushed a batch at a time with a CAS), given back to their
-	 * spans or bins by whoever next holds the lock (mm_arena_drain) */
-	struct mm_xfree *xfree;
+	 * spans or bins by whoever next holds the lock (mm_arena_drain); in
+	 * a cache line of its own, away from the fields the owner writes */
+	struct mm_xfree *xfree __attribute__((aligned(MM_CACHELINE)));
+	char xfree_pad_[MM_CACHELINE - sizeof(struct mm_xfree *)];
 };
+
+/* av->top changes under the lock; the owner's thread cache also reads it
+ * without (a hint: a chunk next to top is not cached, so top can absorb
+ * it and trimming works), hence relaxed atomic stores. */
+static inline void mm_set_top(struct mm_arena *av, struct mchunk *p)
+{
+	__atomic_store_n(&av->top, p, __ATOMIC_RELAXED);
+}
 
 struct mm_params {
 	size_t mmap_threshold;
@@ -401,7 +415,7 @@ static inline size_t coalesce_free(struct mm_arena *av, struct mchunk *p, size_t
 	} else {
 		size += nsize;
 		p->size = size | PREV_INUSE | aflag;
-		av->top = p;
+		mm_set_top(av, p);
 	}
 	return size;
 }

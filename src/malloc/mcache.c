@@ -33,9 +33,9 @@ static struct mcache_slot {
 	size_t len;              /* its length (pages) */
 	uint64_t stamp;          /* insertion order */
 } slot[MCACHE_SLOTS];
-static size_t mcache_bytes;
+static size_t mcache_bytes;     /* written under mcache_lock, atomically: peeked without it */
 static uint64_t mcache_clock;
-static int mcache_lock;          /* spin lock: held for a few compares */
+static int mcache_lock __attribute__((aligned(64))); /* spin lock: held for a few compares */
 static int mcache_hit;           /* a request was served since the last arena growth */
 static int mcache_idle;          /* arena growths since the cache last served one */
 
@@ -76,11 +76,11 @@ int mm_mcache_put(char *base, size_t len)
 			slot[empty].base = base;
 			slot[empty].len = len;
 			slot[empty].stamp = ++mcache_clock;
-			mcache_bytes += len;
+			__atomic_store_n(&mcache_bytes, mcache_bytes + len, __ATOMIC_RELAXED);
 			break;
 		}
 		out[nout++] = slot[oldest];
-		mcache_bytes -= slot[oldest].len;
+		__atomic_store_n(&mcache_bytes, mcache_bytes - slot[oldest].len, __ATOMIC_RELAXED);
 		slot[oldest].base = NULL;
 	}
 	unlock();
@@ -109,7 +109,7 @@ void *mm_mcache_get(size_t *lenp)
 			 * for (mapped requests keep getting bigger, as buffers
 			 * that double do): give it back now */
 			out[nout++] = slot[i];
-			mcache_bytes -= l;
+			__atomic_store_n(&mcache_bytes, mcache_bytes - l, __ATOMIC_RELAXED);
 			slot[i].base = NULL;
 		} else if (l >= len && l - len <= l / 2) {
 			if (fit < 0 || l < slot[fit].len)
@@ -124,7 +124,7 @@ void *mm_mcache_get(size_t *lenp)
 	if (take >= 0) {
 		s = slot[take];
 		slot[take].base = NULL;
-		mcache_bytes -= s.len;
+		__atomic_store_n(&mcache_bytes, mcache_bytes - s.len, __ATOMIC_RELAXED);
 	}
 	unlock();
 	for (int i = 0; i < nout; i++)
@@ -160,7 +160,7 @@ int mm_mcache_flush(void)
 			out[nout++] = slot[i];
 		slot[i].base = NULL;
 	}
-	mcache_bytes = 0;
+	__atomic_store_n(&mcache_bytes, 0, __ATOMIC_RELAXED);
 	unlock();
 	for (int i = 0; i < nout; i++) {
 		mm_os_note_trimmed(out[i].len);
@@ -190,7 +190,7 @@ void mm_mcache_arena_grows(void)
 	if (oldest >= 0) {
 		s = slot[oldest];
 		slot[oldest].base = NULL;
-		mcache_bytes -= s.len;
+		__atomic_store_n(&mcache_bytes, mcache_bytes - s.len, __ATOMIC_RELAXED);
 	}
 	unlock();
 	if (s.base) {

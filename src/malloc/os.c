@@ -16,7 +16,10 @@
 #include "mmkit/mmalloc.h"
 #include "os.h"
 
-static struct mmalloc_os_counters counters; /* updated with relaxed atomics */
+/* updated with relaxed atomics; a cache line of their own, so that
+ * mmap-heavy threads do not slow down the read-mostly globals of the
+ * fast paths */
+static struct mmalloc_os_counters counters __attribute__((aligned(64)));
 
 static unsigned fault_kinds;  /* MMALLOC_FAULT_* armed */
 static long fault_skip;       /* calls still allowed to succeed */

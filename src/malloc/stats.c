@@ -318,6 +318,7 @@ void mm_stats_at_exit(void)
 	size_t tc = 0;
 	for (unsigned i = 0; i < TC_NBINS; i++)
 		tc += (size_t)mm_tc.count[i] * (i + 2) * MALLOC_ALIGN;
+	tc += mm_tc.mbytes;
 	static const char hdr[] = "==mmalloc== statistics at exit\n";
 	mm_os_write_err(hdr, sizeof(hdr) - 1);
 	kv("arenas                    ", narenas);

@@ -28,6 +28,21 @@ MM_TLS struct tcache mm_tc;
 uintptr_t mm_tc_key;
 uint16_t mm_tc_cap[TC_NBINS];
 size_t mm_tc_budget = TC_BUDGET_DEFAULT;
+size_t mm_tc_foreign_min = 256;
+size_t mm_tc_round_min = 512;
+uint16_t mm_tc_bin_of[TC_NBINS + 2];
+
+/* The class of chunk size cs (a multiple of 16, 32 <= cs <= TC_MAX_CHUNK). */
+static size_t class_size(size_t cs)
+{
+	if (cs <= mm_tc_round_min)
+		return cs;
+	unsigned e = 63u - (unsigned)__builtin_clzll(cs - 1);
+	size_t step = (size_t)1 << (e - 3);
+	size_t c = (cs + step - 1) & ~(step - 1);
+	return c <= TC_MAX_CHUNK ? c : cs;
+}
+size_t mm_tc_med_budget = TC_MED_BUDGET_DEFAULT;
 static size_t mm_tc_refill_big = 1040;   /* MMALLOC_TCACHE_REFILL_BIG */
 pthread_key_t mm_thread_key;
 static int have_key;
@@ -54,6 +69,15 @@ void mm_tcache_init_global(void)
 	size_t bytes = env_size("MMALLOC_TCACHE_BYTES", 8192);
 	mm_tc_budget = env_size("MMALLOC_TCACHE_BUDGET", TC_BUDGET_DEFAULT);
 	mm_tc_refill_big = env_size("MMALLOC_TCACHE_REFILL_BIG", 1040);
+	mm_tc_foreign_min = env_size("MMALLOC_TCACHE_FOREIGN_MIN", 256);
+	mm_tc_round_min = env_size("MMALLOC_TCACHE_ROUND_MIN", 512);
+	for (unsigned u = 0; u < TC_NBINS + 2; u++) {
+		size_t cs = u < 2 ? MINSIZE : (size_t)u * MALLOC_ALIGN;
+		mm_tc_bin_of[u] = (uint16_t)(class_size(cs) / MALLOC_ALIGN - 2);
+	}
+	mm_tc_med_budget = env_size("MMALLOC_TCACHE_MED_BUDGET", TC_MED_BUDGET_DEFAULT);
+	if (max_req == 0)
+		mm_tc_med_budget = 0;
 	if (most > 1024)
 		most = 1024;
 	for (unsigned i = 0; i < TC_NBINS; i++) {
@@ -140,31 +164,45 @@ static void flush_bin(unsigned i)
 	flush_list(e);
 }
 
+/* Take the older half of bin i off it (the newest half stays, hot in
+ * cache) and return it as a list. */
+static struct tc_entry *take_half(unsigned i)
+{
+	unsigned keep = mm_tc.count[i] / 2;
+	struct tc_entry **link = &mm_tc.head[i];
+	for (unsigned k = 0; k < keep; k++)
+		link = &(*link)->next;
+	struct tc_entry *rest = *link;
+	*link = NULL;
+	mm_tc.bytes -= (size_t)(mm_tc.count[i] - keep) * (i + 2) * MALLOC_ALIGN;
+	mm_tc.count[i] = (uint16_t)keep;
+	return rest;
+}
+
 /* Keep the newest half of bin i, give the older half back. */
 static void halve_bin(unsigned i)
 {
-	unsigned keep = mm_tc.count[i] / 2;
-	if (keep == 0) {
-		flush_bin(i);
-		return;
-	}
-	struct tc_entry *e = mm_tc.head[i];
-	for (unsigned k = 1; k < keep; k++)
-		e = e->next;
-	struct tc_entry *rest = e->next;
-	e->next = NULL;
-	mm_tc.bytes -= (size_t)(mm_tc.count[i] - keep) * (i + 2) * MALLOC_ALIGN;
-	mm_tc.count[i] = (uint16_t)keep;
-	flush_list(rest);
+	flush_list(take_half(i));
 }
 
 /* Over the byte budget: halve every bin (O(cached chunks), once per
- * budget/2 bytes of frees at most). */
+ * budget/2 bytes of frees at most), all of it given back in one pass
+ * (one lock hold per arena, not one per bin). */
 static void halve_all(void)
 {
-	for (unsigned i = 0; i < TC_NBINS; i++)
-		if (mm_tc.count[i])
-			halve_bin(i);
+	struct tc_entry *out = NULL;
+	for (unsigned i = 0; i < TC_NBINS; i++) {
+		if (!mm_tc.count[i])
+			continue;
+		struct tc_entry *e = take_half(i);
+		while (e) {
+			struct tc_entry *next = e->next;
+			e->next = out;
+			out = e;
+			e = next;
+		}
+	}
+	flush_list(out);
 }
 
 void *mm_tc_refill(size_t nb)
@@ -288,7 +326,7 @@ int mm_tc_free_slow(void *mem, size_t csize)
 	}
 	if (mm_tc.limit[i] == 0)
 		return 0;          /* caching is off for this size */
-	if (arena_for_chunk(mem2chunk(mem)) != mm_thread_arena) {
+	if (csize < mm_tc_foreign_min && arena_for_chunk(mem2chunk(mem)) != mm_thread_arena) {
 		e->key = mm_tc_key;
 		e->next = mm_tc.remote;
 		mm_tc.remote = e;
@@ -308,11 +346,116 @@ int mm_tc_free_slow(void *mem, size_t csize)
 	return tc_put(mem, csize);
 }
 
+/* Over the medium budget: each class keeps its newest half (the others
+ * go back under one lock per arena). */
+static void halve_med(void)
+{
+	struct tc_entry *all = NULL;
+	for (unsigned c = 0; c < TC_NMED; c++) {
+		unsigned keep = mm_tc.mcount[c] / 2;
+		struct tc_entry **link = &mm_tc.mhead[c];
+		for (unsigned k = 0; k < keep; k++)
+			link = &(*link)->next;
+		struct tc_entry *e = *link;
+		*link = NULL;
+		mm_tc.mcount[c] = (uint8_t)keep;
+		while (e) {
+			struct tc_entry *next = e->next;
+			mm_tc.mbytes -= chunksize(mem2chunk(e));
+			e->next = all;
+			all = e;
+			e = next;
+		}
+	}
+	flush_list(all);
+}
+
+void mm_tc_flush_med(void)
+{
+	struct tc_entry *all = NULL;
+	for (unsigned c = 0; c < TC_NMED; c++) {
+		struct tc_entry *e = mm_tc.mhead[c];
+		while (e) {
+			struct tc_entry *next = e->next;
+			e->next = all;
+			all = e;
+			e = next;
+		}
+		mm_tc.mhead[c] = NULL;
+		mm_tc.mcount[c] = 0;
+	}
+	mm_tc.mbytes = 0;
+	flush_list(all);
+}
+
+void *mm_tc_med_get(size_t nb, size_t *round)
+{
+	*round = nb;
+	if (mm_tc_med_budget == 0 || nb > TC_MED_MAX)
+		return NULL;
+	if (mm_tc.state != TC_ACTIVE) {
+		if (mm_tc.state == TC_DEAD)
+			return NULL;
+		tc_register();
+		if (mm_tc.state != TC_ACTIVE)
+			return NULL;
+	}
+	unsigned c = tc_med_index(nb);
+	struct tc_entry *e = mm_tc.mhead[c];
+	if (e) {
+		mm_tc.mhead[c] = e->next;
+		mm_tc.mcount[c]--;
+		mm_tc.mbytes -= chunksize(mem2chunk(e));
+		e->key = 0;
+		return e;
+	}
+	*round = tc_med_size(c);
+	return NULL;
+}
+
+int mm_tc_med_put(void *mem, size_t csize)
+{
+	if (csize < TC_MED_MIN || csize > TC_MED_MAX || mm_tc.state != TC_ACTIVE ||
+	    csize > mm_tc_med_budget || arena_for_chunk(mem2chunk(mem)) != mm_thread_arena)
+		return 0;
+	/* next to top: let it merge into top (trimming depends on it) */
+	if (chunk_at(mem2chunk(mem), csize) == __atomic_load_n(&mm_thread_arena->top, __ATOMIC_RELAXED))
+		return 0;
+	unsigned c = tc_med_index(csize);
+	if (tc_med_size(c) > csize)
+		c--;                 /* the largest class not above csize */
+	if (mm_tc.mcount[c] >= tc_med_limit(c))
+		return 0;
+	if (mm_tc.mbytes + csize > mm_tc_med_budget)
+		halve_med();
+	struct tc_entry *e = mem;
+	e->next = mm_tc.mhead[c];
+	e->key = mm_tc_key;
+	mm_tc.mhead[c] = e;
+	mm_tc.mcount[c]++;
+	mm_tc.mbytes += csize;
+	return 1;
+}
+
+void mm_tc_med_double_free_check(void *mem, size_t csize)
+{
+	if (csize < TC_MED_MIN || csize > TC_MED_MAX)
+		return;
+	unsigned c = tc_med_index(csize);
+	if (tc_med_size(c) > csize)
+		c--;
+	for (struct tc_entry *x = mm_tc.mhead[c]; x; x = x->next)
+		if (x == mem)
+			mm_fatal("free(): double free detected in tcache 2", mem);
+}
+
 void mm_tc_flush_all(void)
 {
 	for (unsigned i = 0; i < TC_NBINS; i++)
 		if (mm_tc.head[i])
 			flush_bin(i);
+	if (mm_tc.mbytes)
+		mm_tc_flush_med();
 	if (mm_tc.remote)
 		flush_remote();
 }
@@ -323,6 +466,7 @@ void mm_tc_close(void)
 		mm_tc_cap[i] = 0;
 		mm_tc.limit[i] = 0;
 	}
+	mm_tc_med_budget = 0;
 	mm_tc_flush_all();
 }
 

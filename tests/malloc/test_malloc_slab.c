@@ -11,11 +11,20 @@
 #include "mmkit/mmalloc.h"
 #include "testutil.h"
 
-/* Chunk size of a request of n bytes (the allocator's rounding). */
+/* Chunk size of a request of n bytes (the allocator's rounding): 16-byte
+ * steps up to 512, then eight size classes a doubling (but never past
+ * the largest slab size, 4112). */
 static size_t csize_of(size_t n)
 {
 	size_t c = (n + 8 + 15) & ~(size_t)15;
-	return c < 32 ? 32 : c;
+	if (c < 32)
+		return 32;
+	if (c <= 512)
+		return c;
+	unsigned e = 63u - (unsigned)__builtin_clzll(c - 1);
+	size_t step = (size_t)1 << (e - 3);
+	size_t r = (c + step - 1) & ~(step - 1);
+	return r <= 4112 ? r : c;
 }
 
 static void test_blocks_side_by_side(void **state)
