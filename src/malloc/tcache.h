@@ -7,16 +7,21 @@
  * its first word links the stack and its second holds mm_tc_key, which lets
  * free() notice a chunk that is already cached (double free).
  *
- * Only chunks of the thread's own arena are cached for reuse: a chunk of
+ * Chunks of the thread's own arena are cached for reuse, and those of
+ * other arenas from mm_tc_foreign_min (256) bytes up; a smaller chunk of
  * another arena goes on the remote list, which is given back to the
  * owners every TC_REMOTE_MAX frees without taking their locks (pushed on
  * each arena's xfree stack, drained by its next lock holder), so that a
  * block allocated by one thread and freed by another is not handed out
- * again next to its old neighbours' owner (false sharing, cache-scratch)
- * and memory does not drift between arenas.
+ * again in the same cache line as its old neighbours (false sharing,
+ * cache-scratch) and memory does not drift between arenas.
  *
  * Invariants: count[i] = length of head[i] <= limit[i]; every chunk on
- * head[i] has size (i + 2) * 16 and belongs to the thread's arena;
+ * head[i] has size (i + 2) * 16 (a class size when it was allocated
+ * through the cache; any size for chunks from realloc or memalign);
+ * every chunk on mhead[c] is a medium chunk of the thread's arena, of a
+ * size in [tc_med_size(c), tc_med_size(c + 1)), mcount[c] of them, at
+ * most tc_med_limit(c), their sizes summing to mbytes;
  * nremote = length of remote < TC_REMOTE_MAX; bytes = total size of the
  * chunks on head[], kept under TC_BUDGET so a thread never hoards more
  * than that. limit[] is all zero until the thread has
