@@ -155,13 +155,15 @@ void mmalloc_free(void *mem)
 	 * double free) goes to free_slow, which checks it all again */
 	if (mm_likely(!(size & IS_MMAPPED) && i < TC_NBINS && aligned_ok(mem))) {
 		struct tc_entry *e = mem;
-		/* only the thread's own arena's chunks are cached for reuse */
-		struct mm_arena *own = (size & NON_MAIN_ARENA) ? heap_for_ptr(p)->ar
-							       : &mm_main_arena;
-		if (mm_likely(e->key != mm_tc_key && e->key != mm_slab_key &&
-			      mm_tc.limit[i] != 0)) {
-			if (mm_likely((own == mm_thread_arena || cs >= mm_tc_foreign_min) && mm_tc.count[i] < mm_tc.limit[i] &&
-				      mm_tc.bytes + cs <= TC_BUDGET)) {
+		/* (key | 2) == mm_tc_key: the key of a cached chunk or of a
+		 * slab block that is free (they differ in bit 1 only) */
+		if (mm_likely((e->key | 2) != mm_tc_key && mm_tc.count[i] < mm_tc.limit[i] &&
+			      mm_tc.bytes + cs <= TC_BUDGET)) {
+			/* cached for reuse: the thread's own arena's chunks, and
+			 * other arenas' from mm_tc_foreign_min bytes up */
+			if (mm_likely(cs >= mm_tc_foreign_min ||
+				      ((size & NON_MAIN_ARENA) ? heap_for_ptr(p)->ar : &mm_main_arena) ==
+					      mm_thread_arena)) {
 				e->next = mm_tc.head[i];
 				e->key = mm_tc_key;
 				mm_tc.head[i] = e;
@@ -169,7 +171,7 @@ void mmalloc_free(void *mem)
 				mm_tc.bytes += cs;
 				return;
 			}
-			if (own != mm_thread_arena && cs < mm_tc_foreign_min && mm_tc.nremote < TC_REMOTE_MAX - 1) {
+			if (mm_tc.nremote < TC_REMOTE_MAX - 1) {
 				/* another arena's block: on its way home */
 				e->next = mm_tc.remote;
 				e->key = mm_tc_key;

@@ -47,9 +47,9 @@ void mm_slab_init_global(void)
 		if (mm_slab_max < MINSIZE)
 			mm_slab_max = 0;
 	}
-	mm_slab_key = (mm_tc_key * 0x9e3779b97f4a7c15ULL) | 1;
-	if (mm_slab_key == mm_tc_key)
-		mm_slab_key ^= 2;
+	/* the two keys differ in bit 1 only (mm_tc_key has it set), so
+	 * free()'s fast path tests for either with one compare */
+	mm_slab_key = mm_tc_key & ~(uintptr_t)2;
 }
 
 /* ---- Span lists ---- */

@@ -95,7 +95,7 @@ void mm_tcache_init_global(void)
 	uintptr_t k = (uintptr_t)&mm_tc_key ^ ((uintptr_t)&k << 17) ^ 0x9e3779b97f4a7c15ULL;
 	k ^= k >> 29;
 	k *= 0xbf58476d1ce4e5b9ULL;
-	mm_tc_key = k | 1;
+	mm_tc_key = k | 3;   /* bit 1 set: mm_slab_key is the same with it clear */
 	if (pthread_key_create(&mm_thread_key, mm_tcache_thread_exit) == 0)
 		have_key = 1;
 }
@@ -142,8 +142,12 @@ static void flush_list(struct tc_entry *e)
 			struct tc_entry *next = e->next;
 			struct mchunk *p = mem2chunk(e);
 			if (arena_for_chunk(p) == av) {
-				e->key = 0;
-				mm_int_free_locked(av, p);
+				if (chunk_is_slab(p)) {
+					mm_slab_free_locked(av, p);   /* sets the key */
+				} else {
+					e->key = 0;
+					mm_int_free_locked(av, p);
+				}
 			} else {
 				e->next = rest;
 				rest = e;
