@@ -157,8 +157,7 @@ void mmalloc_free(void *mem)
 		struct tc_entry *e = mem;
 		/* (key | 2) == mm_tc_key: the key of a cached chunk or of a
 		 * slab block that is free (they differ in bit 1 only) */
-		if (mm_likely((e->key | 2) != mm_tc_key && mm_tc.count[i] < mm_tc.limit[i] &&
-			      mm_tc.bytes + cs <= TC_BUDGET)) {
+		if (mm_likely((e->key | 2) != mm_tc_key && mm_tc.count[i] < mm_tc.limit[i])) {
 			/* cached for reuse: the thread's own arena's chunks, and
 			 * other arenas' from mm_tc_foreign_min bytes up */
 			if (mm_likely(cs >= mm_tc_foreign_min ||
@@ -168,7 +167,6 @@ void mmalloc_free(void *mem)
 				e->key = mm_tc_key;
 				mm_tc.head[i] = e;
 				mm_tc.count[i]++;
-				mm_tc.bytes += cs;
 				return;
 			}
 			if (mm_tc.nremote < TC_REMOTE_MAX - 1) {

@@ -291,11 +291,7 @@ static void check_tcache(struct ck *c)
 		}
 		if (n != mm_tc.count[i] || n > mm_tc.limit[i])
 			complain(c, &mm_main_arena, "thread cache count is wrong", mm_tc.head[i]);
-		bytes += n * (size_t)(i + 2) * MALLOC_ALIGN;
 	}
-	if (bytes != mm_tc.bytes)
-		complain(c, &mm_main_arena, "thread cache byte total is wrong", &mm_tc);
-	bytes = 0;
 	for (unsigned k = 0; k < TC_NMED; k++) {
 		size_t n = 0;
 		for (struct tc_entry *e = mm_tc.mhead[k]; e; e = e->next) {

@@ -4,7 +4,7 @@
  * Algorithm: glibc's tcache keeps 7 chunks per size up to 1032 bytes and
  * refills one at a time; here bins go up to 4 KiB, each holds up to
  * mm_tc_cap[i] chunks (64 for sizes up to 128 bytes, 8 KiB worth above,
- * at least 8), the whole cache at most TC_BUDGET bytes, and chunks move in
+ * at least 8), and chunks move in
  * batches of half a bin under one arena lock (one spare only for chunks
  * above 1040 bytes: spares of big sizes cut from the top were measured to
  * fragment the heap, +40% RSS on rptest): a miss takes cap/2 chunks
@@ -14,8 +14,11 @@
  * one per operation, and producer/consumer pairs (free on another thread)
  * still recycle memory through the owning arena.
  * Cost: O(1) amortized; the batch itself is O(cap) under the lock.
- * Memory: at most TC_BUDGET (512 KiB) per thread, typically a few KiB;
- * flushed when the thread exits.
+ * Memory: bounded by the caps, about 0.5 MiB per thread in chunks of the
+ * class sizes (2.3 MiB at most with odd sizes from realloc or memalign),
+ * plus the medium cache's budget (1 MiB); flushed when the thread exits.
+ * (A byte budget on the small bins, checked on every free, cost 6-9
+ * instructions a malloc/free pair and bounded nothing the caps do not.)
  * Reference: glibc malloc/malloc.c (tcache_get, tcache_put,
  * tcache_thread_shutdown); the batching follows tcmalloc's transfer caches.
  */
@@ -27,7 +30,6 @@
 MM_TLS struct tcache mm_tc;
 uintptr_t mm_tc_key;
 uint16_t mm_tc_cap[TC_NBINS];
-size_t mm_tc_budget = TC_BUDGET_DEFAULT;
 size_t mm_tc_foreign_min = 256;
 size_t mm_tc_round_min = 512;
 uint16_t mm_tc_bin_of[TC_NBINS + 2];
@@ -63,11 +65,10 @@ void mm_tcache_init_global(void)
 {
 	/* MMALLOC_TCACHE_MAX: largest cached request (0 turns caching off);
 	 * MMALLOC_TCACHE_COUNT: most chunks per size;
-	 * MMALLOC_TCACHE_BUDGET: most bytes one thread keeps. */
+	 * MMALLOC_TCACHE_BYTES: most bytes per size (at least 8 chunks). */
 	size_t max_req = env_size("MMALLOC_TCACHE_MAX", TC_MAX_REQ);
 	size_t most = env_size("MMALLOC_TCACHE_COUNT", 64);
 	size_t bytes = env_size("MMALLOC_TCACHE_BYTES", 8192);
-	mm_tc_budget = env_size("MMALLOC_TCACHE_BUDGET", TC_BUDGET_DEFAULT);
 	mm_tc_refill_big = env_size("MMALLOC_TCACHE_REFILL_BIG", 1040);
 	mm_tc_foreign_min = env_size("MMALLOC_TCACHE_FOREIGN_MIN", 256);
 	mm_tc_round_min = env_size("MMALLOC_TCACHE_ROUND_MIN", 512);
@@ -162,7 +163,6 @@ static void flush_list(struct tc_entry *e)
 static void flush_bin(unsigned i)
 {
 	struct tc_entry *e = mm_tc.head[i];
-	mm_tc.bytes -= (size_t)mm_tc.count[i] * (i + 2) * MALLOC_ALIGN;
 	mm_tc.head[i] = NULL;
 	mm_tc.count[i] = 0;
 	flush_list(e);
@@ -178,7 +178,6 @@ static struct tc_entry *take_half(unsigned i)
 		link = &(*link)->next;
 	struct tc_entry *rest = *link;
 	*link = NULL;
-	mm_tc.bytes -= (size_t)(mm_tc.count[i] - keep) * (i + 2) * MALLOC_ALIGN;
 	mm_tc.count[i] = (uint16_t)keep;
 	return rest;
 }
@@ -187,26 +186,6 @@ static struct tc_entry *take_half(unsigned i)
 static void halve_bin(unsigned i)
 {
 	flush_list(take_half(i));
-}
-
-/* Over the byte budget: halve every bin (O(cached chunks), once per
- * budget/2 bytes of frees at most), all of it given back in one pass
- * (one lock hold per arena, not one per bin). */
-static void halve_all(void)
-{
-	struct tc_entry *out = NULL;
-	for (unsigned i = 0; i < TC_NBINS; i++) {
-		if (!mm_tc.count[i])
-			continue;
-		struct tc_entry *e = take_half(i);
-		while (e) {
-			struct tc_entry *next = e->next;
-			e->next = out;
-			out = e;
-			e = next;
-		}
-	}
-	flush_list(out);
 }
 
 void *mm_tc_refill(size_t nb)
@@ -218,14 +197,6 @@ void *mm_tc_refill(size_t nb)
 	int slab = nb <= mm_slab_max;
 	if (nb > mm_tc_refill_big && !slab)
 		want = want < 1 ? want : 1;   /* big chunks: keep spares few */
-	if (mm_tc.bytes + (size_t)want * nb > TC_BUDGET) {
-		/* other sizes hold the budget: halve every bin, then take
-		 * what fits */
-		halve_all();
-		size_t room = mm_tc.bytes < TC_BUDGET ? (TC_BUDGET - mm_tc.bytes) / nb : 0;
-		if (want > room)
-			want = (unsigned)room;
-	}
 	struct mm_arena *av = mm_arena_get();
 	void *spare[65];
 	void *odd = NULL;
@@ -261,7 +232,6 @@ void *mm_tc_refill(size_t nb)
 		mm_tc.head[i] = e;
 	}
 	mm_tc.count[i] = (uint16_t)(mm_tc.count[i] + got);
-	mm_tc.bytes += got * nb;
 	if (!first) {
 		struct mm_arena *alt = mm_arena_retry(av, nb);
 		if (alt) {
@@ -340,11 +310,6 @@ int mm_tc_free_slow(void *mem, size_t csize)
 	}
 	if (tc_put(mem, csize))
 		return 1;
-	if (mm_tc.count[i] < mm_tc.limit[i]) {
-		/* over the byte budget, not the count */
-		halve_all();
-		return tc_put(mem, csize);
-	}
 	/* the bin is full: keep the newest half (hot in cache) */
 	halve_bin(i);
 	return tc_put(mem, csize);

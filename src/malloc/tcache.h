@@ -22,9 +22,9 @@
  * every chunk on mhead[c] is a medium chunk of the thread's arena, of a
  * size in [tc_med_size(c), tc_med_size(c + 1)), mcount[c] of them, at
  * most tc_med_limit(c), their sizes summing to mbytes;
- * nremote = length of remote < TC_REMOTE_MAX; bytes = total size of the
- * chunks on head[], kept under TC_BUDGET so a thread never hoards more
- * than that. limit[] is all zero until the thread has
+ * nremote = length of remote < TC_REMOTE_MAX. The caps bound what a
+ * thread keeps: about 0.5 MiB in chunks of the class sizes malloc hands
+ * out, at most 2.3 MiB with odd sizes from realloc or memalign. limit[] is all zero until the thread has
  * registered its exit handler (so a thread that only frees cannot strand
  * chunks in its cache) and again once the thread has exited.
  * Only the owning thread touches its cache.
@@ -37,8 +37,6 @@
 #define TC_NBINS     256
 #define TC_MAX_CHUNK ((size_t)(TC_NBINS + 1) * MALLOC_ALIGN)   /* 4112 */
 #define TC_MAX_REQ   (TC_MAX_CHUNK - SIZE_SZ)                   /* 4104 */
-#define TC_BUDGET_DEFAULT ((size_t)512 * 1024)  /* bytes one thread may cache */
-#define TC_BUDGET    mm_tc_budget
 
 enum { TC_NEW = 0, TC_ACTIVE = 1, TC_DEAD = 2 };
 
@@ -63,7 +61,6 @@ struct tcache {
 	struct tc_entry *head[TC_NBINS];
 	uint16_t count[TC_NBINS];
 	uint16_t limit[TC_NBINS];
-	size_t bytes;                 /* sum of cached chunk sizes */
 	struct tc_entry *mhead[TC_NMED];  /* medium chunks of the thread's arena */
 	uint8_t mcount[TC_NMED];
 	size_t mbytes;                /* sum of their sizes, <= mm_tc_med_budget */
@@ -76,9 +73,8 @@ struct tcache {
 extern MM_TLS struct tcache mm_tc;
 extern uintptr_t mm_tc_key;
 extern uint16_t mm_tc_cap[TC_NBINS];
-extern size_t mm_tc_budget;
 extern size_t mm_tc_med_budget; /* MMALLOC_TCACHE_MED_BUDGET; 0: no medium cache */
-extern size_t mm_tc_foreign_min;     /* MMALLOC_TCACHE_BUDGET, set at init */
+extern size_t mm_tc_foreign_min; /* MMALLOC_TCACHE_FOREIGN_MIN */
 
 
 /* Size classes of the cached range: chunk sizes go up in 16-byte steps
@@ -115,7 +111,6 @@ static inline void *tc_get(size_t n)
 		if (mm_likely(e != NULL)) {
 			mm_tc.head[i] = e->next;
 			mm_tc.count[i]--;
-			mm_tc.bytes -= (size_t)(i + 2) * MALLOC_ALIGN;
 			e->key = 0;
 			return e;
 		}
@@ -134,13 +129,11 @@ static inline int tc_put(void *mem, size_t csize)
 		struct tc_entry *e = mem;
 		if (mm_unlikely(e->key == mm_tc_key))
 			mm_tc_double_free_check(e, (unsigned)i);
-		if (mm_likely(mm_tc.count[i] < mm_tc.limit[i] &&
-			      mm_tc.bytes + csize <= TC_BUDGET)) {
+		if (mm_likely(mm_tc.count[i] < mm_tc.limit[i])) {
 			e->next = mm_tc.head[i];
 			e->key = mm_tc_key;
 			mm_tc.head[i] = e;
 			mm_tc.count[i]++;
-			mm_tc.bytes += csize;
 			return 1;
 		}
 	}
