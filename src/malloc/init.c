@@ -212,9 +212,9 @@ int mmalloc_mallopt(int param, int value)
 		MP_SET(no_dyn_threshold, 1);
 		return 1;
 	case M_MMAP_THRESHOLD:
-		if ((unsigned long)(long)value > HEAP_MAX_SIZE / 2)
-			return 0;
-		MP_SET(mmap_threshold, (size_t)value);
+		/* any value, as glibc 2.36: above HEAP_MAX_SIZE / 2 a request
+		 * may come from the heap, or be mapped if no heap can hold it */
+		MP_SET(mmap_threshold, (size_t)(long)value);
 		MP_SET(no_dyn_threshold, 1);
 		return 1;
 	case M_MMAP_MAX:
@@ -237,6 +237,6 @@ int mmalloc_mallopt(int param, int value)
 			MP_SET(arena_max, value);
 		return 1;
 	default:
-		return 0;
+		return 1;   /* glibc: unknown ids are ignored and succeed */
 	}
 }

@@ -116,7 +116,18 @@ static void test_surface(void **state)
 	assert_int_equal(p[50], 1);
 	assert_null(realloc(p, 0));           /* frees, as glibc */
 	assert_int_equal(mallopt(M_TRIM_THRESHOLD, 256 * 1024), 1);
-	assert_int_equal(mallopt(-100, 1), 0);
+	/* glibc 2.36: unknown ids succeed; any mmap threshold is taken, and
+	 * a request below it, even above 32 MiB, comes from the heap */
+	assert_int_equal(mallopt(-100, 1), 1);
+	assert_int_equal(mallopt(M_MMAP_THRESHOLD, 64 << 20), 1);
+	struct mallinfo2 h0 = mallinfo2();
+	char *big = malloc((size_t)40 << 20);
+	assert_non_null(big);
+	struct mallinfo2 h1 = mallinfo2();
+	assert_int_equal(h1.hblks, h0.hblks);
+	big[((size_t)40 << 20) - 1] = 1;
+	free(big);
+	assert_int_equal(mallopt(M_MMAP_THRESHOLD, 128 * 1024), 1);
 	struct mallinfo2 mi = mallinfo2();
 	assert_true(mi.arena > 0);
 	int t = malloc_trim(0);

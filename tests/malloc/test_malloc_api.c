@@ -167,8 +167,22 @@ static void test_memalign_family(void **state)
 static void test_mallopt(void **state)
 {
 	(void)state;
-	assert_int_equal(mmalloc_mallopt(12345, 1), 0);
-	assert_int_equal(mmalloc_mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024), 0);
+	/* glibc 2.36: an unknown id succeeds, any threshold is taken */
+	assert_int_equal(mmalloc_mallopt(12345, 1), 1);
+	assert_int_equal(mmalloc_mallopt(-100, 1), 1);
+	assert_int_equal(mmalloc_mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024), 1);
+	{
+		/* 40 MiB, below the 64 MiB threshold: from the heap, not mapped */
+		struct mallinfo2 b0 = mmalloc_mallinfo2();
+		char *big = mmalloc_malloc((size_t)40 << 20);
+		assert_non_null(big);
+		struct mallinfo2 b1 = mmalloc_mallinfo2();
+		assert_int_equal(b1.hblks, b0.hblks);
+		assert_true(b1.uordblks >= b0.uordblks + ((size_t)40 << 20));
+		big[0] = 1;
+		big[((size_t)40 << 20) - 1] = 2;
+		mmalloc_free(big);
+	}
 	assert_int_equal(mmalloc_mallopt(M_MMAP_THRESHOLD, 256 * 1024), 1);
 	struct mallinfo2 before = mmalloc_mallinfo2();
 	void *p = mmalloc_malloc(200 * 1024);           /* below: from the heap */
