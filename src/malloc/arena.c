@@ -136,11 +136,20 @@ int mm_heap_trim_locked(struct mm_arena *av, size_t pad)
 
 	while (h->prev && av->top == h->first) {
 		struct mm_heap *prev = h->prev;
-		/* the previous heap ends with a fencepost; the chunk before it
-		 * becomes the new top together with the fencepost area */
-		struct mchunk *fence = (struct mchunk *)((char *)prev + prev->size - FENCEPOST_AREA);
+		/* the previous heap ends with two fenceposts (retire_top: f2
+		 * in the last 16 bytes, f1 of 16 or 32 bytes before it, its
+		 * size in f2's prev_size); the chunk before them becomes the
+		 * new top together with them */
+		struct mchunk *f2 = (struct mchunk *)((char *)prev + prev->size - FENCEPOST_SZ);
+		size_t f1size = f2->prev_size;
+		if (mm_unlikely((f1size != FENCEPOST_SZ && f1size != 2 * FENCEPOST_SZ) ||
+				chunksize(f2) != FENCEPOST_SZ))
+			mm_fatal("heap_trim(): corrupted fencepost", f2);
+		struct mchunk *fence = (struct mchunk *)((char *)f2 - f1size);
+		if (mm_unlikely(chunksize(fence) != f1size))
+			mm_fatal("heap_trim(): corrupted fencepost", fence);
 		struct mchunk *ntop = fence;
-		size_t nsize = FENCEPOST_AREA;
+		size_t nsize = f1size + FENCEPOST_SZ;
 		if (!prev_inuse(fence)) {
 			struct mchunk *q = prev_chunk(fence);
 			if (chunksize(q) != fence->prev_size)

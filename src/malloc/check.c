@@ -72,9 +72,15 @@ static void walk_segment(struct ck *c, struct mm_arena *av, struct mm_heap *h)
 			return;
 		}
 		if (sz == FENCEPOST_SZ) {
-			struct mchunk *f2 = chunk_at(p, FENCEPOST_SZ);
+			/* f1 (16 bytes, or a 32-byte in-use chunk just walked)
+			 * then f2, the segment's last 16 bytes, whose prev_size
+			 * records f1's size */
+			int last = (char *)p + FENCEPOST_SZ == end;
+			struct mchunk *f2 = last ? p : chunk_at(p, FENCEPOST_SZ);
+			size_t f1size = last ? prev_size : FENCEPOST_SZ;
 			if (chunksize(f2) != FENCEPOST_SZ || !prev_inuse(f2) ||
-			    (char *)f2 + FENCEPOST_SZ != end)
+			    (char *)f2 + FENCEPOST_SZ != end || f2->prev_size != f1size ||
+			    (last && (prev_free || f1size != 2 * FENCEPOST_SZ)))
 				complain(c, av, "bad fencepost", p);
 			return;
 		}
@@ -89,7 +95,7 @@ static void walk_segment(struct ck *c, struct mm_arena *av, struct mm_heap *h)
 			c->free_walk++;
 		}
 		prev_free = is_free;
-		prev_size = sz;
+		prev_size = sz;      /* also read by the fencepost check */
 		p = chunk_at(p, sz);
 	}
 }

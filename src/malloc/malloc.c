@@ -106,24 +106,32 @@ void *mm_sysmalloc_mmap(size_t nb, size_t align)
 
 /* ---- Growing an arena ---- */
 
-/* Close the old top of a segment that cannot grow: a fencepost at its end,
- * the rest freed into the bins. av->top already points elsewhere. */
+/* Close the old top of a segment that cannot grow: two fenceposts at its
+ * end (f1, then f2 in the last 16 bytes), the rest freed into the bins.
+ * A 48-byte top leaves 16 bytes, too few for a chunk: f1 then takes 32
+ * bytes (as glibc's sysmalloc makes a too-small old top one in-use chunk).
+ * f2's prev_size (f1's unused last word) records f1's size, so that
+ * mm_heap_trim_locked and the checker find f1 from the segment's end.
+ * av->top already points elsewhere. */
 static void retire_top(struct mm_arena *av, struct mchunk *top)
 {
 	size_t aflag = arena_flag(av);
 	size_t size = chunksize(top);
-	size_t keep = size - FENCEPOST_AREA;
-	struct mchunk *f1, *f2;
-	if (keep >= MINSIZE) {
+	size_t keep = 0, f1size = FENCEPOST_SZ;
+	struct mchunk *f1 = top;
+	if (mm_unlikely(size < FENCEPOST_AREA))
+		mm_fatal("sysmalloc(): old top too small", chunk2mem(top));
+	if (size - FENCEPOST_AREA >= MINSIZE) {
+		keep = size - FENCEPOST_AREA;
 		top->size = keep | (top->size & PREV_INUSE) | aflag;
 		f1 = chunk_at(top, keep);
 		f1->size = FENCEPOST_SZ | PREV_INUSE | aflag;
 	} else {
-		f1 = top;
-		f1->size = FENCEPOST_SZ | (top->size & PREV_INUSE) | aflag;
-		keep = 0;
+		f1size = size - FENCEPOST_SZ;        /* 16, or 32 for a 48-byte top */
+		f1->size = f1size | (top->size & PREV_INUSE) | aflag;
 	}
-	f2 = chunk_at(f1, FENCEPOST_SZ);
+	struct mchunk *f2 = chunk_at(f1, f1size);
+	f2->prev_size = f1size;
 	f2->size = FENCEPOST_SZ | PREV_INUSE | aflag;
 	if (keep)
 		mm_int_free_locked(av, top);

@@ -1,0 +1,130 @@
+/* A thread arena's 64 MiB heap filled to the last bytes: when a request
+ * no longer fits, the old top is closed with fenceposts and a new heap is
+ * chained. Whatever is left of the old top (32, 48, 64 or more bytes)
+ * must leave a heap the checker accepts, and once the new heap empties
+ * again it is unmapped and the old top comes back whole, with no byte
+ * lost. 48 bytes is the case that used to leave 16 bytes in no chunk
+ * (found in review): the first fencepost then takes 32 bytes. Each case
+ * runs in a fresh child process; the fills are 300 KB and more, above the
+ * medium cache's size classes, so the sizes are exact. */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "mmkit/mmalloc.h"
+#include "testutil.h"
+
+#define HEAP_MAX ((uintptr_t)64 << 20)
+#define FILL 300000     /* above the medium cache's classes: not rounded */
+
+struct run {
+	size_t left;          /* bytes to leave in the old top */
+	int ok_before, ok_new, ok_after;
+	int new_heap, at_top;
+	size_t arena_full, arena_after;
+};
+
+static void *fill_heap(void *arg)
+{
+	struct run *r = arg;
+	static void *blk[300];
+	size_t n = 0;
+	char *p = mmalloc_malloc(FILL);
+	blk[n++] = p;
+	uintptr_t base = (uintptr_t)p & ~(HEAP_MAX - 1), end = base + HEAP_MAX;
+	uintptr_t top = (uintptr_t)p - 16 + ((FILL + 8 + 15) & ~(size_t)15);
+	while (end - top > 2 * FILL && n < 290) {
+		p = mmalloc_malloc(FILL);
+		blk[n++] = p;
+		top = (uintptr_t)p - 16 + ((FILL + 8 + 15) & ~(size_t)15);
+	}
+	/* one chunk (300-600 KB) that leaves exactly r->left bytes of top */
+	size_t last = end - top - r->left;
+	blk[n++] = mmalloc_malloc(last - 8);
+	r->at_top = (uintptr_t)blk[n - 1] - 16 == top;
+	r->ok_before = mmalloc_check() == 0;
+	/* the heap is full: this one goes to a new heap */
+	char *q = mmalloc_malloc(FILL);
+	memset(q, 0x3c, FILL);
+	r->new_heap = ((uintptr_t)q & ~(HEAP_MAX - 1)) != base;
+	r->ok_new = mmalloc_check() == 0;
+	r->arena_full = mmalloc_mallinfo2().arena;
+	/* empty the new heap: it goes back, the old top returns */
+	mmalloc_free(q);
+	mmalloc_free(blk[--n]);
+	mmalloc_trim(0);
+	r->ok_after = mmalloc_check() == 0;
+	r->arena_after = mmalloc_mallinfo2().arena;
+	while (n)
+		mmalloc_free(blk[--n]);
+	mmalloc_trim(0);
+	if (mmalloc_check() != 0)
+		r->ok_after = 0;
+	return NULL;
+}
+
+/* In a child process (a fresh allocator: the arena is new and its heap
+ * untouched), so each case starts from an empty heap. */
+static void child(void *arg)
+{
+	struct run r = { .left = (size_t)(uintptr_t)arg };
+	pthread_t t;
+	mmalloc_free(mmalloc_malloc(64));   /* this thread takes the main arena */
+	/* the fills stay in the heap (no mmap below 1 MiB) */
+	if (mmalloc_mallopt(M_MMAP_THRESHOLD, 1 << 20) != 1)
+		exit(98);
+	if (pthread_create(&t, NULL, fill_heap, &r) != 0)
+		exit(99);
+	pthread_join(t, NULL);
+	int code = (!r.ok_before) | (!r.new_heap) << 1 | (!r.ok_new) << 2 | (!r.ok_after) << 3 |
+		   (!(r.arena_after < r.arena_full)) << 4 | (!r.at_top) << 5;
+	exit(code);
+}
+
+static void check_left(size_t left)
+{
+	char out[4096];
+	int status = mm_test_run_child(child, (void *)(uintptr_t)left, out, sizeof(out));
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("left %zu: status %#x (bits: 1 check before, 2 no new heap, 4 check "
+			 "after the new heap, 8 check after freeing, 16 heap not given back, "
+			 "32 the last fill did not come from top)\n%s",
+			 left, status, out);
+}
+
+static void test_top_left_32(void **state)
+{
+	(void)state;
+	check_left(32);
+}
+
+static void test_top_left_48(void **state)
+{
+	(void)state;
+	check_left(48);
+}
+
+static void test_top_left_64(void **state)
+{
+	(void)state;
+	check_left(64);
+}
+
+static void test_top_left_128(void **state)
+{
+	(void)state;
+	check_left(128);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_top_left_32),
+		cmocka_unit_test(test_top_left_48),
+		cmocka_unit_test(test_top_left_64),
+		cmocka_unit_test(test_top_left_128),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
