@@ -404,12 +404,9 @@ int mmalloc_posix_memalign(void **out, size_t align, size_t n)
 {
 	if (align % sizeof(void *) != 0 || !MM_IS_POW2(align / sizeof(void *)))
 		return EINVAL;
-	int saved = errno;
 	void *m = mid_memalign(align, n);
-	if (!m) {
-		errno = saved;
-		return ENOMEM;
-	}
+	if (!m)
+		return ENOMEM;      /* errno is ENOMEM too, as glibc leaves it */
 	*out = m;
 	return 0;
 }

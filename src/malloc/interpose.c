@@ -103,12 +103,9 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
 	if (DBG) {
 		if (align % sizeof(void *) != 0 || !MM_IS_POW2(align / sizeof(void *)))
 			return EINVAL;
-		int saved = errno;
 		void *m = mmalloc_dbg_memalign(align, n);
-		if (!m) {
-			errno = saved;
-			return ENOMEM;
-		}
+		if (!m)
+			return ENOMEM;   /* errno is ENOMEM too, as in glibc */
 		*out = m;
 		return 0;
 	}
