@@ -68,15 +68,17 @@ MMALLOC_API size_t mmalloc_usable_size(const void *p);
 MMALLOC_API int mmalloc_trim(size_t pad);
 
 /* Set a parameter (M_MMAP_THRESHOLD, M_TRIM_THRESHOLD, M_TOP_PAD,
- * M_MMAP_MAX, M_ARENA_MAX, M_ARENA_TEST, M_MXFAST, M_PERTURB). Returns 1 on
- * success, 0 for an unknown parameter or a value out of range. Setting any
+ * M_MMAP_MAX, M_ARENA_MAX, M_ARENA_TEST, M_MXFAST, M_PERTURB). Returns 0 for
+ * a value out of range (M_MXFAST above 160), else 1, an unknown parameter
+ * included (glibc 2.36). Setting any
  * of the first three turns off the dynamic mmap threshold, as in glibc. */
 MMALLOC_API int mmalloc_mallopt(int param, int value);
 
 /* glibc's malloc_stats() text on stderr. */
 MMALLOC_API void mmalloc_stats(void);
 
-/* glibc's malloc_info() XML on fp; options must be 0 (else EINVAL, -1). */
+/* glibc's malloc_info() XML on fp: 0; options must be 0, else nothing is
+ * written and the result is EINVAL (errno untouched, as glibc 2.36). */
 MMALLOC_API int mmalloc_info(int options, FILE *fp);
 
 /* Totals over every arena, glibc's field meanings. */

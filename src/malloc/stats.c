@@ -201,25 +201,41 @@ static size_t info_sizes(struct mm_arena *a, struct bin_line *out)
 		if (n)
 			out[k++] = (struct bin_line){ lo, hi, tot, n, 0 };
 	}
+	/* glibc lists the unsorted bin last, with its smallest and largest
+	 * chunk (glibc's numbers include the chunk's flag bits: one more) */
 	struct mlink *u = bin_at(a, UNSORTED);
-	size_t n = 0, tot = 0;
+	size_t n = 0, tot = 0, lo = SIZE_MAX, hi = 0;
 	for (struct mlink *l = u->fd; l != u; l = l->fd) {
+		size_t sz = chunksize(link2chunk(l));
 		n++;
-		tot += chunksize(link2chunk(l));
+		tot += sz;
+		lo = sz < lo ? sz : lo;
+		hi = sz > hi ? sz : hi;
 	}
 	if (n)
-		out[k++] = (struct bin_line){ 0, 0, tot, n, 1 };
+		out[k++] = (struct bin_line){ lo, hi, tot, n, 1 };
 	return k;
+}
+
+/* A thread arena's heaps: bytes in use, bytes made read-write and how
+ * many (glibc's <aspace> total, mprotect and subheaps). Lock held. */
+static void info_heaps(struct mm_arena *a, size_t *size, size_t *mprot, size_t *count)
+{
+	*size = *mprot = *count = 0;
+	for (struct mm_heap *h = a->heap; h; h = h->prev) {
+		*size += h->size;
+		*mprot += h->mprotect_size;
+		(*count)++;
+	}
 }
 
 int mmalloc_info(int options, FILE *fp)
 {
-	if (options != 0) {
-		errno = EINVAL;
-		return -1;
-	}
+	if (options != 0)
+		return EINVAL;   /* glibc 2.36: the error as the result, errno untouched */
 	mm_ensure_init();
 	size_t t_nfast = 0, t_fast = 0, t_nrest = 0, t_rest = 0, t_sys = 0, t_max = 0;
+	size_t t_aspace = 0, t_mprot = 0;
 	struct bin_line lines[INFO_LINES];
 	fputs("<malloc version=\"1\">\n", fp);
 	FOR_EACH_ARENA(a) {
@@ -227,26 +243,35 @@ int mmalloc_info(int options, FILE *fp)
 		mm_lock(a);
 		sum_arena(a, &s);
 		size_t nl = info_sizes(a, lines);
+		size_t hsize = s.system, hmprot = s.system, hcount = 0;
+		if (!a->is_main)
+			info_heaps(a, &hsize, &hmprot, &hcount);
 		mm_unlock(a);
 		fprintf(fp, "<heap nr=\"%d\">\n<sizes>\n", a->index);
 		for (size_t k = 0; k < nl; k++)
 			fprintf(fp, "  <%s from=\"%zu\" to=\"%zu\" total=\"%zu\" count=\"%zu\"/>\n",
 				lines[k].unsorted ? "unsorted" : "size", lines[k].from, lines[k].to,
 				lines[k].total, lines[k].count);
-		size_t nrest = s.nfree - (a->top ? 1 : 0), rest = s.free - s.top;
+		/* glibc counts the top chunk with the rest */
+		size_t nrest = s.nfree, rest = s.free;
 		fprintf(fp, "</sizes>\n<total type=\"fast\" count=\"%zu\" size=\"%zu\"/>\n",
 			s.nfast, s.fast);
 		fprintf(fp, "<total type=\"rest\" count=\"%zu\" size=\"%zu\"/>\n", nrest, rest);
 		fprintf(fp, "<system type=\"current\" size=\"%zu\"/>\n", s.system);
 		fprintf(fp, "<system type=\"max\" size=\"%zu\"/>\n", s.max_system);
-		fprintf(fp, "<aspace type=\"total\" size=\"%zu\"/>\n", s.system);
-		fprintf(fp, "<aspace type=\"mprotect\" size=\"%zu\"/>\n</heap>\n", s.system);
+		fprintf(fp, "<aspace type=\"total\" size=\"%zu\"/>\n", hsize);
+		fprintf(fp, "<aspace type=\"mprotect\" size=\"%zu\"/>\n", hmprot);
+		if (!a->is_main)
+			fprintf(fp, "<aspace type=\"subheaps\" size=\"%zu\"/>\n", hcount);
+		fputs("</heap>\n", fp);
 		t_nfast += s.nfast;
 		t_fast += s.fast;
 		t_nrest += nrest;
 		t_rest += rest;
 		t_sys += s.system;
 		t_max += s.max_system;
+		t_aspace += hsize;
+		t_mprot += hmprot;
 	}
 	fprintf(fp, "<total type=\"fast\" count=\"%zu\" size=\"%zu\"/>\n", t_nfast, t_fast);
 	fprintf(fp, "<total type=\"rest\" count=\"%zu\" size=\"%zu\"/>\n", t_nrest, t_rest);
@@ -255,8 +280,8 @@ int mmalloc_info(int options, FILE *fp)
 		__atomic_load_n(&mm_mp.mmapped_mem, __ATOMIC_RELAXED));
 	fprintf(fp, "<system type=\"current\" size=\"%zu\"/>\n", t_sys);
 	fprintf(fp, "<system type=\"max\" size=\"%zu\"/>\n", t_max);
-	fprintf(fp, "<aspace type=\"total\" size=\"%zu\"/>\n", t_sys);
-	fprintf(fp, "<aspace type=\"mprotect\" size=\"%zu\"/>\n", t_sys);
+	fprintf(fp, "<aspace type=\"total\" size=\"%zu\"/>\n", t_aspace);
+	fprintf(fp, "<aspace type=\"mprotect\" size=\"%zu\"/>\n", t_mprot);
 	fputs("</malloc>\n", fp);
 	return 0;
 }

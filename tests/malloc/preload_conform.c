@@ -176,9 +176,77 @@ static void test_malloc_info_format(void **state)
 	free(buf);
 	for (int i = 1; i < 400; i += 2)
 		free(keep[i]);
-	errno = 0;
-	assert_int_equal(malloc_info(1, stdout), -1);
-	assert_int_equal(errno, EINVAL);
+}
+
+static void *info_thread(void *arg)
+{
+	(void)arg;
+	/* 48 blocks of 20 to 67 KiB, every other one freed: more than a
+	 * thread cache keeps, so chunks of several sizes reach the arena's
+	 * unsorted bin (the kept ones stop them from merging) */
+	static void *blk[48];
+	for (int i = 0; i < 48; i++)
+		blk[i] = malloc(20000 + (size_t)i * 1000);
+	for (int i = 0; i < 48; i += 2)
+		free(blk[i]);
+	return blk;
+}
+
+static void test_malloc_info_threads(void **state)
+{
+	(void)state;
+	char *buf;
+	size_t len;
+	/* options != 0: EINVAL as the result, errno untouched, no output */
+	FILE *f = open_memstream(&buf, &len);
+	errno = ENOENT;
+	assert_int_equal(malloc_info(1, f), EINVAL);
+	assert_int_equal(errno, ENOENT);
+	fclose(f);
+	assert_int_equal(len, 0);
+	free(buf);
+
+	pthread_t t;
+	void **kept;
+	assert_int_equal(pthread_create(&t, NULL, info_thread, NULL), 0);
+	assert_int_equal(pthread_join(t, (void **)&kept), 0);
+	f = open_memstream(&buf, &len);
+	assert_int_equal(malloc_info(0, f), 0);
+	fclose(f);
+	/* the main arena: no subheaps line; every thread arena: one, after
+	 * its mprotect line, with at least one heap */
+	char *h1 = strstr(buf, "<heap nr=\"1\">");
+	assert_non_null(h1);
+	char *sub = strstr(buf, "<aspace type=\"subheaps\"");
+	assert_true(sub > h1);
+	int with_unsorted = 0;
+	for (char *h = h1; h; h = strstr(h + 1, "<heap nr=\"")) {
+		char *end = strstr(h, "</heap>");
+		assert_non_null(end);
+		size_t nsub = 0;
+		char *s = strstr(h, "<aspace type=\"mprotect\" size=\"");
+		assert_true(s && s < end);
+		s = strstr(s, "\n<aspace type=\"subheaps\" size=\"");
+		assert_true(s && s < end);
+		assert_int_equal(sscanf(s, "\n<aspace type=\"subheaps\" size=\"%zu\"/>", &nsub), 1);
+		assert_true(nsub >= 1);
+		char *u = strstr(h, "<unsorted from=\"");
+		if (u && u < end) {
+			size_t from, to, total, count;
+			assert_int_equal(sscanf(u, "<unsorted from=\"%zu\" to=\"%zu\" total=\"%zu\" "
+						"count=\"%zu\"/>", &from, &to, &total, &count), 4);
+			/* the smallest and largest chunk of the bin */
+			assert_true(from >= 20000 && from <= to);
+			assert_true(total >= from * count && total <= to * count);
+			if (count >= 2)
+				assert_true(from < to && total >= from + to);
+			with_unsorted++;
+		}
+	}
+	assert_true(with_unsorted >= 1);
+	free(buf);
+	for (int i = 1; i < 48; i += 2)
+		free(kept[i]);
 }
 
 static void test_env_thresholds(void **state)
@@ -426,6 +494,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_surface),
 		cmocka_unit_test(test_malloc_stats_format),
 		cmocka_unit_test(test_malloc_info_format),
+		cmocka_unit_test(test_malloc_info_threads),
 		cmocka_unit_test(test_env_thresholds),
 		cmocka_unit_test(test_stats_at_exit),
 		cmocka_unit_test(test_slab_setting),
