@@ -117,7 +117,7 @@ static void say_frames(const char *title, void *const *frames, int n)
 {
 	mm_os_write_err(title, strlen(title));
 	if (n > 0)
-		backtrace_symbols_fd(frames, n, 2);
+		backtrace_symbols_fd(frames, n, mm_os_err_fd());
 	else
 		mm_os_write_err("    (no backtrace)\n", 19);
 }

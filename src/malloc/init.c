@@ -172,6 +172,8 @@ void mm_init_slow(void)
 	read_env();             /* after the caches: M_PERTURB closes them */
 	pthread_atfork(mm_fork_prepare, mm_fork_parent, mm_fork_child);
 	mm_debug_init();
+	if (mm_stats_requested || mm_debug_mode == 1)
+		mm_os_keep_err();   /* their reports at exit outlive a closed fd 2 */
 	__atomic_store_n(&mm_ready, 2, __ATOMIC_RELEASE);
 	init_owner = 0;
 	__atomic_store_n(&spin, 0, __ATOMIC_RELEASE);

@@ -1,5 +1,7 @@
 /* os.c — libmmalloc's operating-system layer: mmap, munmap, mremap,
- * mprotect, madvise and sbrk, with counters and fault injection.
+ * mprotect, madvise and sbrk, with counters and fault injection; the
+ * messages to standard error (through a duplicate of fd 2 when reports
+ * at exit are wanted).
  *
  * Nothing else in src/malloc talks to the kernel about memory. Each call is
  * one system call (cost: a kernel entry, plus page faults later when the
@@ -8,8 +10,10 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -176,11 +180,48 @@ int mm_os_ncpus(void)
 	return n > 0 ? n : 1;
 }
 
+/* The standard error the process had at initialisation, kept by
+ * mm_os_keep_err: a duplicate, and what it referred to. */
+static int err_fd = -1;
+static dev_t err_dev;
+static ino_t err_ino;
+
+void mm_os_keep_err(void)
+{
+	if (err_fd >= 0)
+		return;
+	int saved = errno;
+	struct stat st;
+	int fd = fcntl(2, F_DUPFD_CLOEXEC, 10);
+	if (fd >= 0 && fstat(fd, &st) == 0) {
+		err_dev = st.st_dev;
+		err_ino = st.st_ino;
+		err_fd = fd;
+	} else if (fd >= 0) {
+		close(fd);
+	}
+	errno = saved;
+}
+
+int mm_os_err_fd(void)
+{
+	if (err_fd < 0)
+		return 2;
+	/* the program may have closed our duplicate (closefrom()) and the
+	 * number may name another file now: only write to the same file */
+	int saved = errno;
+	struct stat st;
+	int ok = fstat(err_fd, &st) == 0 && st.st_dev == err_dev && st.st_ino == err_ino;
+	errno = saved;
+	return ok ? err_fd : 2;
+}
+
 void mm_os_write_err(const char *s, size_t len)
 {
 	int saved = errno;
+	int fd = mm_os_err_fd();
 	while (len > 0) {
-		ssize_t w = write(2, s, len);
+		ssize_t w = write(fd, s, len);
 		if (w <= 0) {
 			if (w < 0 && errno == EINTR)
 				continue;

@@ -30,8 +30,17 @@ size_t mm_os_pagesize(void);
 /* A coarse monotonic clock in milliseconds (0 if unavailable). */
 uint64_t mm_os_now_ms(void);
 int mm_os_ncpus(void);
-/* Write a message to fd 2 without stdio. */
+/* Write a message to the standard error without stdio: fd 2, or the
+ * duplicate mm_os_keep_err made of it. */
 void mm_os_write_err(const char *s, size_t len);
+/* Keep a duplicate of fd 2 (close-on-exec, numbered 10 or above) and write
+ * messages there from now on, so that reports at exit still reach the
+ * original standard error after the program has closed fd 2 (or opened
+ * another file as fd 2). Nothing happens if fd 2 is not open. */
+void mm_os_keep_err(void);
+/* The descriptor messages go to: the duplicate while it still refers to
+ * the file it was made from, else 2. */
+int mm_os_err_fd(void);
 /* Bytes given back to the system, for the counters (trim paths). */
 void mm_os_note_trimmed(size_t bytes);
 

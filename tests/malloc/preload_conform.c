@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
@@ -320,6 +321,34 @@ static void test_stats_at_exit(void **state)
 	assert_non_null(strstr(buf, "external fragmentation"));
 }
 
+/* The reports at exit of a program that closed its stderr (or put another
+ * file at fd 2) reach the stderr it started with. */
+static void test_reports_after_stderr_closed(void **state)
+{
+	(void)state;
+	char buf[16384];
+	char env[4200];
+	const char *modes[] = { "closeerr", "reuseerr" };
+	for (int m = 0; m < 2; m++) {
+		assert_int_equal(rerun(modes[m], "MMALLOC_STATS=1", buf, sizeof(buf)), 0);
+		assert_non_null(strstr(buf, "==mmalloc== statistics at exit"));
+		assert_non_null(strstr(buf, "external fragmentation"));
+		const char *dso = getenv("MMALLOC_DEBUG_SO");
+		assert_non_null(dso);
+		snprintf(env, sizeof(env), "LD_PRELOAD=%s", dso);
+		const char *ways[] = { env, "MMALLOC_CHECK=1" };
+		for (int w = 0; w < 2; w++) {
+			assert_int_equal(rerun(modes[m], ways[w], buf, sizeof(buf)), 0);
+			assert_non_null(strstr(buf, "(4242 bytes) never freed"));
+			assert_non_null(strstr(buf, "allocated at:"));
+			assert_non_null(strstr(buf, "preload_conform"));   /* backtrace too */
+		}
+		/* neither mode on: nothing */
+		assert_int_equal(rerun(modes[m], NULL, buf, sizeof(buf)), 0);
+		assert_null(strstr(buf, "mmalloc"));
+	}
+}
+
 /* Debug mode, both ways of turning it on: a leak is reported at exit with
  * its size and call site, a double free aborts with a report. */
 static void test_debug_modes(void **state)
@@ -449,6 +478,20 @@ static int child(const char *mode)
 		p[0] = 1;
 		return 0;
 	}
+	if (strcmp(mode, "closeerr") == 0 || strcmp(mode, "reuseerr") == 0) {
+		/* a leak, then stdout to /dev/null and stderr closed (as
+		 * coreutils' close_stdout does); "reuseerr" then opens a file,
+		 * which takes the number 2: the reports at exit must still
+		 * reach the original stderr, and only it */
+		char *volatile p = malloc(4242);
+		p[0] = 1;
+		int null = open("/dev/null", O_WRONLY);
+		if (null < 0 || dup2(null, 1) != 1 || close(null) != 0 || close(2) != 0)
+			return 10;
+		if (mode[0] == 'r' && open("/dev/null", O_WRONLY) != 2)
+			return 11;
+		return 0;
+	}
 	if (strcmp(mode, "dfree") == 0) {
 		char *volatile p = malloc(77);
 		free(p);
@@ -497,6 +540,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_malloc_info_threads),
 		cmocka_unit_test(test_env_thresholds),
 		cmocka_unit_test(test_stats_at_exit),
+		cmocka_unit_test(test_reports_after_stderr_closed),
 		cmocka_unit_test(test_slab_setting),
 		cmocka_unit_test(test_fork_child_mallocs),
 		cmocka_unit_test(test_debug_modes),
