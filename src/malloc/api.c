@@ -83,7 +83,7 @@ static MM_NOINLINE void note_request(size_t n, void *m)
 }
 
 /* Everything but a plain cache hit: a miss, or statistics to record. */
-static MM_NOINLINE void *malloc_tail(size_t n, void *m)
+MM_NOINLINE void *mm_malloc_tail(size_t n, void *m)
 {
 	if (!m)
 		m = malloc_slow(n);
@@ -97,12 +97,12 @@ void *mmalloc_malloc(size_t n)
 	void *m = tc_get(n);
 	if (mm_likely(m != NULL) && mm_likely(!mm_stats_requested))
 		return m;
-	return malloc_tail(n, m);
+	return mm_malloc_tail(n, m);
 }
 
 /* ---- free ---- */
 
-static MM_NOINLINE void free_slow(struct mchunk *p, void *mem)
+MM_NOINLINE void mm_free_slow(struct mchunk *p, void *mem)
 {
 	mm_check_free_ptr(p, mem);
 	size_t size = chunksize(p);
@@ -146,40 +146,8 @@ void mmalloc_free(void *mem)
 {
 	if (mm_unlikely(mem == NULL))
 		return;
-	struct mchunk *p = mem2chunk(mem);
-	size_t size = size_word(p);
-	size_t cs = size & CHUNK_SIZE_MASK;
-	size_t i = (cs >> 4) - 2;
-	/* the fast path makes no call, so it needs no stack frame; anything
-	 * unusual (mmap-ed, full cache, a cached or slab-free key: maybe a
-	 * double free) goes to free_slow, which checks it all again */
-	if (mm_likely(!(size & IS_MMAPPED) && i < TC_NBINS && aligned_ok(mem))) {
-		struct tc_entry *e = mem;
-		/* (key | 2) == mm_tc_key: the key of a cached chunk or of a
-		 * slab block that is free (they differ in bit 1 only) */
-		if (mm_likely((e->key | 2) != mm_tc_key && mm_tc.count[i] < mm_tc.limit[i])) {
-			/* cached for reuse: the thread's own arena's chunks, and
-			 * other arenas' from mm_tc_foreign_min bytes up */
-			if (mm_likely(cs >= mm_tc_foreign_min ||
-				      ((size & NON_MAIN_ARENA) ? heap_for_ptr(p)->ar : &mm_main_arena) ==
-					      mm_thread_arena)) {
-				e->next = mm_tc.head[i];
-				e->key = mm_tc_key;
-				mm_tc.head[i] = e;
-				mm_tc.count[i]++;
-				return;
-			}
-			if (mm_tc.nremote < TC_REMOTE_MAX - 1) {
-				/* another arena's block: on its way home */
-				e->next = mm_tc.remote;
-				e->key = mm_tc_key;
-				mm_tc.remote = e;
-				mm_tc.nremote++;
-				return;
-			}
-		}
-	}
-	free_slow(p, mem);
+	if (!tc_free_fast(mem))
+		mm_free_slow(mem2chunk(mem), mem);
 }
 
 /* ---- calloc ---- */

@@ -110,7 +110,10 @@ void mm_thread_arm_exit(void)
 /* The thread's first use of its cache: arm the exit handler, open the bins. */
 static void tc_register(void)
 {
-	if (!have_key) {
+	/* debug mode: nothing is cached, so that every block passes the
+	 * checking layer (and the interposed malloc/free can take their
+	 * cache fast paths without testing the mode) */
+	if (!have_key || mm_debug_mode > 0) {
 		mm_tc.state = TC_DEAD;  /* no way to flush at exit: no cache */
 		return;
 	}

@@ -175,6 +175,56 @@ void mm_tc_flush_med(void);
 /* mem's key is mm_tc_key: abort if it is in the medium cache. */
 void mm_tc_med_double_free_check(void *mem, size_t csize);
 
+#define TC_REMOTE_MAX 64    /* remote blocks held before they are given back */
+
+/* free()'s fast path: mem (not NULL) cached for reuse, or put on the
+ * remote list; 0 for anything else (mmap-ed, full bin, a cached or
+ * slab-free key: maybe a double free; caching off), which the caller
+ * sends to mm_free_slow (api.c), where everything is checked again. It
+ * makes no call, so free() needs no stack frame on this path. Shared by
+ * mmalloc_free and the interposed free(), which would otherwise pay a
+ * call and a debug-mode test on every free (debug mode keeps every
+ * cache empty, so its blocks always come out here as 0). */
+static inline int tc_free_fast(void *mem)
+{
+	struct mchunk *p = mem2chunk(mem);
+	size_t size = size_word(p);
+	size_t cs = size & CHUNK_SIZE_MASK;
+	size_t i = (cs >> 4) - 2;
+	if (mm_likely(!(size & IS_MMAPPED) && i < TC_NBINS && aligned_ok(mem))) {
+		struct tc_entry *e = mem;
+		/* (key | 2) == mm_tc_key: the key of a cached chunk or of a
+		 * slab block that is free (they differ in bit 1 only) */
+		if (mm_likely((e->key | 2) != mm_tc_key && mm_tc.count[i] < mm_tc.limit[i])) {
+			/* cached for reuse: the thread's own arena's chunks, and
+			 * other arenas' from mm_tc_foreign_min bytes up */
+			if (mm_likely(cs >= mm_tc_foreign_min ||
+				      ((size & NON_MAIN_ARENA) ? heap_for_ptr(p)->ar : &mm_main_arena) ==
+					      mm_thread_arena)) {
+				e->next = mm_tc.head[i];
+				e->key = mm_tc_key;
+				mm_tc.head[i] = e;
+				mm_tc.count[i]++;
+				return 1;
+			}
+			if (mm_tc.nremote < TC_REMOTE_MAX - 1) {
+				/* another arena's block: on its way home */
+				e->next = mm_tc.remote;
+				e->key = mm_tc_key;
+				mm_tc.remote = e;
+				mm_tc.nremote++;
+				return 1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* api.c: everything free() does beyond tc_free_fast, and everything
+ * malloc() does beyond a plain cache hit (m: the hit, or NULL). */
+void mm_free_slow(struct mchunk *p, void *mem);
+void *mm_malloc_tail(size_t n, void *m);
+
 /* Slow paths (tcache.c). */
 /* Allocate a chunk of size nb <= TC_MAX_CHUNK and fill its cache bin
  * with spares; NULL with errno = ENOMEM on failure. */
@@ -184,7 +234,6 @@ void *mm_tc_refill(size_t nb);
  * another arena (remote list, given back in batches), a full bin or byte
  * budget. 0 if the chunk must go to its arena instead. */
 int mm_tc_free_slow(void *mem, size_t csize);
-#define TC_REMOTE_MAX 64    /* remote blocks held before they are given back */
 void mm_tc_flush_all(void);
 /* No caching from now on for threads that register later, nor for the
  * calling thread (M_PERTURB needs every block to pass the slow paths). */
