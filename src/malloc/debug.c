@@ -11,8 +11,10 @@
  * a FIFO quarantine (QUARANTINE_BYTES) instead of freeing it. When a block
  * leaves the quarantine its poison is verified, so a write after free is
  * caught. Each report names the address, the size and the allocation call
- * site and aborts, since going on would corrupt memory. At exit every block
- * still live is reported as a leak (MMALLOC_LEAKS=0 turns that off).
+ * site and aborts, since going on would corrupt memory. At exit the guards
+ * of the live blocks and the poison of the quarantined ones are checked
+ * (damage aborts), then every block still live is reported as a leak
+ * (MMALLOC_LEAKS=0 turns that off).
  * Cost: a backtrace per allocation and O(size) poisoning; memory: 144 bytes
  * per block plus the quarantine. Reference: the debug_realloc of Lua,
  * SQLite's mem2.c guard/poison scheme, glibc's MALLOC_CHECK_/mcheck.
@@ -447,10 +449,19 @@ size_t mmalloc_dbg_leak_report(void)
 	return n;
 }
 
+/* At exit: the guards of every live block and the poison of every
+ * quarantined one are checked first (a damaged block aborts, as the
+ * checks at free do), then the leaks are listed. */
 __attribute__((destructor)) static void dbg_at_exit(void)
 {
-	if (__atomic_load_n(&dbg_started, __ATOMIC_ACQUIRE) && !leaks_off &&
-	    mm_debug_mode != 0)
+	if (!__atomic_load_n(&dbg_started, __ATOMIC_ACQUIRE) || mm_debug_mode == 0)
+		return;
+	if (mmalloc_dbg_verify() != 0) {
+		static const char msg[] = "mmalloc-debug: heap damage found at exit\n";
+		mm_os_write_err(msg, sizeof(msg) - 1);
+		abort();
+	}
+	if (!leaks_off)
 		mmalloc_dbg_leak_report();
 }
 

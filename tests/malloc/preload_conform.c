@@ -350,7 +350,8 @@ static void test_reports_after_stderr_closed(void **state)
 }
 
 /* Debug mode, both ways of turning it on: a leak is reported at exit with
- * its size and call site, a double free aborts with a report. */
+ * its size and call site, a double free aborts with a report, and so do a
+ * write after free and an overflow still undetected at exit. */
 static void test_debug_modes(void **state)
 {
 	(void)state;
@@ -369,6 +370,17 @@ static void test_debug_modes(void **state)
 		assert_int_equal(rerun("dfree", ways[w], buf, sizeof(buf)), 128 + SIGABRT);
 		assert_non_null(strstr(buf, "mmalloc-debug: double free of "));
 		assert_non_null(strstr(buf, "(77 bytes)"));
+		/* damage that no free or realloc saw is found at exit: a write
+		 * into a quarantined block, an overflow of a live block */
+		assert_int_equal(rerun("uafexit", ways[w], buf, sizeof(buf)), 128 + SIGABRT);
+		assert_non_null(strstr(buf, "mmalloc-debug: use after free: write into freed block "));
+		assert_non_null(strstr(buf, " at offset 3\n"));
+		assert_non_null(strstr(buf, "allocated at:"));
+		assert_non_null(strstr(buf, "preload_conform"));
+		assert_int_equal(rerun("overexit", ways[w], buf, sizeof(buf)), 128 + SIGABRT);
+		assert_non_null(strstr(buf, "mmalloc-debug: guard bytes overwritten around "));
+		assert_non_null(strstr(buf, "(10 bytes)"));
+		assert_non_null(strstr(buf, "preload_conform"));
 	}
 	/* without debug mode: no report */
 	assert_int_equal(rerun("leak", NULL, buf, sizeof(buf)), 0);
@@ -400,6 +412,13 @@ static void test_fork_child_mallocs(void **state)
 	waitpid(pid, &st, 0);
 	pthread_join(t, NULL);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* A store gcc cannot drop, though nothing reads it (the block is freed
+ * or never used again). */
+__attribute__((noipa)) static void poke(char *p, size_t i)
+{
+	((volatile char *)p)[i] = 'x';
 }
 
 /* child modes */
@@ -490,6 +509,19 @@ static int child(const char *mode)
 			return 10;
 		if (mode[0] == 'r' && open("/dev/null", O_WRONLY) != 2)
 			return 11;
+		return 0;
+	}
+	if (strcmp(mode, "uafexit") == 0) {
+		/* a write after free into a block still in the quarantine at
+		 * exit */
+		char *volatile p = malloc(10);
+		free(p);
+		poke(p, 3);
+		return 0;
+	}
+	if (strcmp(mode, "overexit") == 0) {
+		char *volatile p = malloc(10);   /* overflowed, never freed */
+		poke(p, 10);
 		return 0;
 	}
 	if (strcmp(mode, "dfree") == 0) {
