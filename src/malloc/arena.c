@@ -318,8 +318,11 @@ void mm_fork_child(void)
 	mm_mcache_fork_child();
 	/* Only the forking thread exists now: every other arena is free. */
 	free_list = NULL;
+	/* mm_fork_prepare took every lock in this very thread, which is the
+	 * child's only one: it releases them (initialising a locked mutex
+	 * again is undefined, and ThreadSanitizer then still sees it held) */
 	for (struct mm_arena *a = &mm_main_arena; a; a = a->next) {
-		arena_lock_init(&a->lock);
+		mm_unlock(a);
 		if (a == mm_thread_arena) {
 			__atomic_store_n(&a->attached, 1, __ATOMIC_RELAXED);
 		} else {
@@ -329,6 +332,6 @@ void mm_fork_child(void)
 		}
 	}
 	/* the main arena is handed out first only while it has no thread */
-	pthread_mutex_init(&mm_list_lock, NULL);
+	pthread_mutex_unlock(&mm_list_lock);
 	mm_debug_fork_child();
 }

@@ -5,13 +5,13 @@
  * again it is unmapped and the old top comes back whole, with no byte
  * lost. 48 bytes is the case that used to leave 16 bytes in no chunk
  * (found in review): the first fencepost then takes 32 bytes. Each case
- * runs in a fresh child process; the fills are 300 KB and more, above the
- * medium cache's size classes, so the sizes are exact. */
+ * runs in a thread of its own arena; the fills are 300 KB and more, above
+ * the medium cache's size classes, so the sizes are exact. */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
+#include <sched.h>
 
 #include "mmkit/mmalloc.h"
 #include "testutil.h"
@@ -22,11 +22,11 @@
 struct run {
 	size_t left;          /* bytes to leave in the old top */
 	int ok_before, ok_new, ok_after;
-	int new_heap, at_top;
+	int new_heap, at_top, done;
 	size_t arena_full, arena_after;
 };
 
-static void *fill_heap(void *arg)
+static void fill_heap(void *arg)
 {
 	struct run *r = arg;
 	static void *blk[300];
@@ -62,36 +62,58 @@ static void *fill_heap(void *arg)
 	mmalloc_trim(0);
 	if (mmalloc_check() != 0)
 		r->ok_after = 0;
-	return NULL;
+	__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
 }
 
-/* In a child process (a fresh allocator: the arena is new and its heap
- * untouched), so each case starts from an empty heap. */
-static void child(void *arg)
+/* Each case in its own thread, which stays alive (holding its arena)
+ * until the end, so that every case starts in a fresh arena and heap. */
+static pthread_mutex_t hold = PTHREAD_MUTEX_INITIALIZER;
+static pthread_t threads[8];
+static int nthreads;
+
+static void *case_thread(void *arg)
 {
-	struct run r = { .left = (size_t)(uintptr_t)arg };
-	pthread_t t;
-	mmalloc_free(mmalloc_malloc(64));   /* this thread takes the main arena */
-	/* the fills stay in the heap (no mmap below 1 MiB) */
-	if (mmalloc_mallopt(M_MMAP_THRESHOLD, 1 << 20) != 1)
-		exit(98);
-	if (pthread_create(&t, NULL, fill_heap, &r) != 0)
-		exit(99);
-	pthread_join(t, NULL);
-	int code = (!r.ok_before) | (!r.new_heap) << 1 | (!r.ok_new) << 2 | (!r.ok_after) << 3 |
-		   (!(r.arena_after < r.arena_full)) << 4 | (!r.at_top) << 5;
-	exit(code);
+	fill_heap(arg);
+	pthread_mutex_lock(&hold);      /* parked until teardown */
+	pthread_mutex_unlock(&hold);
+	return NULL;
 }
 
 static void check_left(size_t left)
 {
-	char out[4096];
-	int status = mm_test_run_child(child, (void *)(uintptr_t)left, out, sizeof(out));
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		fail_msg("left %zu: status %#x (bits: 1 check before, 2 no new heap, 4 check "
-			 "after the new heap, 8 check after freeing, 16 heap not given back, "
-			 "32 the last fill did not come from top)\n%s",
-			 left, status, out);
+	struct run r = { .left = left };
+	assert_true(nthreads < 8);
+	assert_int_equal(pthread_create(&threads[nthreads], NULL, case_thread, &r), 0);
+	/* wait for the case to finish (it then parks on `hold`) */
+	while (!__atomic_load_n(&r.done, __ATOMIC_ACQUIRE))
+		sched_yield();
+	nthreads++;
+	assert_true(r.at_top);          /* the setting up worked */
+	assert_true(r.ok_before);
+	assert_true(r.new_heap);
+	assert_true(r.ok_new);
+	assert_true(r.ok_after);
+	assert_true(r.arena_after < r.arena_full);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	mmalloc_free(mmalloc_malloc(64));   /* this thread takes the main arena */
+	/* the fills stay in the heap (no mmap below 1 MiB) */
+	if (mmalloc_mallopt(M_MMAP_THRESHOLD, 1 << 20) != 1)
+		return -1;
+	pthread_mutex_lock(&hold);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	pthread_mutex_unlock(&hold);
+	for (int i = 0; i < nthreads; i++)
+		pthread_join(threads[i], NULL);
+	return mmalloc_check() == 0 ? 0 : -1;
 }
 
 static void test_top_left_32(void **state)
@@ -126,5 +148,5 @@ int main(void)
 		cmocka_unit_test(test_top_left_64),
 		cmocka_unit_test(test_top_left_128),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, setup, teardown);
 }
