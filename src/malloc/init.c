@@ -10,7 +10,9 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <sched.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "malloc_internal.h"
@@ -49,101 +51,129 @@ const char *mm_getenv(const char *name)
 	return NULL;
 }
 
-/* Decimal (or 0x hex) number; 0 if none. Sets *ok when parsed. */
-static long long parse_num(const char *s, int *ok)
+/* A number as glibc 2.36 reads tunables (_dl_strtoul): blanks, a sign,
+ * then 0x hex, 0 octal or decimal digits up to the first other character
+ * (no digit at all: 0); an overflow gives UINT64_MAX; "-" negates modulo
+ * 2^64. Never fails: "abc" is 0, "85x" is 85. */
+static uint64_t parse_ul(const char *s)
 {
-	int neg = 0, base = 10;
-	long long v = 0;
-	*ok = 0;
+	uint64_t v = 0;
+	int neg = 0;
+	unsigned base = 10, max_digit = 9;
+	while (*s == ' ' || *s == '\t')
+		s++;
 	if (*s == '-') {
 		neg = 1;
 		s++;
+	} else if (*s == '+') {
+		s++;
 	}
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		s += 2;
+	if (*s < '0' || *s > '9')
+		return 0;
+	if (*s == '0') {
+		if (s[1] == 'x' || s[1] == 'X') {
+			base = 16;
+			s += 2;
+		} else {
+			base = 8;
+			max_digit = 7;
+		}
 	}
-	for (; *s; s++) {
-		int d;
-		if (*s >= '0' && *s <= '9')
-			d = *s - '0';
+	for (;; s++) {
+		unsigned d;
+		if (*s >= '0' && *s <= (char)('0' + max_digit))
+			d = (unsigned)(*s - '0');
 		else if (base == 16 && *s >= 'a' && *s <= 'f')
-			d = *s - 'a' + 10;
+			d = (unsigned)(*s - 'a' + 10);
 		else if (base == 16 && *s >= 'A' && *s <= 'F')
-			d = *s - 'A' + 10;
+			d = (unsigned)(*s - 'A' + 10);
 		else
-			return 0;
+			break;
+		if (v >= (UINT64_MAX - d) / base)
+			return UINT64_MAX;
 		v = v * base + d;
-		*ok = 1;
 	}
 	return neg ? -v : v;
 }
 
-static void env_param(const char *name, int param)
+/* glibc 2.36's malloc tunables that libmmalloc has (the tcache ones are
+ * its own MMALLOC_TCACHE_*): name in GLIBC_TUNABLES, the older variable,
+ * the mallopt id, and the accepted range (a value outside it is ignored,
+ * as if unset). The INT_32 ones compare signed, the SIZE_T ones unsigned.
+ * Listed in the order glibc's ptmalloc_init applies them. */
+static const struct tunable {
+	const char *name;
+	const char *alias;
+	int param;
+	int int32;
+	int64_t min, max;   /* int32 ones */
+	uint64_t umin;      /* size_t ones (max SIZE_MAX) */
+} tunables[] = {
+	{ "glibc.malloc.top_pad", "MALLOC_TOP_PAD_", M_TOP_PAD, 0, 0, 0, 0 },
+	{ "glibc.malloc.perturb", "MALLOC_PERTURB_", M_PERTURB, 1, 0, 0xff, 0 },
+	{ "glibc.malloc.mmap_threshold", "MALLOC_MMAP_THRESHOLD_", M_MMAP_THRESHOLD, 0, 0, 0, 0 },
+	{ "glibc.malloc.trim_threshold", "MALLOC_TRIM_THRESHOLD_", M_TRIM_THRESHOLD, 0, 0, 0, 0 },
+	{ "glibc.malloc.mmap_max", "MALLOC_MMAP_MAX_", M_MMAP_MAX, 1, 0, INT32_MAX, 0 },
+	{ "glibc.malloc.arena_max", "MALLOC_ARENA_MAX", M_ARENA_MAX, 0, 0, 0, 1 },
+	{ "glibc.malloc.arena_test", "MALLOC_ARENA_TEST", M_ARENA_TEST, 0, 0, 0, 1 },
+	{ "glibc.malloc.mxfast", NULL, M_MXFAST, 0, 0, 0, 0 },
+};
+#define NTUNABLES (sizeof(tunables) / sizeof(tunables[0]))
+
+static int in_range(const struct tunable *t, uint64_t v)
 {
-	const char *v = mm_getenv(name);
-	int ok;
-	if (!v)
-		return;
-	long long n = parse_num(v, &ok);
-	if (ok)
-		mmalloc_mallopt(param, (int)n);
+	if (t->int32)
+		return (int64_t)v >= t->min && (int64_t)v <= t->max;
+	return v >= t->umin;
 }
 
-/* GLIBC_TUNABLES=glibc.malloc.NAME=VALUE:...: the malloc tunables that map
- * onto mallopt parameters (the others are ignored). Parsed in place,
- * without copying the string. */
+static int set_param(int param, size_t value);
+
+/* The tunables as glibc 2.36 resolves them: a GLIBC_TUNABLES entry wins
+ * over the MALLOC_*_ variable whatever their order in the environment
+ * (the last valid entry of GLIBC_TUNABLES counts); the variable counts
+ * only when no valid entry set the tunable. Values are 64-bit, never
+ * wrapped through mallopt's int. GLIBC_TUNABLES is read in place. */
 static void read_tunables(void)
 {
-	static const struct {
-		const char *name;
-		int param;
-	} map[] = {
-		{ "glibc.malloc.mmap_threshold", M_MMAP_THRESHOLD },
-		{ "glibc.malloc.trim_threshold", M_TRIM_THRESHOLD },
-		{ "glibc.malloc.top_pad", M_TOP_PAD },
-		{ "glibc.malloc.mmap_max", M_MMAP_MAX },
-		{ "glibc.malloc.arena_max", M_ARENA_MAX },
-		{ "glibc.malloc.arena_test", M_ARENA_TEST },
-		{ "glibc.malloc.perturb", M_PERTURB },
-		{ "glibc.malloc.mxfast", M_MXFAST },
-	};
+	uint64_t val[NTUNABLES];
+	int set[NTUNABLES] = { 0 };
 	const char *t = mm_getenv("GLIBC_TUNABLES");
 	while (t && *t) {
 		const char *end = strchr(t, ':');
 		size_t len = end ? (size_t)(end - t) : strlen(t);
 		const char *eq = memchr(t, '=', len);
 		if (eq) {
-			char val[32];
-			size_t vlen = len - (size_t)(eq + 1 - t);
-			if (vlen < sizeof(val)) {
-				memcpy(val, eq + 1, vlen);
-				val[vlen] = '\0';
-				for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-					int ok;
-					if (strlen(map[i].name) == (size_t)(eq - t) &&
-					    strncmp(map[i].name, t, (size_t)(eq - t)) == 0) {
-						long long v = parse_num(val, &ok);
-						if (ok)
-							mmalloc_mallopt(map[i].param, (int)v);
-					}
+			for (size_t i = 0; i < NTUNABLES; i++) {
+				if (strlen(tunables[i].name) != (size_t)(eq - t) ||
+				    strncmp(tunables[i].name, t, (size_t)(eq - t)) != 0)
+					continue;
+				uint64_t v = parse_ul(eq + 1);  /* stops at the ':' */
+				if (in_range(&tunables[i], v)) {
+					val[i] = v;
+					set[i] = 1;
 				}
 			}
 		}
 		t = end ? end + 1 : NULL;
 	}
+	for (size_t i = 0; i < NTUNABLES; i++) {
+		if (set[i] || !tunables[i].alias)
+			continue;
+		const char *v = mm_getenv(tunables[i].alias);
+		if (v && in_range(&tunables[i], parse_ul(v))) {
+			val[i] = parse_ul(v);
+			set[i] = 1;
+		}
+	}
+	for (size_t i = 0; i < NTUNABLES; i++)
+		if (set[i])
+			set_param(tunables[i].param, (size_t)val[i]);
 }
 
 static void read_env(void)
 {
 	read_tunables();
-	env_param("MALLOC_MMAP_THRESHOLD_", M_MMAP_THRESHOLD);
-	env_param("MALLOC_TRIM_THRESHOLD_", M_TRIM_THRESHOLD);
-	env_param("MALLOC_TOP_PAD_", M_TOP_PAD);
-	env_param("MALLOC_MMAP_MAX_", M_MMAP_MAX);
-	env_param("MALLOC_ARENA_MAX", M_ARENA_MAX);
-	env_param("MALLOC_ARENA_TEST", M_ARENA_TEST);
-	env_param("MALLOC_PERTURB_", M_PERTURB);
 	const char *k = mm_getenv("MMALLOC_TRIM_KEEP");
 	if (k && *k == '0')
 		mm_trim_keep = 0;
@@ -189,12 +219,13 @@ __attribute__((constructor)) static void mm_init_early(void)
 
 /* ---- mallopt ---- */
 
-int mmalloc_mallopt(int param, int value)
+/* The parameters glibc holds as size_t (the environment passes 64-bit
+ * values); 0 if the value is out of range, 1 if set, -1 for the others. */
+static int set_param(int param, size_t value)
 {
-	mm_ensure_init();
 	switch (param) {
 	case M_MXFAST:
-		if (value < 0 || (size_t)value > MAX_FAST_SIZE)
+		if (value > MAX_FAST_SIZE)
 			return 0;
 		for (struct mm_arena *a = &mm_main_arena; a; a = a->next) {
 			mm_lock(a);
@@ -202,43 +233,66 @@ int mmalloc_mallopt(int param, int value)
 				mm_consolidate(a);
 			mm_unlock(a);
 		}
-		MP_SET(max_fast, value == 0 ? (size_t)0
-			       : ((size_t)value + SIZE_SZ) & ~MALLOC_ALIGN_MASK);
+		MP_SET(max_fast, value == 0 ? (size_t)0 : (value + SIZE_SZ) & ~MALLOC_ALIGN_MASK);
 		return 1;
 	case M_TRIM_THRESHOLD:
-		MP_SET(trim_threshold, (size_t)(long)value);
+		MP_SET(trim_threshold, value);
 		MP_SET(no_dyn_threshold, 1);
 		return 1;
 	case M_TOP_PAD:
-		MP_SET(top_pad, (size_t)(long)value);
+		MP_SET(top_pad, value);
 		MP_SET(no_dyn_threshold, 1);
 		return 1;
 	case M_MMAP_THRESHOLD:
 		/* any value, as glibc 2.36: above HEAP_MAX_SIZE / 2 a request
 		 * may come from the heap, or be mapped if no heap can hold it */
-		MP_SET(mmap_threshold, (size_t)(long)value);
+		MP_SET(mmap_threshold, value);
 		MP_SET(no_dyn_threshold, 1);
 		return 1;
 	case M_MMAP_MAX:
-		MP_SET(n_mmaps_max, value);
+		MP_SET(n_mmaps_max, (int)value);   /* the environment passes 0..INT32_MAX */
 		MP_SET(no_dyn_threshold, 1);
 		return 1;
-	case M_CHECK_ACTION:
-		return 1;
 	case M_PERTURB:
-		MP_SET(perturb, value & 0xff);
+		MP_SET(perturb, (int)(value & 0xff));
 		if (value & 0xff)
 			mm_tc_close();   /* every block must pass the filling paths */
 		return 1;
 	case M_ARENA_TEST:
 		if (value > 0)
-			MP_SET(arena_test, value);
+			MP_SET(arena_test, value > INT_MAX ? INT_MAX : (int)value);
 		return 1;
 	case M_ARENA_MAX:
 		if (value > 0)
-			MP_SET(arena_max, value);
+			MP_SET(arena_max, value > INT_MAX ? INT_MAX : (int)value);
 		return 1;
 	default:
-		return 1;   /* glibc: unknown ids are ignored and succeed */
+		return -1;
+	}
+}
+
+int mmalloc_mallopt(int param, int value)
+{
+	mm_ensure_init();
+	switch (param) {
+	case M_MMAP_MAX:
+		/* glibc compares the count with a signed int: a negative
+		 * limit allows no mmap at all, as 0 does here */
+		MP_SET(n_mmaps_max, value < 0 ? 0 : value);
+		MP_SET(no_dyn_threshold, 1);
+		return 1;
+	case M_CHECK_ACTION:
+		return 1;
+	case M_PERTURB:
+		return set_param(param, (size_t)(unsigned)value);
+	case M_ARENA_TEST:
+	case M_ARENA_MAX:
+		return set_param(param, value > 0 ? (size_t)value : 0);
+	default: {
+		/* size_t parameters take the int sign-extended, as glibc;
+		 * unknown ids are ignored and succeed, as glibc */
+		int r = set_param(param, (size_t)(long)value);
+		return r < 0 ? 1 : r;
+	}
 	}
 }

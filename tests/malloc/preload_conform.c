@@ -274,6 +274,27 @@ static void test_env_thresholds(void **state)
 	/* the same through GLIBC_TUNABLES */
 	assert_int_equal(rerun("mmapcount", "GLIBC_TUNABLES=glibc.malloc.check=0:"
 			       "glibc.malloc.mmap_threshold=1048576", buf, sizeof(buf)), 0);
+	/* values read as glibc 2.36 reads them: 64-bit (not wrapped through
+	 * an int), a leading 0 octal, characters after the number ignored,
+	 * no number at all 0, out of a tunable's range ignored */
+	assert_int_equal(rerun("trim", "MALLOC_TRIM_THRESHOLD_=4294967296", buf, sizeof(buf)), 1);
+	assert_int_equal(rerun("trim", "GLIBC_TUNABLES=glibc.malloc.trim_threshold=4294967296",
+			       buf, sizeof(buf)), 1);
+	assert_int_equal(rerun("mmapcount", "MALLOC_MMAP_THRESHOLD_=0400000", buf, sizeof(buf)), 1);
+	assert_int_equal(rerun("mmapcount", "MALLOC_MMAP_THRESHOLD_=1048576B", buf, sizeof(buf)), 0);
+	assert_int_equal(rerun("mmapcount", "MALLOC_MMAP_MAX_=none", buf, sizeof(buf)), 0);
+	assert_int_equal(rerun("mmapcount", "MALLOC_MMAP_MAX_=4294967296", buf, sizeof(buf)), 1);
+	assert_int_equal(rerun("perturb", "MALLOC_PERTURB_=0125", buf, sizeof(buf)), 0);
+	/* a GLIBC_TUNABLES entry wins over the MALLOC_*_ variable, in
+	 * either order, unless its value is out of range */
+	assert_int_equal(rerun("mmapcount", "GLIBC_TUNABLES=glibc.malloc.mmap_threshold=1048576 "
+			       "MALLOC_MMAP_THRESHOLD_=4096", buf, sizeof(buf)), 0);
+	assert_int_equal(rerun("mmapcount", "MALLOC_MMAP_THRESHOLD_=4096 "
+			       "GLIBC_TUNABLES=glibc.malloc.mmap_threshold=1048576", buf, sizeof(buf)), 0);
+	assert_int_equal(rerun("mmapcount", "MALLOC_MMAP_MAX_=0 GLIBC_TUNABLES=glibc.malloc.mmap_max=1",
+			       buf, sizeof(buf)), 1);
+	assert_int_equal(rerun("mmapcount", "MALLOC_MMAP_MAX_=0 GLIBC_TUNABLES=glibc.malloc.mmap_max=-1",
+			       buf, sizeof(buf)), 0);
 	/* M_PERTURB: new blocks filled with ~byte, freed ones with byte */
 	assert_int_equal(rerun("perturb", "MALLOC_PERTURB_=85", buf, sizeof(buf)), 0);
 	/* caches off entirely: still a working allocator */

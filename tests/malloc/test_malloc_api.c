@@ -199,6 +199,15 @@ static void test_mallopt(void **state)
 	assert_int_equal(mmalloc_mallopt(M_MMAP_THRESHOLD, 128 * 1024), 1);
 	assert_int_equal(mmalloc_mallopt(M_TRIM_THRESHOLD, 128 * 1024), 1);
 	assert_int_equal(mmalloc_mallopt(M_TOP_PAD, 0), 1);
+	{
+		/* a negative M_MMAP_MAX forbids mmap, as glibc's int compare */
+		assert_int_equal(mmalloc_mallopt(M_MMAP_MAX, -1), 1);
+		struct mallinfo2 m0 = mmalloc_mallinfo2();
+		void *big = mmalloc_malloc(300 * 1024);
+		assert_non_null(big);
+		assert_int_equal(mmalloc_mallinfo2().hblks, m0.hblks);
+		mmalloc_free(big);
+	}
 	assert_int_equal(mmalloc_mallopt(M_MMAP_MAX, 65536), 1);
 	assert_int_equal(mmalloc_mallopt(M_ARENA_MAX, 4), 1);
 	assert_int_equal(mmalloc_mallopt(M_MXFAST, 64), 1);
@@ -291,6 +300,15 @@ static void test_heap_chain(void **state)
 	pthread_t t;
 	assert_int_equal(pthread_create(&t, NULL, heaps_body, NULL), 0);
 	pthread_join(t, NULL);
+	{
+		/* a negative M_MMAP_MAX forbids mmap, as glibc's int compare */
+		assert_int_equal(mmalloc_mallopt(M_MMAP_MAX, -1), 1);
+		struct mallinfo2 m0 = mmalloc_mallinfo2();
+		void *big = mmalloc_malloc(300 * 1024);
+		assert_non_null(big);
+		assert_int_equal(mmalloc_mallinfo2().hblks, m0.hblks);
+		mmalloc_free(big);
+	}
 	assert_int_equal(mmalloc_mallopt(M_MMAP_MAX, 65536), 1);
 }
 
