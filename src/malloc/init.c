@@ -3,7 +3,8 @@
  *
  * Initialisation runs on the first slow-path call and must not recurse:
  * it reads the environment by scanning `environ` (no getenv that could
- * allocate), sets up the main arena before calling anything in libc, and
+ * allocate; /proc/self/environ when it runs before libc has set
+ * `environ`), sets up the main arena before calling anything in libc, and
  * only then registers the thread-exit key and the fork handlers (which do
  * not allocate in glibc; if they did, the nested call would find the main
  * arena ready and be served from it).
@@ -43,11 +44,17 @@ const char *mm_getenv(const char *name)
 {
 	size_t len = strlen(name);
 	char **env = environ;
-	if (!env)
+	if (env) {
+		for (; *env; env++)
+			if (strncmp(*env, name, len) == 0 && (*env)[len] == '=')
+				return *env + len + 1;
 		return NULL;
-	for (; *env; env++)
-		if (strncmp(*env, name, len) == 0 && (*env)[len] == '=')
-			return *env + len + 1;
+	}
+	/* libc has not set environ yet (the first malloc comes from a
+	 * .preinit_array function): the kernel's copy of the environment */
+	for (const char *e = mm_os_initial_environ(); e && *e; e += strlen(e) + 1)
+		if (strncmp(e, name, len) == 0 && e[len] == '=')
+			return e + len + 1;
 	return NULL;
 }
 

@@ -1,7 +1,8 @@
 /* os.c — libmmalloc's operating-system layer: mmap, munmap, mremap,
  * mprotect, madvise and sbrk, with counters and fault injection; the
  * messages to standard error (through a duplicate of fd 2 when reports
- * at exit are wanted).
+ * at exit are wanted); the initial environment from /proc when `environ`
+ * is not set yet.
  *
  * Nothing else in src/malloc talks to the kernel about memory. Each call is
  * one system call (cost: a kernel entry, plus page faults later when the
@@ -178,6 +179,49 @@ int mm_os_ncpus(void)
 		return 1;
 	int n = CPU_COUNT(&set);
 	return n > 0 ? n : 1;
+}
+
+const char *mm_os_initial_environ(void)
+{
+	static char *env;
+	static int tried;
+	if (tried)
+		return env;
+	tried = 1;
+	int saved = errno;
+	int fd = open("/proc/self/environ", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		errno = saved;
+		return NULL;
+	}
+	/* not mm_os_map: kept out of the counters (MMALLOC_STATS) */
+	size_t cap = 64 << 10, len = 0;
+	char *buf = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	while (buf != MAP_FAILED) {
+		if (len + 2 > cap) {   /* room for the two closing NULs */
+			char *nb = mremap(buf, cap, cap * 2, MREMAP_MAYMOVE);
+			if (nb == MAP_FAILED) {
+				munmap(buf, cap);
+				buf = MAP_FAILED;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		ssize_t r = read(fd, buf + len, cap - len - 2);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	errno = saved;
+	if (buf == MAP_FAILED)
+		return NULL;
+	buf[len] = buf[len + 1] = '\0';   /* fresh pages: already zero */
+	env = buf;
+	return env;
 }
 
 /* The standard error the process had at initialisation, kept by

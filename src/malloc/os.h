@@ -41,6 +41,12 @@ void mm_os_keep_err(void);
 /* The descriptor messages go to: the duplicate while it still refers to
  * the file it was made from, else 2. */
 int mm_os_err_fd(void);
+/* The process's initial environment read from /proc/self/environ, for
+ * an initialisation that runs before libc has set `environ` (from a
+ * .preinit_array function): "NAME=VALUE" strings, each ended by a NUL,
+ * then an empty one. Read once, in memory kept for the whole run; NULL if
+ * it cannot be read. Not thread-safe: for start-up. */
+const char *mm_os_initial_environ(void);
 /* Bytes given back to the system, for the counters (trim paths). */
 void mm_os_note_trimmed(size_t bytes);
 

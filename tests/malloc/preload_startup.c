@@ -7,9 +7,9 @@
  * normally in main(). The same start-up runs again in debug mode, both
  * ways of turning it on (libmmalloc-debug.so, MMALLOC_CHECK=1), where the
  * blocks made before main() must also be freed without a report. The
- * MMALLOC_CHECK=1 run leaves out the .preinit_array allocations (argument
- * "nopre"): they happen before libc has set `environ`, which is where
- * libmmalloc reads its settings from. */
+ * .preinit_array allocation initialises the allocator before libc has set
+ * `environ`: the settings (MMALLOC_CHECK, MMALLOC_STATS, MALLOC_*_) must
+ * still be read, from /proc/self/environ. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <malloc.h>
@@ -31,15 +31,14 @@ static char *ctor_block;     /* from the constructor */
 static void *ctor_aligned;
 static int ctor_dl_ok;
 
-static int skip_pre;          /* run without the .preinit_array blocks */
+static int pre_environ_set;   /* environ was set in pre_init */
 
 static void pre_init(int argc, char **argv, char **envp)
 {
+	(void)argc;
+	(void)argv;
 	(void)envp;
-	if (argc > 2 && strcmp(argv[2], "nopre") == 0) {
-		skip_pre = 1;
-		return;
-	}
+	pre_environ_set = environ != NULL;
 	pre_block = malloc(100);
 	if (pre_block)
 		memcpy(pre_block, "preinit", 8);
@@ -65,15 +64,12 @@ __attribute__((constructor(101))) static void early_ctor(void)
 
 static int check_early_blocks(void)
 {
-	if (skip_pre)
-		goto ctor;
 	if (!pre_block || strcmp(pre_block, "preinit") != 0 || malloc_usable_size(pre_block) < 100)
 		return 1;
 	if (!pre_dup || strcmp(pre_dup, "before every constructor") != 0)
 		return 2;
 	free(pre_block);
 	free(pre_dup);
-ctor:
 	if (!ctor_block || ctor_block[2999] != 7 || malloc_usable_size(ctor_block) < 50000)
 		return 3;
 	if (!ctor_aligned || (uintptr_t)ctor_aligned % 256 != 0)
@@ -87,19 +83,23 @@ ctor:
 
 /* In a child: 0 if the blocks made before main() are intact, then
  * "debug=1" on stdout if debug mode is on (its malloc_usable_size is the
- * size asked for, not the chunk's). */
+ * size asked for, not the chunk's), and "fill=XX", the byte a new block
+ * holds (MALLOC_PERTURB_=1: fe). */
 static int child(void)
 {
 	int r = check_early_blocks();
-	char *volatile p = malloc(5);
-	printf("debug=%d\n", malloc_usable_size(p) == 5);
+	unsigned char *volatile p = malloc(5);
+	unsigned char *volatile q = malloc(100);
+	printf("environ=%d debug=%d fill=%02x\n", pre_environ_set,
+	       malloc_usable_size((void *)p) == 5, q[50]);
+	free(q);
 	free(p);
 	return r;
 }
 
-/* Run this program again as `self early [nopre]` with one extra
- * NAME=VALUE in its environment; its exit status, and its output in buf. */
-static int rerun(const char *env1, const char *arg, char *buf, size_t cap)
+/* Run this program again as `self early` with one extra NAME=VALUE in
+ * its environment; its exit status, and its output in buf. */
+static int rerun(const char *env1, char *buf, size_t cap)
 {
 	int fd[2];
 	assert_int_equal(pipe(fd), 0);
@@ -112,7 +112,7 @@ static int rerun(const char *env1, const char *arg, char *buf, size_t cap)
 		static char envbuf[4200];
 		snprintf(envbuf, sizeof(envbuf), "%s", env1);
 		putenv(envbuf);
-		execl(self, self, "early", arg, (char *)NULL);
+		execl(self, self, "early", (char *)NULL);
 		_exit(127);
 	}
 	close(fd[1]);
@@ -145,10 +145,9 @@ static void test_debug_start_up(void **state)
 	assert_non_null(dso);
 	snprintf(env, sizeof(env), "LD_PRELOAD=%s", dso);
 	const char *ways[] = { env, "MMALLOC_CHECK=1" };
-	const char *args[] = { NULL, "nopre" };
 	for (int w = 0; w < 2; w++) {
-		assert_int_equal(rerun(ways[w], args[w], buf, sizeof(buf)), 0);
-		assert_non_null(strstr(buf, "debug=1"));
+		assert_int_equal(rerun(ways[w], buf, sizeof(buf)), 0);
+		assert_non_null(strstr(buf, "environ=0 debug=1"));
 		/* no error report (leaks may be listed: the debug library's
 		 * first call, from .preinit_array, cannot see MMALLOC_LEAKS) */
 		assert_null(strstr(buf, "double free"));
@@ -158,8 +157,22 @@ static void test_debug_start_up(void **state)
 		assert_null(strstr(buf, "mmalloc:"));
 	}
 	/* and without debug mode */
-	assert_int_equal(rerun("MMALLOC_CHECK=0", NULL, buf, sizeof(buf)), 0);
-	assert_non_null(strstr(buf, "debug=0"));
+	assert_int_equal(rerun("MMALLOC_CHECK=0", buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "environ=0 debug=0"));
+}
+
+/* Settings read although the allocator starts before `environ` is set:
+ * glibc's (MALLOC_PERTURB_) and libmmalloc's own (MMALLOC_STATS). */
+static void test_settings_before_environ(void **state)
+{
+	(void)state;
+	char buf[8192];
+	assert_int_equal(rerun("MALLOC_PERTURB_=1", buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "environ=0 debug=0 fill=fe"));
+	assert_int_equal(rerun("MMALLOC_STATS=1", buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "==mmalloc== statistics at exit"));
+	assert_int_equal(rerun("MMALLOC_STATS=0", buf, sizeof(buf)), 0);
+	assert_null(strstr(buf, "==mmalloc=="));
 }
 
 int main(int argc, char **argv)
@@ -173,6 +186,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_blocks_before_main),
 		cmocka_unit_test(test_debug_start_up),
+		cmocka_unit_test(test_settings_before_environ),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
