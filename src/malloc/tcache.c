@@ -30,7 +30,7 @@
 MM_TLS struct tcache mm_tc;
 uintptr_t mm_tc_key;
 uint16_t mm_tc_cap[TC_NBINS];
-size_t mm_tc_foreign_min = 256;
+size_t mm_tc_foreign_min = 64;
 size_t mm_tc_round_min = 512;
 uint16_t mm_tc_bin_of[TC_NBINS + 2];
 
@@ -70,7 +70,7 @@ void mm_tcache_init_global(void)
 	size_t most = env_size("MMALLOC_TCACHE_COUNT", 64);
 	size_t bytes = env_size("MMALLOC_TCACHE_BYTES", 8192);
 	mm_tc_refill_big = env_size("MMALLOC_TCACHE_REFILL_BIG", 1040);
-	mm_tc_foreign_min = env_size("MMALLOC_TCACHE_FOREIGN_MIN", 256);
+	mm_tc_foreign_min = env_size("MMALLOC_TCACHE_FOREIGN_MIN", 64);
 	mm_tc_round_min = env_size("MMALLOC_TCACHE_ROUND_MIN", 512);
 	for (unsigned u = 0; u < TC_NBINS + 2; u++) {
 		size_t cs = u < 2 ? MINSIZE : (size_t)u * MALLOC_ALIGN;

@@ -8,7 +8,7 @@
  * free() notice a chunk that is already cached (double free).
  *
  * Chunks of the thread's own arena are cached for reuse, and those of
- * other arenas from mm_tc_foreign_min (256) bytes up; a smaller chunk of
+ * other arenas from mm_tc_foreign_min (64) bytes up; a smaller chunk of
  * another arena goes on the remote list, which is given back to the
  * owners every TC_REMOTE_MAX frees without taking their locks (pushed on
  * each arena's xfree stack, drained by its next lock holder), so that a
