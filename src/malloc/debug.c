@@ -479,5 +479,6 @@ void mm_debug_fork_parent(void)
 
 void mm_debug_fork_child(void)
 {
-	pthread_mutex_init(&dbg_lock, NULL);
+	/* the child's one thread took it in the prepare handler */
+	pthread_mutex_unlock(&dbg_lock);
 }
