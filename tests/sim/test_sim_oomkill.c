@@ -99,7 +99,7 @@ static void test_dmesg_ring_wraps(void **state)
 	assert_int_equal(mm_show_dmesg(m, buf, n + 1), n);
 	/* first line whole, last line the newest, consecutive in between */
 	assert_int_equal(buf[0], '[');
-	int first, prev = -1, count = 0;
+	int first = -1, prev = -1, count = 0;
 	for (char *p = buf; *p; p = strchr(p, '\n') + 1) {
 		stamp_of(p);
 		int k;
