@@ -136,10 +136,52 @@ void mm_tc_double_free_check(struct tc_entry *e, unsigned i)
 /* Give a list of cached chunks back to their arenas: one pass per arena
  * met, each under one lock hold (chunks freed here often come from
  * several threads' arenas, interleaved). */
+/* Push the chunks of arena av found on list e on av's xfree stack, as one
+ * chain with skip pointers (struct mm_xfree), without taking av's lock;
+ * returns the chunks of other arenas. */
+static struct tc_entry *push_home(struct tc_entry *e, struct mm_arena *av)
+{
+	struct tc_entry *first = NULL, *last = NULL, *rest = NULL;
+	struct mm_xfree *ring[XFREE_SKIP];
+	unsigned n = 0;
+	while (e) {
+		struct tc_entry *next = e->next;
+		if (arena_for_chunk(mem2chunk(e)) == av) {
+			/* a second free of it now takes the checked path,
+			 * which drains the stack first (no list damage) */
+			struct mm_xfree *x = (struct mm_xfree *)(void *)e;
+			x->skip = n >= XFREE_SKIP ? ring[n % XFREE_SKIP] : NULL;
+			ring[n++ % XFREE_SKIP] = x;
+			e->key = mm_slab_key;
+			e->next = first;
+			first = e;
+			if (!last)
+				last = e;
+		} else {
+			e->next = rest;
+			rest = e;
+		}
+		e = next;
+	}
+	mm_arena_push_xfree(av, (struct mm_xfree *)(void *)first, (struct mm_xfree *)(void *)last);
+	return rest;
+}
+
+/* Give a list of cached chunks back to their arenas: the thread's own
+ * (or an arena no thread uses) under one lock hold each, another
+ * thread's arena on its xfree stack without its lock (chunks of other
+ * arenas are cached from mm_tc_foreign_min bytes up: taking their owners'
+ * locks here made those threads wait, 3x the context switches in
+ * mstress). */
 static void flush_list(struct tc_entry *e)
 {
 	while (e) {
 		struct mm_arena *av = arena_for_chunk(mem2chunk(e));
+		if (av != mm_thread_arena && mm_thread_arena != NULL &&
+		    __atomic_load_n(&av->attached, __ATOMIC_RELAXED)) {
+			e = push_home(e, av);
+			continue;
+		}
 		struct tc_entry *rest = NULL;
 		mm_lock(av);
 		while (e) {
@@ -256,34 +298,8 @@ static void flush_remote(void)
 	struct tc_entry *e = mm_tc.remote;
 	mm_tc.remote = NULL;
 	mm_tc.nremote = 0;
-	while (e) {
-		struct mm_arena *av = arena_for_chunk(mem2chunk(e));
-		struct tc_entry *first = NULL, *last = NULL, *rest = NULL;
-		struct mm_xfree *ring[XFREE_SKIP];
-		unsigned n = 0;
-		while (e) {
-			struct tc_entry *next = e->next;
-			if (arena_for_chunk(mem2chunk(e)) == av) {
-				/* a second free of it now takes the checked path,
-				 * which drains the stack first (no list damage) */
-				struct mm_xfree *x = (struct mm_xfree *)(void *)e;
-				x->skip = n >= XFREE_SKIP ? ring[n % XFREE_SKIP] : NULL;
-				ring[n++ % XFREE_SKIP] = x;
-				e->key = mm_slab_key;
-				e->next = first;
-				first = e;
-				if (!last)
-					last = e;
-			} else {
-				e->next = rest;
-				rest = e;
-			}
-			e = next;
-		}
-		mm_arena_push_xfree(av, (struct mm_xfree *)(void *)first,
-				    (struct mm_xfree *)(void *)last);
-		e = rest;
-	}
+	while (e)
+		e = push_home(e, arena_for_chunk(mem2chunk(e)));
 }
 
 int mm_tc_free_slow(void *mem, size_t csize)
