@@ -233,6 +233,31 @@ static void halve_bin(unsigned i)
 	flush_list(take_half(i));
 }
 
+/* A bin that overflows has room for twice as many chunks next time (as
+ * tcmalloc's free lists lengthen when they overflow): up to 64 KiB worth
+ * or 1024 chunks, and the thread's bins together at most TC_GROW_BUDGET
+ * above their caps. A program that frees batches longer than the cap
+ * (glibc-simple: 400 and 1600 blocks) then moves them in batches of half
+ * a bin under one lock instead of 4 to 32 at a time. 1 if it grew. */
+#define TC_GROW_BUDGET ((size_t)1024 * 1024)
+static int tc_grow(unsigned i)
+{
+	size_t cs = (size_t)(i + 2) * MALLOC_ALIGN;
+	size_t most = ((size_t)64 * 1024) / cs;
+	if (most > 1024)
+		most = 1024;
+	if (most < mm_tc_cap[i])
+		most = mm_tc_cap[i];
+	size_t now = mm_tc.limit[i], next = 2 * now;
+	if (next > most)
+		next = most;
+	if (next <= now || mm_tc.grown + (next - now) * cs > TC_GROW_BUDGET)
+		return 0;
+	mm_tc.grown += (next - now) * cs;
+	mm_tc.limit[i] = (uint16_t)next;
+	return 1;
+}
+
 void *mm_tc_refill(size_t nb)
 {
 	if (mm_tc.state == TC_NEW)
@@ -243,12 +268,12 @@ void *mm_tc_refill(size_t nb)
 	if (nb > mm_tc_refill_big && !slab)
 		want = want < 1 ? want : 1;   /* big chunks: keep spares few */
 	struct mm_arena *av = mm_arena_get();
-	void *spare[65];
+	void *spare[129];
 	void *odd = NULL;
 	void *first = NULL;
 	size_t got = 0;
-	if (want > 64)
-		want = 64;
+	if (want > 128)
+		want = 128;
 	mm_lock(av);
 	mm_arena_drain(av);
 	if (slab) {
@@ -329,8 +354,9 @@ int mm_tc_free_slow(void *mem, size_t csize)
 	}
 	if (tc_put(mem, csize))
 		return 1;
-	/* the bin is full: keep the newest half (hot in cache) */
-	halve_bin(i);
+	/* the bin is full: let it grow, or keep the newest half (hot) */
+	if (!tc_grow(i))
+		halve_bin(i);
 	return tc_put(mem, csize);
 }
 

@@ -60,7 +60,8 @@ struct tc_entry {
 struct tcache {
 	struct tc_entry *head[TC_NBINS];
 	uint16_t count[TC_NBINS];
-	uint16_t limit[TC_NBINS];
+	uint16_t limit[TC_NBINS];     /* starts at mm_tc_cap[i], grows (tc_grow) */
+	size_t grown;                 /* bytes of capacity grown above the caps */
 	struct tc_entry *mhead[TC_NMED];  /* medium chunks of the thread's arena */
 	uint8_t mcount[TC_NMED];
 	size_t mbytes;                /* sum of their sizes, <= mm_tc_med_budget */
