@@ -14,9 +14,11 @@
  * one per operation, and producer/consumer pairs (free on another thread)
  * still recycle memory through the owning arena.
  * Cost: O(1) amortized; the batch itself is O(cap) under the lock.
- * Memory: bounded by the caps, about 0.5 MiB per thread in chunks of the
- * class sizes (2.3 MiB at most with odd sizes from realloc or memalign),
- * plus the medium cache's budget (1 MiB); flushed when the thread exits.
+ * Memory: bounded by the limits, about 0.5 MiB per thread in chunks of
+ * the class sizes at first (2.3 MiB at most with odd sizes from realloc
+ * or memalign), TC_GROW_BUDGET (1 MiB) more as overflowing bins grow
+ * (tc_grow), plus the medium cache's budget (1 MiB); flushed when the
+ * thread exits.
  * (A byte budget on the small bins, checked on every free, cost 6-9
  * instructions a malloc/free pair and bounded nothing the caps do not.)
  * Reference: glibc malloc/malloc.c (tcache_get, tcache_put,

@@ -22,9 +22,11 @@
  * every chunk on mhead[c] is a medium chunk of the thread's arena, of a
  * size in [tc_med_size(c), tc_med_size(c + 1)), mcount[c] of them, at
  * most tc_med_limit(c), their sizes summing to mbytes;
- * nremote = length of remote < TC_REMOTE_MAX. The caps bound what a
- * thread keeps: about 0.5 MiB in chunks of the class sizes malloc hands
- * out, at most 2.3 MiB with odd sizes from realloc or memalign. limit[] is all zero until the thread has
+ * nremote = length of remote < TC_REMOTE_MAX; mm_tc_cap[i] <= limit[i]
+ * (while caching) and grown = sum of (limit[i] - mm_tc_cap[i]) * size
+ * <= TC_GROW_BUDGET. The limits bound what a thread keeps: about 0.5 MiB
+ * in chunks of the class sizes malloc hands out, 2.3 MiB at most with
+ * odd sizes from realloc or memalign, plus what bins have grown. limit[] is all zero until the thread has
  * registered its exit handler (so a thread that only frees cannot strand
  * chunks in its cache) and again once the thread has exited.
  * Only the owning thread touches its cache.
