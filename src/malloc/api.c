@@ -379,13 +379,11 @@ int mmalloc_posix_memalign(void **out, size_t align, size_t n)
 	return 0;
 }
 
+/* As glibc 2.36 (Debian 12's): memalign's rules, a non-power-of-two
+ * alignment rounded up (glibc 2.38 returns EINVAL instead). */
 void *mmalloc_aligned_alloc(size_t align, size_t n)
 {
-	if (!MM_IS_POW2(align)) {
-		errno = EINVAL;
-		return NULL;
-	}
-	return mid_memalign(align, n);
+	return mmalloc_memalign(align, n);
 }
 
 void *mmalloc_valloc(size_t n)

@@ -142,13 +142,8 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
 
 EXPORT void *aligned_alloc(size_t align, size_t n)
 {
-	if (DBG) {
-		if (!MM_IS_POW2(align)) {
-			errno = EINVAL;
-			return NULL;
-		}
-		return mmalloc_dbg_memalign(align, n);
-	}
+	if (DBG)
+		return mmalloc_dbg_memalign(align, n);   /* memalign's rules, as glibc 2.36 */
 	return mmalloc_aligned_alloc(align, n);
 }
 
