@@ -62,6 +62,34 @@ void mm_test_read_all(int fd, char *buf, size_t cap)
 	close(fd);
 }
 
+int mm_test_rerun(const char *self, const char *mode, const char *env, char *buf, size_t cap)
+{
+	int fd[2];
+	assert_int_equal(pipe(fd), 0);
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(fd[1], 2);
+		dup2(fd[1], 1);
+		close(fd[0]);
+		static char envbuf[8192];
+		if (env) {
+			snprintf(envbuf, sizeof(envbuf), "%s", env);
+			for (char *e = strtok(envbuf, " "); e; e = strtok(NULL, " "))
+				putenv(e);
+		}
+		execl(self, self, mode, (char *)NULL);
+		_exit(127);
+	}
+	close(fd[1]);
+	mm_test_read_all(fd[0], buf, cap);
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
 int mm_test_run_child(void (*fn)(void *), void *arg, char *out, size_t cap)
 {
 	int fds[2];

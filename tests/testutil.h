@@ -33,6 +33,13 @@ void mm_test_read_all(int fd, char *buf, size_t cap);
  * wait status. A child that returns from fn exits with status 0. */
 int mm_test_run_child(void (*fn)(void *), void *arg, char *out, size_t cap);
 
+/* Run the program `self` again (execl) with the one argument `mode` and
+ * the NAME=VALUE settings of env (separated by spaces; NULL for none)
+ * added to its environment; its stdout and stderr go to buf (cap bytes,
+ * NUL-terminated). Returns its exit status, or 128 + the signal that
+ * ended it. */
+int mm_test_rerun(const char *self, const char *mode, const char *env, char *buf, size_t cap);
+
 /* Run fn(arg) in a child that must die of SIGABRT with each string of needles
  * (NULL-terminated list; NULL for none) in its stderr; fails the test (showing
  * that stderr) otherwise. Returns the captured stderr (a static buffer, valid

@@ -26,28 +26,7 @@ static char self[4096];
  * stdout) in buf and its exit status. */
 static int rerun(const char *mode, const char *env1, char *buf, size_t cap)
 {
-	int fd[2];
-	assert_int_equal(pipe(fd), 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		dup2(fd[1], 2);
-		dup2(fd[1], 1);
-		close(fd[0]);
-		static char envbuf[256];
-		if (env1) {
-			snprintf(envbuf, sizeof(envbuf), "%s", env1);
-			for (char *e = strtok(envbuf, " "); e; e = strtok(NULL, " "))
-				putenv(e);
-		}
-		execl(self, self, mode, (char *)NULL);
-		_exit(127);
-	}
-	close(fd[1]);
-	mm_test_read_all(fd[0], buf, cap);
-	int st;
-	waitpid(pid, &st, 0);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return mm_test_rerun(self, mode, env1, buf, cap);
 }
 
 static void test_is_ours(void **state)
