@@ -155,7 +155,11 @@ static void auto_trim(struct mm_arena *av)
 
 void mm_arena_drain_xfree(struct mm_arena *av)
 {
-	struct mm_xfree *e = __atomic_exchange_n(&av->xfree, NULL, __ATOMIC_ACQUIRE);
+	mm_xfree_give_back(av, __atomic_exchange_n(&av->xfree, NULL, __ATOMIC_ACQUIRE));
+}
+
+void mm_xfree_give_back(struct mm_arena *av, struct mm_xfree *e)
+{
 	while (e) {
 		struct mm_xfree *next = e->next;
 		struct mm_xfree *ahead = e->skip;

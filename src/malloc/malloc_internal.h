@@ -250,6 +250,8 @@ extern uintptr_t mm_slab_key;
 void mm_int_free_locked(struct mm_arena *av, struct mchunk *p);
 /* Give back the blocks other threads left on av->xfree. Lock held. */
 void mm_arena_drain_xfree(struct mm_arena *av);
+/* Give back the blocks of list e (taken off av->xfree). Lock held. */
+void mm_xfree_give_back(struct mm_arena *av, struct mm_xfree *e);
 static inline void mm_arena_drain(struct mm_arena *av)
 {
 	if (__atomic_load_n(&av->xfree, __ATOMIC_RELAXED))

@@ -239,7 +239,14 @@ void mm_slab_double_free_check(struct mchunk *p)
 {
 	struct mm_arena *av = arena_for_chunk(p);
 	mm_lock(av);
-	mm_arena_drain(av);   /* p may be waiting there: give it back first */
+	/* p may be waiting on the xfree stack: then this is its second free
+	 * (a chunk of the bins would otherwise be given back and look in
+	 * use from a fast bin, or be merged away); else give them back */
+	struct mm_xfree *list = __atomic_exchange_n(&av->xfree, NULL, __ATOMIC_ACQUIRE);
+	for (struct mm_xfree *x = list; x; x = x->next)
+		if (x == (struct mm_xfree *)chunk2mem(p))
+			mm_fatal("free(): double free detected (remote)", chunk2mem(p));
+	mm_xfree_give_back(av, list);
 	if (chunk_is_slab(p)) {
 		/* a live block keeps its span alive: a span gone is a block freed */
 		struct mm_span *s = block_span(p);
