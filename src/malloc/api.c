@@ -128,9 +128,18 @@ MM_NOINLINE void mm_free_slow(struct mchunk *p, void *mem)
 	struct mm_arena *av = arena_for_chunk(p);
 	struct mm_arena *own = mm_thread_arena;
 	if (own != NULL && av != own && __atomic_load_n(&av->attached, __ATOMIC_RELAXED)) {
-		/* another thread's arena: leave it on its xfree stack rather
-		 * than take (and bounce) the owner's lock; the owner gives it
-		 * back at its next allocation (mm_arena_drain) */
+		/* another thread's arena (so several threads run: the lock is
+		 * real). Free it now if its lock is free (its owner may be idle
+		 * for long: the memory must go back, and top be trimmed), with
+		 * what waits on the stack; else leave it on its xfree stack
+		 * rather than wait for the owner, who gives it back at its next
+		 * allocation (mm_arena_drain) */
+		if (pthread_mutex_trylock(&av->lock) == 0) {
+			mm_arena_drain(av);
+			mm_int_free_locked(av, p);
+			pthread_mutex_unlock(&av->lock);
+			return;
+		}
 		struct mm_xfree *x = mem;
 		x->key = mm_slab_key;   /* a second free takes the checked path */
 		x->skip = NULL;

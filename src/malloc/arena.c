@@ -296,7 +296,7 @@ void mm_fork_prepare(void)
 	mm_debug_fork_prepare();
 	pthread_mutex_lock(&mm_list_lock);
 	for (struct mm_arena *a = &mm_main_arena; a; a = a->next)
-		mm_lock(a);
+		pthread_mutex_lock(&a->lock);
 	mm_mcache_fork_prepare();
 }
 
@@ -306,7 +306,7 @@ void mm_fork_parent(void)
 		return;
 	mm_mcache_fork_parent();
 	for (struct mm_arena *a = &mm_main_arena; a; a = a->next)
-		mm_unlock(a);
+		pthread_mutex_unlock(&a->lock);
 	pthread_mutex_unlock(&mm_list_lock);
 	mm_debug_fork_parent();
 }
@@ -322,7 +322,7 @@ void mm_fork_child(void)
 	 * child's only one: it releases them (initialising a locked mutex
 	 * again is undefined, and ThreadSanitizer then still sees it held) */
 	for (struct mm_arena *a = &mm_main_arena; a; a = a->next) {
-		mm_unlock(a);
+		pthread_mutex_unlock(&a->lock);
 		if (a == mm_thread_arena) {
 			__atomic_store_n(&a->attached, 1, __ATOMIC_RELAXED);
 		} else {

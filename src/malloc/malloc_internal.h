@@ -364,9 +364,10 @@ static inline void list_del(struct mlink *l)
 /* Arena locks are skipped while the process has a single thread (glibc's
  * SINGLE_THREAD_P, read from __libc_single_threaded, which libc clears in
  * pthread_create before the new thread exists and sets again only in a
- * fork child, whose arena locks mm_fork_child re-initialises). No critical
- * section creates a thread, so a lock and its unlock always see the same
- * value. */
+ * fork child). No critical section creates a thread, so a lock and its
+ * unlock always see the same value; the fork handlers, whose prepare and
+ * child halves may see different values, take and release the locks with
+ * pthread_mutex_lock/unlock directly. */
 static inline void mm_lock(struct mm_arena *av)
 {
 	if (!__libc_single_threaded)
