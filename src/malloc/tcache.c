@@ -442,8 +442,11 @@ int mm_tc_med_put(void *mem, size_t csize)
 		c--;                 /* the largest class not above csize */
 	if (mm_tc.mcount[c] >= tc_med_limit(c))
 		return 0;
-	if (mm_tc.mbytes + csize > mm_tc_med_budget)
+	if (mm_tc.mbytes + csize > mm_tc_med_budget) {
 		halve_med();
+		if (mm_tc.mbytes + csize > mm_tc_med_budget)
+			return 0;     /* a small budget: still no room */
+	}
 	struct tc_entry *e = mem;
 	e->next = mm_tc.mhead[c];
 	e->key = mm_tc_key;
