@@ -90,6 +90,12 @@ int mm_test_rerun(const char *self, const char *mode, const char *env, char *buf
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+long mm_test_number_after(const char *text, const char *label)
+{
+	const char *s = strstr(text, label);
+	return s ? strtol(s + strlen(label), NULL, 10) : -1;
+}
+
 int mm_test_run_child(void (*fn)(void *), void *arg, char *out, size_t cap)
 {
 	int fds[2];

@@ -40,6 +40,10 @@ int mm_test_run_child(void (*fn)(void *), void *arg, char *out, size_t cap);
  * ended it. */
 int mm_test_rerun(const char *self, const char *mode, const char *env, char *buf, size_t cap);
 
+/* The decimal number right after the first `label` in text, or -1 if the
+ * label is not there. */
+long mm_test_number_after(const char *text, const char *label);
+
 /* Run fn(arg) in a child that must die of SIGABRT with each string of needles
  * (NULL-terminated list; NULL for none) in its stderr; fails the test (showing
  * that stderr) otherwise. Returns the captured stderr (a static buffer, valid

@@ -72,8 +72,7 @@ static void test_dynamic_threshold(void **state)
 /* The value printed after `label` in an MMALLOC_STATS report, or -1. */
 static long stat_value(const char *buf, const char *label)
 {
-	const char *s = strstr(buf, label);
-	return s ? strtol(s + strlen(label), NULL, 10) : -1;
+	return mm_test_number_after(buf, label);
 }
 
 static void test_stats_values(void **state)
