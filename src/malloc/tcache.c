@@ -362,13 +362,13 @@ int mm_tc_free_slow(void *mem, size_t csize)
 	return tc_put(mem, csize);
 }
 
-/* Over the medium budget: each class keeps its newest half (the others
- * go back under one lock per arena). */
-static void halve_med(void)
+/* Give medium chunks back, under one lock per arena: every class keeps
+ * its newest half (over the budget), or nothing (malloc_trim, exit). */
+static void release_med(int keep_half)
 {
 	struct tc_entry *all = NULL;
 	for (unsigned c = 0; c < TC_NMED; c++) {
-		unsigned keep = mm_tc.mcount[c] / 2;
+		unsigned keep = keep_half ? mm_tc.mcount[c] / 2u : 0;
 		struct tc_entry **link = &mm_tc.mhead[c];
 		for (unsigned k = 0; k < keep; k++)
 			link = &(*link)->next;
@@ -388,20 +388,7 @@ static void halve_med(void)
 
 void mm_tc_flush_med(void)
 {
-	struct tc_entry *all = NULL;
-	for (unsigned c = 0; c < TC_NMED; c++) {
-		struct tc_entry *e = mm_tc.mhead[c];
-		while (e) {
-			struct tc_entry *next = e->next;
-			e->next = all;
-			all = e;
-			e = next;
-		}
-		mm_tc.mhead[c] = NULL;
-		mm_tc.mcount[c] = 0;
-	}
-	mm_tc.mbytes = 0;
-	flush_list(all);
+	release_med(0);
 }
 
 void *mm_tc_med_get(size_t nb, size_t *round)
@@ -443,7 +430,7 @@ int mm_tc_med_put(void *mem, size_t csize)
 	if (mm_tc.mcount[c] >= tc_med_limit(c))
 		return 0;
 	if (mm_tc.mbytes + csize > mm_tc_med_budget) {
-		halve_med();
+		release_med(1);
 		if (mm_tc.mbytes + csize > mm_tc_med_budget)
 			return 0;     /* a small budget: still no room */
 	}
