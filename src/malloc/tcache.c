@@ -41,9 +41,7 @@ static size_t class_size(size_t cs)
 {
 	if (cs <= mm_tc_round_min)
 		return cs;
-	unsigned e = 63u - (unsigned)__builtin_clzll(cs - 1);
-	size_t step = (size_t)1 << (e - 3);
-	size_t c = (cs + step - 1) & ~(step - 1);
+	size_t c = tc_class_up(cs);
 	return c <= TC_MAX_CHUNK ? c : cs;
 }
 size_t mm_tc_med_budget = TC_MED_BUDGET_DEFAULT;

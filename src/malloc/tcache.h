@@ -143,13 +143,22 @@ static inline int tc_put(void *mem, size_t csize)
 	return 0;
 }
 
+/* x (> 8) rounded up to a class of eight a doubling: for x in
+ * (2^e, 2^(e+1)], the next multiple of 2^(e-3). Both the small classes
+ * above mm_tc_round_min and the medium classes are made of these. */
+static inline size_t tc_class_up(size_t x)
+{
+	unsigned e = 63u - (unsigned)__builtin_clzll(x - 1);
+	size_t step = (size_t)1 << (e - 3);
+	return (x + step - 1) & ~(step - 1);
+}
+
 /* Medium class of a chunk size nb in (TC_MAX_CHUNK, TC_MED_MAX]: the
  * smallest class holding nb. */
 static inline unsigned tc_med_index(size_t nb)
 {
-	unsigned e = 63u - (unsigned)__builtin_clzll(nb - 1);   /* >= 12 */
-	size_t step = (size_t)1 << (e - 3);
-	size_t c = (nb + step - 1) & ~(step - 1);               /* (2^e, 2^(e+1)] */
+	size_t c = tc_class_up(nb);                           /* (2^e, 2^(e+1)] */
+	unsigned e = 63u - (unsigned)__builtin_clzll(c - 1);  /* >= 12 */
 	return (e - 12) * 8 + (unsigned)(c >> (e - 3)) - 9;
 }
 
